@@ -1,0 +1,3 @@
+from nnopt_cli.cli import main
+
+main()

@@ -1,0 +1,186 @@
+"""The 2-H-1 network: forward and backward written by hand, side by side.
+
+All parameters of P stacked runs live in one float64 array `theta` of shape (P, n), n = 4H + 1, laid out as
+[w1 (2×H) | b1 (H) | w2 (H) | b2 (1)]. Each layer is then one block: [w1; b1] is a (3, H) matrix and
+[w2; b2] a (H+1, 1) matrix, so with a column of ones appended to the layer inputs, a layer's forward pass and
+its weight-and-bias gradient are one matrix product each. The gradient `grads` has the same layout.
+
+    forward                                  backward (d· = d loss / d·)
+    z1  = [x 1]·[w1; b1]          (P, B, H)  d[w1; b1] = [x 1]ᵀ·dz1
+    a1  = act(z1)                 (P, B, H)  dz1       = (dout·w2ᵀ) ⊙ act'(z1)
+    out = [a1 1]·[w2; b2]         (P, B, 1)  d[w2; b2] = [a1 1]ᵀ·dout,   dout = d loss / d out
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnopt_cli import losses
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu")
+INITS = ("normal", "he", "xavier")
+PARAM_NAMES = ("w1", "b1", "w2", "b2")
+
+# act(z, out=a) writes the activation into `a` and returns act'(z), something `dz1 *= ` accepts.
+Activation = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def _relu(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    np.maximum(z, 0.0, out=a)
+    return z > 0.0  # act'(0) = 0, as TensorFlow's ReluGrad
+
+
+def _sigmoid(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    a[...] = losses.probability(z)
+    return a * (1.0 - a)
+
+
+def _tanh(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    np.tanh(z, out=a)
+    return 1.0 - a * a
+
+
+def _leaky_relu(alpha: float) -> Activation:
+    def leaky_relu(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        slope = np.where(z > 0.0, 1.0, alpha)
+        np.multiply(z, slope, out=a)
+        return slope
+
+    return leaky_relu
+
+
+def augment(x: np.ndarray) -> np.ndarray:
+    """Inputs with a column of ones appended: (..., N, 2) -> (..., N, 3)."""
+    ones = np.ones(x.shape[:-1] + (1,))
+    return np.concatenate([x, ones], axis=-1)
+
+
+@dataclass(frozen=True)
+class MLP:
+    """A 2-H-1 network with hidden activation `activation` and a linear output."""
+
+    hidden: int = 11
+    activation: str = "relu"
+    leaky_alpha: float = 0.01
+
+    @property
+    def n_params(self) -> int:
+        return 4 * self.hidden + 1
+
+    def weight_mask(self) -> np.ndarray:
+        """1.0 on the entries of w1 and w2, 0.0 on the biases: the part a regularizer sees."""
+        h = self.hidden
+        mask = np.zeros(self.n_params)
+        mask[: 2 * h] = 1.0
+        mask[3 * h : 4 * h] = 1.0
+        return mask
+
+    def layers(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Views [w1; b1] (P, 3, H) and [w2; b2] (P, H+1, 1) into a (P, n) array; writes go through."""
+        h = self.hidden
+        p = theta.shape[0]
+        return theta[:, : 3 * h].reshape(p, 3, h), theta[:, 3 * h :].reshape(p, h + 1, 1)
+
+    def to_arrays(self, row: np.ndarray) -> dict[str, np.ndarray]:
+        """One run's flat parameters as the named arrays w1 (2,H), b1 (H), w2 (H,1), b2 (1)."""
+        h = self.hidden
+        return {
+            "w1": row[: 2 * h].reshape(2, h).copy(),
+            "b1": row[2 * h : 3 * h].copy(),
+            "w2": row[3 * h : 4 * h].reshape(h, 1).copy(),
+            "b2": row[4 * h :].copy(),
+        }
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        h = self.hidden
+        return {"w1": (2, h), "b1": (h,), "w2": (h, 1), "b2": (1,)}
+
+    def from_arrays(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        """The flat (n,) parameter vector of the named arrays (shapes checked by the caller)."""
+        return np.concatenate([np.ravel(arrays[k]) for k in PARAM_NAMES]).astype(np.float64)
+
+    def init(self, kind: str, rng: np.random.Generator) -> np.ndarray:
+        """Initial flat parameters (n,), w1 drawn before w2.
+
+        normal: the course's w ~ N(0, 1), biases 0.01; he: w ~ N(0, 2/fan_in), biases 0;
+        xavier (Glorot normal): w ~ N(0, 2/(fan_in + fan_out)), biases 0.
+        """
+        h = self.hidden
+        z1 = rng.standard_normal((2, h))
+        z2 = rng.standard_normal((h, 1))
+        if kind == "normal":
+            s1, s2, bias = 1.0, 1.0, 0.01
+        elif kind == "he":
+            s1, s2, bias = np.sqrt(2.0 / 2), np.sqrt(2.0 / h), 0.0
+        else:
+            s1, s2, bias = np.sqrt(2.0 / (2 + h)), np.sqrt(2.0 / (h + 1)), 0.0
+        return self.from_arrays(
+            {"w1": s1 * z1, "b1": np.full(h, bias), "w2": s2 * z2, "b2": np.full(1, bias)}
+        )
+
+    def activation_fn(self) -> Activation:
+        if self.activation == "relu":
+            return _relu
+        if self.activation == "sigmoid":
+            return _sigmoid
+        if self.activation == "tanh":
+            return _tanh
+        return _leaky_relu(self.leaky_alpha)
+
+    def output(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The linear output (P, N, 1) of every run on inputs x (N, 2)."""
+        layer1, layer2 = self.layers(theta)
+        z1 = augment(x) @ layer1
+        a1 = np.ones(z1.shape[:-1] + (self.hidden + 1,))
+        self.activation_fn()(z1, a1[..., : self.hidden])
+        return a1 @ layer2
+
+
+class Backprop:
+    """Gradient of the mean data loss of P stacked runs, written into a preallocated (P, n) array.
+
+    Bound once per training run to the parameter and gradient arrays, it keeps their layer views and the
+    activation buffers (one set per batch size), so that an update costs a dozen NumPy calls whatever P is.
+    """
+
+    def __init__(self, net: MLP, loss: str, theta: np.ndarray, grads: np.ndarray) -> None:
+        self.net = net
+        self.loss = loss
+        self.act = net.activation_fn()
+        self.layer1, self.layer2 = net.layers(theta)
+        self.dlayer1, self.dlayer2 = net.layers(grads)
+        # w2ᵀ as a (P, 1, H) view, to spread dout over the hidden units
+        self.w2_t = self.layer2[:, : net.hidden].transpose(0, 2, 1)
+        self.runs = theta.shape[0]
+        self._buffers: dict[int, tuple[np.ndarray, ...]] = {}
+
+    def _buffers_for(self, batch: int) -> tuple[np.ndarray, ...]:
+        if batch not in self._buffers:
+            p, h = self.runs, self.net.hidden
+            z1 = np.empty((p, batch, h))
+            a1 = np.ones((p, batch, h + 1))  # the last column stays 1: the bias input of layer 2
+            out = np.empty((p, batch, 1))
+            dout = np.empty((p, batch, 1))
+            dz1 = np.empty((p, batch, h))
+            self._buffers[batch] = (z1, a1, a1[..., :h], a1.transpose(0, 2, 1), out, dout, dz1)
+        return self._buffers[batch]
+
+    def __call__(self, xa: np.ndarray, xa_t: np.ndarray, y: np.ndarray) -> None:
+        """Write d mean-loss / d theta on one batch into the bound gradient array.
+
+        Args:
+          xa: the batch's inputs with a ones column, (B, 3) shared by every run or (P, B, 3);
+          xa_t: its transpose (3, B) or (P, 3, B); y: labels (B, 1) or (P, B, 1).
+        """
+        z1, a1, a1_hidden, a1_t, out, dout, dz1 = self._buffers_for(xa.shape[-2])
+        np.matmul(xa, self.layer1, out=z1)
+        act_grad = self.act(z1, a1_hidden)
+        np.matmul(a1, self.layer2, out=out)
+        losses.grad(self.loss, out, y, dout)
+        np.matmul(a1_t, dout, out=self.dlayer2)
+        np.matmul(dout, self.w2_t, out=dz1)  # the outer product dout·w2ᵀ
+        np.multiply(dz1, act_grad, out=dz1)
+        np.matmul(xa_t, dz1, out=self.dlayer1)

@@ -1,0 +1,368 @@
+"""Optimizers as init/update pairs over flat parameter arrays.
+
+An optimizer is `Optimizer(init, update)`:
+
+    state = opt.init(params)               # a small NamedTuple of arrays shaped like params
+    opt.update(params, grads, state, lr)   # one step, in place on params and state
+
+`params` is one run's flat (n,) vector or a stacked (P, n) array (each row one run); every rule is
+elementwise, so a row updated inside the stack equals that row updated alone, bit for bit. `update`
+may overwrite `grads`: it is the scratch space that keeps a step to a handful of in-place ufuncs.
+The caller sets `np.errstate` once for the whole loop, so nothing here touches floating-point flags.
+
+g is the gradient of the full objective (data loss + regularizer); eps sits outside the square root.
+Where it costs no extra ufunc, the float operations follow the order of PyTorch's single-tensor
+implementations (torch.optim, foreach=False), so trajectories agree with torch to round-off.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+class OptimizerError(ValueError):
+    """An optimizer name or setting that nnopt cannot use; the message is one line."""
+
+
+OPTIMIZER_NAMES: tuple[str, ...] = ("sgd", "sgdm", "momentum", "adagrad", "rmsprop", "adam")
+
+# Hyperparameters other than lr (and the legacy decay, which the caller applies to the lr trace).
+OPTIMIZER_PARAMS: dict[str, dict[str, object]] = {
+    "sgd": {},
+    "sgdm": {"beta": 0.9},
+    "momentum": {"momentum": 0.9, "nesterov": False},
+    "adagrad": {"initial_accumulator": 0.0, "eps": 1e-7},
+    "rmsprop": {"beta": 0.9, "eps": 1e-7},
+    "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7},
+}
+
+RULES: dict[str, str] = {
+    "sgd": "w −= lr·g",
+    "sgdm": "m = β·m + (1−β)·g; w −= lr·m",
+    "momentum": "v = μ·v + g; w −= lr·v (nesterov: w −= lr·(g + μ·v))",
+    "adagrad": "a += g²; w −= lr·g/(√a + eps)",
+    "rmsprop": "v = β·v + (1−β)·g²; w −= lr·g/(√v + eps)",
+    "adam": "m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; w −= lr·m̂/(√v̂ + eps), bias-corrected",
+}
+
+_UNIT_INTERVAL = ("beta", "beta1", "beta2", "momentum")  # each must lie in [0, 1)
+_NON_NEGATIVE = ("eps", "initial_accumulator")
+_FLAGS = ("nesterov",)
+
+
+class Optimizer(NamedTuple):
+    """An optimizer as a pair of functions.
+
+    Attributes:
+      init: params (any shape) -> state, a NamedTuple of arrays shaped like params (plus a step
+        count for Adam).
+      update: update(params, grads, state, lr) applies one step in place to params and state and
+        returns None; grads may be overwritten.
+    """
+
+    init: Callable[[np.ndarray], tuple[np.ndarray, ...]]
+    update: Callable[[np.ndarray, np.ndarray, Any, float], None]
+
+
+class EmptyState(NamedTuple):
+    """Plain SGD keeps nothing between steps."""
+
+
+class MomentState(NamedTuple):
+    """One running buffer shaped like params: m (sgdm), v (momentum), a (adagrad), v (rmsprop)."""
+
+    buf: np.ndarray
+
+
+class AdamState(NamedTuple):
+    """Adam's moments and step count t (a 0-d int64 array, so the update can bump it in place)."""
+
+    count: np.ndarray
+    mu: np.ndarray
+    nu: np.ndarray
+
+
+def _zeros_state(params: np.ndarray) -> MomentState:
+    return MomentState(buf=np.zeros_like(params, dtype=np.float64))
+
+
+# --- the rules -----------------------------------------------------------------------------------
+
+
+def sgd() -> Optimizer:
+    """Plain gradient descent (tf GradientDescentOptimizer, torch SGD).
+
+        w ← w − lr·g
+    """
+
+    def init(params: np.ndarray) -> EmptyState:
+        del params
+        return EmptyState()
+
+    def update(params: np.ndarray, grads: np.ndarray, state: EmptyState, lr: float) -> None:
+        del state
+        grads *= lr
+        params -= grads
+
+    return Optimizer(init, update)
+
+
+def sgdm(beta: float = 0.9) -> Optimizer:
+    """The course's SGD with momentum, an exponential moving average of the gradient.
+
+        m ← β·m + (1 − β)·g
+        w ← w − lr·m
+
+    m starts at 0, so early steps are shorter than sgd's by the factor 1 − β^t.
+    """
+    one_minus_beta = 1.0 - beta
+
+    def update(params: np.ndarray, grads: np.ndarray, state: MomentState, lr: float) -> None:
+        m = state.buf
+        m *= beta
+        grads *= one_minus_beta
+        m += grads
+        np.multiply(m, lr, out=grads)
+        params -= grads
+
+    return Optimizer(_zeros_state, update)
+
+
+def momentum(momentum: float = 0.9, nesterov: bool = False) -> Optimizer:
+    """Heavy-ball momentum (Polyak, 1964) as tf MomentumOptimizer and torch SGD(dampening=0).
+
+        v ← μ·v + g
+        w ← w − lr·v                 (nesterov=False)
+        w ← w − lr·(g + μ·v)         (nesterov=True; Sutskever et al., 2013, in torch's form)
+
+    v starts at 0, so the first v is g, as torch's first step copies g into its buffer.
+    """
+    mu = momentum
+
+    def update(params: np.ndarray, grads: np.ndarray, state: MomentState, lr: float) -> None:
+        v = state.buf
+        v *= mu
+        v += grads
+        np.multiply(v, lr, out=grads)
+        params -= grads
+
+    def update_nesterov(
+        params: np.ndarray, grads: np.ndarray, state: MomentState, lr: float
+    ) -> None:
+        v = state.buf
+        v *= mu
+        v += grads
+        grads += v * mu
+        grads *= lr
+        params -= grads
+
+    return Optimizer(_zeros_state, update_nesterov if nesterov else update)
+
+
+def adagrad(initial_accumulator: float = 0.0, eps: float = 1e-7) -> Optimizer:
+    """Adagrad (Duchi, Hazan & Singer, 2011) as torch Adagrad(eps, initial_accumulator_value).
+
+        a ← a + g²                   (a starts at initial_accumulator)
+        w ← w − lr·g/(√a + eps)
+    """
+
+    def init(params: np.ndarray) -> MomentState:
+        return MomentState(buf=np.full_like(params, initial_accumulator, dtype=np.float64))
+
+    def update(params: np.ndarray, grads: np.ndarray, state: MomentState, lr: float) -> None:
+        a = state.buf
+        denom = grads * grads
+        a += denom
+        np.sqrt(a, out=denom)
+        denom += eps
+        # (lr·g)/denom rather than lr·(g/denom): the rounding of torch's addcdiv
+        grads *= lr
+        grads /= denom
+        params -= grads
+
+    return Optimizer(init, update)
+
+
+def rmsprop(beta: float = 0.9, eps: float = 1e-7) -> Optimizer:
+    """RMSProp (Tieleman & Hinton, 2012) as torch RMSprop(alpha=beta, eps).
+
+        v ← β·v + (1 − β)·g²         (v starts at 0)
+        w ← w − lr·g/(√v + eps)
+    """
+    one_minus_beta = 1.0 - beta
+
+    def update(params: np.ndarray, grads: np.ndarray, state: MomentState, lr: float) -> None:
+        v = state.buf
+        v *= beta
+        denom = grads * one_minus_beta
+        denom *= grads
+        v += denom
+        np.sqrt(v, out=denom)
+        denom += eps
+        grads *= lr
+        grads /= denom
+        params -= grads
+
+    return Optimizer(_zeros_state, update)
+
+
+def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7) -> Optimizer:
+    """Adam (Kingma & Ba, 2015) as torch Adam(eps); eps is outside the root, unlike TF's eps-hat.
+
+        t ← t + 1                    (t = 1 on the first update)
+        m ← β1·m + (1 − β1)·g
+        v ← β2·v + (1 − β2)·g²
+        m̂ = m/(1 − β1^t),  v̂ = v/(1 − β2^t)
+        w ← w − lr·m̂/(√v̂ + eps)
+
+    Computed as torch does, w ← w − (lr/(1 − β1^t))·m/(√v/√(1 − β2^t) + eps), which is the same
+    number up to round-off and never forms m̂ or v̂.
+    """
+    one_minus_beta1 = 1.0 - beta1
+    one_minus_beta2 = 1.0 - beta2
+
+    def init(params: np.ndarray) -> AdamState:
+        return AdamState(
+            count=np.zeros((), dtype=np.int64),
+            mu=np.zeros_like(params, dtype=np.float64),
+            nu=np.zeros_like(params, dtype=np.float64),
+        )
+
+    def update(params: np.ndarray, grads: np.ndarray, state: AdamState, lr: float) -> None:
+        t = int(state.count) + 1
+        state.count[()] = t
+        # Python float powers: exact enough and cheaper than any array op.
+        step_size = lr / (1.0 - beta1**t)
+        bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
+        m, v = state.mu, state.nu
+        v *= beta2
+        denom = grads * one_minus_beta2
+        denom *= grads
+        v += denom
+        # m ← m + (1 − β1)·(g − m): torch's lerp, equal to β1·m + (1 − β1)·g up to round-off
+        grads -= m
+        grads *= one_minus_beta1
+        m += grads
+        np.sqrt(v, out=denom)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        np.multiply(m, step_size, out=grads)
+        grads /= denom
+        params -= grads
+
+    return Optimizer(init, update)
+
+
+_FACTORIES: dict[str, Callable[..., Optimizer]] = {
+    "sgd": sgd,
+    "sgdm": sgdm,
+    "momentum": momentum,
+    "adagrad": adagrad,
+    "rmsprop": rmsprop,
+    "adam": adam,
+}
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int to Python, but `beta: true` in a config is a mistake, not 1.
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _number(key: str, value: object, allowed: str) -> float:
+    if not _is_number(value):
+        raise OptimizerError(f"{key} must be {allowed}, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _check_hparam(key: str, value: object) -> object:
+    if key in _FLAGS:
+        if not isinstance(value, (bool, np.bool_)):
+            raise OptimizerError(f"optimizer.{key} must be true or false, got {value!r}")
+        return bool(value)
+    if key in _UNIT_INTERVAL:
+        x = _number(f"optimizer.{key}", value, "a number in [0, 1)")
+        if not 0.0 <= x < 1.0:
+            raise OptimizerError(f"optimizer.{key} must be in [0, 1), got {x:g}")
+        return x
+    x = _number(f"optimizer.{key}", value, "a finite number >= 0")
+    if not (math.isfinite(x) and x >= 0.0):
+        raise OptimizerError(f"optimizer.{key} must be a finite number >= 0, got {x:g}")
+    return x
+
+
+def make_optimizer(name: str, **hparams: object) -> Optimizer:
+    """The optimizer `name` with its hyperparameters (other than lr), validated.
+
+    Args:
+      name: one of OPTIMIZER_NAMES.
+      **hparams: settings of that optimizer (OPTIMIZER_PARAMS[name]); missing ones take the
+        defaults there. beta, beta1, beta2 and momentum must lie in [0, 1); eps and
+        initial_accumulator must be finite and >= 0 (eps = 0 gives the textbook formulas, where a
+        zero gradient gives 0/0 = NaN); nesterov must be a bool.
+
+    Returns:
+      The Optimizer(init, update) pair.
+
+    Raises:
+      OptimizerError: unknown name or setting (with a did-you-mean), or a value out of range.
+    """
+    if not isinstance(name, str) or name not in OPTIMIZER_NAMES:
+        hint = _did_you_mean(name, OPTIMIZER_NAMES) if isinstance(name, str) else ""
+        raise OptimizerError(
+            f"optimizer.name must be one of {', '.join(OPTIMIZER_NAMES)}, got {name!r}{hint}"
+        )
+    defaults = OPTIMIZER_PARAMS[name]
+    allowed = tuple(defaults)
+    settings: dict[str, object] = dict(defaults)
+    for key, value in hparams.items():
+        if key not in defaults:
+            listed = ", ".join(allowed) if allowed else "none besides lr and decay"
+            raise OptimizerError(
+                f"optimizer.{key} is not a setting of {name} (allowed: {listed})"
+                f"{_did_you_mean(key, allowed)}"
+            )
+        settings[key] = _check_hparam(key, value)
+    return _FACTORIES[name](**settings)
+
+
+def check_lr(lr: object) -> float:
+    """A learning rate as a float: a finite number >= 0, else OptimizerError."""
+    x = _number("optimizer.lr", lr, "a finite number >= 0")
+    if not (math.isfinite(x) and x >= 0.0):
+        raise OptimizerError(f"optimizer.lr must be a finite number >= 0, got {x:g}")
+    return x
+
+
+def legacy_decay(lr_trace: np.ndarray, decay: float) -> np.ndarray:
+    """Keras' legacy time decay applied to a learning-rate trace.
+
+        lr'_k = lr_k / (1 + decay·k),  k = 0 .. len − 1 (along the last axis)
+
+    It compounds with any schedule. decay = 0 returns an unchanged float64 copy.
+
+    Raises:
+      OptimizerError: decay not a finite number >= 0.
+    """
+    d = _number("optimizer.decay", decay, "a finite number >= 0")
+    if not (math.isfinite(d) and d >= 0.0):
+        raise OptimizerError(f"optimizer.decay must be a finite number >= 0, got {d:g}")
+    lr = np.array(lr_trace, dtype=np.float64, copy=True)
+    if d == 0.0:
+        return lr
+    k = np.arange(lr.shape[-1], dtype=np.float64)
+    lr /= 1.0 + d * k
+    return lr

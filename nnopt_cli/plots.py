@@ -1,0 +1,252 @@
+"""Every figure nnopt draws. matplotlib is imported here only, and only when a figure is drawn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+CLASS_COLORS = {1: "#d62728", 0: "#1f77b4"}  # the course's colours: red inside the circle, blue outside
+RAW_STYLE = {"colors": "black", "linewidths": 2.0, "linestyles": "solid"}
+EMA_STYLE = {"colors": "#ff7f0e", "linewidths": 2.2, "linestyles": "dashed"}
+GRID_LIMIT = 3.0
+GRID_POINTS = 241
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(fig: Figure, path: Path) -> None:
+    """Write the figure through a temporary name, so a PNG on disk is always whole."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, dpi=110, format="png")
+    tmp.replace(path)
+    _pyplot().close(fig)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One line on a figure: x, y and its legend label (colour optional)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    label: str
+    color: str | None = None
+    style: str = "-"
+    band: tuple[np.ndarray, np.ndarray] | None = None  # (low, high) shaded around the line
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)]
+
+
+def _draw(ax: Axes, curves: Sequence[Curve], *, log: bool = False) -> None:
+    for c in curves:
+        (line,) = ax.plot(c.x, c.y, c.style, color=c.color, label=c.label, linewidth=1.6)
+        if c.band is not None:
+            ax.fill_between(c.x, c.band[0], c.band[1], color=line.get_color(), alpha=0.2, linewidth=0)
+    if log:
+        positive = np.concatenate([_finite(c.y)[_finite(c.y) > 0] for c in curves] or [np.ones(1)])
+        if positive.size:
+            ax.set_yscale("log")
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def training_curves(
+    path: Path,
+    *,
+    title: str,
+    loss: Sequence[Curve],
+    accuracy: Sequence[Curve],
+    note: str = "",
+) -> None:
+    """Loss (log scale) and accuracy against epoch, side by side."""
+    plt = _pyplot()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.3))
+    _draw(ax_loss, loss, log=True)
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("loss on the full data set (log scale)")
+    ax_loss.set_title("Loss")
+    ax_loss.legend(fontsize=8)
+    _draw(ax_acc, accuracy)
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel("accuracy on the full data set")
+    ax_acc.set_ylim(-0.02, 1.02)
+    ax_acc.set_title("Accuracy (share of points classified right)")
+    ax_acc.legend(fontsize=8, loc="lower right")
+    fig.suptitle(title, fontsize=11)
+    if note:
+        fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=8, color="dimgray")
+    fig.tight_layout(rect=(0, 0.03 if note else 0, 1, 1))
+    save(fig, path)
+
+
+def lr_curves(
+    path: Path,
+    curves: Sequence[Curve],
+    *,
+    title: str,
+    xlabel: str = "step (update number k, from 0)",
+    log: bool = False,
+) -> None:
+    """Learning rate against step, one line per schedule."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.6))
+    for c in curves:
+        drawstyle = "steps-post" if len(c.x) <= 400 else "default"
+        ax.plot(c.x, c.y, c.style, color=c.color, label=c.label, linewidth=1.8, drawstyle=drawstyle)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("learning rate" + (" (log scale)" if log else ""))
+    ax.set_title(title, fontsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save(fig, path)
+
+
+def decision_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The points of [-3, 3]² where the network's output is drawn: (xx, yy, points (M, 2))."""
+    axis = np.linspace(-GRID_LIMIT, GRID_LIMIT, GRID_POINTS)
+    xx, yy = np.meshgrid(axis, axis)
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """A network's score (ŷ, or sigmoid of the output for bce) on `decision_grid()`, shaped like xx."""
+
+    score: np.ndarray
+    label: str
+    ema_score: np.ndarray | None = None
+
+
+def _boundary_axes(
+    ax: Axes, x: np.ndarray, y: np.ndarray, b: Boundary, score_label: str, *, colorbar: bool
+) -> Any:
+    xx, yy, _ = decision_grid()
+    levels = np.linspace(0.0, 1.0, 11)
+    shade = ax.contourf(
+        xx, yy, np.clip(b.score, 0.0, 1.0), levels=levels, cmap="RdBu_r", alpha=0.45
+    )
+    ax.contour(xx, yy, b.score, levels=[0.5], **RAW_STYLE)
+    if b.ema_score is not None:
+        ax.contour(xx, yy, b.ema_score, levels=[0.5], **EMA_STYLE)
+    labels = y.ravel() > 0.5
+    ax.scatter(x[labels, 0], x[labels, 1], s=14, c=CLASS_COLORS[1], edgecolors="white", linewidths=0.4)
+    ax.scatter(x[~labels, 0], x[~labels, 1], s=14, c=CLASS_COLORS[0], edgecolors="white", linewidths=0.4)
+    ax.set_xlim(-GRID_LIMIT, GRID_LIMIT)
+    ax.set_ylim(-GRID_LIMIT, GRID_LIMIT)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title(b.label, fontsize=9)
+    if colorbar:
+        cbar = ax.figure.colorbar(shade, ax=ax, fraction=0.046, pad=0.04)
+        cbar.set_label(score_label)
+    return shade
+
+
+def _boundary_legend(ax: Axes, *, with_ema: bool, fontsize: int = 8) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[1], label="y_c = 1 (x1² + x2² < 2)"),
+        Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[0], label="y_c = 0"),
+        Line2D([], [], color="black", linewidth=2, label="decision boundary (output = 0.5)"),
+    ]
+    if with_ema:
+        handles.append(
+            Line2D([], [], color=EMA_STYLE["colors"], linestyle="--", linewidth=2.2,
+                   label="boundary of the EMA (shadow) weights")
+        )
+    ax.legend(handles=handles, fontsize=fontsize, loc="upper right", framealpha=0.85)
+
+
+def boundary(
+    path: Path, x: np.ndarray, y: np.ndarray, b: Boundary, *, title: str, score_label: str
+) -> None:
+    """The data coloured by class over the network's output on [-3, 3]², with the 0.5 contour."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.8, 6.0))
+    _boundary_axes(ax, x, y, b, score_label, colorbar=True)
+    _boundary_legend(ax, with_ema=b.ema_score is not None)
+    ax.set_title(f"{title}\n{b.label}", fontsize=10)
+    fig.tight_layout()
+    save(fig, path)
+
+
+def boundary_grid(
+    path: Path,
+    x: np.ndarray,
+    y: np.ndarray,
+    boundaries: Sequence[Boundary],
+    *,
+    title: str,
+    score_label: str,
+) -> None:
+    """Several decision boundaries in a grid, same axes and colours."""
+    plt = _pyplot()
+    n = len(boundaries)
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols + 0.8, 4.3 * rows + 0.6), squeeze=False)
+    shade = None
+    for ax, b in zip(axes.flat, boundaries, strict=False):
+        shade = _boundary_axes(ax, x, y, b, score_label, colorbar=False)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    _boundary_legend(axes.flat[0], with_ema=any(b.ema_score is not None for b in boundaries), fontsize=7)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 0.92, 0.97))
+    if shade is not None:
+        cax = fig.add_axes((0.93, 0.15, 0.015, 0.7))
+        fig.colorbar(shade, cax=cax).set_label(score_label)
+    save(fig, path)
+
+
+def quadratic(
+    path: Path,
+    runs: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
+    *,
+    title: str,
+    target: float = -1.0,
+) -> None:
+    """The one-parameter toy: w and loss = (w + 1)² against step, one line per run (label, step, w, loss)."""
+    plt = _pyplot()
+    fig, (ax_w, ax_loss) = plt.subplots(1, 2, figsize=(11, 4.3))
+    for label, step, w, loss in runs:
+        ax_w.plot(step, w, ".-", label=label, linewidth=1.4, markersize=4)
+        ax_loss.plot(step, loss, ".-", label=label, linewidth=1.4, markersize=4)
+    ax_w.axhline(target, color="gray", linestyle=":", linewidth=1.2, label=f"minimum w = {target:g}")
+    ax_w.set_xlabel("step")
+    ax_w.set_ylabel("w after the update")
+    ax_w.set_title("The parameter w")
+    ax_w.legend(fontsize=8)
+    ax_w.grid(True, alpha=0.3)
+    if all(np.all(np.asarray(r[3])[np.isfinite(r[3])] > 0) for r in runs):
+        ax_loss.set_yscale("log")
+        ax_loss.set_ylabel("loss = (w + 1)² (log scale)")
+    else:
+        ax_loss.set_ylabel("loss = (w + 1)²")
+    ax_loss.set_xlabel("step")
+    ax_loss.set_title("The loss")
+    ax_loss.legend(fontsize=8)
+    ax_loss.grid(True, alpha=0.3)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    save(fig, path)

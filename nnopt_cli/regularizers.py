@@ -1,0 +1,32 @@
+"""Weight penalties (weights w1 and w2 only, never biases), as the course defines them.
+
+l2: scale · Σ w²/2 (tf.nn.l2_loss), gradient scale · w.
+l1: scale · Σ |w|, gradient scale · sign(w) (0 at 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+REGULARIZERS = ("none", "l1", "l2")
+
+
+def penalty(kind: str, scale: float, weights: np.ndarray) -> np.ndarray:
+    """The penalty per run; `weights` is (..., n_weights) and the sum runs over the last axis."""
+    if kind == "l2":
+        return scale * (np.sum(np.square(weights), axis=-1) / 2.0)
+    if kind == "l1":
+        return scale * np.sum(np.abs(weights), axis=-1)
+    return np.zeros(weights.shape[:-1])
+
+
+def add_grad(kind: str, scale: float | np.ndarray, params: np.ndarray, grads: np.ndarray) -> None:
+    """grads += d penalty / d params, in place.
+
+    `scale` may be an array shaped like params holding the scale on the weights and 0 on the biases
+    (`scale * MLP.weight_mask()`), so that a whole flat parameter vector is handled in one operation.
+    """
+    if kind == "l2":
+        grads += params * scale
+    elif kind == "l1":
+        grads += np.sign(params) * scale

@@ -1,0 +1,570 @@
+"""Learning-rate schedules: ``tf.compat.v1.train.*_decay`` as pure functions of the step.
+
+``make_schedule(type, lr, **params)`` validates everything up front and returns a
+:class:`Schedule`, a function of the global step ``k`` (0 for the first update). Called with an
+``int`` it returns a ``float``; called with an integer array it returns a float64 array of the
+same shape, computed in one vectorized pass. The value at ``k`` never depends on what was
+evaluated before, so ``f(5) == f(np.arange(10))[5]`` exactly.
+
+Every formula below is TensorFlow's, in float64 and with TensorFlow's order of operations (it
+decides the last bit, and at a restart boundary of ``cosine_restarts`` even which period a step
+falls in). Notation as in REFERENCE.md: ``k`` = step, ``D`` = ``decay_steps``, ``lr0`` = ``lr``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, overload
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "REQUIRED",
+    "SCHEDULE_PARAMS",
+    "SCHEDULE_TYPES",
+    "Schedule",
+    "ScheduleError",
+    "describe",
+    "make_schedule",
+]
+
+Steps = NDArray[np.int64]
+Rates = NDArray[np.float64]
+# A schedule body: steps (1-D, contiguous, >= 0) -> rates, before warmup.
+StepFn = Callable[[Steps], Rates]
+
+
+class ScheduleError(ValueError):
+    """An invalid schedule type or parameter; the message is one line naming the key."""
+
+
+class _Required(enum.Enum):
+    # An enum member stays the same object through copy, deepcopy and pickle, so a config
+    # loader can test ``default is REQUIRED`` on a copied defaults table.
+    REQUIRED = "REQUIRED"
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Final = _Required.REQUIRED
+"""Default of a parameter TensorFlow requires: it has to be given."""
+
+SCHEDULE_TYPES: tuple[str, ...] = (
+    "constant",
+    "exponential",
+    "natural_exp",
+    "inverse_time",
+    "polynomial",
+    "cosine",
+    "cosine_restarts",
+    "linear_cosine",
+    "noisy_linear_cosine",
+    "piecewise_constant",
+)
+
+_DECAY: dict[str, object] = {"decay_steps": REQUIRED, "decay_rate": REQUIRED, "staircase": False}
+_LINEAR_COSINE: dict[str, object] = {
+    "decay_steps": REQUIRED,
+    "num_periods": 0.5,
+    "alpha": 0.0,
+    "beta": 0.001,
+}
+
+SCHEDULE_PARAMS: dict[str, dict[str, object]] = {
+    "constant": {},
+    "exponential": dict(_DECAY),
+    "natural_exp": dict(_DECAY),
+    "inverse_time": dict(_DECAY),
+    "polynomial": {"decay_steps": REQUIRED, "end_lr": 0.0001, "power": 1.0, "cycle": False},
+    "cosine": {"decay_steps": REQUIRED, "alpha": 0.0},
+    "cosine_restarts": {"first_decay_steps": REQUIRED, "t_mul": 2.0, "m_mul": 1.0, "alpha": 0.0},
+    "linear_cosine": dict(_LINEAR_COSINE),
+    "noisy_linear_cosine": {**_LINEAR_COSINE, "initial_variance": 1.0, "variance_decay": 0.55},
+    "piecewise_constant": {"boundaries": REQUIRED, "values": REQUIRED},
+}
+"""Each type's parameters with their defaults, in ``tf.compat.v1.train`` naming."""
+
+
+# --------------------------------------------------------------------------------------------
+# The schedule object
+
+
+class Schedule:
+    """A learning rate as a pure function of the step, optionally behind a linear warmup.
+
+    ``f(k)`` for an ``int`` k gives a ``float``; ``f(ks)`` for an integer array gives a float64
+    array of the same shape. With ``warmup_steps = W > 0`` the value is ``base(k) * k / W`` for
+    ``k < W`` and ``base(k)`` from ``W`` on.
+    """
+
+    __slots__ = ("_fn", "lr", "params", "type", "warmup_steps")
+
+    def __init__(
+        self,
+        type: str,
+        lr: float,
+        params: Mapping[str, object],
+        fn: StepFn,
+        warmup_steps: int = 0,
+    ) -> None:
+        self.type = type
+        self.lr = lr
+        self.params: dict[str, object] = dict(params)
+        self.warmup_steps = warmup_steps
+        self._fn = fn
+
+    @overload
+    def __call__(self, k: int | np.integer[Any]) -> float: ...
+
+    @overload
+    def __call__(self, k: NDArray[np.integer[Any]]) -> Rates: ...
+
+    def __call__(self, k: int | np.integer[Any] | NDArray[np.integer[Any]]) -> float | Rates:
+        if isinstance(k, np.ndarray):
+            if not np.issubdtype(k.dtype, np.integer):
+                raise TypeError(f"steps must be an integer array, got dtype {k.dtype}")
+            # Always one contiguous 1-D int64 buffer: NumPy may pick a different (SIMD or
+            # scalar) kernel for exp/log/cos/pow by layout, and that must not change a value.
+            flat = np.ascontiguousarray(k, dtype=np.int64).reshape(-1)
+            return self._evaluate(flat).reshape(k.shape)
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"step must be an int or an integer array, got {type(k).__name__}")
+        return float(self._evaluate(np.array([k], dtype=np.int64))[0])
+
+    def _evaluate(self, k: Steps) -> Rates:
+        if k.size and k.min() < 0:
+            raise ValueError(f"steps must be >= 0, got {int(k.min())}")
+        rate = self._fn(k)
+        w = self.warmup_steps
+        if w > 0:
+            rate = np.where(k < w, rate * k / w, rate)
+        return rate
+
+    def __repr__(self) -> str:
+        args = "".join(f", {name}={value!r}" for name, value in self.params.items())
+        warm = f", warmup_steps={self.warmup_steps}" if self.warmup_steps else ""
+        return f"Schedule({self.type!r}, lr={self.lr!r}{args}{warm})"
+
+
+# --------------------------------------------------------------------------------------------
+# One factory per type: checked parameters in, step function out.
+
+
+def _constant(lr: float) -> StepFn:
+    """lr0 at every step."""
+
+    def fn(k: Steps) -> Rates:
+        return np.full(k.shape, lr, dtype=np.float64)
+
+    return fn
+
+
+def _exponential(lr: float, *, decay_steps: float, decay_rate: float, staircase: bool) -> StepFn:
+    """lr0 * decay_rate ** p, p = k / D (floor(k / D) if staircase); never clipped."""
+
+    def fn(k: Steps) -> Rates:
+        p = k / decay_steps
+        if staircase:
+            p = np.floor(p)
+        return lr * np.power(decay_rate, p)
+
+    return fn
+
+
+def _natural_exp(lr: float, *, decay_steps: float, decay_rate: float, staircase: bool) -> StepFn:
+    """lr0 * exp(-decay_rate * p), p as for exponential.
+
+    TensorFlow evaluates it as an exponential decay with rate exp(-decay_rate), i.e.
+    lr0 * exp(-decay_rate) ** p; doing the same keeps the last bit equal.
+    """
+    return _exponential(
+        lr, decay_steps=decay_steps, decay_rate=math.exp(-decay_rate), staircase=staircase
+    )
+
+
+def _inverse_time(lr: float, *, decay_steps: float, decay_rate: float, staircase: bool) -> StepFn:
+    """lr0 / (1 + decay_rate * p), p as for exponential."""
+
+    def fn(k: Steps) -> Rates:
+        p = k / decay_steps
+        if staircase:
+            p = np.floor(p)
+        return lr / (1.0 + decay_rate * p)
+
+    return fn
+
+
+def _polynomial(
+    lr: float, *, decay_steps: float, end_lr: float, power: float, cycle: bool
+) -> StepFn:
+    """(lr0 - end_lr) * (1 - k' / D') ** power + end_lr.
+
+    Without cycle, k' = min(k, D) and D' = D. With cycle, k' = k and D' = D * ceil(k / D), the
+    ceiling taken as 1 at k = 0; so at k = n * D the value is end_lr and it never returns to lr0.
+    """
+
+    def fn(k: Steps) -> Rates:
+        kf = k.astype(np.float64)
+        if cycle:
+            d = decay_steps * np.where(kf == 0, 1.0, np.ceil(kf / decay_steps))
+        else:
+            kf = np.minimum(kf, decay_steps)
+            d = np.float64(decay_steps)
+        p = kf / d
+        return (lr - end_lr) * np.power(1.0 - p, power) + end_lr
+
+    return fn
+
+
+def _cosine(lr: float, *, decay_steps: float, alpha: float) -> StepFn:
+    """lr0 * ((1 - alpha) * c + alpha), c = 0.5 * (1 + cos(pi * k' / D)), k' = min(k, D).
+
+    Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017.
+    """
+
+    def fn(k: Steps) -> Rates:
+        fraction = np.minimum(k.astype(np.float64), decay_steps) / decay_steps
+        c = 0.5 * (1.0 + np.cos(math.pi * fraction))
+        return lr * ((1.0 - alpha) * c + alpha)
+
+    return fn
+
+
+def _cosine_restarts(
+    lr: float, *, first_decay_steps: float, t_mul: float, m_mul: float, alpha: float
+) -> StepFn:
+    """Cosine decay restarted after F, F * t_mul, F * t_mul**2, ... steps (F = first_decay_steps).
+
+    f = k / F. If t_mul == 1: i = floor(f), f = f - i. Otherwise
+    i = floor(ln(1 - f * (1 - t_mul)) / ln(t_mul)) and
+    f = (f - (1 - t_mul**i) / (1 - t_mul)) / t_mul**i.
+    Value: lr0 * ((1 - alpha) * 0.5 * m_mul**i * (1 + cos(pi * f)) + alpha).
+
+    With t_mul < 1 the periods add up to F / (1 - t_mul) steps in all; from there on the
+    logarithm's argument is <= 0 and the value is NaN, as in TensorFlow.
+    Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017.
+    """
+    log_t_mul = math.log(t_mul)
+
+    def fn(k: Steps) -> Rates:
+        f = k / first_decay_steps
+        if t_mul == 1.0:
+            i = np.floor(f)
+            f = f - i
+        else:
+            # TensorFlow's float64 log is NumPy's here up to an ulp; invalid/zero-division
+            # warnings past the t_mul < 1 horizon are the documented NaN, not a bug.
+            with np.errstate(invalid="ignore", divide="ignore"):
+                i = np.floor(np.log(1.0 - f * (1.0 - t_mul)) / log_t_mul)
+                scale = np.power(t_mul, i)
+                f = (f - (1.0 - scale) / (1.0 - t_mul)) / scale
+        c = 0.5 * np.power(m_mul, i) * (1.0 + np.cos(math.pi * f))
+        return lr * ((1.0 - alpha) * c + alpha)
+
+    return fn
+
+
+def _linear_cosine_parts(
+    k: Steps, decay_steps: float, num_periods: float
+) -> tuple[Rates, Rates, Rates]:
+    """k' = min(k, D), lin = (D - k') / D and c = 0.5 * (1 + cos(2 pi num_periods k' / D))."""
+    kc = np.minimum(k.astype(np.float64), decay_steps)
+    lin = (decay_steps - kc) / decay_steps
+    fraction = 2.0 * num_periods * (kc / decay_steps)
+    c = 0.5 * (1.0 + np.cos(math.pi * fraction))
+    return kc, lin, c
+
+
+def _linear_cosine(
+    lr: float, *, decay_steps: float, num_periods: float, alpha: float, beta: float
+) -> StepFn:
+    """lr0 * ((alpha + lin) * c + beta), lin and c as in ``_linear_cosine_parts``.
+
+    Bello et al., "Neural Optimizer Search with Reinforcement Learning", ICML 2017.
+    """
+
+    def fn(k: Steps) -> Rates:
+        _, lin, c = _linear_cosine_parts(k, decay_steps, num_periods)
+        return lr * ((alpha + lin) * c + beta)
+
+    return fn
+
+
+class _StandardNormals:
+    """z[k] for k = 0, 1, ...: the k-th draw of ``np.random.default_rng(seed).standard_normal``.
+
+    The table is regrown from a fresh generator when a larger step is asked for. A generator's
+    first n normals do not depend on how many are drawn, so z[k] is a fixed function of
+    (seed, k) whatever was evaluated before.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._z: Rates = np.empty(0, dtype=np.float64)
+
+    def __getitem__(self, k: Steps) -> Rates:
+        need = int(k.max()) + 1 if k.size else 0
+        if need > self._z.size:
+            size = max(need, 2 * self._z.size, 1024)
+            self._z = np.random.default_rng(self.seed).standard_normal(size)
+        return self._z[k]
+
+
+def _noisy_linear_cosine(
+    lr: float,
+    *,
+    decay_steps: float,
+    num_periods: float,
+    alpha: float,
+    beta: float,
+    initial_variance: float,
+    variance_decay: float,
+    seed: int,
+) -> StepFn:
+    """lr0 * ((alpha + lin + eps) * c + beta), lin and c as for linear_cosine.
+
+    eps ~ N(0, initial_variance / (1 + k')**variance_decay): that is the variance, the standard
+    deviation is its square root. TensorFlow draws eps unseeded; here it is z[k] * std with z
+    fixed by ``seed``, so a run is reproducible and each step's noise is its own.
+    Bello et al., "Neural Optimizer Search with Reinforcement Learning", ICML 2017.
+    """
+    normals = _StandardNormals(seed)
+
+    def fn(k: Steps) -> Rates:
+        kc, lin, c = _linear_cosine_parts(k, decay_steps, num_periods)
+        std = np.sqrt(initial_variance / np.power(1.0 + kc, variance_decay))
+        noisy_lin = lin + normals[k] * std
+        return lr * ((alpha + noisy_lin) * c + beta)
+
+    return fn
+
+
+def _piecewise_constant(lr: float, *, boundaries: list[float], values: list[float]) -> StepFn:
+    """values[0] for k <= b0, values[i] for b(i-1) < k <= b(i), values[-1] for k > b(-1).
+
+    lr0 plays no part: the values are the rates.
+    """
+    b = np.asarray(boundaries, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+
+    def fn(k: Steps) -> Rates:
+        # side="left" gives the first i with b[i] >= k: a step on a boundary keeps the value
+        # before it, as TensorFlow's k <= b(i) does.
+        return v[np.searchsorted(b, k, side="left")]
+
+    return fn
+
+
+_FACTORIES: dict[str, Callable[..., StepFn]] = {
+    "constant": _constant,
+    "exponential": _exponential,
+    "natural_exp": _natural_exp,
+    "inverse_time": _inverse_time,
+    "polynomial": _polynomial,
+    "cosine": _cosine,
+    "cosine_restarts": _cosine_restarts,
+    "linear_cosine": _linear_cosine,
+    "noisy_linear_cosine": _noisy_linear_cosine,
+    "piecewise_constant": _piecewise_constant,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Validation: one checker per parameter name (a name means the same in every type).
+
+
+def _fail(key: str, rule: str, value: object) -> ScheduleError:
+    return ScheduleError(f"{key} must be {rule}, got {value!r}")
+
+
+def _number(key: str, value: object) -> float:
+    # bool is an int subclass; a YAML "yes" must not become 1.0.
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise _fail(key, "a number", value)
+    x = float(value)
+    if not math.isfinite(x):
+        raise _fail(key, "a finite number", value)
+    return x
+
+
+def _at_least_zero(key: str, value: object) -> float:
+    x = _number(key, value)
+    if x < 0:
+        raise _fail(key, ">= 0", value)
+    return x
+
+
+def _above_zero(key: str, value: object) -> float:
+    x = _number(key, value)
+    if x <= 0:
+        raise _fail(key, "> 0", value)
+    return x
+
+
+def _fraction(key: str, value: object) -> float:
+    x = _number(key, value)
+    if not 0.0 <= x <= 1.0:
+        raise _fail(key, "between 0 and 1", value)
+    return x
+
+
+def _flag(key: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise _fail(key, "true or false", value)
+    return bool(value)
+
+
+def _number_list(key: str, value: object) -> list[float]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
+        raise _fail(key, "a non-empty list of numbers", value)
+    return [_at_least_zero(f"{key}[{i}]", x) for i, x in enumerate(value)]
+
+
+def _boundaries(key: str, value: object) -> list[float]:
+    b = _number_list(key, value)
+    if any(hi <= lo for lo, hi in zip(b, b[1:])):
+        raise _fail(key, "strictly increasing", value)
+    return b
+
+
+_CHECKS: dict[str, Callable[[str, object], Any]] = {
+    "decay_steps": _above_zero,
+    "decay_rate": _at_least_zero,
+    "staircase": _flag,
+    "end_lr": _at_least_zero,
+    "power": _above_zero,
+    "cycle": _flag,
+    "alpha": _fraction,
+    "beta": _at_least_zero,
+    "num_periods": _at_least_zero,
+    "initial_variance": _at_least_zero,
+    "variance_decay": _at_least_zero,
+    "first_decay_steps": _above_zero,
+    "t_mul": _above_zero,
+    "m_mul": _at_least_zero,
+    "boundaries": _boundaries,
+    "values": _number_list,
+}
+
+
+def _plain_int(key: str, value: object, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise _fail(key, "an integer", value)
+    if value < minimum:
+        raise _fail(key, f">= {minimum}", value)
+    return int(value)
+
+
+def _check_type(type: object) -> str:
+    if isinstance(type, str) and type in SCHEDULE_TYPES:
+        return type
+    known = ", ".join(SCHEDULE_TYPES)
+    hint = ""
+    if isinstance(type, str):
+        close = difflib.get_close_matches(type, SCHEDULE_TYPES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ScheduleError(f"schedule.type must be one of {known}, got {type!r}{hint}")
+
+
+def make_schedule(
+    type: str, lr: float, *, seed: int = 0, warmup_steps: int = 0, **params: object
+) -> Schedule:
+    """Build a checked learning-rate schedule.
+
+    Args:
+      type: one of ``SCHEDULE_TYPES``.
+      lr: the initial rate lr0 (``optimizer.lr``), >= 0. Unused by ``piecewise_constant``.
+      seed: fixes the noise of ``noisy_linear_cosine``; ignored by the other types.
+      warmup_steps: W >= 0; for k < W the rate is ``schedule(k) * k / W``.
+      **params: the type's parameters (``SCHEDULE_PARAMS[type]``); omitted ones take their
+        default, except those whose default is ``REQUIRED``.
+
+    Returns:
+      A :class:`Schedule`: ``f(k) -> float`` for an int step, ``f(ks) -> float64 array`` for an
+      integer array of steps.
+
+    Raises:
+      ScheduleError: for an unknown type, an unknown, missing or invalid parameter.
+    """
+    type = _check_type(type)
+    lr = _at_least_zero("optimizer.lr", lr)
+    seed = _plain_int("seed", seed, 0)
+    warmup_steps = _plain_int("schedule.warmup_steps", warmup_steps, 0)
+
+    defaults = SCHEDULE_PARAMS[type]
+    for name in params:
+        if name not in defaults:
+            raise _unknown_param(type, name)
+    checked: dict[str, Any] = {}
+    for name, default in defaults.items():
+        value = params.get(name, default)
+        if value is REQUIRED:
+            raise ScheduleError(f"schedule.{name} is required by the {type} schedule")
+        checked[name] = _CHECKS[name](f"schedule.{name}", value)
+    if type == "piecewise_constant" and len(checked["values"]) != len(checked["boundaries"]) + 1:
+        n = len(checked["boundaries"]) + 1
+        raise ScheduleError(
+            f"schedule.values must have one more entry than schedule.boundaries ({n}), "
+            f"got {len(checked['values'])}"
+        )
+
+    # Only the noisy schedule draws random numbers; the others take no seed.
+    extra = {"seed": seed} if type == "noisy_linear_cosine" else {}
+    fn = _FACTORIES[type](lr, **checked, **extra)
+    return Schedule(type, lr, checked, fn, warmup_steps)
+
+
+def _unknown_param(type: str, name: str) -> ScheduleError:
+    allowed = list(SCHEDULE_PARAMS[type])
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    listing = ", ".join(allowed) if allowed else "none"
+    return ScheduleError(
+        f"schedule.{name} is not a parameter of the {type} schedule{hint}; "
+        f"its parameters: {listing}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Labels
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(x) for x in value) + "]"
+    return str(value)
+
+
+def describe(type: str, params: Mapping[str, object]) -> str:
+    """A short legend label, e.g. ``"exponential (decay_steps=10, decay_rate=0.9, staircase)"``.
+
+    Shows the required parameters, the others only where they differ from their default, a true
+    flag by its name alone, and ``warmup=W`` when ``params`` has ``warmup_steps > 0``. Other keys
+    (``type``, ``unit``, ...) are ignored.
+    """
+    type = _check_type(type)
+    parts = []
+    for name, default in SCHEDULE_PARAMS[type].items():
+        if name not in params:
+            continue
+        value = params[name]
+        if default is not REQUIRED and value == default:
+            continue
+        if isinstance(value, (bool, np.bool_)):
+            parts.append(name)  # only a true flag gets here: false is every flag's default
+        else:
+            parts.append(f"{name}={_show(value)}")
+    warmup = params.get("warmup_steps")
+    if isinstance(warmup, numbers.Integral) and not isinstance(warmup, bool) and warmup > 0:
+        parts.append(f"warmup={warmup}")
+    return f"{type} ({', '.join(parts)})" if parts else type

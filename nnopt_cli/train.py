@@ -1,0 +1,366 @@
+"""The training loop: resolved configs in, histories out. No printing, no files.
+
+Runs that share the data, the batching, the network shape, the loss and the number of epochs form a
+population: their parameters are stacked as the rows of one (P, n) array, so one forward and backward pass
+serves every run, and then each run's regularizer, optimizer and moving average update its own row. A single
+`nnopt train` is a population of one; `nnopt compare` trains its entries together through the same code, which
+is why an entry there ends bitwise where `nnopt train` of the same config ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nnopt_cli import data as data_mod
+from nnopt_cli import ema, losses, mlp, optimizers, regularizers, schedules
+from nnopt_cli.config import Config
+
+ADAPTIVE = ("adagrad", "rmsprop", "adam")
+
+
+class SetupError(ValueError):
+    """A run that cannot start (for example an unusable model.init_from file); one line."""
+
+
+@dataclass
+class History:
+    """What one run did: per-epoch metrics, the learning rate of every update, final parameters."""
+
+    config: Config
+    lr_trace: np.ndarray
+    steps_per_epoch: int
+    epoch: list[int] = field(default_factory=list)
+    step: list[int] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    data_loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    ema_loss: list[float] = field(default_factory=list)
+    ema_accuracy: list[float] = field(default_factory=list)
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+    params_ema: dict[str, np.ndarray] | None = None
+    status: str = "running"
+    diverged_epoch: int | None = None
+    message: str = ""
+    train_seconds: float = 0.0
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.epoch)
+
+    @property
+    def steps_done(self) -> int:
+        return self.step[-1] if self.step else 0
+
+    def metrics_columns(self) -> dict[str, list[float] | list[int]]:
+        columns: dict[str, list[float] | list[int]] = {
+            "epoch": self.epoch,
+            "step": self.step,
+            "lr": self.lr,
+            "loss": self.loss,
+            "data_loss": self.data_loss,
+            "accuracy": self.accuracy,
+        }
+        if self.config.ema_decay is not None:
+            columns["ema_loss"] = self.ema_loss
+            columns["ema_accuracy"] = self.ema_accuracy
+        return columns
+
+
+# Called after every epoch with (epoch number 1..E, the histories so far).
+EpochCallback = Callable[[int, Sequence[History]], None]
+
+
+def population_key(config: Config) -> tuple[object, ...]:
+    """Runs whose keys are equal can be stacked in one population."""
+    return (
+        config.data_path,
+        config.batch_size,
+        config.shuffle,
+        config.model_type,
+        config.hidden,
+        config.activation,
+        config.leaky_alpha,
+        config.loss,
+        config.epochs,
+    )
+
+
+def network(config: Config) -> mlp.MLP:
+    return mlp.MLP(config.hidden, config.activation, config.leaky_alpha)
+
+
+def steps_per_epoch(config: Config, dataset: data_mod.Dataset) -> int:
+    return -(-dataset.size // config.batch_size)
+
+
+def learning_rates(config: Config, total_steps: int, per_epoch: int) -> np.ndarray:
+    """The rate used by every update k = 0..total_steps-1: the schedule evaluated at k (or at the epoch index
+    k // per_epoch when schedule.unit is epoch), then Keras' legacy decay lr / (1 + decay·k)."""
+    schedule = schedules.make_schedule(
+        config.schedule,
+        config.lr,
+        seed=config.seed,
+        warmup_steps=config.warmup_steps,
+        **config.schedule_params,
+    )
+    k = np.arange(total_steps)
+    index = k if config.unit == "step" else k // per_epoch
+    trace = np.asarray(schedule(index), dtype=np.float64)
+    if config.lr_decay:
+        trace = optimizers.legacy_decay(trace, config.lr_decay)
+    return trace
+
+
+def initial_params(config: Config, net: mlp.MLP) -> np.ndarray:
+    """The flat starting parameters: drawn from `seed` by model.init, or read from model.init_from."""
+    if config.init_from is None:
+        return net.init(config.init, np.random.default_rng(config.seed))
+    path = config.init_from
+    try:
+        with np.load(path) as saved:
+            arrays = {k: np.asarray(saved[k], dtype=np.float64) for k in saved.files}
+    except FileNotFoundError:
+        raise SetupError(f"model.init_from: {path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise SetupError(f"model.init_from: {path}: not a NumPy .npz file ({exc})") from None
+    for key, shape in net.shapes().items():
+        if key not in arrays:
+            raise SetupError(
+                f"model.init_from: {path}: missing array {key!r} (need w1, b1, w2, b2)"
+            )
+        if arrays[key].shape != shape:
+            raise SetupError(
+                f"model.init_from: {path}: {key} has shape {arrays[key].shape}, expected {shape} "
+                f"for model.hidden {net.hidden}"
+            )
+        if not np.all(np.isfinite(arrays[key])):
+            raise SetupError(f"model.init_from: {path}: {key} holds NaN or infinite values")
+    return net.from_arrays(arrays)
+
+
+def train(
+    config: Config,
+    *,
+    dataset: data_mod.Dataset | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> History:
+    """Train one run of the 2-H-1 network as its config says."""
+    return train_population([config], dataset=dataset, on_epoch=on_epoch)[0]
+
+
+@dataclass
+class _Member:
+    """One run's rows and state inside a population."""
+
+    history: History
+    theta: np.ndarray
+    grads: np.ndarray
+    shadow: np.ndarray | None
+    update: Callable[[np.ndarray, np.ndarray, object, float], None]
+    state: object
+    reg_kind: str
+    reg_vector: np.ndarray
+    lr_trace: np.ndarray
+    ema_decay: float
+    active: bool = True
+
+
+def train_population(
+    configs: Sequence[Config],
+    *,
+    dataset: data_mod.Dataset | None = None,
+    initial: Sequence[np.ndarray] | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> list[History]:
+    """Train several runs together, stacked along a leading axis; see the module docstring.
+
+    Args:
+      configs: runs with equal `population_key`.
+      dataset: the data (default: loaded from the first config's data.path).
+      initial: starting flat parameters per run (default: `initial_params` of each config).
+      on_epoch: progress callback.
+    Returns:
+      One History per config, in order. A run whose loss becomes NaN or infinite stops with status
+      "diverged"; Ctrl-C stops every run with status "interrupted" and keeps what was done.
+    """
+    first = configs[0]
+    if any(population_key(c) != population_key(first) for c in configs):
+        raise ValueError("train_population needs runs with the same data, network, loss and epochs")
+    if dataset is None:
+        dataset = data_mod.load(first.data_path)
+    net = network(first)
+    starts = [initial_params(c, net) for c in configs] if initial is None else list(initial)
+
+    per_epoch = steps_per_epoch(first, dataset)
+    total = per_epoch * first.epochs
+    theta = np.stack(starts).astype(np.float64)
+    grads = np.zeros_like(theta)
+    shadows = theta.copy()
+    backprop = mlp.Backprop(net, first.loss, theta, grads)
+    mask = net.weight_mask()
+
+    members: list[_Member] = []
+    for i, config in enumerate(configs):
+        opt = optimizers.make_optimizer(config.optimizer, **config.optimizer_params)
+        trace = learning_rates(config, total, per_epoch)
+        history = History(config=config, lr_trace=trace, steps_per_epoch=per_epoch)
+        reg_kind = config.regularizer if config.reg_scale > 0 else "none"
+        members.append(
+            _Member(
+                history=history,
+                theta=theta[i],
+                grads=grads[i],
+                shadow=shadows[i] if config.ema_decay is not None else None,
+                update=opt.update,
+                state=opt.init(theta[i]),
+                reg_kind=reg_kind,
+                reg_vector=config.reg_scale * mask,
+                lr_trace=trace,
+                ema_decay=config.ema_decay or 0.0,
+            )
+        )
+
+    x_aug = mlp.augment(dataset.x)
+    y = dataset.y
+    fixed_batches = None if first.shuffle else _batches(x_aug, y, None, first.batch_size)
+    shuffle_rngs = [np.random.default_rng([c.seed, 1]) for c in configs]
+
+    histories = [m.history for m in members]
+    started = time.perf_counter()
+    epoch = 0
+    try:
+        with np.errstate(all="ignore"):
+            for epoch in range(1, first.epochs + 1):
+                batches = fixed_batches or _shuffled_batches(x_aug, y, shuffle_rngs, first.batch_size)
+                k = (epoch - 1) * per_epoch
+                for xa, xa_t, yb in batches:
+                    backprop(xa, xa_t, yb)
+                    for m in members:
+                        if not m.active:
+                            continue
+                        if m.reg_kind != "none":
+                            regularizers.add_grad(m.reg_kind, m.reg_vector, m.theta, m.grads)
+                        m.update(m.theta, m.grads, m.state, m.lr_trace[k])
+                        if m.shadow is not None:
+                            ema.ema_update(m.shadow, m.theta, m.ema_decay, k + 1)
+                    k += 1
+                _evaluate(net, members, theta, shadows, x_aug, y, epoch, k)
+                if on_epoch is not None:
+                    on_epoch(epoch, histories)
+                if not any(m.active for m in members):
+                    break
+    except KeyboardInterrupt:
+        for m in members:
+            if m.active:
+                m.history.status = "interrupted"
+                m.history.message = f"interrupted after {m.history.epochs_done} of {first.epochs} epochs"
+                m.active = False
+    elapsed = time.perf_counter() - started
+
+    for i, m in enumerate(members):
+        h = m.history
+        h.train_seconds = elapsed
+        if h.status == "running":
+            h.status = "completed"
+        h.params = net.to_arrays(theta[i])
+        if m.shadow is not None:
+            h.params_ema = net.to_arrays(m.shadow)
+    return histories
+
+
+def _batches(
+    x_aug: np.ndarray, y: np.ndarray, order: np.ndarray | None, batch_size: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Mini-batches (inputs, their transpose, labels) in file order or in `order`.
+
+    `order` is (N,) for one order shared by every run or (P, N) for one order per run.
+    """
+    if order is not None:
+        x_aug, y = x_aug[order], y[order]
+    n = x_aug.shape[-2]
+    out = []
+    for start in range(0, n, batch_size):
+        xa = np.ascontiguousarray(x_aug[..., start : start + batch_size, :])
+        out.append((xa, np.ascontiguousarray(np.swapaxes(xa, -1, -2)), y[..., start : start + batch_size, :]))
+    return out
+
+
+def _shuffled_batches(
+    x_aug: np.ndarray, y: np.ndarray, rngs: list[np.random.Generator], batch_size: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    n = x_aug.shape[0]
+    orders = np.stack([rng.permutation(n) for rng in rngs])
+    if all(np.array_equal(orders[0], o) for o in orders[1:]):
+        return _batches(x_aug, y, orders[0], batch_size)
+    return _batches(x_aug, y, orders, batch_size)
+
+
+def _evaluate(
+    net: mlp.MLP,
+    members: list[_Member],
+    theta: np.ndarray,
+    shadows: np.ndarray,
+    x_aug: np.ndarray,
+    y: np.ndarray,
+    epoch: int,
+    step: int,
+) -> None:
+    """Full-set loss and accuracy of every active run at the end of an epoch; stops runs that diverged."""
+    x = x_aug[:, :2]
+    outs = net.output(theta, x)
+    loss_name = members[0].history.config.loss
+    data_loss = losses.value(loss_name, outs, y)
+    correct = np.mean(losses.predicted_class(loss_name, outs) == (y > 0.5), axis=(1, 2))
+    ema_outs = net.output(shadows, x) if any(m.shadow is not None for m in members) else None
+    for i, m in enumerate(members):
+        if not m.active:
+            continue
+        h = m.history
+        config = h.config
+        weights = m.theta[m.reg_vector > 0] if m.reg_kind != "none" else m.theta[:0]
+        penalty = float(regularizers.penalty(m.reg_kind, config.reg_scale, weights))
+        total = float(data_loss[i]) + penalty
+        h.epoch.append(epoch)
+        h.step.append(step)
+        h.lr.append(float(m.lr_trace[step - 1]))
+        h.loss.append(total)
+        h.data_loss.append(float(data_loss[i]))
+        h.accuracy.append(float(correct[i]))
+        if m.shadow is not None and ema_outs is not None:
+            ema_data = float(losses.value(loss_name, ema_outs[i : i + 1], y)[0])
+            ema_w = m.shadow[m.reg_vector > 0] if m.reg_kind != "none" else m.shadow[:0]
+            h.ema_loss.append(ema_data + float(regularizers.penalty(m.reg_kind, config.reg_scale, ema_w)))
+            h.ema_accuracy.append(
+                float(np.mean(losses.predicted_class(loss_name, ema_outs[i]) == (y > 0.5)))
+            )
+        if not np.isfinite(total) or not np.all(np.isfinite(m.theta)):
+            m.active = False
+            h.status = "diverged"
+            h.diverged_epoch = epoch
+            h.message = _divergence_message(config, epoch, total)
+
+
+def _divergence_message(config: Config, epoch: int, loss: float) -> str:
+    what = "NaN" if np.isnan(loss) else ("infinite" if not np.isfinite(loss) else "finite")
+    message = f"diverged at epoch {epoch}: the loss became {what}"
+    if what == "finite":
+        message = f"diverged at epoch {epoch}: the parameters became NaN or infinite"
+    eps = config.optimizer_params.get("eps")
+    if config.optimizer in ADAPTIVE and eps == 0:
+        message += (
+            f"; with optimizer.eps 0, {config.optimizer} divides by sqrt of an accumulator that is 0 "
+            "wherever a gradient entry has always been 0 (0/0 = NaN): set eps > 0, e.g. 1e-7"
+        )
+    else:
+        message += f"; try a smaller optimizer.lr (now {config.lr:g})"
+    return message
+
+
+def load_dataset(config: Config) -> data_mod.Dataset:
+    return data_mod.load(Path(config.data_path) if config.data_path else None)
