@@ -126,3 +126,188 @@ def _finish(status: str, message: str) -> NoReturn:
 def main() -> None:
     cli(prog_name="nnopt")
 
+
+
+class _OrderedCommand(click.Command):
+    """Keeps the raw arguments, so that a schedule option can apply to the --type it follows."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["raw_args"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+# Schedule parameters of plot-lr: option name -> parameter name.
+_CURVE_OPTIONS = {
+    "lr": "lr",
+    "decay_steps": "decay_steps",
+    "decay_rate": "decay_rate",
+    "staircase": "staircase",
+    "end_lr": "end_lr",
+    "power": "power",
+    "cycle": "cycle",
+    "alpha": "alpha",
+    "beta": "beta",
+    "num_periods": "num_periods",
+    "initial_variance": "initial_variance",
+    "variance_decay": "variance_decay",
+    "first_decay_steps": "first_decay_steps",
+    "t_mul": "t_mul",
+    "m_mul": "m_mul",
+    "boundaries": "boundaries",
+    "values": "values",
+    "warmup_steps": "warmup_steps",
+}
+
+
+def _number_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[float] | None:
+    if value is None:
+        return None
+    try:
+        return [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected numbers separated by commas, got {value!r}") from None
+
+
+def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """Split the command line at each --type: options before the first --type apply to every curve, options
+    after a --type to that curve only (later ones win)."""
+    command = ctx.command
+    by_flag: dict[str, tuple[click.Option, Any]] = {}
+    for param in command.params:
+        if not isinstance(param, click.Option):
+            continue
+        for flag in param.opts:
+            by_flag[flag] = (param, param.flag_value if param.is_flag else None)
+        for flag in param.secondary_opts:
+            by_flag[flag] = (param, False)
+    shared: dict[str, Any] = {}
+    curves: list[tuple[str, dict[str, Any]]] = []
+    args = ctx.meta.get("raw_args", [])
+    i = 0
+    while i < len(args):
+        token = args[i]
+        name, _, inline = token.partition("=")
+        i += 1
+        if name not in by_flag:
+            continue
+        param, flag_value = by_flag[name]
+        if param.is_flag:
+            value: Any = flag_value
+        else:
+            if not inline and token.find("=") < 0:
+                inline = args[i] if i < len(args) else ""
+                i += 1
+            value = param.process_value(ctx, inline)
+        key = param.name or ""
+        if key == "types":
+            curves.append((str(value[0]) if isinstance(value, tuple) else str(value), {}))
+        elif key in _CURVE_OPTIONS:
+            (curves[-1][1] if curves else shared)[_CURVE_OPTIONS[key]] = value
+    return shared, curves
+
+
+@cli.command("plot-lr", cls=_OrderedCommand)
+@click.option("--type", "types", multiple=True, metavar="TYPE",
+              help="Schedule type; repeat for several curves. Options after a --type apply to that curve, "
+                   "options before the first --type to all. Default: exponential.")
+@click.option("--lr", type=float, help="Initial rate lr0.  [default: 0.5]")
+@click.option("--decay-steps", type=int, help="decay_steps D.  [default: 10]")
+@click.option("--decay-rate", type=float, help="decay_rate.  [default: 0.9]")
+@click.option("--staircase/--no-staircase", default=None, help="Decay in whole steps of D.")
+@click.option("--end-lr", type=float, help="polynomial: end rate.  [default: 0.0001]")
+@click.option("--power", type=float, help="polynomial: power.  [default: 1]")
+@click.option("--cycle/--no-cycle", default=None, help="polynomial: restart the decay every D steps.")
+@click.option("--alpha", type=float, help="cosine family: floor as a fraction of lr0.")
+@click.option("--beta", type=float, help="linear_cosine: constant added to the rate.")
+@click.option("--num-periods", type=float, help="linear_cosine: cosine periods within D.")
+@click.option("--initial-variance", type=float, help="noisy_linear_cosine: noise variance at step 0.")
+@click.option("--variance-decay", type=float, help="noisy_linear_cosine: decay of the noise variance.")
+@click.option("--first-decay-steps", type=int, help="cosine_restarts: first period (default: decay_steps).")
+@click.option("--t-mul", type=float, help="cosine_restarts: period growth factor.")
+@click.option("--m-mul", type=float, help="cosine_restarts: restart height factor.")
+@click.option("--boundaries", callback=_number_list, metavar="B0,B1,...",
+              help="piecewise_constant: steps where the rate changes, e.g. 50,120.")
+@click.option("--values", callback=_number_list, metavar="V0,V1,...",
+              help="piecewise_constant: one more rate than boundaries, e.g. 0.1,0.05,0.01.")
+@click.option("--warmup-steps", type=int, help="Linear warmup from 0 over the first steps.  [default: 0]")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of noisy_linear_cosine's noise.")
+@click.option("--steps", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Number of steps drawn.")
+@click.option("--unit", type=click.Choice(["step", "epoch"]), default="step", show_default=True,
+              help="What the x axis counts (the schedule is the same function of it).")
+@click.option("--log", is_flag=True, help="Log scale for the rate.")
+@click.option("--config", "configs", multiple=True, type=click.Path(path_type=Path), metavar="CONFIG",
+              help="Draw the schedule a run of CONFIG would use, over its real steps. Repeatable.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.png",
+              help="Where the PNG goes (default: a timestamped file under --runs-root).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.csv",
+              help="Also write the values: a step column, then one column per curve.")
+@RUNS_ROOT
+def plot_lr(
+    types: tuple[str, ...],
+    seed: int,
+    steps: int,
+    unit: str,
+    log: bool,
+    configs: tuple[Path, ...],
+    out: Path | None,
+    csv_path: Path | None,
+    runs_root: Path,
+    **_: object,
+) -> None:
+    """Draw learning-rate schedules, exactly as the training loop evaluates them.
+
+    \b
+      nnopt plot-lr --type polynomial --cycle
+      nnopt plot-lr --type polynomial --type polynomial --cycle      (seed 001's red/green pair)
+      nnopt plot-lr --type exponential --type exponential --staircase
+      nnopt plot-lr --type piecewise_constant --boundaries 50,120 --values 0.1,0.05,0.01
+      nnopt plot-lr --config configs/adam.yaml
+    """
+    from datetime import datetime
+
+    from nnopt_cli import config as config_mod
+    from nnopt_cli import lrplot
+
+    ctx = click.get_current_context()
+    shared, groups = _curve_groups(ctx)
+    if not groups and not configs:
+        groups = [("exponential", {})]
+    with _one_line_errors():
+        curves = []
+        for type_name, own in groups:
+            merged = {**shared, **own}
+            warmup = merged.pop("warmup_steps", None) or 0
+            if type_name == "piecewise_constant" and (
+                merged.get("boundaries") is None or merged.get("values") is None
+            ):
+                raise InputError("--type piecewise_constant needs --boundaries and --values, "
+                                 "e.g. --boundaries 50,120 --values 0.1,0.05,0.01")
+            curves.append(
+                lrplot.from_parameters(type_name, merged, steps=steps, seed=seed, warmup_steps=warmup)
+            )
+        for path in configs:
+            curves.append(lrplot.from_config(config_mod.load(path), path.name))
+        if out is None:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            first = groups[0][0] if groups else configs[0].stem
+            target_dir = runs_root
+            try:
+                target_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"--runs-root {runs_root}: cannot create the folder ({exc.strerror})") from None
+            out = _unused(target_dir / f"{stamp}-lr-{first}.png")
+        for target in (out, csv_path):
+            if target is not None and not target.parent.exists():
+                raise InputError(f"{target}: the folder {target.parent} does not exist")
+    lrplot.write(curves, png=out, csv=csv_path, log=log, unit=unit)
+    click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
+
+
+def _unused(path: Path) -> Path:
+    n = 2
+    candidate = path
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return candidate

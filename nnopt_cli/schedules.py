@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
@@ -211,11 +212,12 @@ def _polynomial(
 
     def fn(k: Steps) -> Rates:
         kf = k.astype(np.float64)
+        d: float | Rates
         if cycle:
             d = decay_steps * np.where(kf == 0, 1.0, np.ceil(kf / decay_steps))
         else:
             kf = np.minimum(kf, decay_steps)
-            d = np.float64(decay_steps)
+            d = decay_steps
         p = kf / d
         return (lr - end_lr) * np.power(1.0 - p, power) + end_lr
 
@@ -428,7 +430,7 @@ def _number_list(key: str, value: object) -> list[float]:
 
 def _boundaries(key: str, value: object) -> list[float]:
     b = _number_list(key, value)
-    if any(hi <= lo for lo, hi in zip(b, b[1:])):
+    if any(hi <= lo for lo, hi in itertools.pairwise(b)):
         raise _fail(key, "strictly increasing", value)
     return b
 
@@ -565,6 +567,6 @@ def describe(type: str, params: Mapping[str, object]) -> str:
         else:
             parts.append(f"{name}={_show(value)}")
     warmup = params.get("warmup_steps")
-    if isinstance(warmup, numbers.Integral) and not isinstance(warmup, bool) and warmup > 0:
+    if isinstance(warmup, numbers.Integral) and not isinstance(warmup, bool) and int(warmup) > 0:
         parts.append(f"warmup={warmup}")
     return f"{type} ({', '.join(parts)})" if parts else type

@@ -23,6 +23,7 @@ Every case is evaluated by ``tf.compat.v1.train.<type>_decay`` with an int64 glo
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import math
 import sys
@@ -92,7 +93,10 @@ CASES: list[tuple[str, float, dict[str, Any]]] = [
 ]
 
 TF_NAMES = {"end_lr": "end_learning_rate"}
-TF_FUNCTIONS = {"cosine_restarts": "cosine_decay_restarts", "piecewise_constant": "piecewise_constant"}
+TF_FUNCTIONS = {
+    "cosine_restarts": "cosine_decay_restarts",
+    "piecewise_constant": "piecewise_constant",
+}
 NEEDS_PI_PATCH = {"cosine", "cosine_restarts", "linear_cosine"}
 
 
@@ -115,15 +119,33 @@ def float64_pi() -> Iterator[None]:
         learning_rate_schedule.constant_op = original
 
 
+def tf_function(kind: str) -> Any:
+    return getattr(tf.compat.v1.train, TF_FUNCTIONS.get(kind, f"{kind}_decay"))
+
+
+def tf_defaults(kind: str) -> dict[str, Any]:
+    """The keyword defaults of TensorFlow's function, but ``name``."""
+    if kind == "constant":
+        return {}
+    signature = inspect.signature(tf_function(kind))
+    return {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if p.default is not inspect.Parameter.empty and name != "name"
+    }
+
+
 def evaluate(kind: str, lr: float, params: dict[str, Any], dtype: Any) -> list[float]:
     if kind == "constant":  # TensorFlow has no constant decay: the rate itself
         return [float(tf.constant(lr, dtype).numpy())] * STEPS
-    decay = getattr(tf.compat.v1.train, TF_FUNCTIONS.get(kind, f"{kind}_decay"))
+    decay = tf_function(kind)
     # A Python float would be cast through float32 by TensorFlow (``cast(0.9, float64)`` first
-    # makes a float32 tensor), so every real parameter goes in as a tensor of the run's dtype.
+    # makes a float32 tensor), so every real parameter, the defaults included, goes in as a
+    # tensor of the run's dtype.
+    given = {TF_NAMES.get(k, k): v for k, v in params.items()}
     kwargs = {
-        TF_NAMES.get(k, k): tf.constant(v, dtype) if isinstance(v, float) else v
-        for k, v in params.items()
+        k: tf.constant(v, dtype) if isinstance(v, float) else v
+        for k, v in {**tf_defaults(kind), **given}.items()
     }
     out = []
     for k in range(STEPS):
@@ -159,6 +181,8 @@ def main() -> None:
         "tensorflow": tf.__version__,
         "numpy": np.__version__,
         "steps": STEPS,
+        "tf_names": TF_NAMES,
+        "tf_defaults": {kind: tf_defaults(kind) for kind in dict.fromkeys(c[0] for c in CASES)},
         "cases": cases,
     }
     # One case a line: diffs stay readable and the file small.

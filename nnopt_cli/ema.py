@@ -1,0 +1,56 @@
+"""Exponential moving average of the parameters, as tf.train.ExponentialMovingAverage.
+
+Each parameter has a shadow that starts at its initial value and trails it:
+
+    d = min(decay, (1 + n)/(10 + n))
+    shadow ← d·shadow + (1 − d)·param
+
+where n is the global step after the optimizer update (1 after the first), TF's `num_updates`.
+The ramp (1 + n)/(10 + n) keeps early shadows from clinging to the random initial weights.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+class EMAError(ValueError):
+    """An ema.decay nnopt cannot use; the message is one line."""
+
+
+def check_decay(decay: object) -> float | None:
+    """ema.decay validated: None (EMA off) or a float in [0, 1)."""
+    if decay is None:
+        return None
+    if not isinstance(decay, numbers.Real) or isinstance(decay, (bool, np.bool_)):
+        raise EMAError(f"ema.decay must be a number in [0, 1) or null (off), got {decay!r}")
+    d = float(decay)
+    if not 0.0 <= d < 1.0:
+        raise EMAError(f"ema.decay must be in [0, 1) or null (off), got {d:g}")
+    return d
+
+
+def ema_decay(decay: float, n: int) -> float:
+    """The decay used at global step n: min(decay, (1 + n)/(10 + n))."""
+    return min(decay, (1.0 + n) / (10.0 + n))
+
+
+def ema_update(shadow: np.ndarray, params: np.ndarray, decay: float, n: int) -> None:
+    """One moving-average step in place: shadow ← d·shadow + (1 − d)·params.
+
+    Computed as TF's assign_moving_average does, shadow −= (shadow − params)·(1 − d), which
+    rounds like TF and leaves a shadow equal to params unchanged exactly.
+
+    d = ema_decay(decay, n).
+
+    Args:
+      shadow: the averages, any shape; updated in place.
+      params: the current parameters, same shape.
+      decay: the configured decay, in [0, 1).
+      n: the global step after this step's optimizer update (1 after the first update).
+    """
+    delta = shadow - params
+    delta *= 1.0 - ema_decay(decay, n)
+    shadow -= delta

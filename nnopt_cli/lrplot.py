@@ -1,0 +1,102 @@
+"""`nnopt plot-lr`: learning-rate curves from schedule parameters or from a run's config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnopt_cli import plots, runs, schedules
+from nnopt_cli.config import Config
+
+# The values of seed 001's examples, used where neither the command line nor the type sets a parameter.
+PLOT_DEFAULTS: dict[str, Any] = {
+    "lr": 0.5,
+    "decay_steps": 10,
+    "decay_rate": 0.9,
+    "end_lr": 0.0001,
+    "power": 1.0,
+}
+
+
+@dataclass(frozen=True)
+class LrCurve:
+    label: str
+    steps: np.ndarray
+    rates: np.ndarray
+
+
+def from_parameters(
+    type: str, given: Mapping[str, Any], *, steps: int, seed: int = 0, warmup_steps: int = 0
+) -> LrCurve:
+    """One schedule evaluated at 0..steps-1.
+
+    Args:
+      type: a schedule type.
+      given: parameters set for this curve (lr and schedule parameters); others come from PLOT_DEFAULTS,
+        then from the type's own defaults. cosine_restarts takes first_decay_steps from decay_steps unless
+        given.
+    """
+    if type not in schedules.SCHEDULE_TYPES:
+        schedules.make_schedule(type, 0.0)  # raises the error that lists the types
+    known = schedules.SCHEDULE_PARAMS[type]
+    merged = {**PLOT_DEFAULTS, **{k: v for k, v in given.items() if v is not None}}
+    if "first_decay_steps" in known and "first_decay_steps" not in merged:
+        merged["first_decay_steps"] = merged["decay_steps"]
+    params = {k: v for k, v in merged.items() if k in known}
+    lr = merged["lr"]
+    schedule = schedules.make_schedule(type, lr, seed=seed, warmup_steps=warmup_steps, **params)
+    k = np.arange(steps)
+    label = schedules.describe(type, {**params, "warmup_steps": warmup_steps}) + f", lr0={lr:g}"
+    return LrCurve(label=label, steps=k, rates=np.asarray(schedule(k), dtype=np.float64))
+
+
+def from_config(config: Config, source: str) -> LrCurve:
+    """The rate of every update the run of `config` would make."""
+    from nnopt_cli import train
+
+    if config.model_type == "quadratic":
+        total, per_epoch = config.steps, 1
+    else:
+        dataset = train.load_dataset(config)
+        per_epoch = train.steps_per_epoch(config, dataset)
+        total = per_epoch * config.epochs
+    rates = train.learning_rates(config, total, per_epoch)
+    label = f"{source}: {schedules.describe(config.schedule, config.schedule_params)}, lr0={config.lr:g}"
+    if config.unit == "epoch":
+        label += f", per epoch of {per_epoch} steps"
+    if config.lr_decay:
+        label += f", /(1 + {config.lr_decay:g}·k)"
+    return LrCurve(label=label, steps=np.arange(total), rates=rates)
+
+
+def write(
+    curves: Sequence[LrCurve],
+    *,
+    png: Path,
+    csv: Path | None = None,
+    log: bool = False,
+    unit: str = "step",
+) -> None:
+    """The figure (and the CSV: `step`, then one column per curve in the given order)."""
+    length = max(len(c.steps) for c in curves)
+    if csv is not None:
+        columns: dict[str, Any] = {"step": list(range(length))}
+        for i, c in enumerate(curves):
+            name = c.label if c.label not in columns else f"{c.label} ({i + 1})"
+            padded = np.full(length, np.nan)
+            padded[: len(c.rates)] = c.rates
+            columns[name] = ["" if np.isnan(v) else float(v) for v in padded]
+        runs.write_csv(csv, columns)
+    title = "Learning-rate schedule" if len(curves) == 1 else "Learning-rate schedules"
+    xlabel = "step (update number k, from 0)" if unit == "step" else "epoch (from 0)"
+    plots.lr_curves(
+        png,
+        [plots.Curve(c.steps, c.rates, c.label) for c in curves],
+        title=title,
+        xlabel=xlabel,
+        log=log,
+    )

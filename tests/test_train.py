@@ -1,0 +1,122 @@
+"""The training loop: determinism, the update it makes, metrics, divergence, stacking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnopt_cli import config, data, train
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cfg(**overrides: object) -> config.Config:
+    sets = [f"{k.replace('__', '.')}={v}" for k, v in overrides.items()]
+    return config.from_dict({}, sets)
+
+
+def test_same_config_same_bits() -> None:
+    c = cfg(train__epochs=30, data__shuffle="true")
+    a, b = train.train(c), train.train(c)
+    for key in a.params:
+        assert np.array_equal(a.params[key], b.params[key])
+    assert a.loss == b.loss
+
+
+def test_shuffle_changes_the_order_but_not_the_start() -> None:
+    fixed = train.train(cfg(train__epochs=5))
+    mixed = train.train(cfg(train__epochs=5, data__shuffle="true"))
+    assert not np.array_equal(fixed.params["w1"], mixed.params["w1"])
+
+
+def test_one_full_batch_epoch_is_one_gradient_step() -> None:
+    # batch = whole set, one epoch: theta1 = theta0 - lr·∇J(theta0), ∇J from central differences
+    c = cfg(train__epochs=1, data__batch_size=300, optimizer__lr=0.1, regularizer__type="l2",
+            regularizer__scale=0.03, model__hidden=4)
+    ds = data.load()
+    net = train.network(c)
+    theta0 = train.initial_params(c, net)
+
+    def objective(row: np.ndarray) -> float:
+        out = net.output(row[None], ds.x)[0]
+        a = net.to_arrays(row)
+        return float(np.mean((ds.y - out) ** 2) + 0.03 * (np.sum(a["w1"] ** 2) + np.sum(a["w2"] ** 2)) / 2)
+
+    grad = np.array([
+        (objective(theta0 + e) - objective(theta0 - e)) / 2e-6 for e in np.eye(theta0.size) * 1e-6
+    ])
+    h = train.train(c)
+    np.testing.assert_allclose(net.from_arrays(h.params), theta0 - 0.1 * grad, rtol=1e-7, atol=1e-9)
+    assert h.step == [1] and h.epoch == [1]
+    assert h.loss[0] == pytest.approx(objective(net.from_arrays(h.params)), rel=1e-12)
+
+
+def test_metrics_columns() -> None:
+    c = cfg(train__epochs=4, schedule__type="exponential", schedule__decay_steps=10, schedule__decay_rate=0.5)
+    h = train.train(c)
+    assert h.epoch == [1, 2, 3, 4]
+    assert h.step == [10, 20, 30, 40]  # 300 rows in batches of 32: 10 updates per epoch
+    # lr of each epoch's last update k = 9, 19, ...: 0.005 · 0.5^(k/10)
+    assert h.lr == pytest.approx([0.005 * 0.5 ** (k / 10) for k in (9, 19, 29, 39)], rel=1e-14)
+    assert len(h.lr_trace) == 40
+    assert all(0 <= a <= 1 for a in h.accuracy)
+    assert list(h.metrics_columns()) == ["epoch", "step", "lr", "loss", "data_loss", "accuracy"]
+
+
+def test_epoch_unit_reproduces_the_course_decay() -> None:
+    # seed 004: lr = 0.2 · 0.99^(epoch / 1), constant within an epoch
+    c = cfg(train__epochs=3, optimizer__lr=0.2, schedule__type="exponential", schedule__unit="epoch",
+            schedule__decay_steps=1, schedule__decay_rate=0.99)
+    h = train.train(c)
+    assert h.lr_trace[:10].tolist() == [0.2] * 10
+    assert h.lr == pytest.approx([0.2, 0.198, 0.19602], rel=1e-14)
+
+
+def test_divergence_stops_and_says_where() -> None:
+    h = train.train(cfg(optimizer__lr=50.0, train__epochs=100))
+    assert h.status == "diverged"
+    assert h.diverged_epoch is not None and h.diverged_epoch <= 100
+    assert h.epochs_done == h.diverged_epoch
+    assert f"diverged at epoch {h.diverged_epoch}" in h.message
+
+
+def test_population_rows_equal_single_runs_bitwise() -> None:
+    configs = [
+        cfg(train__epochs=20, optimizer__name=name, optimizer__lr=lr)
+        for name, lr in (("sgd", 0.005), ("adam", 0.01), ("rmsprop", 0.005), ("momentum", 0.002))
+    ]
+    together = train.train_population(configs)
+    for c, h in zip(configs, together, strict=True):
+        alone = train.train(c)
+        for key in h.params:
+            assert np.array_equal(h.params[key], alone.params[key])
+        assert h.loss == alone.loss
+
+
+def test_ema_shadow_with_zero_rate_stays_at_the_start() -> None:
+    h = train.train(cfg(train__epochs=3, optimizer__lr=0.0, ema__decay=0.99))
+    assert h.params_ema is not None
+    for key in h.params:
+        np.testing.assert_array_equal(h.params_ema[key], h.params[key])
+    assert h.ema_loss == h.loss
+
+
+def test_init_from_file(tmp_path: Path) -> None:
+    c = cfg(model__hidden=3)
+    net = train.network(c)
+    arrays = {"w1": np.ones((2, 3)), "b1": np.zeros(3), "w2": np.ones((3, 1)), "b2": np.zeros(1)}
+    np.savez(tmp_path / "start.npz", **arrays)
+    c2 = cfg(model__hidden=3, model__init_from=str(tmp_path / "start.npz"))
+    assert np.array_equal(train.initial_params(c2, net), net.from_arrays(arrays))
+    np.savez(tmp_path / "bad.npz", w1=np.ones((2, 4)))
+    with pytest.raises(train.SetupError, match="missing array 'b1'"):
+        train.initial_params(cfg(model__hidden=3, model__init_from=str(tmp_path / "bad.npz")), net)
+
+
+@pytest.mark.parametrize("name", ["sgd", "l2"])
+def test_course_configs_reach_the_expected_accuracy(name: str) -> None:
+    h = train.train(config.load(ROOT / "configs" / f"{name}.yaml"))
+    assert h.status == "completed"
+    assert h.accuracy[-1] >= 0.9
