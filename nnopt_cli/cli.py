@@ -177,7 +177,7 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, d
         if not isinstance(param, click.Option):
             continue
         for flag in param.opts:
-            by_flag[flag] = (param, param.flag_value if param.is_flag else None)
+            by_flag[flag] = (param, True if param.is_flag else None)
         for flag in param.secondary_opts:
             by_flag[flag] = (param, False)
     shared: dict[str, Any] = {}
@@ -197,10 +197,10 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, d
             if not inline and token.find("=") < 0:
                 inline = args[i] if i < len(args) else ""
                 i += 1
-            value = param.process_value(ctx, inline)
+            value = inline if param.multiple else param.process_value(ctx, inline)
         key = param.name or ""
         if key == "types":
-            curves.append((str(value[0]) if isinstance(value, tuple) else str(value), {}))
+            curves.append((str(value), {}))
         elif key in _CURVE_OPTIONS:
             (curves[-1][1] if curves else shared)[_CURVE_OPTIONS[key]] = value
     return shared, curves

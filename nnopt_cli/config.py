@@ -148,6 +148,8 @@ class _Origin:
         return self.file
 
     def error(self, key: str, problem: str) -> ConfigError:
+        if key in self.sets:
+            return ConfigError(f"--set {key}: {problem}")
         return ConfigError(f"{self.where(key)}: {key}: {problem}")
 
 
@@ -347,11 +349,10 @@ def _path(value: Any, key: str, origin: _Origin, base_dir: Path) -> str | None:
 def _library_error(exc: ValueError, section: str, origin: _Origin) -> ConfigError:
     """A schedules/optimizers/ema error, placed at the line of the key it names."""
     message = str(exc)
-    match = re.match(rf"({section}\.\w+)", message)
-    key = match.group(1) if match else section
+    match = re.match(rf"({section}\.\w+)[: ]*", message)
     if match:
-        return ConfigError(f"{origin.where(key)}: {message}")
-    return ConfigError(f"{origin.where(key)}: {section}: {message}")
+        return origin.error(match.group(1), message[match.end() :])
+    return origin.error(section, message)
 
 
 def _resolve(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_dir: Path) -> Config:

@@ -28,7 +28,7 @@ def check_decay(decay: object) -> float | None:
         raise EMAError(f"ema.decay must be a number in [0, 1) or null (off), got {decay!r}")
     d = float(decay)
     if not 0.0 <= d < 1.0:
-        raise EMAError(f"ema.decay must be in [0, 1) or null (off), got {d:g}")
+        raise EMAError(f"ema.decay must be in [0, 1) or null (off), got {d!r}")
     return d
 
 

@@ -50,7 +50,9 @@ def from_parameters(
     lr = merged["lr"]
     schedule = schedules.make_schedule(type, lr, seed=seed, warmup_steps=warmup_steps, **params)
     k = np.arange(steps)
-    label = schedules.describe(type, {**params, "warmup_steps": warmup_steps}) + f", lr0={lr:g}"
+    label = schedules.describe(type, {**params, "warmup_steps": warmup_steps})
+    if type != "piecewise_constant":
+        label += f", lr0={lr:g}"
     return LrCurve(label=label, steps=k, rates=np.asarray(schedule(k), dtype=np.float64))
 
 

@@ -310,31 +310,40 @@ def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _is_number(value: object) -> bool:
-    # bool is an int to Python, but `beta: true` in a config is a mistake, not 1.
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
 def _number(key: str, value: object, allowed: str) -> float:
-    if not _is_number(value):
-        raise OptimizerError(f"{key} must be {allowed}, got {value!r}")
-    return float(value)  # type: ignore[arg-type]
+    # bool is an int to Python, but `beta: true` in a config is a mistake, not 1.
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    hint = ""
+    if isinstance(value, str):
+        try:
+            float(value)
+            hint = " (text, not a number: YAML reads 1e-7 as text, write 1.0e-7)"
+        except ValueError:
+            pass
+    raise OptimizerError(f"{key} must be {allowed}, got {value!r}{hint}")
+
+
+def _non_negative(key: str, value: object) -> float:
+    x = _number(key, value, "a finite number >= 0")
+    if not (math.isfinite(x) and x >= 0.0):
+        raise OptimizerError(f"{key} must be a finite number >= 0, got {x!r}")
+    return x
 
 
 def _check_hparam(key: str, value: object) -> object:
+    name = f"optimizer.{key}"
     if key in _FLAGS:
         if not isinstance(value, (bool, np.bool_)):
-            raise OptimizerError(f"optimizer.{key} must be true or false, got {value!r}")
+            raise OptimizerError(f"{name} must be true or false, got {value!r}")
         return bool(value)
     if key in _UNIT_INTERVAL:
-        x = _number(f"optimizer.{key}", value, "a number in [0, 1)")
+        x = _number(name, value, "a number in [0, 1)")
         if not 0.0 <= x < 1.0:
-            raise OptimizerError(f"optimizer.{key} must be in [0, 1), got {x:g}")
+            raise OptimizerError(f"{name} must be in [0, 1), got {x!r}")
         return x
-    x = _number(f"optimizer.{key}", value, "a finite number >= 0")
-    if not (math.isfinite(x) and x >= 0.0):
-        raise OptimizerError(f"optimizer.{key} must be a finite number >= 0, got {x:g}")
-    return x
+    assert key in _NON_NEGATIVE, key
+    return _non_negative(name, value)
 
 
 def make_optimizer(name: str, **hparams: object) -> Optimizer:
@@ -356,7 +365,7 @@ def make_optimizer(name: str, **hparams: object) -> Optimizer:
     if not isinstance(name, str) or name not in OPTIMIZER_NAMES:
         hint = _did_you_mean(name, OPTIMIZER_NAMES) if isinstance(name, str) else ""
         raise OptimizerError(
-            f"optimizer.name must be one of {', '.join(OPTIMIZER_NAMES)}, got {name!r}{hint}"
+            f"optimizer.name {name!r} is unknown (known: {', '.join(OPTIMIZER_NAMES)}){hint}"
         )
     defaults = OPTIMIZER_PARAMS[name]
     allowed = tuple(defaults)
@@ -374,10 +383,7 @@ def make_optimizer(name: str, **hparams: object) -> Optimizer:
 
 def check_lr(lr: object) -> float:
     """A learning rate as a float: a finite number >= 0, else OptimizerError."""
-    x = _number("optimizer.lr", lr, "a finite number >= 0")
-    if not (math.isfinite(x) and x >= 0.0):
-        raise OptimizerError(f"optimizer.lr must be a finite number >= 0, got {x:g}")
-    return x
+    return _non_negative("optimizer.lr", lr)
 
 
 def legacy_decay(lr_trace: np.ndarray, decay: float) -> np.ndarray:
@@ -390,9 +396,7 @@ def legacy_decay(lr_trace: np.ndarray, decay: float) -> np.ndarray:
     Raises:
       OptimizerError: decay not a finite number >= 0.
     """
-    d = _number("optimizer.decay", decay, "a finite number >= 0")
-    if not (math.isfinite(d) and d >= 0.0):
-        raise OptimizerError(f"optimizer.decay must be a finite number >= 0, got {d:g}")
+    d = _non_negative("optimizer.decay", decay)
     lr = np.array(lr_trace, dtype=np.float64, copy=True)
     if d == 0.0 or lr.ndim == 0:
         return lr

@@ -16,17 +16,18 @@ if TYPE_CHECKING:
 CLASS_COLORS = {1: "#d62728", 0: "#1f77b4"}  # the course's colours: red inside the circle, blue outside
 RAW_STYLE = {"colors": "black", "linewidths": 2.0, "linestyles": "solid"}
 EMA_STYLE = {"colors": "#ff7f0e", "linewidths": 2.2, "linestyles": "dashed"}
+# seed 001 draws its first curve red and its second green
+LR_COLORS = ("tab:red", "tab:green", "tab:blue", "tab:orange", "tab:purple", "tab:brown", "tab:pink",
+             "tab:gray", "tab:olive", "tab:cyan")
 GRID_LIMIT = 3.0
 GRID_POINTS = 241
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure(width: float, height: float) -> Figure:
+    # A bare Figure renders with the Agg backend and needs no pyplot, no GUI and no global state.
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(figsize=(width, height))
 
 
 def save(fig: Figure, path: Path) -> None:
@@ -34,7 +35,6 @@ def save(fig: Figure, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     fig.savefig(tmp, dpi=110, format="png")
     tmp.replace(path)
-    _pyplot().close(fig)
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ def training_curves(
     note: str = "",
 ) -> None:
     """Loss (log scale) and accuracy against epoch, side by side."""
-    plt = _pyplot()
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.3))
+    fig = _figure(11, 4.4)
+    ax_loss, ax_acc = fig.subplots(1, 2)
     _draw(ax_loss, loss, log=True)
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("loss on the full data set (log scale)")
@@ -89,8 +89,8 @@ def training_curves(
     ax_acc.legend(fontsize=8, loc="lower right")
     fig.suptitle(title, fontsize=11)
     if note:
-        fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=8, color="dimgray")
-    fig.tight_layout(rect=(0, 0.03 if note else 0, 1, 1))
+        fig.text(0.5, 0.01, note, ha="center", va="bottom", fontsize=8, color="firebrick")
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.17 if note else 0.12, top=0.86, wspace=0.22)
     save(fig, path)
 
 
@@ -103,19 +103,24 @@ def lr_curves(
     log: bool = False,
 ) -> None:
     """Learning rate against step, one line per schedule."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.6))
-    for c in curves:
+    fig = _figure(8.5, 4.8)
+    ax = fig.subplots()
+    n = len(curves)
+    for i, c in enumerate(curves):
+        # each update uses one rate until the next: steps; earlier curves on top, so none hides another
         drawstyle = "steps-post" if len(c.x) <= 400 else "default"
-        ax.plot(c.x, c.y, c.style, color=c.color, label=c.label, linewidth=1.8, drawstyle=drawstyle)
+        ax.plot(c.x, c.y, c.style, color=c.color or LR_COLORS[i % len(LR_COLORS)], label=c.label,
+                linewidth=2.4 - 1.2 * i / max(n - 1, 1), drawstyle=drawstyle, zorder=2 + n - i)
     if log:
         ax.set_yscale("log")
+    else:
+        ax.set_ylim(bottom=0.0, top=max([float(np.nanmax(c.y)) for c in curves if c.y.size] + [0.0]) * 1.05 or 1.0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("learning rate" + (" (log scale)" if log else ""))
     ax.set_title(title, fontsize=11)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.9)
     save(fig, path)
 
 
@@ -181,12 +186,12 @@ def boundary(
     path: Path, x: np.ndarray, y: np.ndarray, b: Boundary, *, title: str, score_label: str
 ) -> None:
     """The data coloured by class over the network's output on [-3, 3]², with the 0.5 contour."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.8, 6.0))
+    fig = _figure(6.8, 6.2)
+    ax = fig.subplots()
     _boundary_axes(ax, x, y, b, score_label, colorbar=True)
     _boundary_legend(ax, with_ema=b.ema_score is not None)
     ax.set_title(f"{title}\n{b.label}", fontsize=10)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.1, right=0.9, bottom=0.08, top=0.9)
     save(fig, path)
 
 
@@ -200,11 +205,11 @@ def boundary_grid(
     score_label: str,
 ) -> None:
     """Several decision boundaries in a grid, same axes and colours."""
-    plt = _pyplot()
     n = len(boundaries)
     cols = min(n, 3)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols + 0.8, 4.3 * rows + 0.6), squeeze=False)
+    fig = _figure(4.4 * cols + 0.8, 4.4 * rows + 0.7)
+    axes = fig.subplots(rows, cols, squeeze=False)
     shade = None
     for ax, b in zip(axes.flat, boundaries, strict=False):
         shade = _boundary_axes(ax, x, y, b, score_label, colorbar=False)
@@ -212,7 +217,8 @@ def boundary_grid(
         ax.set_visible(False)
     _boundary_legend(axes.flat[0], with_ema=any(b.ema_score is not None for b in boundaries), fontsize=7)
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0, 0.92, 0.97))
+    fig.subplots_adjust(left=0.06, right=0.9, bottom=0.07, top=1 - 0.55 / fig.get_figheight(),
+                        wspace=0.3, hspace=0.3)
     if shade is not None:
         cax = fig.add_axes((0.93, 0.15, 0.015, 0.7))
         fig.colorbar(shade, cax=cax).set_label(score_label)
@@ -227,8 +233,8 @@ def quadratic(
     target: float = -1.0,
 ) -> None:
     """The one-parameter toy: w and loss = (w + 1)² against step, one line per run (label, step, w, loss)."""
-    plt = _pyplot()
-    fig, (ax_w, ax_loss) = plt.subplots(1, 2, figsize=(11, 4.3))
+    fig = _figure(11, 4.4)
+    ax_w, ax_loss = fig.subplots(1, 2)
     for label, step, w, loss in runs:
         ax_w.plot(step, w, ".-", label=label, linewidth=1.4, markersize=4)
         ax_loss.plot(step, loss, ".-", label=label, linewidth=1.4, markersize=4)
@@ -248,5 +254,5 @@ def quadratic(
     ax_loss.legend(fontsize=8)
     ax_loss.grid(True, alpha=0.3)
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.12, top=0.86, wspace=0.22)
     save(fig, path)

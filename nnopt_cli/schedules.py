@@ -89,7 +89,8 @@ SCHEDULE_PARAMS: dict[str, dict[str, object]] = {
     "noisy_linear_cosine": {**_LINEAR_COSINE, "initial_variance": 1.0, "variance_decay": 0.55},
     "piecewise_constant": {"boundaries": REQUIRED, "values": REQUIRED},
 }
-"""Each type's parameters with their defaults, in ``tf.compat.v1.train`` naming."""
+"""Each type's parameters with their defaults, named as in ``tf.compat.v1.train`` (``end_lr`` is
+its ``end_learning_rate``)."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def test_duplicate_key(tmp_path: Path) -> None:
 
 def test_set_errors_name_the_option(tmp_path: Path) -> None:
     path = write(tmp_path, "")
-    assert error_of(path, ("model.hidden=0",)) == "--set model.hidden: model.hidden: must be an integer >= 1, got 0"
+    assert error_of(path, ("model.hidden=0",)) == "--set model.hidden: must be an integer >= 1, got 0"
     assert "expected KEY.PATH=VALUE" in error_of(path, ("nonsense",))
 
 

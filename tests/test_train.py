@@ -110,7 +110,7 @@ def test_init_from_file(tmp_path: Path) -> None:
     np.savez(tmp_path / "start.npz", **arrays)
     c2 = cfg(model__hidden=3, model__init_from=str(tmp_path / "start.npz"))
     assert np.array_equal(train.initial_params(c2, net), net.from_arrays(arrays))
-    np.savez(tmp_path / "bad.npz", w1=np.ones((2, 4)))
+    np.savez(tmp_path / "bad.npz", w1=np.ones((2, 3)))
     with pytest.raises(train.SetupError, match="missing array 'b1'"):
         train.initial_params(cfg(model__hidden=3, model__init_from=str(tmp_path / "bad.npz")), net)
 
@@ -120,3 +120,10 @@ def test_course_configs_reach_the_expected_accuracy(name: str) -> None:
     h = train.train(config.load(ROOT / "configs" / f"{name}.yaml"))
     assert h.status == "completed"
     assert h.accuracy[-1] >= 0.9
+
+
+def test_init_from_wrong_shape(tmp_path: Path) -> None:
+    np.savez(tmp_path / "bad.npz", w1=np.ones((2, 4)), b1=np.zeros(4), w2=np.ones((4, 1)), b2=np.zeros(1))
+    c = cfg(model__hidden=3, model__init_from=str(tmp_path / "bad.npz"))
+    with pytest.raises(train.SetupError, match=r"w1 has shape \(2, 4\), expected \(2, 3\)"):
+        train.initial_params(c, train.network(c))

@@ -15,9 +15,10 @@ Every case is evaluated by ``tf.compat.v1.train.<type>_decay`` with an int64 glo
   and the float64 product is refused. For those three, and only while they run, the module's
   ``constant`` is made to give float64 for a Python float (pi); every other operation is
   TensorFlow's. noisy_linear_cosine draws float32 noise and has no float64 run.
-* ``float32``: stock TensorFlow, unpatched, with the rate a float32 tensor; nnopt must agree to
-  float32 precision. noisy_linear_cosine is run with initial_variance = 0, which removes its
-  (unseeded) noise and checks the rest of its formula.
+* ``float32``: stock TensorFlow, unpatched, with the rate and the real parameters float32
+  tensors (what it makes of Python floats anyway); nnopt must agree to float32 precision.
+  noisy_linear_cosine is run with initial_variance = 0, which removes its (unseeded) noise and
+  checks the rest of its formula.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def float64_pi() -> Iterator[None]:
                 dtype = tf.float64
             return original.constant(value, dtype, *args, **kwargs)
 
-    learning_rate_schedule.constant_op = _Float64Constants  # type: ignore[assignment]
+    learning_rate_schedule.constant_op = _Float64Constants
     try:
         yield
     finally:
