@@ -115,6 +115,90 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
     _finish(history.status, history.message)
 
 
+@cli.command()
+@click.argument("entries", nargs=-1, metavar="ENTRY...")
+@click.option("--config", "base_file", type=click.Path(path_type=Path), metavar="CONFIG",
+              help="Base config the optimizer entries build on (default: the course's 2-11-1 SGD run).")
+@SETS
+@click.option("--epochs", type=click.IntRange(min=1), help="Train every entry for this many epochs.")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Repeat every entry with seeds seed, seed+1, ...; tables show mean ± std, plots a band.")
+@click.option("--target-loss", type=click.FloatRange(min=0.0, min_open=True),
+              help="Define the converged epoch as the first epoch with loss <= this value.")
+@RUNS_ROOT
+@QUIET
+def compare(
+    entries: tuple[str, ...],
+    base_file: Path | None,
+    sets: tuple[str, ...],
+    epochs: int | None,
+    seeds: int,
+    target_loss: float | None,
+    runs_root: Path,
+    quiet: bool,
+) -> None:
+    """Train optimizers side by side: same network, same initial weights, same batches.
+
+    Each ENTRY is an optimizer name (sgd, sgdm, momentum, adagrad, rmsprop, adam: its default hyperparameters on
+    top of the base config, at the base learning rate) or a YAML config file. Every entry runs with the base
+    config's seed.
+
+    \b
+      nnopt compare sgd sgdm adam
+      nnopt compare sgd sgdm adagrad rmsprop adam --config configs/l2.yaml --epochs 300
+      nnopt compare configs/adam.yaml configs/rmsprop.yaml --seeds 5
+
+    Writes <runs-root>/<YYYYmmdd-HHMMSS>-compare/ with a run folder per entry, compare.png, boundaries.png and
+    compare.csv. Exit code 0 (a diverged entry is a result and is shown as such), 2 for bad input, 130 when
+    interrupted.
+    """
+    from nnopt_cli import compare as compare_mod
+    from nnopt_cli import config as config_mod
+    from nnopt_cli import console, runs
+    from nnopt_cli import train as train_mod
+
+    started = time.perf_counter()
+    with _one_line_errors():
+        base = (
+            config_mod.load(base_file) if base_file is not None else config_mod.from_dict({}, name="compare")
+        )
+        if base.model_type != "mlp":
+            raise InputError(f"{base_file}: model.type must be mlp to compare optimizers")
+        items = compare_mod.build_entries(entries, base, sets=sets, epochs=epochs, seeds=seeds)
+        datasets = {c.data_path: train_mod.load_dataset(c) for c in (e.config for e in items)}
+        for e in items:
+            train_mod.initial_params(e.config, train_mod.network(e.config))
+        folder = runs.make_folder(runs_root, "compare")
+    dataset = datasets[items[0].config.data_path]
+    folders = []
+    for e in items:
+        sub = folder / (e.name if seeds == 1 else f"{e.name}-seed{e.config.seed}")
+        sub.mkdir()
+        runs.write_start(sub, e.config)
+        folders.append(sub)
+    total_epochs = max(e.config.epochs for e in items)
+    label = f"compare ({len(items)} runs)"
+    with console.EpochReporter(label, total_epochs, every=base.log_every, quiet=quiet) as report:
+        histories = compare_mod.train_entries(items, dataset, on_epoch=report)
+    for e, h, sub in zip(items, histories, folders, strict=False):
+        runs.write_results(sub, h, datasets[e.config.data_path], started=started, clock=time.perf_counter)
+    rows = compare_mod.summarize(items, histories, target=target_loss)
+    compare_mod.write_figures(folder, items, histories, dataset, seeds=seeds)
+    runs.write_csv(folder / "compare.csv", compare_mod.csv_columns(rows, seeds))
+    caption = (
+        compare_mod.TARGET_DEFINITION.format(target=target_loss)
+        if target_loss is not None
+        else compare_mod.CONVERGED_DEFINITION
+    )
+    caption += ".\ntrain time: the passes all entries share plus the entry's own updates. Best in green."
+    out = console.console()
+    out.print(console.compare_table(rows, seeds=seeds, caption=caption))
+    out.print(f"compare folder: {folder}", markup=False, highlight=False)
+    if any(h.status == "interrupted" for h in histories) or len(histories) < len(items):
+        _finish("interrupted", "interrupted; every entry keeps what it did")
+    sys.exit(0)
+
+
 def _finish(status: str, message: str) -> NoReturn:
     """Exit with the code of a run's status, saying why when it did not complete."""
     if status != "completed":

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -23,7 +24,11 @@ from nnopt_cli.train import History
 
 def console(stream: TextIO | None = None) -> Console:
     """A console on `stream` (stdout by default); colours and bars only when it is a terminal."""
-    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=False)
+    out = Console(file=stream or sys.stdout, highlight=False, soft_wrap=False)
+    if not out.is_terminal:
+        # a pipe or a log file has no width: do not fold lines at Rich's default of 80 columns
+        out = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True, width=160)
+    return out
 
 
 class EpochReporter:
@@ -40,17 +45,17 @@ class EpochReporter:
         self.mode = "quiet" if quiet else ("bar" if self.out.is_terminal else "lines")
         self.progress: Progress | None = None
         self.task = None
+        self._last = 0.0
 
     def __enter__(self) -> EpochReporter:
         if self.mode == "bar":
             self.progress = Progress(
                 TextColumn("[bold]{task.description}"),
-                BarColumn(),
+                BarColumn(bar_width=24),
                 MofNCompleteColumn(),
                 TextColumn("epochs"),
-                TextColumn("{task.fields[status]}"),
                 TimeElapsedColumn(),
-                TimeRemainingColumn(),
+                TextColumn("{task.fields[status]}"),
                 console=self.out,
                 transient=False,
             )
@@ -70,7 +75,17 @@ class EpochReporter:
     def __call__(self, epoch: int, histories: Sequence[History]) -> None:
         if self.mode == "quiet":
             return
-        status = "  ".join(_status(h) for h in histories if h.loss)
+        if self.mode == "bar":
+            # the bar redraws ten times a second; formatting the status every epoch would only cost time
+            now = time.monotonic()
+            if now - self._last < 0.05 and epoch != self.epochs:
+                return
+            self._last = now
+        live = [h for h in histories if h.loss]
+        if len(live) == 1:
+            status = _status(live[0])
+        else:  # many runs: name and loss each, so the line stays readable
+            status = "  ".join(f"{h.config.name} {h.loss[-1]:.3g}" for h in live)
         if self.progress is not None and self.task is not None:
             self.progress.update(self.task, completed=epoch, status=status)
         elif epoch % self.every == 0 or epoch == self.epochs or any(
@@ -80,8 +95,7 @@ class EpochReporter:
 
 
 def _status(h: History) -> str:
-    prefix = f"{h.config.name}: " if h.config.name else ""
-    return f"{prefix}loss {h.loss[-1]:.5g}  accuracy {h.accuracy[-1]:.4f}  lr {h.lr[-1]:.4g}"
+    return f"loss {h.loss[-1]:.5g}  accuracy {h.accuracy[-1]:.2%}  lr {h.lr[-1]:.4g}"
 
 
 def result_table(summary: dict[str, object], folder: object) -> Table:
@@ -118,3 +132,45 @@ def _format(key: str, value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def compare_table(rows: Sequence[Any], *, seeds: int, caption: str) -> Table:
+    """The course's comparison table: entry, update rule, time, converged epoch, final loss and accuracy;
+    the best value of each column in bold green."""
+    table = Table(title="Optimizers side by side", caption=caption, caption_justify="left")
+    for name, justify in (("entry", "left"), ("update rule", "left"), ("train time", "right"),
+                          ("converged epoch", "right"), ("final loss", "right"),
+                          ("final accuracy", "right"), ("status", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    columns = ("train_seconds", "converged_epoch", "final_loss", "final_accuracy")
+    means = {key: [r.mean(key) for r in rows] for key in columns}
+    best = {}
+    for key, values in means.items():
+        finite = [v for v in values if v == v]
+        if finite:
+            best[key] = max(finite) if key == "final_accuracy" else min(finite)
+    for i, r in enumerate(rows):
+        cells = []
+        for key in columns:
+            value = means[key][i]
+            text = _compare_cell(key, value, r.std(key) if seeds > 1 else None)
+            cells.append(f"[bold green]{text}[/]" if best.get(key) == value else text)
+        status = ", ".join(sorted(set(r.statuses)))
+        table.add_row(r.name, r.rule, *cells, status)
+    return table
+
+
+def _compare_cell(key: str, value: float, std: float | None) -> str:
+    if value != value:  # NaN: never converged, or diverged
+        return "–"
+    if key == "train_seconds":
+        text = f"{value:.3f} s"
+    elif key == "converged_epoch":
+        text = f"{value:.0f}" if std is None else f"{value:.1f}"
+    elif key == "final_accuracy":
+        text = f"{value:.2%}"
+    else:
+        text = f"{value:.4g}"
+    if std is not None:
+        text += f" ± {std:.2g}" if key != "final_accuracy" else f" ± {std:.1%}"
+    return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,23 @@ def from_parameters(
         then from the type's own defaults. cosine_restarts takes first_decay_steps from decay_steps unless
         given.
     """
+    try:
+        return _from_parameters(type, given, steps=steps, seed=seed, warmup_steps=warmup_steps)
+    except schedules.ScheduleError as exc:
+        raise schedules.ScheduleError(_option_names(str(exc))) from None
+
+
+def _option_names(message: str) -> str:
+    """A schedules error in plot-lr's words: `schedule.decay_steps` -> `--decay-steps`, `optimizer.lr` -> `--lr`."""
+    message = message.replace("optimizer.lr", "--lr")
+    return re.sub(
+        r"\b(?:schedule\.)(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), message
+    ).replace("seed must", "--seed must")
+
+
+def _from_parameters(
+    type: str, given: Mapping[str, Any], *, steps: int, seed: int, warmup_steps: int
+) -> LrCurve:
     if type not in schedules.SCHEDULE_TYPES:
         schedules.make_schedule(type, 0.0)  # raises the error that lists the types
     known = schedules.SCHEDULE_PARAMS[type]

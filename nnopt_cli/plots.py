@@ -166,7 +166,7 @@ def _boundary_axes(
     return shade
 
 
-def _boundary_legend(ax: Axes, *, with_ema: bool, fontsize: int = 8) -> None:
+def _boundary_legend(ax: Axes, *, with_ema: bool, fontsize: int = 8, loc: str = "upper right") -> None:
     from matplotlib.lines import Line2D
 
     handles = [
@@ -179,7 +179,7 @@ def _boundary_legend(ax: Axes, *, with_ema: bool, fontsize: int = 8) -> None:
             Line2D([], [], color=EMA_STYLE["colors"], linestyle="--", linewidth=2.2,
                    label="boundary of the EMA (shadow) weights")
         )
-    ax.legend(handles=handles, fontsize=fontsize, loc="upper right", framealpha=0.85)
+    ax.legend(handles=handles, fontsize=fontsize, loc=loc, framealpha=0.85)
 
 
 def boundary(
@@ -213,9 +213,14 @@ def boundary_grid(
     shade = None
     for ax, b in zip(axes.flat, boundaries, strict=False):
         shade = _boundary_axes(ax, x, y, b, score_label, colorbar=False)
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    _boundary_legend(axes.flat[0], with_ema=any(b.ema_score is not None for b in boundaries), fontsize=7)
+    spare = list(axes.flat)[n:]
+    for ax in spare:
+        ax.set_axis_off()
+    with_ema = any(b.ema_score is not None for b in boundaries)
+    if spare:  # the legend gets an empty cell of the grid, where it hides no point
+        _boundary_legend(spare[0], with_ema=with_ema, fontsize=9, loc="center")
+    else:
+        _boundary_legend(axes.flat[0], with_ema=with_ema, fontsize=7)
     fig.suptitle(title, fontsize=11)
     fig.subplots_adjust(left=0.06, right=0.9, bottom=0.07, top=1 - 0.55 / fig.get_figheight(),
                         wspace=0.3, hspace=0.3)
@@ -255,4 +260,40 @@ def quadratic(
     ax_loss.grid(True, alpha=0.3)
     fig.suptitle(title, fontsize=11)
     fig.subplots_adjust(left=0.07, right=0.985, bottom=0.12, top=0.86, wspace=0.22)
+    save(fig, path)
+
+
+def comparison(
+    path: Path,
+    *,
+    loss: Sequence[Curve],
+    accuracy: Sequence[Curve],
+    rates: Sequence[Curve],
+    title: str,
+) -> None:
+    """Loss (log scale), accuracy and learning rate of several runs; one colour per run, one legend below."""
+    fig = _figure(15, 5.4)
+    ax_loss, ax_acc, ax_lr = fig.subplots(1, 3)
+    _draw(ax_loss, loss, log=True)
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("loss on the full data set (log scale)")
+    ax_loss.set_title("Loss")
+    _draw(ax_acc, accuracy)
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel("accuracy on the full data set")
+    ax_acc.set_ylim(-0.02, 1.02)
+    ax_acc.set_title("Accuracy")
+    for c in rates:
+        ax_lr.plot(c.x, c.y, color=c.color, label=c.label, linewidth=1.6)
+    ax_lr.set_xlabel("step (update number k, from 0)")
+    ax_lr.set_ylabel("learning rate")
+    ax_lr.set_ylim(bottom=0.0)
+    ax_lr.set_title("Learning rate of each update")
+    ax_lr.grid(True, alpha=0.3)
+    handles, labels = ax_loss.get_legend_handles_labels()
+    rows = -(-len(labels) // 2)
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=11)
+    bottom = 0.12 + 0.045 * rows
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=bottom, top=0.88, wspace=0.25)
     save(fig, path)

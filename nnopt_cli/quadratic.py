@@ -3,6 +3,10 @@
 One update per step for `train.steps` steps; d loss / dw = 2·(w + 1). With plain gradient descent each step
 multiplies the distance to the minimum w = −1 by (1 − 2·lr): lr 0.2 converges, lr 1.0 flips sign forever
 (|1 − 2| = 1), lr 0.0001 barely moves, and lr > 1 diverges.
+
+Divergence: a run stops as diverged when the loss is not finite or exceeds DIVERGENCE_FACTOR times
+max(loss(w0), 1). Waiting for overflow alone would not do: at lr 1.5 the distance |w + 1| only doubles per
+step, so after the course's 40 steps w is about 6.6e12, finite, and the run would report "completed".
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from nnopt_cli import optimizers
 from nnopt_cli.config import Config
 
 MINIMUM = -1.0
+# A loss a million times its starting value (6 orders of magnitude) is a run moving away from the minimum,
+# never a transient: plain gradient descent on (w + 1)² with lr <= 1 never raises the loss at all.
+DIVERGENCE_FACTOR = 1e6
 
 
 @dataclass
@@ -39,7 +46,7 @@ def loss(w: float | np.ndarray) -> float | np.ndarray:
 
 
 def train(config: Config) -> QuadraticHistory:
-    """Run the toy; stops as diverged when w or the loss stops being finite."""
+    """Run the toy; stops as diverged when the loss is not finite or passes DIVERGENCE_FACTOR × max(loss(w0), 1)."""
     from nnopt_cli.train import learning_rates
 
     opt = optimizers.make_optimizer(config.optimizer, **config.optimizer_params)
@@ -48,6 +55,7 @@ def train(config: Config) -> QuadraticHistory:
     w = np.array([config.w0], dtype=np.float64)
     state = opt.init(w)
     grad = np.empty_like(w)
+    limit = DIVERGENCE_FACTOR * max(float(loss(config.w0)), 1.0)
     started = time.perf_counter()
     try:
         with np.errstate(all="ignore"):
@@ -59,13 +67,10 @@ def train(config: Config) -> QuadraticHistory:
                 history.w.append(value)
                 history.loss.append(float(loss(value)))
                 history.lr.append(float(trace[k]))
-                if not np.isfinite(history.loss[-1]):
+                if not history.loss[-1] <= limit:  # also true for NaN
                     history.status = "diverged"
                     history.diverged_step = k
-                    history.message = (
-                        f"diverged at step {k}: w reached {value:g}; with sgd any lr > 1 makes |w + 1| grow "
-                        f"(now lr {config.lr:g})"
-                    )
+                    history.message = _divergence_message(config, k, value, history.loss[-1], limit)
                     break
     except KeyboardInterrupt:
         history.status = "interrupted"
@@ -74,3 +79,16 @@ def train(config: Config) -> QuadraticHistory:
     if history.status == "running":
         history.status = "completed"
     return history
+
+
+def _divergence_message(config: Config, k: int, w: float, value: float, limit: float) -> str:
+    what = f"the loss reached {value:.3g}, over {limit:.3g}" if np.isfinite(value) else "the loss overflowed"
+    message = f"diverged at step {k}: {what} (w = {w:.3g})"
+    if config.optimizer == "sgd":
+        message += (
+            f"; with sgd each update multiplies w + 1 by (1 − 2·lr), so any lr > 1 makes it grow: "
+            f"try optimizer.lr <= 1 (now {config.lr:g})"
+        )
+    else:
+        message += f"; try a smaller optimizer.lr (now {config.lr:g})"
+    return message

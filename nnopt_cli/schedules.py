@@ -471,6 +471,10 @@ def _check_type(type: object) -> str:
     hint = ""
     if isinstance(type, str):
         close = difflib.get_close_matches(type, SCHEDULE_TYPES, n=1)
+        # difflib misses a short prefix ("expo" scores 0.53 against "exponential"); a unique one is a hint.
+        prefixed = [t for t in SCHEDULE_TYPES if type and t.startswith(type.lower())]
+        if not close and len(prefixed) == 1:
+            close = prefixed
         hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ScheduleError(f"schedule.type must be one of {known}, got {type!r}{hint}")
 

@@ -1,0 +1,119 @@
+"""Tests of nnopt_cli.ema against seed 003's trace and tf.train.ExponentialMovingAverage's rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnopt_cli.ema import EMAError, check_decay, ema_decay, ema_update
+
+
+def test_seed_003_trace():
+    """tf.train.ExponentialMovingAverage(0.99, global_step) on w1, as printed in seed 003.
+
+    The seed ran in float32, whose round-off accumulates to ~2e-7 relative over the trace, so
+    the float64 values agree to 7 significant digits (rtol 5e-7), not to all 8 printed.
+    """
+    w1 = np.zeros(1)
+    shadow = w1.copy()  # shadows start at the initial value
+    w1[0] = 1.0
+    ema_update(shadow, w1, 0.99, 0)  # global step 0: d = min(0.99, 1/10)
+    np.testing.assert_allclose(shadow, [0.9], rtol=5e-7)
+    w1[0] = 10.0
+    trace = []
+    for _ in range(7):
+        ema_update(shadow, w1, 0.99, 100)  # global step 100: d = min(0.99, 101/110)
+        trace.append(shadow[0])
+    expected = [1.6445453, 2.3281732, 2.955868, 3.532206, 4.061389, 4.547275, 4.9934072]
+    np.testing.assert_allclose(trace, expected, rtol=5e-7)
+
+
+def test_seed_003_by_hand():
+    # the seed's own arithmetic: min(0.99, 101/110)·0.9 + (1 − min(0.99, 101/110))·10 = 1.644...
+    d = 101 / 110
+    shadow = np.array([0.9])
+    ema_update(shadow, np.array([10.0]), 0.99, 100)
+    np.testing.assert_allclose(shadow, [d * 0.9 + (1 - d) * 10.0], rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("decay", "n", "expected"),
+    [
+        (0.99, 0, 0.1),  # 1/10
+        (0.99, 1, 0.2 / 1.1),  # 2/11, n = 1 after the first update
+        (0.99, 100, 101 / 110),
+        (0.99, 890, 0.99),  # 891/900 = 0.99 exactly: the ramp meets the decay
+        (0.99, 10_000, 0.99),
+        (0.5, 0, 0.1),
+        (0.5, 8, 0.5),  # 9/18
+        (0.5, 100, 0.5),
+        (0.0, 5, 0.0),
+    ],
+)
+def test_ema_decay(decay, n, expected):
+    assert ema_decay(decay, n) == pytest.approx(expected, rel=1e-15)
+
+
+def test_update_in_place_any_shape():
+    shadow = np.zeros((2, 3))
+    params = np.arange(6.0).reshape(2, 3)
+    before = shadow
+    ema_update(shadow, params, 0.99, 0)
+    assert shadow is before
+    np.testing.assert_allclose(shadow, 0.9 * params, rtol=1e-15)
+    np.testing.assert_array_equal(params, np.arange(6.0).reshape(2, 3))
+
+
+def test_decay_zero_copies_params():
+    shadow = np.array([5.0, -1.0])
+    ema_update(shadow, np.array([0.25, 3.0]), 0.0, 1000)
+    np.testing.assert_array_equal(shadow, [0.25, 3.0])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    decay=st.floats(0.0, 0.9999),
+    n=st.integers(0, 10**6),
+    value=st.floats(-1e6, 1e6, allow_subnormal=False),
+)
+def test_shadow_equal_to_params_stays_exactly(decay, n, value):
+    """TF's form shadow −= (shadow − param)·(1 − d) leaves a converged shadow untouched."""
+    shadow = np.full(3, value)
+    ema_update(shadow, np.full(3, value), decay, n)
+    np.testing.assert_array_equal(shadow, np.full(3, value))
+
+
+@settings(max_examples=50, deadline=None)
+@given(decay=st.floats(0.0, 0.9999), n=st.integers(0, 10**6), seed=st.integers(0, 2**32))
+def test_matches_the_textbook_form(decay, n, seed):
+    rng = np.random.default_rng(seed)
+    shadow, params = rng.standard_normal(5), rng.standard_normal(5)
+    d = min(decay, (1 + n) / (10 + n))
+    expected = d * shadow + (1 - d) * params
+    ema_update(shadow, params, decay, n)
+    np.testing.assert_allclose(shadow, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(("decay", "expected"), [(None, None), (0.99, 0.99), (0, 0.0), (0.5, 0.5)])
+def test_check_decay_accepts(decay, expected):
+    assert check_decay(decay) == expected
+
+
+@pytest.mark.parametrize(
+    ("decay", "message"),
+    [
+        (1.0, "ema.decay must be in [0, 1) or null (off), got 1.0"),
+        (1.5, "ema.decay must be in [0, 1) or null (off), got 1.5"),
+        (-0.1, "got -0.1"),
+        (float("nan"), "got nan"),
+        (True, "ema.decay must be a number in [0, 1) or null (off), got True"),
+        ("0.99", "got '0.99'"),
+    ],
+)
+def test_check_decay_rejects(decay, message):
+    with pytest.raises(EMAError) as err:
+        check_decay(decay)
+    assert message in str(err.value)
+    assert isinstance(err.value, ValueError)

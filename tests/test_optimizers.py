@@ -1,0 +1,519 @@
+"""Tests of nnopt_cli.optimizers.
+
+Expected values come from hand derivations, closed-form iterates on a quadratic, a plain scalar
+transcription of the update rules, and trajectories recorded from torch.optim
+(tests/data/torch_optimizers.json, written by tests/data/make_torch_optimizers.py).
+"""
+
+from __future__ import annotations
+
+import cmath
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnopt_cli.optimizers import (
+    OPTIMIZER_NAMES,
+    OPTIMIZER_PARAMS,
+    RULES,
+    Optimizer,
+    OptimizerError,
+    check_lr,
+    legacy_decay,
+    make_optimizer,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_fp():
+    # the training loop sets errstate once; eps = 0 tests divide 0 by 0 on purpose
+    with np.errstate(all="ignore"):
+        yield
+
+
+def run(opt: Optimizer, w0: np.ndarray, grads: list, lrs: list) -> list[np.ndarray]:
+    """Apply the updates with fixed gradients; the parameters after each one."""
+    w = np.array(w0, dtype=np.float64)
+    state = opt.init(w)
+    out = []
+    for g, lr in zip(grads, lrs, strict=True):
+        opt.update(w, np.array(g, dtype=np.float64), state, lr)
+        out.append(w.copy())
+    return out
+
+
+# --- registry ------------------------------------------------------------------------------------
+
+
+def test_registry_names_defaults_and_rules():
+    assert OPTIMIZER_NAMES == ("sgd", "sgdm", "momentum", "adagrad", "rmsprop", "adam")
+    assert OPTIMIZER_PARAMS == {
+        "sgd": {},
+        "sgdm": {"beta": 0.9},
+        "momentum": {"momentum": 0.9, "nesterov": False},
+        "adagrad": {"initial_accumulator": 0.0, "eps": 1e-7},
+        "rmsprop": {"beta": 0.9, "eps": 1e-7},
+        "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7},
+    }
+    assert tuple(RULES) == OPTIMIZER_NAMES
+    assert all(isinstance(r, str) and "w −=" in r for r in RULES.values())
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_defaults_are_the_documented_ones(name):
+    """make_optimizer(name) behaves as make_optimizer(name, **documented defaults)."""
+    rng = np.random.default_rng(0)
+    grads = rng.standard_normal((5, 6))
+    w0 = rng.standard_normal(6)
+    a = run(make_optimizer(name), w0, list(grads), [0.1] * 5)
+    b = run(make_optimizer(name, **OPTIMIZER_PARAMS[name]), w0, list(grads), [0.1] * 5)
+    np.testing.assert_array_equal(a, b)
+
+
+# --- first and second steps derived by hand -----------------------------------------------------
+
+G1 = np.array([0.5, -2.0, 3e-3, -1e-6, 40.0])
+G2 = np.array([-0.25, -1.0, 5e-3, 2e-6, 10.0])
+LR1, LR2 = 0.01, 0.02
+
+
+def steps(name: str, **hparams) -> tuple[np.ndarray, np.ndarray]:
+    """The first and second update Δ = w_before − w_after, starting from w = 0."""
+    w1, w2 = run(make_optimizer(name, **hparams), np.zeros(G1.size), [G1, G2], [LR1, LR2])
+    return -w1, w1 - w2
+
+
+def test_sgd_steps():
+    d1, d2 = steps("sgd")
+    np.testing.assert_allclose(d1, LR1 * G1, rtol=1e-15)
+    np.testing.assert_allclose(d2, LR2 * G2, rtol=1e-15)
+
+
+@pytest.mark.parametrize("beta", [0.9, 0.5, 0.0])
+def test_sgdm_steps(beta):
+    d1, d2 = steps("sgdm", beta=beta)
+    np.testing.assert_allclose(d1, LR1 * (1 - beta) * G1, rtol=1e-15)
+    # m2 = β(1 − β)g1 + (1 − β)g2
+    np.testing.assert_allclose(d2, LR2 * (1 - beta) * (beta * G1 + G2), rtol=1e-14)
+
+
+@pytest.mark.parametrize("mu", [0.9, 0.3])
+def test_momentum_steps(mu):
+    d1, d2 = steps("momentum", momentum=mu)
+    np.testing.assert_allclose(d1, LR1 * G1, rtol=1e-15)  # v1 = g1, as torch's first step
+    np.testing.assert_allclose(d2, LR2 * (mu * G1 + G2), rtol=1e-14)
+
+
+@pytest.mark.parametrize("mu", [0.9, 0.3])
+def test_nesterov_steps(mu):
+    d1, d2 = steps("momentum", momentum=mu, nesterov=True)
+    np.testing.assert_allclose(d1, LR1 * (1 + mu) * G1, rtol=1e-15)
+    v2 = mu * G1 + G2
+    np.testing.assert_allclose(d2, LR2 * (G2 + mu * v2), rtol=1e-14)
+
+
+@pytest.mark.parametrize("a0", [0.0, 0.1])
+@pytest.mark.parametrize("eps", [1e-7, 1e-3])
+def test_adagrad_steps(a0, eps):
+    d1, d2 = steps("adagrad", initial_accumulator=a0, eps=eps)
+    np.testing.assert_allclose(d1, LR1 * G1 / (np.sqrt(a0 + G1**2) + eps), rtol=1e-15)
+    np.testing.assert_allclose(d2, LR2 * G2 / (np.sqrt(a0 + G1**2 + G2**2) + eps), rtol=1e-14)
+    if a0 == 0.0:  # the first step with a zero accumulator
+        np.testing.assert_allclose(d1, LR1 * G1 / (np.abs(G1) + eps), rtol=1e-15)
+
+
+@pytest.mark.parametrize("beta", [0.9, 0.99])
+@pytest.mark.parametrize("eps", [1e-7, 1e-3])
+def test_rmsprop_steps(beta, eps):
+    d1, d2 = steps("rmsprop", beta=beta, eps=eps)
+    np.testing.assert_allclose(d1, LR1 * G1 / (math.sqrt(1 - beta) * np.abs(G1) + eps), rtol=1e-14)
+    # v2 = β(1 − β)g1² + (1 − β)g2² = (1 − β)(βg1² + g2²)
+    v2 = (1 - beta) * (beta * G1**2 + G2**2)
+    np.testing.assert_allclose(d2, LR2 * G2 / (np.sqrt(v2) + eps), rtol=1e-14)
+
+
+@pytest.mark.parametrize(("beta1", "beta2"), [(0.9, 0.999), (0.5, 0.9), (0.0, 0.0)])
+@pytest.mark.parametrize("eps", [1e-7, 1e-3])
+def test_adam_steps(beta1, beta2, eps):
+    d1, d2 = steps("adam", beta1=beta1, beta2=beta2, eps=eps)
+    # t = 1: m̂ = g, v̂ = g², the bias corrections cancel
+    np.testing.assert_allclose(d1, LR1 * G1 / (np.abs(G1) + eps), rtol=1e-14)
+    # t = 2: m̂ = (β1·g1 + g2)/(1 + β1), v̂ = (β2·g1² + g2²)/(1 + β2)
+    m_hat = (beta1 * G1 + G2) / (1 + beta1)
+    v_hat = (beta2 * G1**2 + G2**2) / (1 + beta2)
+    np.testing.assert_allclose(d2, LR2 * m_hat / (np.sqrt(v_hat) + eps), rtol=1e-14)
+
+
+def test_eps_zero_gives_the_course_formulas():
+    sign = np.sign(G1)
+    d1, _ = steps("adam", eps=0.0)  # course: lr·m̂/√v̂
+    np.testing.assert_allclose(d1, LR1 * sign, rtol=1e-15)
+    d1, _ = steps("adagrad", eps=0.0)
+    np.testing.assert_allclose(d1, LR1 * sign, rtol=1e-15)
+    d1, _ = steps("rmsprop", beta=0.9, eps=0.0)  # course: lr·g/√v
+    np.testing.assert_allclose(d1, LR1 * sign / math.sqrt(0.1), rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["adagrad", "rmsprop", "adam"])
+def test_eps_zero_and_zero_gradient_is_nan(name):
+    """0/0 under eps = 0 gives NaN for the caller to report, not an exception."""
+    (w1,) = run(make_optimizer(name, eps=0.0), np.ones(3), [np.array([1.0, 0.0, -1.0])], [0.1])
+    assert np.isnan(w1[1]) and np.isfinite(w1[[0, 2]]).all()
+
+
+def test_adam_counts_steps():
+    opt = make_optimizer("adam")
+    w = np.zeros(4)
+    state = opt.init(w)
+    assert int(state.t) == 0
+    for _ in range(3):
+        opt.update(w, np.ones(4), state, 0.1)
+    assert int(state.t) == 3
+
+
+def test_lr_zero_leaves_params_but_updates_state():
+    opt = make_optimizer("adam")
+    w = np.arange(3.0)
+    state = opt.init(w)
+    opt.update(w, np.ones(3), state, 0.0)
+    np.testing.assert_array_equal(w, np.arange(3.0))
+    assert int(state.t) == 1 and np.all(state.m > 0)
+
+
+# --- closed-form iterates on f(w) = ½·c·(w − w*)² ----------------------------------------------
+
+C = np.array([0.5, 1.0, 2.0, 4.0, 9.0])
+W_STAR = np.array([1.0, -2.0, 0.5, 3.0, -0.25])
+W0 = np.array([3.0, 1.0, -1.5, 0.0, 0.75])
+K = 50
+
+
+def descend(opt: Optimizer, lr: float) -> np.ndarray:
+    """Iterates w_1..w_K of the optimizer on the quadratic, the gradient taken at each w."""
+    w = W0.copy()
+    state = opt.init(w)
+    out = []
+    for _ in range(K):
+        opt.update(w, C * (w - W_STAR), state, lr)
+        out.append(w.copy())
+    return np.array(out)
+
+
+def two_term(trace: float, det: float, e0: float, e1: float, k: int) -> float:
+    """e_k of the recurrence e_{k+2} = trace·e_{k+1} − det·e_k: α·λ1^k + β·λ2^k (λ1 ≠ λ2)."""
+    root = cmath.sqrt(trace * trace - 4 * det)
+    l1, l2 = (trace + root) / 2, (trace - root) / 2
+    alpha = (e1 - l2 * e0) / (l1 - l2)
+    beta = (l1 * e0 - e1) / (l1 - l2)
+    value = alpha * l1**k + beta * l2**k
+    assert abs(value.imag) <= 1e-12 * (abs(e0) + 1)
+    return value.real
+
+
+def assert_iterates(got: np.ndarray, expected_error: np.ndarray) -> None:
+    expected = W_STAR + expected_error
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-13 * np.abs(W0 - W_STAR).max())
+
+
+@pytest.mark.parametrize("lr", [0.01, 0.1, 0.2])
+def test_sgd_quadratic_closed_form(lr):
+    # w_k − w* = (1 − lr·c)^k (w_0 − w*)
+    k = np.arange(1, K + 1)[:, None]
+    assert_iterates(descend(make_optimizer("sgd"), lr), (1 - lr * C) ** k * (W0 - W_STAR))
+
+
+def closed_form(a00: float, trace: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """e_k for k = 1..K per entry, for a 2×2 linear system whose state starts at (e_0, 0).
+
+    With a zero second state, e_1 = A[0, 0]·e_0; Cayley–Hamilton gives the recurrence.
+    """
+    out = np.empty((K, C.size))
+    for j in range(C.size):
+        e0 = W0[j] - W_STAR[j]
+        e1 = a00[j] * e0
+        for k in range(1, K + 1):
+            out[k - 1, j] = two_term(trace[j], det[j], e0, e1, k)
+    return out
+
+
+@pytest.mark.parametrize(("lr", "mu"), [(0.1, 0.9), (0.1, 0.3), (0.05, 0.6)])
+def test_momentum_quadratic_closed_form(lr, mu):
+    # (e, v) ← A·(e, v), A = [[1 − lr·c, −lr·μ], [c, μ]]: trace 1 − lr·c + μ, det μ
+    a00 = 1 - lr * C
+    expected = closed_form(a00, a00 + mu, np.full(C.size, mu))
+    assert_iterates(descend(make_optimizer("momentum", momentum=mu), lr), expected)
+
+
+@pytest.mark.parametrize(("lr", "mu"), [(0.1, 0.9), (0.1, 0.3), (0.05, 0.6)])
+def test_nesterov_quadratic_closed_form(lr, mu):
+    # A = [[1 − lr·c·(1 + μ), −lr·μ²], [c, μ]]: det = μ·(1 − lr·c)
+    a00 = 1 - lr * C * (1 + mu)
+    expected = closed_form(a00, a00 + mu, mu * (1 - lr * C))
+    assert_iterates(descend(make_optimizer("momentum", momentum=mu, nesterov=True), lr), expected)
+
+
+@pytest.mark.parametrize(("lr", "beta"), [(0.5, 0.9), (0.2, 0.5)])
+def test_sgdm_quadratic_closed_form(lr, beta):
+    # (e, m) ← A·(e, m), A = [[1 − lr·(1 − β)·c, −lr·β], [(1 − β)·c, β]]: det β
+    a00 = 1 - lr * (1 - beta) * C
+    expected = closed_form(a00, a00 + beta, np.full(C.size, beta))
+    assert_iterates(descend(make_optimizer("sgdm", beta=beta), lr), expected)
+
+
+# --- against a scalar transcription of the rules -------------------------------------------------
+
+
+def reference(name: str, hp: dict, w: float, gs: list[float], lrs: list[float]) -> list[float]:
+    """One parameter's trajectory, the textbook loop in Python floats."""
+    m = v = 0.0
+    a = hp.get("initial_accumulator", 0.0)
+    out = []
+    for t, (g, lr) in enumerate(zip(gs, lrs, strict=True), start=1):
+        if name == "sgd":
+            w = w - lr * g
+        elif name == "sgdm":
+            m = hp["beta"] * m + (1 - hp["beta"]) * g
+            w = w - lr * m
+        elif name == "momentum":
+            mu = hp["momentum"]
+            v = mu * v + g
+            w = w - lr * (g + mu * v if hp["nesterov"] else v)
+        elif name == "adagrad":
+            a = a + g * g
+            w = w - lr * g / (math.sqrt(a) + hp["eps"])
+        elif name == "rmsprop":
+            v = hp["beta"] * v + (1 - hp["beta"]) * g * g
+            w = w - lr * g / (math.sqrt(v) + hp["eps"])
+        elif name == "adam":
+            b1, b2 = hp["beta1"], hp["beta2"]
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            m_hat = m / (1 - b1**t)
+            v_hat = v / (1 - b2**t)
+            w = w - lr * m_hat / (math.sqrt(v_hat) + hp["eps"])
+        else:
+            raise AssertionError(name)
+        out.append(w)
+    return out
+
+
+CASES = [
+    ("sgd", {}),
+    ("sgdm", {"beta": 0.9}),
+    ("sgdm", {"beta": 0.5}),
+    ("momentum", {"momentum": 0.9, "nesterov": False}),
+    ("momentum", {"momentum": 0.7, "nesterov": True}),
+    ("adagrad", {"initial_accumulator": 0.0, "eps": 1e-7}),
+    ("adagrad", {"initial_accumulator": 0.1, "eps": 0.0}),
+    ("rmsprop", {"beta": 0.9, "eps": 1e-7}),
+    ("rmsprop", {"beta": 0.99, "eps": 0.0}),
+    ("adam", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
+    ("adam", {"beta1": 0.5, "beta2": 0.99, "eps": 1e-3}),
+    ("adam", {"beta1": 0.9, "beta2": 0.999, "eps": 0.0}),
+]
+
+
+def random_problem(seed: int, shape: tuple[int, ...], steps: int):
+    rng = np.random.default_rng(seed)
+    w0 = rng.standard_normal(shape)
+    # entries of scales 1e-3..1e2, and a learning rate that changes every step
+    grads = rng.standard_normal((steps, *shape)) * np.logspace(-3, 2, shape[-1])
+    lrs = list(rng.uniform(0.001, 0.1, steps))
+    return w0, grads, lrs
+
+
+def assert_matches_reference(name, hp, w0, grads, lrs, got):
+    flat_w0, flat_g = w0.reshape(-1), grads.reshape(len(lrs), -1)
+    expected = np.array(
+        [reference(name, hp, flat_w0[i], list(flat_g[:, i]), lrs) for i in range(flat_w0.size)]
+    ).T.reshape(got.shape)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(("name", "hp"), CASES, ids=[f"{n}-{hp}" for n, hp in CASES])
+@pytest.mark.parametrize("shape", [(45,), (3, 45)])
+def test_matches_scalar_reference(name, hp, shape):
+    w0, grads, lrs = random_problem(7, shape, 100)
+    got = np.array(run(make_optimizer(name, **hp), w0, list(grads), lrs))
+    assert_matches_reference(name, hp, w0, grads, lrs, got)
+
+
+@pytest.mark.parametrize(("name", "hp"), CASES, ids=[f"{n}-{hp}" for n, hp in CASES])
+def test_stacked_rows_equal_single_runs_bitwise(name, hp):
+    w0, grads, lrs = random_problem(11, (4, 45), 100)
+    opt = make_optimizer(name, **hp)
+    stacked = np.array(run(opt, w0, list(grads), lrs))
+    for p in range(4):
+        alone = np.array(run(opt, w0[p], list(grads[:, p]), lrs))
+        np.testing.assert_array_equal(stacked[:, p], alone)
+
+
+@pytest.mark.parametrize(("name", "hp"), CASES, ids=[f"{n}-{hp}" for n, hp in CASES])
+def test_row_views_of_a_stack(name, hp):
+    """Updating row views of a (P, n) array, each with its own state, equals the stacked update."""
+    w0, grads, lrs = random_problem(3, (3, 45), 20)
+    opt = make_optimizer(name, **hp)
+    stacked = run(opt, w0, list(grads), lrs)[-1]
+    w = w0.copy()
+    states = [opt.init(w[p]) for p in range(3)]
+    for g, lr in zip(grads, lrs, strict=True):
+        for p in range(3):  # interleaved: one optimizer object, several states
+            opt.update(w[p], g[p].copy(), states[p], lr)
+    np.testing.assert_array_equal(w, stacked)
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_any_shape_and_state_shapes(name):
+    opt = make_optimizer(name)
+    w = np.ones((2, 3, 4))
+    state = opt.init(w)
+    for field in state:
+        assert field.shape in {(), w.shape}
+        assert not np.shares_memory(field, w)
+    opt.update(w, np.full((2, 3, 4), 0.5), state, 0.1)
+    assert w.shape == (2, 3, 4) and np.all(w < 1.0)
+
+
+hparam_strategy = st.fixed_dictionaries(
+    {
+        "beta": st.floats(0.0, 0.999),
+        "beta1": st.floats(0.0, 0.999),
+        "beta2": st.floats(0.0, 0.9999),
+        "momentum": st.floats(0.0, 0.99),
+        "nesterov": st.booleans(),
+        "eps": st.sampled_from([0.0, 1e-10, 1e-7, 1e-3, 0.1]),
+        "initial_accumulator": st.sampled_from([0.0, 0.1, 1.0]),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(OPTIMIZER_NAMES), pool=hparam_strategy, seed=st.integers(0, 2**32))
+def test_matches_scalar_reference_for_any_hyperparameters(name, pool, seed):
+    hp = {key: pool[key] for key in OPTIMIZER_PARAMS[name]}
+    w0, grads, lrs = random_problem(seed, (6,), 20)
+    got = np.array(run(make_optimizer(name, **hp), w0, list(grads), lrs))
+    full = {**OPTIMIZER_PARAMS[name], **hp}
+    assert_matches_reference(name, full, w0, grads, lrs, got)
+
+
+# --- against torch.optim -------------------------------------------------------------------------
+
+TORCH = json.loads((DATA / "torch_optimizers.json").read_text())
+
+
+@pytest.mark.parametrize("case", TORCH["cases"], ids=[c["id"] for c in TORCH["cases"]])
+def test_matches_torch(case):
+    """Replays torch's gradients and learning rates; agrees to round-off (torch's CPU kernels
+    use fused multiply-adds, which NumPy cannot, so equality is not bitwise)."""
+    got = run(
+        make_optimizer(case["optimizer"], **case["hparams"]),
+        np.array(case["w0"]),
+        case["grads"],
+        case["lr"],
+    )
+    np.testing.assert_allclose(np.array(got), np.array(case["params"]), rtol=1e-13, atol=0)
+
+
+def test_torch_cases_cover_every_torch_equivalent():
+    covered = {(c["optimizer"], c["hparams"].get("nesterov", False)) for c in TORCH["cases"]}
+    expected = {(n, False) for n in ("sgd", "momentum", "adagrad", "rmsprop", "adam")}
+    assert covered >= expected | {("momentum", True)}
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "hparams", "message"),
+    [
+        ("adma", {}, "optimizer.name 'adma' is unknown (known: sgd, sgdm, momentum, adagrad"),
+        ("adma", {}, "did you mean 'adam'?"),
+        ("zzz", {}, "known: sgd, sgdm, momentum, adagrad, rmsprop, adam)"),
+        ("adam", {"betta1": 0.9}, "optimizer.betta1 is not a setting of adam"),
+        ("adam", {"betta1": 0.9}, "(allowed: beta1, beta2, eps); did you mean 'beta1'?"),
+        ("sgd", {"momentum": 0.9}, "optimizer.momentum is not a setting of sgd"),
+        ("rmsprop", {"alpha": 0.9}, "allowed: beta, eps"),
+        ("sgdm", {"beta": 1.5}, "optimizer.beta must be in [0, 1), got 1.5"),
+        ("sgdm", {"beta": 1}, "optimizer.beta must be in [0, 1), got 1.0"),
+        ("sgdm", {"beta": -0.1}, "optimizer.beta must be in [0, 1), got -0.1"),
+        ("adam", {"beta1": float("nan")}, "optimizer.beta1 must be in [0, 1), got nan"),
+        ("adam", {"beta2": 1.0}, "optimizer.beta2 must be in [0, 1), got 1.0"),
+        ("momentum", {"momentum": 1.0}, "optimizer.momentum must be in [0, 1)"),
+        ("momentum", {"momentum": True}, "optimizer.momentum must be a number in [0, 1), got True"),
+        ("momentum", {"nesterov": 1}, "optimizer.nesterov must be true or false, got 1"),
+        ("momentum", {"nesterov": "yes"}, "optimizer.nesterov must be true or false"),
+        ("adam", {"eps": -1e-8}, "optimizer.eps must be a finite number >= 0, got -1e-08"),
+        ("adam", {"eps": float("inf")}, "optimizer.eps must be a finite number >= 0, got inf"),
+        ("adam", {"eps": "1e-7"}, "got '1e-7' (text, not a number"),
+        ("adam", {"eps": None}, "optimizer.eps must be a finite number >= 0, got None"),
+        ("adagrad", {"initial_accumulator": -1.0}, "optimizer.initial_accumulator must be"),
+    ],
+)
+def test_invalid_settings(name, hparams, message):
+    with pytest.raises(OptimizerError) as err:
+        make_optimizer(name, **hparams)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+    assert isinstance(err.value, ValueError)
+
+
+def test_valid_edge_settings():
+    make_optimizer("sgdm", beta=0)  # integers are numbers
+    make_optimizer("adam", beta1=np.float64(0.5), eps=0)
+    make_optimizer("momentum", momentum=0.0, nesterov=np.bool_(True))
+    make_optimizer("adagrad", initial_accumulator=0)
+
+
+@pytest.mark.parametrize(
+    ("lr", "expected"), [(0, 0.0), (0.1, 0.1), (np.float64(2.5), 2.5), (3, 3.0)]
+)
+def test_check_lr_accepts(lr, expected):
+    assert check_lr(lr) == expected
+    assert type(check_lr(lr)) is float
+
+
+@pytest.mark.parametrize("lr", [-0.1, float("nan"), float("inf"), True, "0.1", None])
+def test_check_lr_rejects(lr):
+    with pytest.raises(OptimizerError, match=r"^optimizer\.lr must be a finite number >= 0, got"):
+        check_lr(lr)
+
+
+# --- Keras' legacy decay -------------------------------------------------------------------------
+
+
+def test_legacy_decay_by_hand():
+    # lr_k / (1 + decay·k)
+    np.testing.assert_allclose(
+        legacy_decay(np.ones(4), 0.5), [1.0, 1 / 1.5, 1 / 2.0, 1 / 2.5], rtol=1e-15
+    )
+    np.testing.assert_allclose(
+        legacy_decay(np.array([0.5, 0.4, 0.3]), 1.0), [0.5, 0.2, 0.1], rtol=1e-15
+    )
+    np.testing.assert_allclose(
+        legacy_decay(np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]), 0.25),
+        [[1.0, 0.8, 1 / 1.5], [2.0, 1.6, 2 / 1.5]],
+        rtol=1e-15,
+    )
+
+
+def test_legacy_decay_zero_is_an_unchanged_copy():
+    trace = np.array([0.3, 0.2, 0.1])
+    out = legacy_decay(trace, 0)
+    np.testing.assert_array_equal(out, trace)
+    assert out is not trace and not np.shares_memory(out, trace)
+    out = legacy_decay(trace, 0.5)
+    np.testing.assert_array_equal(trace, [0.3, 0.2, 0.1])  # input untouched
+
+
+@pytest.mark.parametrize("decay", [-0.1, float("nan"), True, "0.1"])
+def test_legacy_decay_rejects(decay):
+    with pytest.raises(OptimizerError, match=r"^optimizer\.decay must be a finite number >= 0"):
+        legacy_decay(np.ones(3), decay)
