@@ -1,0 +1,214 @@
+"""The command line as a user meets it: files written, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from nnopt_cli import __version__, config, train
+from nnopt_cli.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_FILES = {"config.yaml", "metrics.csv", "lr.csv", "params.npz", "loss.png", "lr.png", "boundary.png",
+             "summary.json"}
+
+
+def invoke(*args: str) -> object:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def only_folder(root: Path) -> Path:
+    folders = [p for p in root.iterdir() if p.is_dir()]
+    assert len(folders) == 1
+    return folders[0]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_version_and_help() -> None:
+    assert invoke("--version").output.strip() == f"nnopt, version {__version__}"
+    out = invoke("--help").output
+    for command in ("train", "plot-lr", "compare"):
+        assert command in out
+
+
+def test_train_writes_a_complete_run_folder(tmp_path: Path) -> None:
+    result = invoke("train", str(ROOT / "configs" / "l2.yaml"), "--runs-root", str(tmp_path),
+                    "--set", "train.epochs=20", "--quiet")
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path)
+    assert folder.name.endswith("-l2")
+    assert {p.name for p in folder.iterdir()} == RUN_FILES
+    rows = read_csv(folder / "metrics.csv")
+    assert list(rows[0]) == ["epoch", "step", "lr", "loss", "data_loss", "accuracy"]
+    assert [int(r["epoch"]) for r in rows] == list(range(1, 21))
+    assert [int(r["step"]) for r in rows] == list(range(10, 201, 10))
+    lr_rows = read_csv(folder / "lr.csv")
+    assert len(lr_rows) == 200 and lr_rows[0] == {"step": "0", "lr": "0.005"}
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "completed"
+    assert summary["epochs"] == 20 and summary["steps"] == 200
+    assert summary["final_loss"] == pytest.approx(float(rows[-1]["loss"]), rel=1e-15)
+    assert summary["nnopt_version"] == __version__ and summary["numpy_version"] == np.__version__
+    assert 0 < summary["train_seconds"] <= summary["total_seconds"]
+    with np.load(folder / "params.npz") as params:
+        assert {k: params[k].shape for k in params.files} == {"w1": (2, 11), "b1": (11,), "w2": (11, 1),
+                                                             "b2": (1,)}
+    # the loss column is the objective: data loss + 0.03·Σw²/2 at the end of the epoch
+    with np.load(folder / "params.npz") as p:
+        penalty = 0.03 * (np.sum(p["w1"] ** 2) + np.sum(p["w2"] ** 2)) / 2
+    assert float(rows[-1]["loss"]) == pytest.approx(float(rows[-1]["data_loss"]) + penalty, rel=1e-12)
+    assert "run folder" in result.output
+
+
+def test_resolved_config_reproduces_the_run(tmp_path: Path) -> None:
+    args = ["--runs-root", str(tmp_path / "a"), "--set", "train.epochs=15", "--set", "data.shuffle=true",
+            "--quiet"]
+    assert invoke("train", str(ROOT / "configs" / "sgd.yaml"), *args).exit_code == 0
+    first = only_folder(tmp_path / "a")
+    resolved = yaml.safe_load((first / "config.yaml").read_text())
+    assert resolved["optimizer"] == {"name": "sgd", "lr": 0.005, "decay": 0.0}
+    assert resolved["data"]["shuffle"] is True and resolved["train"]["epochs"] == 15
+    again = invoke("train", str(first / "config.yaml"), "--runs-root", str(tmp_path / "b"), "--quiet")
+    assert again.exit_code == 0
+    second = only_folder(tmp_path / "b")
+    with np.load(first / "params.npz") as p1, np.load(second / "params.npz") as p2:
+        for key in p1.files:
+            assert np.array_equal(p1[key], p2[key])
+    assert (first / "metrics.csv").read_text() == (second / "metrics.csv").read_text()
+
+
+def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
+    for _ in range(3):
+        assert invoke("train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root", str(tmp_path), "--set",
+                      "train.epochs=1", "--quiet").exit_code == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) == 3 and len(set(names)) == 3
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "sets", "fragment"),
+    [
+        ("optimizer:\n  name: adam\n  beta_1: 0.5\n", [], "line 3: optimizer.beta_1: unknown key; did you mean 'beta1'?"),
+        ("optimizer:\n  lr: -0.1\n", [], "line 2: optimizer.lr: must be >= 0, got -0.1"),
+        ("optimizer:\n  name: adamw\n", [], "optimizer.name: unknown value 'adamw'; did you mean 'adam'?"),
+        ("optimizer:\n  name: adam\n  beta1: 1.0\n", [], "optimizer.beta1"),
+        ("schedule:\n  type: piecewise_constant\n  boundaries: [10, 5]\n  values: [1, 2, 3]\n", [],
+         "schedule.boundaries"),
+        ("name: x\n  bad: [\n", [], "malformed YAML"),
+        ("", ["data.path=missing.csv"], "missing.csv: no such file"),
+        ("", ["model.init_from=missing.npz"], "model.init_from"),
+        ("ema:\n  decay: 1.5\n", [], "ema.decay"),
+        ("", ["train.epochs=0"], "--set train.epochs: must be an integer >= 1, got 0"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path: Path, yaml_text: str, sets: list[str],
+                                                    fragment: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml_text)
+    runs = tmp_path / "runs"
+    args = ["train", str(path), "--runs-root", str(runs)]
+    for item in sets:
+        args += ["--set", item]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ")
+    assert fragment in lines[0]
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_divergence_exits_3_and_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root",
+                                      str(tmp_path), "--set", "optimizer.lr=40", "--quiet"])
+    assert result.exit_code == 3
+    folder = only_folder(tmp_path)
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "diverged"
+    assert summary["diverged_epoch"] == summary["epochs_done"] >= 1
+    assert summary["final_loss"] is None
+    assert f"diverged at epoch {summary['diverged_epoch']}" in result.output
+    assert (folder / "loss.png").exists() and (folder / "boundary.png").exists()
+
+
+def test_plain_progress_lines_in_a_pipe(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root",
+                                      str(tmp_path), "--set", "train.epochs=4", "--set", "train.log_every=2"])
+    assert result.exit_code == 0
+    progress = [line for line in result.output.splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in progress] == ["2/4", "4/4"]
+    assert "\x1b[" not in result.output
+
+
+def test_quiet_prints_no_progress(tmp_path: Path) -> None:
+    result = invoke("train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root", str(tmp_path), "--set",
+                    "train.epochs=2", "--quiet")
+    assert not [line for line in result.output.splitlines() if line.startswith("epoch ")]
+
+
+def test_ema_adds_files_and_columns(tmp_path: Path) -> None:
+    result = invoke("train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root", str(tmp_path), "--set",
+                    "train.epochs=5", "--set", "ema.decay=0.99", "--quiet")
+    assert result.exit_code == 0
+    folder = only_folder(tmp_path)
+    assert (folder / "params_ema.npz").exists()
+    rows = read_csv(folder / "metrics.csv")
+    assert list(rows[0])[-2:] == ["ema_loss", "ema_accuracy"]
+
+
+def test_compare_trains_entries_like_train(tmp_path: Path) -> None:
+    result = invoke("compare", "sgd", "adam", "--epochs", "12", "--runs-root", str(tmp_path / "c"), "--quiet")
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path / "c")
+    assert folder.name.endswith("-compare")
+    assert {p.name for p in folder.iterdir()} == {"sgd", "adam", "compare.png", "boundaries.png", "compare.csv"}
+    for name in ("sgd", "adam"):
+        assert {p.name for p in (folder / name).iterdir()} == RUN_FILES
+    rows = read_csv(folder / "compare.csv")
+    assert [r["name"] for r in rows] == ["sgd", "adam"]
+    assert list(rows[0])[:6] == ["name", "final_loss", "final_accuracy", "best_loss", "converged_epoch",
+                                 "train_seconds"]
+    # an entry ends bitwise where `nnopt train` of its resolved config ends
+    alone = invoke("train", str(folder / "adam" / "config.yaml"), "--runs-root", str(tmp_path / "t"), "--quiet")
+    assert alone.exit_code == 0
+    with np.load(folder / "adam" / "params.npz") as a, np.load(only_folder(tmp_path / "t") / "params.npz") as b:
+        for key in a.files:
+            assert np.array_equal(a[key], b[key])
+    assert "Optimizers side by side" in result.output
+    assert "converged epoch:" in result.output
+
+
+def test_compare_entries_start_from_the_same_weights() -> None:
+    base = config.from_dict({})
+    from nnopt_cli import compare
+
+    entries = compare.build_entries(["sgd", "rmsprop", str(ROOT / "configs" / "l2.yaml")], base)
+    starts = [train.initial_params(e.config, train.network(e.config)) for e in entries]
+    assert all(np.array_equal(starts[0], s) for s in starts[1:])
+
+
+def test_compare_seeds_writes_mean_and_std(tmp_path: Path) -> None:
+    result = invoke("compare", "sgd", "sgdm", "--epochs", "5", "--seeds", "3", "--runs-root", str(tmp_path),
+                    "--quiet")
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path)
+    rows = read_csv(folder / "compare.csv")
+    assert "final_loss_mean" in rows[0] and "final_loss_std" in rows[0]
+    assert len([p for p in folder.iterdir() if p.is_dir()]) == 6
+
+
+def test_compare_unknown_entry(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["compare", "sgd", "adamm", "--runs-root", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "'adamm' is neither an optimizer nor a config file; did you mean 'adam'?" in result.output
+    assert not any(tmp_path.iterdir())
