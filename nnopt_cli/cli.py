@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -117,14 +117,27 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
 
 @cli.command()
 @click.argument("entries", nargs=-1, metavar="ENTRY...")
-@click.option("--config", "base_file", type=click.Path(path_type=Path), metavar="CONFIG",
-              help="Base config the optimizer entries build on (default: the course's 2-11-1 SGD run).")
+@click.option(
+    "--config",
+    "base_file",
+    type=click.Path(path_type=Path),
+    metavar="CONFIG",
+    help="Base config the optimizer entries build on (default: the course's 2-11-1 SGD run).",
+)
 @SETS
 @click.option("--epochs", type=click.IntRange(min=1), help="Train every entry for this many epochs.")
-@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Repeat every entry with seeds seed, seed+1, ...; tables show mean ± std, plots a band.")
-@click.option("--target-loss", type=click.FloatRange(min=0.0, min_open=True),
-              help="Define the converged epoch as the first epoch with loss <= this value.")
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Repeat every entry with seeds seed, seed+1, ...; tables show mean ± std, plots a band.",
+)
+@click.option(
+    "--target-loss",
+    type=click.FloatRange(min=0.0, min_open=True),
+    help="Define the converged epoch as the first epoch with loss <= this value.",
+)
 @RUNS_ROOT
 @QUIET
 def compare(
@@ -139,7 +152,8 @@ def compare(
 ) -> None:
     """Train optimizers side by side: same network, same initial weights, same batches.
 
-    Each ENTRY is an optimizer name (sgd, sgdm, momentum, adagrad, rmsprop, adam: its default hyperparameters on
+    Each ENTRY is an optimizer name (sgd, sgdm, momentum, adagrad, rmsprop, adam: its default
+    hyperparameters on
     top of the base config, at the base learning rate) or a YAML config file. Every entry runs with the base
     config's seed.
 
@@ -209,7 +223,6 @@ def _finish(status: str, message: str) -> NoReturn:
 
 def main() -> None:
     cli(prog_name="nnopt")
-
 
 
 class _OrderedCommand(click.Command):
@@ -291,9 +304,14 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, d
 
 
 @cli.command("plot-lr", cls=_OrderedCommand)
-@click.option("--type", "types", multiple=True, metavar="TYPE",
-              help="Schedule type; repeat for several curves. Options after a --type apply to that curve, "
-                   "options before the first --type to all. Default: exponential.")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    metavar="TYPE",
+    help="Schedule type; repeat for several curves. Options after a --type apply to that curve, "
+    "options before the first --type to all. Default: exponential.",
+)
 @click.option("--lr", type=float, help="Initial rate lr0.  [default: 0.5]")
 @click.option("--decay-steps", type=int, help="decay_steps D.  [default: 10]")
 @click.option("--decay-rate", type=float, help="decay_rate.  [default: 0.9]")
@@ -309,23 +327,56 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, d
 @click.option("--first-decay-steps", type=int, help="cosine_restarts: first period (default: decay_steps).")
 @click.option("--t-mul", type=float, help="cosine_restarts: period growth factor.")
 @click.option("--m-mul", type=float, help="cosine_restarts: restart height factor.")
-@click.option("--boundaries", callback=_number_list, metavar="B0,B1,...",
-              help="piecewise_constant: steps where the rate changes, e.g. 50,120.")
-@click.option("--values", callback=_number_list, metavar="V0,V1,...",
-              help="piecewise_constant: one more rate than boundaries, e.g. 0.1,0.05,0.01.")
+@click.option(
+    "--boundaries",
+    callback=_number_list,
+    metavar="B0,B1,...",
+    help="piecewise_constant: steps where the rate changes, e.g. 50,120.",
+)
+@click.option(
+    "--values",
+    callback=_number_list,
+    metavar="V0,V1,...",
+    help="piecewise_constant: one more rate than boundaries, e.g. 0.1,0.05,0.01.",
+)
 @click.option("--warmup-steps", type=int, help="Linear warmup from 0 over the first steps.  [default: 0]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of noisy_linear_cosine's noise.")
-@click.option("--steps", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Number of steps drawn.")
-@click.option("--unit", type=click.Choice(["step", "epoch"]), default="step", show_default=True,
-              help="What the x axis counts (the schedule is the same function of it).")
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Number of steps drawn.",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["step", "epoch"]),
+    default="step",
+    show_default=True,
+    help="What the x axis counts (the schedule is the same function of it).",
+)
 @click.option("--log", is_flag=True, help="Log scale for the rate.")
-@click.option("--config", "configs", multiple=True, type=click.Path(path_type=Path), metavar="CONFIG",
-              help="Draw the schedule a run of CONFIG would use, over its real steps. Repeatable.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.png",
-              help="Where the PNG goes (default: a timestamped file under --runs-root).")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.csv",
-              help="Also write the values: a step column, then one column per curve.")
+@click.option(
+    "--config",
+    "configs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="CONFIG",
+    help="Draw the schedule a run of CONFIG would use, over its real steps. Repeatable.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.png",
+    help="Where the PNG goes (default: a timestamped file under --runs-root).",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.csv",
+    help="Also write the values: a step column, then one column per curve.",
+)
 @RUNS_ROOT
 def plot_lr(
     types: tuple[str, ...],
@@ -365,8 +416,10 @@ def plot_lr(
             if type_name == "piecewise_constant" and (
                 merged.get("boundaries") is None or merged.get("values") is None
             ):
-                raise InputError("--type piecewise_constant needs --boundaries and --values, "
-                                 "e.g. --boundaries 50,120 --values 0.1,0.05,0.01")
+                raise InputError(
+                    "--type piecewise_constant needs --boundaries and --values, "
+                    "e.g. --boundaries 50,120 --values 0.1,0.05,0.01"
+                )
             curves.append(
                 lrplot.from_parameters(type_name, merged, steps=steps, seed=seed, warmup_steps=warmup)
             )
@@ -379,7 +432,9 @@ def plot_lr(
             try:
                 target_dir.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise InputError(f"--runs-root {runs_root}: cannot create the folder ({exc.strerror})") from None
+                raise InputError(
+                    f"--runs-root {runs_root}: cannot create the folder ({exc.strerror})"
+                ) from None
             out = _unused(target_dir / f"{stamp}-lr-{first}.png")
         for target in (out, csv_path):
             if target is not None and not target.parent.exists():

@@ -1,7 +1,8 @@
 """`nnopt compare`: several optimizers (or configs) trained side by side from the same start.
 
 Entries that share the data, the network, the loss and the number of epochs are trained as one population
-(`train.train_population`), so one forward and backward pass per batch serves all of them; each entry still gets
+(`train.train_population`), so one forward and backward pass per batch serves all of them; each entry
+still gets
 a complete run folder, and its parameters equal those of `nnopt train` on its resolved config, bit for bit.
 """
 
@@ -114,8 +115,9 @@ def train_entries(
     for indices in groups.values():
         configs = [entries[i].config for i in indices]
         data = dataset if configs[0].data_path == entries[0].config.data_path else None
-        for i, h in zip(indices, train.train_population(configs, dataset=data, on_epoch=on_epoch),
-                        strict=True):
+        for i, h in zip(
+            indices, train.train_population(configs, dataset=data, on_epoch=on_epoch), strict=True
+        ):
             histories[i] = h
         if any(h is not None and h.status == "interrupted" for h in histories):
             break

@@ -1,6 +1,7 @@
 """YAML config -> a validated, fully resolved `Config`.
 
-Every problem becomes one `ConfigError` line naming the file, the line where YAML knows it, the key and what is
+Every problem becomes one `ConfigError` line naming the file, the line where YAML knows it, the key and
+what is
 allowed. Defaults are filled in, so `Config.to_dict()` written back as YAML reproduces the run.
 """
 
@@ -87,7 +88,11 @@ class Config:
         return {
             "name": self.name,
             "seed": self.seed,
-            "data": {"path": self.data_path, "batch_size": self.batch_size, "shuffle": self.shuffle},
+            "data": {
+                "path": self.data_path,
+                "batch_size": self.batch_size,
+                "shuffle": self.shuffle,
+            },
             "model": {
                 "type": self.model_type,
                 "hidden": self.hidden,
@@ -153,9 +158,7 @@ class _Origin:
         return ConfigError(f"{self.where(key)}: {key}: {problem}")
 
 
-def load(
-    path: str | Path, sets: list[str] | tuple[str, ...] = (), *, name: str | None = None
-) -> Config:
+def load(path: str | Path, sets: list[str] | tuple[str, ...] = (), *, name: str | None = None) -> Config:
     """Read, override and validate a YAML config file.
 
     Args:
@@ -181,9 +184,7 @@ def load(
     return _resolve(raw, origin, default_name=name or file.stem, base_dir=file.resolve().parent)
 
 
-def from_dict(
-    raw: Mapping[str, Any], sets: list[str] | tuple[str, ...] = (), *, name: str = "run"
-) -> Config:
+def from_dict(raw: Mapping[str, Any], sets: list[str] | tuple[str, ...] = (), *, name: str = "run") -> Config:
     """Validate a config given as plain data (used by commands that build one, and by tests)."""
     data = _copy(raw)
     origin = _Origin("<config>", {})
@@ -362,9 +363,7 @@ def _resolve(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_di
     if name is None:
         name = default_name
     if not isinstance(name, str) or not re.fullmatch(r"[\w.+-]+", name):
-        raise origin.error(
-            "name", f"must be letters, digits, '.', '_', '+' or '-', got {_show(name)}"
-        )
+        raise origin.error("name", f"must be letters, digits, '.', '_', '+' or '-', got {_show(name)}")
     seed = _int(raw.get("seed", DEFAULTS["seed"]), "seed", origin, minimum=0)
 
     data = _section(raw, "data", origin)
@@ -407,9 +406,7 @@ def _resolve(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_di
     warmup_steps = _int(sched["warmup_steps"], "schedule.warmup_steps", origin, minimum=0)
     for key, default in sched_defaults.items():
         if default is schedules.REQUIRED and sched.get(key) is None:
-            raise origin.error(
-                f"schedule.{key}", f"is required for schedule type {sched_type!r}"
-            )
+            raise origin.error(f"schedule.{key}", f"is required for schedule type {sched_type!r}")
     sched_params = {k: sched.get(k, v) for k, v in sched_defaults.items()}
     try:
         schedules.make_schedule(sched_type, lr, seed=seed, **sched_params)

@@ -9,15 +9,15 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from rich.console import Console
-from rich.table import Table
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
+from rich.table import Table
 
 from nnopt_cli.train import History
 
@@ -36,7 +36,13 @@ class EpochReporter:
     nothing when quiet. Used as the `on_epoch` callback of the training loop."""
 
     def __init__(
-        self, label: str, epochs: int, *, every: int, quiet: bool = False, out: Console | None = None
+        self,
+        label: str,
+        epochs: int,
+        *,
+        every: int,
+        quiet: bool = False,
+        out: Console | None = None,
     ) -> None:
         self.out = out or console(sys.stderr)
         self.epochs = epochs
@@ -44,7 +50,7 @@ class EpochReporter:
         self.label = label
         self.mode = "quiet" if quiet else ("bar" if self.out.is_terminal else "lines")
         self.progress: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
         self._last = 0.0
 
     def __enter__(self) -> EpochReporter:
@@ -88,8 +94,10 @@ class EpochReporter:
             status = "  ".join(f"{h.config.name} {h.loss[-1]:.3g}" for h in live)
         if self.progress is not None and self.task is not None:
             self.progress.update(self.task, completed=epoch, status=status)
-        elif epoch % self.every == 0 or epoch == self.epochs or any(
-            h.status == "diverged" and h.diverged_epoch == epoch for h in histories
+        elif (
+            epoch % self.every == 0
+            or epoch == self.epochs
+            or any(h.status == "diverged" and h.diverged_epoch == epoch for h in histories)
         ):
             self.out.print(f"epoch {epoch}/{self.epochs}  {status}", markup=False)
 
@@ -138,9 +146,15 @@ def compare_table(rows: Sequence[Any], *, seeds: int, caption: str) -> Table:
     """The course's comparison table: entry, update rule, time, converged epoch, final loss and accuracy;
     the best value of each column in bold green."""
     table = Table(title="Optimizers side by side", caption=caption, caption_justify="left")
-    for name, justify in (("entry", "left"), ("update rule", "left"), ("train time", "right"),
-                          ("converged epoch", "right"), ("final loss", "right"),
-                          ("final accuracy", "right"), ("status", "left")):
+    for name, justify in (
+        ("entry", "left"),
+        ("update rule", "left"),
+        ("train time", "right"),
+        ("converged epoch", "right"),
+        ("final loss", "right"),
+        ("final accuracy", "right"),
+        ("status", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     columns = ("train_seconds", "converged_epoch", "final_loss", "final_accuracy")
     means = {key: [r.mean(key) for r in rows] for key in columns}

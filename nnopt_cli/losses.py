@@ -1,6 +1,7 @@
 """Data losses on the network's output: value per run and gradient with respect to the output.
 
-`out` is the linear output, shape (P, B, 1) for P stacked runs on a batch of B; `y` the labels (B, 1) or (P, B, 1).
+`out` is the linear output, shape (P, B, 1) for P stacked runs on a batch of B; `y` the labels, (B, 1) or
+(P, B, 1).
 """
 
 from __future__ import annotations

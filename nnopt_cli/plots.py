@@ -13,12 +13,25 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-CLASS_COLORS = {1: "#d62728", 0: "#1f77b4"}  # the course's colours: red inside the circle, blue outside
-RAW_STYLE = {"colors": "black", "linewidths": 2.0, "linestyles": "solid"}
-EMA_STYLE = {"colors": "#ff7f0e", "linewidths": 2.2, "linestyles": "dashed"}
+CLASS_COLORS = {
+    1: "#d62728",
+    0: "#1f77b4",
+}  # the course's colours: red inside the circle, blue outside
+RAW_STYLE: dict[str, Any] = {"colors": "black", "linewidths": 2.0, "linestyles": "solid"}
+EMA_STYLE: dict[str, Any] = {"colors": "#ff7f0e", "linewidths": 2.2, "linestyles": "dashed"}
 # seed 001 draws its first curve red and its second green
-LR_COLORS = ("tab:red", "tab:green", "tab:blue", "tab:orange", "tab:purple", "tab:brown", "tab:pink",
-             "tab:gray", "tab:olive", "tab:cyan")
+LR_COLORS = (
+    "tab:red",
+    "tab:green",
+    "tab:blue",
+    "tab:orange",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:gray",
+    "tab:olive",
+    "tab:cyan",
+)
 GRID_LIMIT = 3.0
 GRID_POINTS = 241
 
@@ -109,12 +122,23 @@ def lr_curves(
     for i, c in enumerate(curves):
         # each update uses one rate until the next: steps; earlier curves on top, so none hides another
         drawstyle = "steps-post" if len(c.x) <= 400 else "default"
-        ax.plot(c.x, c.y, c.style, color=c.color or LR_COLORS[i % len(LR_COLORS)], label=c.label,
-                linewidth=2.4 - 1.2 * i / max(n - 1, 1), drawstyle=drawstyle, zorder=2 + n - i)
+        ax.plot(
+            c.x,
+            c.y,
+            c.style,
+            color=c.color or LR_COLORS[i % len(LR_COLORS)],
+            label=c.label,
+            linewidth=2.4 - 1.2 * i / max(n - 1, 1),
+            drawstyle=drawstyle,
+            zorder=2 + n - i,
+        )
     if log:
         ax.set_yscale("log")
     else:
-        ax.set_ylim(bottom=0.0, top=max([float(np.nanmax(c.y)) for c in curves if c.y.size] + [0.0]) * 1.05 or 1.0)
+        ax.set_ylim(
+            bottom=0.0,
+            top=max([float(np.nanmax(c.y)) for c in curves if c.y.size] + [0.0]) * 1.05 or 1.0,
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel("learning rate" + (" (log scale)" if log else ""))
     ax.set_title(title, fontsize=11)
@@ -145,9 +169,7 @@ def _boundary_axes(
 ) -> Any:
     xx, yy, _ = decision_grid()
     levels = np.linspace(0.0, 1.0, 11)
-    shade = ax.contourf(
-        xx, yy, np.clip(b.score, 0.0, 1.0), levels=levels, cmap="RdBu_r", alpha=0.45
-    )
+    shade = ax.contourf(xx, yy, np.clip(b.score, 0.0, 1.0), levels=levels, cmap="RdBu_r", alpha=0.45)
     ax.contour(xx, yy, b.score, levels=[0.5], **RAW_STYLE)
     if b.ema_score is not None:
         ax.contour(xx, yy, b.ema_score, levels=[0.5], **EMA_STYLE)
@@ -166,7 +188,7 @@ def _boundary_axes(
     return shade
 
 
-def _boundary_legend(ax: Axes, *, with_ema: bool, fontsize: int = 8, loc: str = "upper right") -> None:
+def _boundary_legend(ax: Axes, *, with_ema: bool, fontsize: int = 8, loc: Any = "upper right") -> None:
     from matplotlib.lines import Line2D
 
     handles = [
@@ -176,15 +198,19 @@ def _boundary_legend(ax: Axes, *, with_ema: bool, fontsize: int = 8, loc: str = 
     ]
     if with_ema:
         handles.append(
-            Line2D([], [], color=EMA_STYLE["colors"], linestyle="--", linewidth=2.2,
-                   label="boundary of the EMA (shadow) weights")
+            Line2D(
+                [],
+                [],
+                color=EMA_STYLE["colors"],
+                linestyle="--",
+                linewidth=2.2,
+                label="boundary of the EMA (shadow) weights",
+            )
         )
     ax.legend(handles=handles, fontsize=fontsize, loc=loc, framealpha=0.85)
 
 
-def boundary(
-    path: Path, x: np.ndarray, y: np.ndarray, b: Boundary, *, title: str, score_label: str
-) -> None:
+def boundary(path: Path, x: np.ndarray, y: np.ndarray, b: Boundary, *, title: str, score_label: str) -> None:
     """The data coloured by class over the network's output on [-3, 3]², with the 0.5 contour."""
     fig = _figure(6.8, 6.2)
     ax = fig.subplots()
@@ -222,8 +248,14 @@ def boundary_grid(
     else:
         _boundary_legend(axes.flat[0], with_ema=with_ema, fontsize=7)
     fig.suptitle(title, fontsize=11)
-    fig.subplots_adjust(left=0.06, right=0.9, bottom=0.07, top=1 - 0.55 / fig.get_figheight(),
-                        wspace=0.3, hspace=0.3)
+    fig.subplots_adjust(
+        left=0.06,
+        right=0.9,
+        bottom=0.07,
+        top=1 - 0.55 / fig.get_figheight(),
+        wspace=0.3,
+        hspace=0.3,
+    )
     if shade is not None:
         cax = fig.add_axes((0.93, 0.15, 0.015, 0.7))
         fig.colorbar(shade, cax=cax).set_label(score_label)

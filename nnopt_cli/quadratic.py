@@ -41,8 +41,9 @@ class QuadraticHistory:
     train_seconds: float = 0.0
 
 
-def loss(w: float | np.ndarray) -> float | np.ndarray:
-    return (w + 1.0) ** 2
+def loss(w: float | np.ndarray) -> np.float64 | np.ndarray:
+    """(w + 1)²; inf (not OverflowError, as a Python float's ** would raise) once w passes ~1.3e154."""
+    return np.square(np.float64(w) + 1.0) if isinstance(w, float) else np.square(w + 1.0)
 
 
 def train(config: Config) -> QuadraticHistory:

@@ -171,18 +171,24 @@ def write_plots(folder: Path, history: History, dataset: Dataset) -> None:
     loss_label = "loss (data loss + regularization)" if reg else f"loss ({config.loss})"
     loss_curves = [plots.Curve(epochs, np.asarray(h.loss), loss_label, color="C0")]
     if reg:
-        loss_curves.append(plots.Curve(epochs, np.asarray(h.data_loss), f"data loss ({config.loss})",
-                                       color="C0", style="--"))
+        loss_curves.append(
+            plots.Curve(
+                epochs,
+                np.asarray(h.data_loss),
+                f"data loss ({config.loss})",
+                color="C0",
+                style="--",
+            )
+        )
     acc_curves = [plots.Curve(epochs, np.asarray(h.accuracy), "accuracy", color="C2")]
     if config.ema_decay is not None:
-        loss_curves.append(plots.Curve(epochs, np.asarray(h.ema_loss), "loss of the EMA weights",
-                                       color="C1"))
-        acc_curves.append(plots.Curve(epochs, np.asarray(h.ema_accuracy), "accuracy of the EMA weights",
-                                      color="C1"))
+        loss_curves.append(plots.Curve(epochs, np.asarray(h.ema_loss), "loss of the EMA weights", color="C1"))
+        acc_curves.append(
+            plots.Curve(epochs, np.asarray(h.ema_accuracy), "accuracy of the EMA weights", color="C1")
+        )
     note = h.message if h.status != "completed" else ""
     title = f"{config.name}: {describe_run(config)}"
-    plots.training_curves(folder / "loss.png", title=title, loss=loss_curves, accuracy=acc_curves,
-                          note=note)
+    plots.training_curves(folder / "loss.png", title=title, loss=loss_curves, accuracy=acc_curves, note=note)
 
     steps = np.arange(len(h.lr_trace))
     lr_title = f"{config.name}: learning rate of each update ({h.steps_per_epoch} updates per epoch)"
@@ -191,11 +197,20 @@ def write_plots(folder: Path, history: History, dataset: Dataset) -> None:
         schedule += ", evaluated per epoch"
     if config.lr_decay:
         schedule += f", / (1 + {config.lr_decay:g}·k)"
-    plots.lr_curves(folder / "lr.png", [plots.Curve(steps, h.lr_trace, f"{schedule}, lr0={config.lr:g}")],
-                    title=lr_title)
+    plots.lr_curves(
+        folder / "lr.png",
+        [plots.Curve(steps, h.lr_trace, f"{schedule}, lr0={config.lr:g}")],
+        title=lr_title,
+    )
 
-    plots.boundary(folder / "boundary.png", dataset.x, dataset.y, decision_boundary(h),
-                   title=describe_run(config), score_label=score_label(config.loss))
+    plots.boundary(
+        folder / "boundary.png",
+        dataset.x,
+        dataset.y,
+        decision_boundary(h),
+        title=describe_run(config),
+        score_label=score_label(config.loss),
+    )
 
 
 def write_start(folder: Path, history_config: Any) -> None:
@@ -204,7 +219,13 @@ def write_start(folder: Path, history_config: Any) -> None:
 
 
 def write_results(
-    folder: Path, history: History, dataset: Dataset, *, started: float, clock: Any, draw: bool = True
+    folder: Path,
+    history: History,
+    dataset: Dataset,
+    *,
+    started: float,
+    clock: Any,
+    draw: bool = True,
 ) -> dict[str, Any]:
     """Everything after training; summary.json last. Returns the summary."""
     h = history

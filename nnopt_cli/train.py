@@ -131,9 +131,7 @@ def initial_params(config: Config, net: mlp.MLP) -> np.ndarray:
         raise SetupError(f"model.init_from: {path}: not a NumPy .npz file ({exc})") from None
     for key, shape in net.shapes().items():
         if key not in arrays:
-            raise SetupError(
-                f"model.init_from: {path}: missing array {key!r} (need w1, b1, w2, b2)"
-            )
+            raise SetupError(f"model.init_from: {path}: missing array {key!r} (need w1, b1, w2, b2)")
         if arrays[key].shape != shape:
             raise SetupError(
                 f"model.init_from: {path}: {key} has shape {arrays[key].shape}, expected {shape} "
@@ -294,7 +292,13 @@ def _batches(
     out = []
     for start in range(0, n, batch_size):
         xa = np.ascontiguousarray(x_aug[..., start : start + batch_size, :])
-        out.append((xa, np.ascontiguousarray(np.swapaxes(xa, -1, -2)), y[..., start : start + batch_size, :]))
+        out.append(
+            (
+                xa,
+                np.ascontiguousarray(np.swapaxes(xa, -1, -2)),
+                y[..., start : start + batch_size, :],
+            )
+        )
     return out
 
 
@@ -343,9 +347,7 @@ def _evaluate(
             ema_data = float(losses.value(loss_name, ema_outs[i : i + 1], y)[0])
             ema_w = m.shadow[m.reg_vector > 0] if m.reg_kind != "none" else m.shadow[:0]
             h.ema_loss.append(ema_data + float(regularizers.penalty(m.reg_kind, config.reg_scale, ema_w)))
-            h.ema_accuracy.append(
-                float(np.mean(losses.predicted_class(loss_name, ema_outs[i]) == (y > 0.5)))
-            )
+            h.ema_accuracy.append(float(np.mean(losses.predicted_class(loss_name, ema_outs[i]) == (y > 0.5))))
         if not np.isfinite(total) or not np.all(np.isfinite(m.theta)):
             m.active = False
             h.status = "diverged"

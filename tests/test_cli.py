@@ -15,8 +15,16 @@ from nnopt_cli import __version__, config, train
 from nnopt_cli.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_FILES = {"config.yaml", "metrics.csv", "lr.csv", "params.npz", "loss.png", "lr.png", "boundary.png",
-             "summary.json"}
+RUN_FILES = {
+    "config.yaml",
+    "metrics.csv",
+    "lr.csv",
+    "params.npz",
+    "loss.png",
+    "lr.png",
+    "boundary.png",
+    "summary.json",
+}
 
 
 def invoke(*args: str) -> object:
@@ -42,8 +50,15 @@ def test_version_and_help() -> None:
 
 
 def test_train_writes_a_complete_run_folder(tmp_path: Path) -> None:
-    result = invoke("train", str(ROOT / "configs" / "l2.yaml"), "--runs-root", str(tmp_path),
-                    "--set", "train.epochs=20", "--quiet")
+    result = invoke(
+        "train",
+        str(ROOT / "configs" / "l2.yaml"),
+        "--runs-root",
+        str(tmp_path),
+        "--set",
+        "train.epochs=20",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     folder = only_folder(tmp_path)
     assert folder.name.endswith("-l2")
@@ -61,8 +76,12 @@ def test_train_writes_a_complete_run_folder(tmp_path: Path) -> None:
     assert summary["nnopt_version"] == __version__ and summary["numpy_version"] == np.__version__
     assert 0 < summary["train_seconds"] <= summary["total_seconds"]
     with np.load(folder / "params.npz") as params:
-        assert {k: params[k].shape for k in params.files} == {"w1": (2, 11), "b1": (11,), "w2": (11, 1),
-                                                             "b2": (1,)}
+        assert {k: params[k].shape for k in params.files} == {
+            "w1": (2, 11),
+            "b1": (11,),
+            "w2": (11, 1),
+            "b2": (1,),
+        }
     # the loss column is the objective: data loss + 0.03·Σw²/2 at the end of the epoch
     with np.load(folder / "params.npz") as p:
         penalty = 0.03 * (np.sum(p["w1"] ** 2) + np.sum(p["w2"] ** 2)) / 2
@@ -71,8 +90,15 @@ def test_train_writes_a_complete_run_folder(tmp_path: Path) -> None:
 
 
 def test_resolved_config_reproduces_the_run(tmp_path: Path) -> None:
-    args = ["--runs-root", str(tmp_path / "a"), "--set", "train.epochs=15", "--set", "data.shuffle=true",
-            "--quiet"]
+    args = [
+        "--runs-root",
+        str(tmp_path / "a"),
+        "--set",
+        "train.epochs=15",
+        "--set",
+        "data.shuffle=true",
+        "--quiet",
+    ]
     assert invoke("train", str(ROOT / "configs" / "sgd.yaml"), *args).exit_code == 0
     first = only_folder(tmp_path / "a")
     resolved = yaml.safe_load((first / "config.yaml").read_text())
@@ -89,8 +115,18 @@ def test_resolved_config_reproduces_the_run(tmp_path: Path) -> None:
 
 def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
     for _ in range(3):
-        assert invoke("train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root", str(tmp_path), "--set",
-                      "train.epochs=1", "--quiet").exit_code == 0
+        assert (
+            invoke(
+                "train",
+                str(ROOT / "configs" / "sgd.yaml"),
+                "--runs-root",
+                str(tmp_path),
+                "--set",
+                "train.epochs=1",
+                "--quiet",
+            ).exit_code
+            == 0
+        )
     names = sorted(p.name for p in tmp_path.iterdir())
     assert len(names) == 3 and len(set(names)) == 3
 
@@ -98,12 +134,23 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("yaml_text", "sets", "fragment"),
     [
-        ("optimizer:\n  name: adam\n  beta_1: 0.5\n", [], "line 3: optimizer.beta_1: unknown key; did you mean 'beta1'?"),
+        (
+            "optimizer:\n  name: adam\n  beta_1: 0.5\n",
+            [],
+            "line 3: optimizer.beta_1: unknown key; did you mean 'beta1'?",
+        ),
         ("optimizer:\n  lr: -0.1\n", [], "line 2: optimizer.lr: must be >= 0, got -0.1"),
-        ("optimizer:\n  name: adamw\n", [], "optimizer.name: unknown value 'adamw'; did you mean 'adam'?"),
+        (
+            "optimizer:\n  name: adamw\n",
+            [],
+            "optimizer.name: unknown value 'adamw'; did you mean 'adam'?",
+        ),
         ("optimizer:\n  name: adam\n  beta1: 1.0\n", [], "optimizer.beta1"),
-        ("schedule:\n  type: piecewise_constant\n  boundaries: [10, 5]\n  values: [1, 2, 3]\n", [],
-         "schedule.boundaries"),
+        (
+            "schedule:\n  type: piecewise_constant\n  boundaries: [10, 5]\n  values: [1, 2, 3]\n",
+            [],
+            "schedule.boundaries",
+        ),
         ("name: x\n  bad: [\n", [], "malformed YAML"),
         ("", ["data.path=missing.csv"], "missing.csv: no such file"),
         ("", ["model.init_from=missing.npz"], "model.init_from"),
@@ -111,8 +158,9 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
         ("", ["train.epochs=0"], "--set train.epochs: must be an integer >= 1, got 0"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path: Path, yaml_text: str, sets: list[str],
-                                                    fragment: str) -> None:
+def test_bad_input_is_one_line_exit_2_and_no_folder(
+    tmp_path: Path, yaml_text: str, sets: list[str], fragment: str
+) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(yaml_text)
     runs = tmp_path / "runs"
@@ -129,8 +177,18 @@ def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path: Path, yaml_text: s
 
 
 def test_divergence_exits_3_and_says_so(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root",
-                                      str(tmp_path), "--set", "optimizer.lr=40", "--quiet"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            str(ROOT / "configs" / "sgd.yaml"),
+            "--runs-root",
+            str(tmp_path),
+            "--set",
+            "optimizer.lr=40",
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 3
     folder = only_folder(tmp_path)
     summary = json.loads((folder / "summary.json").read_text())
@@ -142,8 +200,19 @@ def test_divergence_exits_3_and_says_so(tmp_path: Path) -> None:
 
 
 def test_plain_progress_lines_in_a_pipe(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root",
-                                      str(tmp_path), "--set", "train.epochs=4", "--set", "train.log_every=2"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            str(ROOT / "configs" / "sgd.yaml"),
+            "--runs-root",
+            str(tmp_path),
+            "--set",
+            "train.epochs=4",
+            "--set",
+            "train.log_every=2",
+        ],
+    )
     assert result.exit_code == 0
     progress = [line for line in result.output.splitlines() if line.startswith("epoch ")]
     assert [line.split()[1] for line in progress] == ["2/4", "4/4"]
@@ -151,14 +220,30 @@ def test_plain_progress_lines_in_a_pipe(tmp_path: Path) -> None:
 
 
 def test_quiet_prints_no_progress(tmp_path: Path) -> None:
-    result = invoke("train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root", str(tmp_path), "--set",
-                    "train.epochs=2", "--quiet")
+    result = invoke(
+        "train",
+        str(ROOT / "configs" / "sgd.yaml"),
+        "--runs-root",
+        str(tmp_path),
+        "--set",
+        "train.epochs=2",
+        "--quiet",
+    )
     assert not [line for line in result.output.splitlines() if line.startswith("epoch ")]
 
 
 def test_ema_adds_files_and_columns(tmp_path: Path) -> None:
-    result = invoke("train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root", str(tmp_path), "--set",
-                    "train.epochs=5", "--set", "ema.decay=0.99", "--quiet")
+    result = invoke(
+        "train",
+        str(ROOT / "configs" / "sgd.yaml"),
+        "--runs-root",
+        str(tmp_path),
+        "--set",
+        "train.epochs=5",
+        "--set",
+        "ema.decay=0.99",
+        "--quiet",
+    )
     assert result.exit_code == 0
     folder = only_folder(tmp_path)
     assert (folder / "params_ema.npz").exists()
@@ -171,17 +256,34 @@ def test_compare_trains_entries_like_train(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     folder = only_folder(tmp_path / "c")
     assert folder.name.endswith("-compare")
-    assert {p.name for p in folder.iterdir()} == {"sgd", "adam", "compare.png", "boundaries.png", "compare.csv"}
+    assert {p.name for p in folder.iterdir()} == {
+        "sgd",
+        "adam",
+        "compare.png",
+        "boundaries.png",
+        "compare.csv",
+    }
     for name in ("sgd", "adam"):
         assert {p.name for p in (folder / name).iterdir()} == RUN_FILES
     rows = read_csv(folder / "compare.csv")
     assert [r["name"] for r in rows] == ["sgd", "adam"]
-    assert list(rows[0])[:6] == ["name", "final_loss", "final_accuracy", "best_loss", "converged_epoch",
-                                 "train_seconds"]
+    assert list(rows[0])[:6] == [
+        "name",
+        "final_loss",
+        "final_accuracy",
+        "best_loss",
+        "converged_epoch",
+        "train_seconds",
+    ]
     # an entry ends bitwise where `nnopt train` of its resolved config ends
-    alone = invoke("train", str(folder / "adam" / "config.yaml"), "--runs-root", str(tmp_path / "t"), "--quiet")
+    alone = invoke(
+        "train", str(folder / "adam" / "config.yaml"), "--runs-root", str(tmp_path / "t"), "--quiet"
+    )
     assert alone.exit_code == 0
-    with np.load(folder / "adam" / "params.npz") as a, np.load(only_folder(tmp_path / "t") / "params.npz") as b:
+    with (
+        np.load(folder / "adam" / "params.npz") as a,
+        np.load(only_folder(tmp_path / "t") / "params.npz") as b,
+    ):
         for key in a.files:
             assert np.array_equal(a[key], b[key])
     assert "Optimizers side by side" in result.output
@@ -198,8 +300,18 @@ def test_compare_entries_start_from_the_same_weights() -> None:
 
 
 def test_compare_seeds_writes_mean_and_std(tmp_path: Path) -> None:
-    result = invoke("compare", "sgd", "sgdm", "--epochs", "5", "--seeds", "3", "--runs-root", str(tmp_path),
-                    "--quiet")
+    result = invoke(
+        "compare",
+        "sgd",
+        "sgdm",
+        "--epochs",
+        "5",
+        "--seeds",
+        "3",
+        "--runs-root",
+        str(tmp_path),
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     folder = only_folder(tmp_path)
     rows = read_csv(folder / "compare.csv")

@@ -30,7 +30,13 @@ def test_empty_file_gives_every_default(tmp_path: Path) -> None:
     c = config.load(write(tmp_path, "", "my-run.yaml"))
     assert c.name == "my-run"
     assert (c.hidden, c.activation, c.init, c.loss) == (11, "relu", "normal", "mse")
-    assert (c.optimizer, c.lr, c.schedule, c.regularizer, c.ema_decay) == ("sgd", 0.005, "constant", "none", None)
+    assert (c.optimizer, c.lr, c.schedule, c.regularizer, c.ema_decay) == (
+        "sgd",
+        0.005,
+        "constant",
+        "none",
+        None,
+    )
     assert (c.batch_size, c.shuffle, c.epochs, c.data_path) == (32, False, 800, None)
 
 
@@ -125,8 +131,16 @@ def test_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     )
 )
 def test_any_value_for_any_key_is_accepted_or_one_line(value: object) -> None:
-    for key in ("seed", "data.batch_size", "model.hidden", "optimizer.lr", "regularizer.scale",
-                "ema.decay", "train.epochs", "model.leaky_alpha"):
+    for key in (
+        "seed",
+        "data.batch_size",
+        "model.hidden",
+        "optimizer.lr",
+        "regularizer.scale",
+        "ema.decay",
+        "train.epochs",
+        "model.leaky_alpha",
+    ):
         section, _, leaf = key.rpartition(".")
         raw: dict[str, object] = {leaf: value} if not section else {section: {leaf: value}}
         try:

@@ -69,9 +69,9 @@ def test_gradient_matches_finite_differences(activation: str, loss: str, reg: st
         up, down = row.copy(), row.copy()
         up[i] += eps
         down[i] -= eps
-        want[i] = (objective(net, loss, reg, scale, up, x, y) - objective(net, loss, reg, scale, down, x, y)) / (
-            2 * eps
-        )
+        want[i] = (
+            objective(net, loss, reg, scale, up, x, y) - objective(net, loss, reg, scale, down, x, y)
+        ) / (2 * eps)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
 
 
@@ -104,7 +104,12 @@ def test_layout_round_trip_and_shapes() -> None:
     net = mlp.MLP(hidden=3)
     flat = np.arange(net.n_params, dtype=float)
     arrays = net.to_arrays(flat)
-    assert {k: v.shape for k, v in arrays.items()} == {"w1": (2, 3), "b1": (3,), "w2": (3, 1), "b2": (1,)}
+    assert {k: v.shape for k, v in arrays.items()} == {
+        "w1": (2, 3),
+        "b1": (3,),
+        "w2": (3, 1),
+        "b2": (1,),
+    }
     assert np.array_equal(net.from_arrays(arrays), flat)
 
 

@@ -33,8 +33,14 @@ def test_shuffle_changes_the_order_but_not_the_start() -> None:
 
 def test_one_full_batch_epoch_is_one_gradient_step() -> None:
     # batch = whole set, one epoch: theta1 = theta0 - lr·∇J(theta0), ∇J from central differences
-    c = cfg(train__epochs=1, data__batch_size=300, optimizer__lr=0.1, regularizer__type="l2",
-            regularizer__scale=0.03, model__hidden=4)
+    c = cfg(
+        train__epochs=1,
+        data__batch_size=300,
+        optimizer__lr=0.1,
+        regularizer__type="l2",
+        regularizer__scale=0.03,
+        model__hidden=4,
+    )
     ds = data.load()
     net = train.network(c)
     theta0 = train.initial_params(c, net)
@@ -44,9 +50,9 @@ def test_one_full_batch_epoch_is_one_gradient_step() -> None:
         a = net.to_arrays(row)
         return float(np.mean((ds.y - out) ** 2) + 0.03 * (np.sum(a["w1"] ** 2) + np.sum(a["w2"] ** 2)) / 2)
 
-    grad = np.array([
-        (objective(theta0 + e) - objective(theta0 - e)) / 2e-6 for e in np.eye(theta0.size) * 1e-6
-    ])
+    grad = np.array(
+        [(objective(theta0 + e) - objective(theta0 - e)) / 2e-6 for e in np.eye(theta0.size) * 1e-6]
+    )
     h = train.train(c)
     np.testing.assert_allclose(net.from_arrays(h.params), theta0 - 0.1 * grad, rtol=1e-7, atol=1e-9)
     assert h.step == [1] and h.epoch == [1]
@@ -54,7 +60,12 @@ def test_one_full_batch_epoch_is_one_gradient_step() -> None:
 
 
 def test_metrics_columns() -> None:
-    c = cfg(train__epochs=4, schedule__type="exponential", schedule__decay_steps=10, schedule__decay_rate=0.5)
+    c = cfg(
+        train__epochs=4,
+        schedule__type="exponential",
+        schedule__decay_steps=10,
+        schedule__decay_rate=0.5,
+    )
     h = train.train(c)
     assert h.epoch == [1, 2, 3, 4]
     assert h.step == [10, 20, 30, 40]  # 300 rows in batches of 32: 10 updates per epoch
@@ -67,8 +78,14 @@ def test_metrics_columns() -> None:
 
 def test_epoch_unit_reproduces_the_course_decay() -> None:
     # seed 004: lr = 0.2 · 0.99^(epoch / 1), constant within an epoch
-    c = cfg(train__epochs=3, optimizer__lr=0.2, schedule__type="exponential", schedule__unit="epoch",
-            schedule__decay_steps=1, schedule__decay_rate=0.99)
+    c = cfg(
+        train__epochs=3,
+        optimizer__lr=0.2,
+        schedule__type="exponential",
+        schedule__unit="epoch",
+        schedule__decay_steps=1,
+        schedule__decay_rate=0.99,
+    )
     h = train.train(c)
     assert h.lr_trace[:10].tolist() == [0.2] * 10
     assert h.lr == pytest.approx([0.2, 0.198, 0.19602], rel=1e-14)
