@@ -48,11 +48,12 @@ def from_parameters(
 
 
 def _option_names(message: str) -> str:
-    """A schedules error in plot-lr's words: `schedule.decay_steps` -> `--decay-steps`, `optimizer.lr` -> `--lr`."""
+    """A schedules error in plot-lr's words: `schedule.decay_steps` -> `--decay-steps`, `optimizer.lr` ->
+    `--lr`."""
     message = message.replace("optimizer.lr", "--lr")
-    return re.sub(
-        r"\b(?:schedule\.)(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), message
-    ).replace("seed must", "--seed must")
+    return re.sub(r"\b(?:schedule\.)(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), message).replace(
+        "seed must", "--seed must"
+    )
 
 
 def _from_parameters(

@@ -132,8 +132,12 @@ class MLP:
 
     def output(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
         """The linear output (P, N, 1) of every run on inputs x (N, 2)."""
+        return self.output_augmented(theta, augment(x))
+
+    def output_augmented(self, theta: np.ndarray, xa: np.ndarray) -> np.ndarray:
+        """`output` for inputs that already carry the ones column, (N, 3)."""
         layer1, layer2 = self.layers(theta)
-        z1 = augment(x) @ layer1
+        z1 = xa @ layer1
         a1 = np.ones(z1.shape[:-1] + (self.hidden + 1,))
         self.activation_fn()(z1, a1[..., : self.hidden])
         return a1 @ layer2

@@ -173,9 +173,7 @@ def momentum(momentum: float = 0.9, nesterov: bool = False) -> Optimizer:
         np.multiply(v, lr_, out=grads)
         params -= grads
 
-    def update_nesterov(
-        params: np.ndarray, grads: np.ndarray, state: MomentumState, lr: float
-    ) -> None:
+    def update_nesterov(params: np.ndarray, grads: np.ndarray, state: MomentumState, lr: float) -> None:
         lr_[()] = lr
         v = state.v
         v *= mu
@@ -374,8 +372,7 @@ def make_optimizer(name: str, **hparams: object) -> Optimizer:
         if key not in defaults:
             listed = ", ".join(allowed) if allowed else "none besides lr and decay"
             raise OptimizerError(
-                f"optimizer.{key} is not a setting of {name} (allowed: {listed})"
-                f"{_did_you_mean(key, allowed)}"
+                f"optimizer.{key} is not a setting of {name} (allowed: {listed}){_did_you_mean(key, allowed)}"
             )
         settings[key] = _check_hparam(key, value)
     return _FACTORIES[name](**settings)

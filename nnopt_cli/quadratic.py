@@ -1,4 +1,5 @@
-"""The course's one-parameter toy: minimise loss = (w + 1)² from w0 with the configured optimizer and schedule.
+"""The course's one-parameter toy: minimise loss = (w + 1)² from w0 with the configured optimizer and
+schedule.
 
 One update per step for `train.steps` steps; d loss / dw = 2·(w + 1). With plain gradient descent each step
 multiplies the distance to the minimum w = −1 by (1 − 2·lr): lr 0.2 converges, lr 1.0 flips sign forever
@@ -47,7 +48,8 @@ def loss(w: float | np.ndarray) -> np.float64 | np.ndarray:
 
 
 def train(config: Config) -> QuadraticHistory:
-    """Run the toy; stops as diverged when the loss is not finite or passes DIVERGENCE_FACTOR × max(loss(w0), 1)."""
+    """Run the toy; stops as diverged when the loss is not finite or passes
+    DIVERGENCE_FACTOR × max(loss(w0), 1)."""
     from nnopt_cli.train import learning_rates
 
     opt = optimizers.make_optimizer(config.optimizer, **config.optimizer_params)
@@ -56,7 +58,7 @@ def train(config: Config) -> QuadraticHistory:
     w = np.array([config.w0], dtype=np.float64)
     state = opt.init(w)
     grad = np.empty_like(w)
-    limit = DIVERGENCE_FACTOR * max(float(loss(config.w0)), 1.0)
+    start = max(float(loss(config.w0)), 1.0)
     started = time.perf_counter()
     try:
         with np.errstate(all="ignore"):
@@ -68,10 +70,10 @@ def train(config: Config) -> QuadraticHistory:
                 history.w.append(value)
                 history.loss.append(float(loss(value)))
                 history.lr.append(float(trace[k]))
-                if not history.loss[-1] <= limit:  # also true for NaN
+                if not history.loss[-1] <= DIVERGENCE_FACTOR * start:  # also true for NaN
                     history.status = "diverged"
                     history.diverged_step = k
-                    history.message = _divergence_message(config, k, value, history.loss[-1], limit)
+                    history.message = _divergence_message(config, k, value, history.loss[-1], start)
                     break
     except KeyboardInterrupt:
         history.status = "interrupted"
@@ -82,12 +84,15 @@ def train(config: Config) -> QuadraticHistory:
     return history
 
 
-def _divergence_message(config: Config, k: int, w: float, value: float, limit: float) -> str:
-    what = f"the loss reached {value:.3g}, over {limit:.3g}" if np.isfinite(value) else "the loss overflowed"
-    message = f"diverged at step {k}: {what} (w = {w:.3g})"
+def _divergence_message(config: Config, k: int, w: float, value: float, start: float) -> str:
+    if np.isfinite(value):
+        what = f"the loss reached {value:.3g}, over {DIVERGENCE_FACTOR:g} × {start:g} (its start)"
+    else:
+        what = "the loss overflowed"
+    message = f"diverged at step {k}: {what}, w = {w:.4g}"
     if config.optimizer == "sgd":
         message += (
-            f"; with sgd each update multiplies w + 1 by (1 − 2·lr), so any lr > 1 makes it grow: "
+            "; with sgd each update multiplies w + 1 by (1 − 2·lr), so any lr > 1 makes it grow: "
             f"try optimizer.lr <= 1 (now {config.lr:g})"
         )
     else:

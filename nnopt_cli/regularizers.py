@@ -11,13 +11,17 @@ import numpy as np
 REGULARIZERS = ("none", "l1", "l2")
 
 
-def penalty(kind: str, scale: float, weights: np.ndarray) -> np.ndarray:
-    """The penalty per run; `weights` is (..., n_weights) and the sum runs over the last axis."""
+def penalty(kind: str, scale: float | np.ndarray, params: np.ndarray) -> np.ndarray:
+    """The penalty of each run: params (..., n), summed over the last axis.
+
+    `scale` may be an array shaped like the last axis, holding the scale on the weights and 0 on the biases
+    (`scale * MLP.weight_mask()`), so that whole flat parameter vectors can be passed.
+    """
     if kind == "l2":
-        return scale * (np.sum(np.square(weights), axis=-1) / 2.0)
+        return np.sum(np.square(params) * scale, axis=-1) / 2.0
     if kind == "l1":
-        return scale * np.sum(np.abs(weights), axis=-1)
-    return np.zeros(weights.shape[:-1])
+        return np.sum(np.abs(params) * scale, axis=-1)
+    return np.zeros(params.shape[:-1])
 
 
 def add_grad(kind: str, scale: float | np.ndarray, params: np.ndarray, grads: np.ndarray) -> None:

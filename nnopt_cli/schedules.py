@@ -185,9 +185,7 @@ def _natural_exp(lr: float, *, decay_steps: float, decay_rate: float, staircase:
     TensorFlow evaluates it as an exponential decay with rate exp(-decay_rate), i.e.
     lr0 * exp(-decay_rate) ** p; doing the same keeps the last bit equal.
     """
-    return _exponential(
-        lr, decay_steps=decay_steps, decay_rate=math.exp(-decay_rate), staircase=staircase
-    )
+    return _exponential(lr, decay_steps=decay_steps, decay_rate=math.exp(-decay_rate), staircase=staircase)
 
 
 def _inverse_time(lr: float, *, decay_steps: float, decay_rate: float, staircase: bool) -> StepFn:
@@ -202,9 +200,7 @@ def _inverse_time(lr: float, *, decay_steps: float, decay_rate: float, staircase
     return fn
 
 
-def _polynomial(
-    lr: float, *, decay_steps: float, end_lr: float, power: float, cycle: bool
-) -> StepFn:
+def _polynomial(lr: float, *, decay_steps: float, end_lr: float, power: float, cycle: bool) -> StepFn:
     """(lr0 - end_lr) * (1 - k' / D') ** power + end_lr.
 
     Without cycle, k' = min(k, D) and D' = D. With cycle, k' = k and D' = D * ceil(k / D), the
@@ -273,9 +269,7 @@ def _cosine_restarts(
     return fn
 
 
-def _linear_cosine_parts(
-    k: Steps, decay_steps: float, num_periods: float
-) -> tuple[Rates, Rates, Rates]:
+def _linear_cosine_parts(k: Steps, decay_steps: float, num_periods: float) -> tuple[Rates, Rates, Rates]:
     """k' = min(k, D), lin = (D - k') / D and c = 0.5 * (1 + cos(2 pi num_periods k' / D))."""
     kc = np.minimum(k.astype(np.float64), decay_steps)
     lin = (decay_steps - kc) / decay_steps
@@ -284,9 +278,7 @@ def _linear_cosine_parts(
     return kc, lin, c
 
 
-def _linear_cosine(
-    lr: float, *, decay_steps: float, num_periods: float, alpha: float, beta: float
-) -> StepFn:
+def _linear_cosine(lr: float, *, decay_steps: float, num_periods: float, alpha: float, beta: float) -> StepFn:
     """lr0 * ((alpha + lin) * c + beta), lin and c as in ``_linear_cosine_parts``.
 
     Bello et al., "Neural Optimizer Search with Reinforcement Learning", ICML 2017.
@@ -533,8 +525,7 @@ def _unknown_param(type: str, name: str) -> ScheduleError:
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     listing = ", ".join(allowed) if allowed else "none"
     return ScheduleError(
-        f"schedule.{name} is not a parameter of the {type} schedule{hint}; "
-        f"its parameters: {listing}"
+        f"schedule.{name} is not a parameter of the {type} schedule{hint}; its parameters: {listing}"
     )
 
 

@@ -201,6 +201,7 @@ def train_population(
     theta = np.stack(starts).astype(np.float64)
     grads = np.zeros_like(theta)
     shadows = theta.copy()
+    shadow_rows = shadows if any(c.ema_decay is not None for c in configs) else None
     backprop = mlp.Backprop(net, first.loss, theta, grads)
     mask = net.weight_mask()
 
@@ -252,7 +253,7 @@ def train_population(
                             ema.ema_update(m.shadow, m.theta, m.ema_decay, k + 1)
                         m.own_seconds += clock() - t0
                     k += 1
-                _evaluate(net, members, theta, shadows, x_aug, y, epoch, k)
+                _evaluate(net, members, theta, shadow_rows, x_aug, y, epoch, k)
                 if on_epoch is not None:
                     on_epoch(epoch, histories)
                 if not any(m.active for m in members):
@@ -316,43 +317,40 @@ def _evaluate(
     net: mlp.MLP,
     members: list[_Member],
     theta: np.ndarray,
-    shadows: np.ndarray,
+    shadows: np.ndarray | None,
     x_aug: np.ndarray,
     y: np.ndarray,
     epoch: int,
     step: int,
 ) -> None:
-    """Full-set loss and accuracy of every active run at the end of an epoch; stops runs that diverged."""
-    x = x_aug[:, :2]
-    outs = net.output(theta, x)
+    """Full-set loss and accuracy of every active run (and its EMA shadow) at the end of an epoch, in one
+    forward pass over all rows; stops runs that diverged."""
+    p = theta.shape[0]
+    rows = theta if shadows is None else np.concatenate([theta, shadows])
+    outs = net.output_augmented(rows, x_aug)
     loss_name = members[0].history.config.loss
     data_loss = losses.value(loss_name, outs, y)
-    correct = np.mean(losses.predicted_class(loss_name, outs) == (y > 0.5), axis=(1, 2))
-    ema_outs = net.output(shadows, x) if any(m.shadow is not None for m in members) else None
+    accuracy = np.mean(losses.predicted_class(loss_name, outs) == (y > 0.5), axis=(1, 2))
     for i, m in enumerate(members):
         if not m.active:
             continue
         h = m.history
-        config = h.config
-        weights = m.theta[m.reg_vector > 0] if m.reg_kind != "none" else m.theta[:0]
-        penalty = float(regularizers.penalty(m.reg_kind, config.reg_scale, weights))
-        total = float(data_loss[i]) + penalty
+        total = float(data_loss[i] + regularizers.penalty(m.reg_kind, m.reg_vector, m.theta))
         h.epoch.append(epoch)
         h.step.append(step)
         h.lr.append(float(m.lr_trace[step - 1]))
         h.loss.append(total)
         h.data_loss.append(float(data_loss[i]))
-        h.accuracy.append(float(correct[i]))
-        if m.shadow is not None and ema_outs is not None:
-            ema_data = float(losses.value(loss_name, ema_outs[i : i + 1], y)[0])
-            ema_w = m.shadow[m.reg_vector > 0] if m.reg_kind != "none" else m.shadow[:0]
-            h.ema_loss.append(ema_data + float(regularizers.penalty(m.reg_kind, config.reg_scale, ema_w)))
-            h.ema_accuracy.append(float(np.mean(losses.predicted_class(loss_name, ema_outs[i]) == (y > 0.5))))
+        h.accuracy.append(float(accuracy[i]))
+        if m.shadow is not None:
+            j = p + i
+            h.ema_loss.append(float(data_loss[j] + regularizers.penalty(m.reg_kind, m.reg_vector, m.shadow)))
+            h.ema_accuracy.append(float(accuracy[j]))
         if not np.isfinite(total) or not np.all(np.isfinite(m.theta)):
             m.active = False
             h.status = "diverged"
             h.diverged_epoch = epoch
-            h.message = _divergence_message(config, epoch, total)
+            h.message = _divergence_message(h.config, epoch, total)
 
 
 def _divergence_message(config: Config, epoch: int, loss: float) -> str:

@@ -100,8 +100,18 @@ def test_polynomial_cycle_is_seed_001s_green_curve(tmp_path: Path) -> None:
 def test_polynomial_with_and_without_cycle_is_the_red_green_pair(
     tmp_path: Path, drawn: list[dict[str, Any]]
 ) -> None:
-    result = run(tmp_path, "--type", "polynomial", "--type", "polynomial", "--cycle",
-                 "--out", "pair.png", "--csv", "pair.csv")
+    result = run(
+        tmp_path,
+        "--type",
+        "polynomial",
+        "--type",
+        "polynomial",
+        "--cycle",
+        "--out",
+        "pair.png",
+        "--csv",
+        "pair.csv",
+    )
     assert result.exit_code == 0, result.output
     header, rows = read_csv(tmp_path / "pair.csv")
     assert len(header) == 3 and "cycle" not in header[1] and "cycle" in header[2]
@@ -137,8 +147,18 @@ def test_steps_sets_the_number_of_rows(tmp_path: Path) -> None:
 
 
 def test_an_option_after_a_type_applies_to_that_curve_only(tmp_path: Path) -> None:
-    result = run(tmp_path, "--type", "exponential", "--type", "exponential", "--staircase",
-                 "--out", "x.png", "--csv", "x.csv")
+    result = run(
+        tmp_path,
+        "--type",
+        "exponential",
+        "--type",
+        "exponential",
+        "--staircase",
+        "--out",
+        "x.png",
+        "--csv",
+        "x.csv",
+    )
     assert result.exit_code == 0, result.output
     header, rows = read_csv(tmp_path / "x.csv")
     assert "staircase" not in header[1] and "staircase" in header[2]
@@ -150,9 +170,23 @@ def test_an_option_after_a_type_applies_to_that_curve_only(tmp_path: Path) -> No
 
 
 def test_options_before_the_first_type_are_shared_and_later_ones_win(tmp_path: Path) -> None:
-    result = run(tmp_path, "--lr", "0.2", "--decay-rate", "0.5",
-                 "--type", "exponential", "--type", "exponential", "--decay-rate", "0.8",
-                 "--out", "x.png", "--csv", "x.csv")
+    result = run(
+        tmp_path,
+        "--lr",
+        "0.2",
+        "--decay-rate",
+        "0.5",
+        "--type",
+        "exponential",
+        "--type",
+        "exponential",
+        "--decay-rate",
+        "0.8",
+        "--out",
+        "x.png",
+        "--csv",
+        "x.csv",
+    )
     assert result.exit_code == 0, result.output
     _, rows = read_csv(tmp_path / "x.csv")
     assert column(rows, 1) == pytest.approx([0.2 * 0.5 ** (k / 10) for k in range(200)], rel=1e-12)
@@ -160,28 +194,52 @@ def test_options_before_the_first_type_are_shared_and_later_ones_win(tmp_path: P
 
 
 def test_csv_columns_follow_the_order_of_the_types(tmp_path: Path) -> None:
-    result = run(tmp_path, "--type", "piecewise_constant", "--boundaries", "50,120",
-                 "--values", "0.1,0.05,0.01", "--type", "cosine", "--type", "constant",
-                 "--out", "o.png", "--csv", "o.csv")
+    result = run(
+        tmp_path,
+        "--type",
+        "piecewise_constant",
+        "--boundaries",
+        "50,120",
+        "--values",
+        "0.1,0.05,0.01",
+        "--type",
+        "cosine",
+        "--type",
+        "constant",
+        "--out",
+        "o.png",
+        "--csv",
+        "o.csv",
+    )
     assert result.exit_code == 0, result.output
     header, rows = read_csv(tmp_path / "o.csv")
     assert header[0] == "step"
-    assert [h.split(" ")[0].rstrip(",") for h in header[1:]] == [
-        "piecewise_constant", "cosine", "constant"]
+    assert [h.split(" ")[0].rstrip(",") for h in header[1:]] == ["piecewise_constant", "cosine", "constant"]
     piecewise = column(rows, 1)
     # TF's rule: k <= 50 -> 0.1, 50 < k <= 120 -> 0.05, k > 120 -> 0.01
     assert piecewise[50] == 0.1 and piecewise[51] == 0.05
     assert piecewise[120] == 0.05 and piecewise[121] == 0.01
     cosine = column(rows, 2)
     assert cosine == pytest.approx(
-        [0.5 * 0.5 * (1 + math.cos(math.pi * min(k, 10) / 10)) for k in range(200)],
-        rel=1e-12, abs=1e-15)
+        [0.5 * 0.5 * (1 + math.cos(math.pi * min(k, 10) / 10)) for k in range(200)], rel=1e-12, abs=1e-15
+    )
     assert column(rows, 3) == [0.5] * 200
 
 
 def test_warmup_steps_scale_the_first_steps_linearly(tmp_path: Path) -> None:
-    result = run(tmp_path, "--type", "constant", "--type", "exponential", "--warmup-steps", "5",
-                 "--out", "w.png", "--csv", "w.csv")
+    result = run(
+        tmp_path,
+        "--type",
+        "constant",
+        "--type",
+        "exponential",
+        "--warmup-steps",
+        "5",
+        "--out",
+        "w.png",
+        "--csv",
+        "w.csv",
+    )
     assert result.exit_code == 0, result.output
     header, rows = read_csv(tmp_path / "w.csv")
     assert "warmup" not in header[1] and "warmup=5" in header[2]
@@ -204,8 +262,7 @@ def test_seed_fixes_the_noise(tmp_path: Path) -> None:
 
 
 def test_config_draws_every_update_of_the_run(tmp_path: Path) -> None:
-    result = run(tmp_path, "--config", str(ROOT / "configs" / "sgd.yaml"), "--out", "c.png",
-                 "--csv", "c.csv")
+    result = run(tmp_path, "--config", str(ROOT / "configs" / "sgd.yaml"), "--out", "c.png", "--csv", "c.csv")
     assert result.exit_code == 0, result.output
     header, rows = read_csv(tmp_path / "c.csv")
     # 300 rows of dot.csv in batches of 32: 10 updates per epoch, 800 epochs
@@ -251,12 +308,18 @@ LIBRARY_ERRORS = [
     (["--decay-steps", "0"], "--decay-steps must be > 0"),
     (["--type", "cosine", "--decay-steps", "-3"], "--decay-steps must be > 0"),
     (["--type", "exponential", "--type", "exponential", "--decay-steps", "0"], "--decay-steps"),
-    (["--type", "piecewise_constant", "--boundaries", "120,50", "--values", "0.1,0.05,0.01"],
-     "--boundaries must be strictly increasing"),
-    (["--type", "piecewise_constant", "--boundaries", "50,50", "--values", "0.1,0.05,0.01"],
-     "--boundaries must be strictly increasing"),
-    (["--type", "piecewise_constant", "--boundaries", "50,120", "--values", "0.1,0.05"],
-     "--values must have one more entry than --boundaries"),
+    (
+        ["--type", "piecewise_constant", "--boundaries", "120,50", "--values", "0.1,0.05,0.01"],
+        "--boundaries must be strictly increasing",
+    ),
+    (
+        ["--type", "piecewise_constant", "--boundaries", "50,50", "--values", "0.1,0.05,0.01"],
+        "--boundaries must be strictly increasing",
+    ),
+    (
+        ["--type", "piecewise_constant", "--boundaries", "50,120", "--values", "0.1,0.05"],
+        "--values must have one more entry than --boundaries",
+    ),
     (["--type", "piecewise_constant", "--boundaries", "50,120"], "needs --boundaries and --values"),
     (["--decay-rate", "-0.9"], "--decay-rate must be >= 0"),
     (["--lr", "-0.5"], "--lr must be >= 0"),
@@ -275,9 +338,7 @@ LIBRARY_ERRORS = [
 
 
 @pytest.mark.parametrize(("args", "message"), LIBRARY_ERRORS)
-def test_bad_parameters_give_one_line_and_exit_code_2(
-    tmp_path: Path, args: list[str], message: str
-) -> None:
+def test_bad_parameters_give_one_line_and_exit_code_2(tmp_path: Path, args: list[str], message: str) -> None:
     out = [] if "--out" in args else ["--out", "bad.png"]
     result = run(tmp_path, *args, *out, "--runs-root", "rr")
     assert result.exit_code == 2
@@ -290,8 +351,18 @@ def test_bad_parameters_give_one_line_and_exit_code_2(
 
 def test_unknown_type_lists_every_type(tmp_path: Path) -> None:
     result = run(tmp_path, "--type", "expo", "--out", "bad.png")
-    for name in ("constant", "exponential", "natural_exp", "inverse_time", "polynomial", "cosine",
-                 "cosine_restarts", "linear_cosine", "noisy_linear_cosine", "piecewise_constant"):
+    for name in (
+        "constant",
+        "exponential",
+        "natural_exp",
+        "inverse_time",
+        "polynomial",
+        "cosine",
+        "cosine_restarts",
+        "linear_cosine",
+        "noisy_linear_cosine",
+        "piecewise_constant",
+    ):
         assert name in result.output
 
 

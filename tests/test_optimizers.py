@@ -472,9 +472,7 @@ def test_valid_edge_settings():
     make_optimizer("adagrad", initial_accumulator=0)
 
 
-@pytest.mark.parametrize(
-    ("lr", "expected"), [(0, 0.0), (0.1, 0.1), (np.float64(2.5), 2.5), (3, 3.0)]
-)
+@pytest.mark.parametrize(("lr", "expected"), [(0, 0.0), (0.1, 0.1), (np.float64(2.5), 2.5), (3, 3.0)])
 def test_check_lr_accepts(lr, expected):
     assert check_lr(lr) == expected
     assert type(check_lr(lr)) is float
@@ -491,12 +489,8 @@ def test_check_lr_rejects(lr):
 
 def test_legacy_decay_by_hand():
     # lr_k / (1 + decay·k)
-    np.testing.assert_allclose(
-        legacy_decay(np.ones(4), 0.5), [1.0, 1 / 1.5, 1 / 2.0, 1 / 2.5], rtol=1e-15
-    )
-    np.testing.assert_allclose(
-        legacy_decay(np.array([0.5, 0.4, 0.3]), 1.0), [0.5, 0.2, 0.1], rtol=1e-15
-    )
+    np.testing.assert_allclose(legacy_decay(np.ones(4), 0.5), [1.0, 1 / 1.5, 1 / 2.0, 1 / 2.5], rtol=1e-15)
+    np.testing.assert_allclose(legacy_decay(np.array([0.5, 0.4, 0.3]), 1.0), [0.5, 0.2, 0.1], rtol=1e-15)
     np.testing.assert_allclose(
         legacy_decay(np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]), 0.25),
         [[1.0, 0.8, 1 / 1.5], [2.0, 1.6, 2 / 1.5]],

@@ -129,8 +129,15 @@ def test_other_optimizers_run_and_approach_the_minimum() -> None:
 def test_train_writes_the_run_folder(tmp_path: Path) -> None:
     result, folder = train_cli(tmp_path, PLAIN)
     assert result.exit_code == 0, result.output
-    for name in ("config.yaml", "metrics.csv", "lr.csv", "params.npz", "quadratic.png", "lr.png",
-                 "summary.json"):
+    for name in (
+        "config.yaml",
+        "metrics.csv",
+        "lr.csv",
+        "params.npz",
+        "quadratic.png",
+        "lr.png",
+        "summary.json",
+    ):
         assert (folder / name).is_file(), name
     assert (folder / "quadratic.png").read_bytes()[:4] == b"\x89PNG"
     header, m = read_metrics(folder)

@@ -175,9 +175,7 @@ def test_exponential_by_hand() -> None:
 def test_natural_exp_and_inverse_time_by_hand() -> None:
     p = {"decay_steps": 10, "decay_rate": 0.5}
     assert _one("natural_exp", 0.5, 5, **p) == pytest.approx(0.5 * math.exp(-0.25), rel=1e-14)
-    assert _one("natural_exp", 0.5, 19, **p, staircase=True) == pytest.approx(
-        0.5 * math.exp(-0.5), rel=1e-14
-    )
+    assert _one("natural_exp", 0.5, 19, **p, staircase=True) == pytest.approx(0.5 * math.exp(-0.5), rel=1e-14)
     assert _one("inverse_time", 0.5, 15, **p) == pytest.approx(0.5 / 1.75, rel=1e-15)
     assert _one("inverse_time", 0.5, 15, **p, staircase=True) == pytest.approx(0.5 / 1.5, rel=1e-15)
 
@@ -364,10 +362,8 @@ def test_defaults_fill_omitted_parameters() -> None:
     implicit = make_schedule("polynomial", 0.5, decay_steps=10)
     assert np.array_equal(explicit(STEPS), implicit(STEPS))
     # A loader that filled every default (REQUIRED included) gets the same answers.
-    filled = {**SCHEDULE_PARAMS["cosine"], "decay_steps": 50}
-    assert make_schedule("cosine", 0.5, **filled)(25) == make_schedule(
-        "cosine", 0.5, decay_steps=50
-    )(25)
+    filled: dict[str, Any] = {**SCHEDULE_PARAMS["cosine"], "decay_steps": 50}
+    assert make_schedule("cosine", 0.5, **filled)(25) == make_schedule("cosine", 0.5, decay_steps=50)(25)
 
 
 # --------------------------------------------------------------------------------------------
@@ -634,13 +630,13 @@ def test_valid_edge_values_are_accepted() -> None:
     make_schedule("cosine", 0.1, decay_steps=np.int64(10), alpha=1.0)
     make_schedule("cosine_restarts", 0.1, first_decay_steps=10, t_mul=0.5, m_mul=0.0)
     make_schedule("piecewise_constant", 0.1, boundaries=(0, 2.5), values=(1, 0, 1))
-    make_schedule("constant", 0.1, warmup_steps=np.int32(5), seed=2**40)
+    make_schedule("constant", 0.1, warmup_steps=np.int32(5), seed=2**40)  # type: ignore[arg-type]
 
 
 def test_bad_steps() -> None:
     s = make_schedule("constant", 0.1)
     with pytest.raises(TypeError, match="integer array"):
-        s(np.linspace(0, 1, 5))
+        s(np.linspace(0, 1, 5))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="int or an integer array"):
         s(1.0)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="int or an integer array"):
@@ -669,8 +665,7 @@ def _every_type(warmup: int = 0, seed: int = 7) -> list[schedules.Schedule]:
         "piecewise_constant": {"boundaries": [10, 20, 150], "values": [1, 0.5, 0.1, 0.01]},
     }
     return [
-        make_schedule(kind, 0.5, seed=seed, warmup_steps=warmup, **params[kind])
-        for kind in SCHEDULE_TYPES
+        make_schedule(kind, 0.5, seed=seed, warmup_steps=warmup, **params[kind]) for kind in SCHEDULE_TYPES
     ]
 
 
@@ -728,7 +723,7 @@ def test_generator_prefix_property() -> None:
 
 def test_noise_is_a_fixed_function_of_seed_and_step() -> None:
     # num_periods 0.75 keeps the cosine factor at 0.5 past D, so late noise stays visible.
-    params = {"decay_steps": 100, "initial_variance": 0.5, "num_periods": 0.75}
+    params: dict[str, Any] = {"decay_steps": 100, "initial_variance": 0.5, "num_periods": 0.75}
     a = make_schedule("noisy_linear_cosine", 0.5, seed=11, **params)
     b = make_schedule("noisy_linear_cosine", 0.5, seed=11, **params)
     c = make_schedule("noisy_linear_cosine", 0.5, seed=12, **params)
@@ -905,9 +900,7 @@ def test_polynomial_without_cycle_never_increases(
 ) -> None:
     if end > lr0:
         lr0, end = end, lr0  # an increasing "decay" (end_lr > lr) is allowed but not this test
-    v = make_schedule("polynomial", lr0, decay_steps=decay_steps, end_lr=end, power=power)(
-        np.arange(700)
-    )
+    v = make_schedule("polynomial", lr0, decay_steps=decay_steps, end_lr=end, power=power)(np.arange(700))
     assert np.all(np.diff(v) <= 1e-15)
     # (lr0 - end) * 1 + end is lr0 only up to round-off, in TensorFlow too.
     assert v[0] == pytest.approx(lr0, rel=1e-15) and v[-1] == pytest.approx(end, abs=1e-15)
@@ -938,9 +931,7 @@ def test_describe() -> None:
     filled = {**SCHEDULE_PARAMS["exponential"], "decay_steps": 10, "decay_rate": 0.9}
     assert describe("exponential", filled) == "exponential (decay_steps=10, decay_rate=0.9)"
     filled["staircase"] = True
-    assert describe("exponential", filled) == (
-        "exponential (decay_steps=10, decay_rate=0.9, staircase)"
-    )
+    assert describe("exponential", filled) == ("exponential (decay_steps=10, decay_rate=0.9, staircase)")
     assert describe("constant", {}) == "constant"
     assert describe("constant", {"warmup_steps": 0, "type": "constant"}) == "constant"
     assert describe("polynomial", {"decay_steps": 100, "end_lr": 0.0001, "cycle": True}) == (

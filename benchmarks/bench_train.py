@@ -1,0 +1,163 @@
+"""Speed of training: the loop, the whole command, the optimizers, EMA, and compare's population.
+
+    python benchmarks/bench_train.py [--repeat 5] [--json benchmarks/results/train.json]
+                                     [--tf-python /path/to/python-with-tensorflow]
+
+Every figure is the minimum (and median) over --repeat runs measured in one process, side by side, so that
+ratios are meaningful on a shared, noisy machine. With --tf-python, the course's own TensorFlow 2 loop for the
+same run (2-11-1, ReLU, MSE, L2 0.03, SGD lr 0.005, batch 32, 800 epochs) is timed in that interpreter too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nnopt_cli import __version__, config, train  # noqa: E402
+from nnopt_cli import compare as compare_mod  # noqa: E402
+
+L2 = ROOT / "configs" / "l2.yaml"
+NNOPT = [sys.executable, "-m", "nnopt_cli"]
+
+COURSE_TF2 = r"""
+import time, numpy as np, tensorflow as tf
+rdm = np.random.RandomState(2); X = rdm.randn(300, 2)
+Y = np.array([[int(a * a + b * b < 2)] for a, b in X], dtype=np.float32)
+ds = tf.data.Dataset.from_tensor_slices((tf.cast(X, tf.float32), tf.cast(Y, tf.float32))).batch(32)
+w1 = tf.Variable(tf.random.normal([2, 11]), dtype=tf.float32); b1 = tf.Variable(tf.constant(0.01, shape=[11]))
+w2 = tf.Variable(tf.random.normal([11, 1]), dtype=tf.float32); b2 = tf.Variable(tf.constant(0.01, shape=[1]))
+lr, epochs, regularizer = 0.005, 800, 0.03
+start = time.perf_counter()
+for epoch in range(epochs):
+    for x, y0 in ds:
+        with tf.GradientTape() as tape:
+            h = tf.nn.relu(tf.matmul(x, w1) + b1)
+            y = tf.matmul(h, w2) + b2
+            loss = tf.reduce_mean(tf.square(y0 - y)) + regularizer * tf.reduce_sum(
+                [tf.nn.l2_loss(w1), tf.nn.l2_loss(w2)])
+        g = tape.gradient(loss, [w1, b1, w2, b2])
+        w1.assign_sub(lr * g[0]); b1.assign_sub(lr * g[1]); w2.assign_sub(lr * g[2]); b2.assign_sub(lr * g[3])
+print(time.perf_counter() - start)
+"""
+
+
+def timed(fn: Callable[[], float | None], repeat: int) -> dict[str, float]:
+    """min and median seconds of `fn` (which may report its own time, else it is wall-clocked)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        own = fn()
+        times.append(own if own is not None else time.perf_counter() - start)
+    return {"min": min(times), "median": statistics.median(times)}
+
+
+def loop_seconds(c: config.Config) -> float:
+    return train.train(c).train_seconds
+
+
+def command_seconds(args: list[str], tmp: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([*NNOPT, *args], check=True, cwd=tmp, capture_output=True,
+                   env={**os.environ, "MPLBACKEND": "Agg"})
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "train.json")
+    parser.add_argument("--tf-python", help="a Python with TensorFlow 2, to time the course's own loop")
+    args = parser.parse_args()
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "nnopt-bench"
+    tmp.mkdir(parents=True, exist_ok=True)
+    runs_root = str(tmp / "runs")
+
+    base = config.load(L2)
+    steps = 8000
+    rows: dict[str, dict[str, float]] = {}
+    train.train(base)  # warm up imports and caches
+
+    rows["training loop, configs/l2.yaml (8000 updates)"] = timed(lambda: loop_seconds(base), args.repeat)
+    for name in ("sgd", "adam"):
+        c = base.with_overrides([f"optimizer.name={name}", "regularizer.type=none"])
+        rows[f"loop, {name}, no regularizer"] = timed(lambda c=c: loop_seconds(c), args.repeat)
+    sgd_ema = base.with_overrides(["regularizer.type=none", "ema.decay=0.99"])
+    rows["loop, sgd + EMA, no regularizer"] = timed(lambda: loop_seconds(sgd_ema), args.repeat)
+
+    five = compare_mod.build_entries(["sgd", "sgdm", "adagrad", "rmsprop", "adam"], base)
+    dataset = train.load_dataset(base)
+
+    def population() -> float:
+        start = time.perf_counter()
+        compare_mod.train_entries(five, dataset)
+        return time.perf_counter() - start
+
+    rows["compare loop, 5 optimizers as one population"] = timed(population, args.repeat)
+
+    rows["nnopt --help (whole process)"] = timed(lambda: command_seconds(["--help"], tmp), args.repeat)
+    rows["nnopt train configs/l2.yaml (whole process)"] = timed(
+        lambda: command_seconds(["train", str(L2), "--runs-root", runs_root, "--quiet"], tmp), args.repeat)
+    five_args = ["compare", "sgd", "sgdm", "adagrad", "rmsprop", "adam", "--config", str(L2), "--runs-root",
+                 runs_root, "--quiet"]
+    rows["nnopt compare 5 optimizers (whole process)"] = timed(lambda: command_seconds(five_args, tmp),
+                                                               max(1, args.repeat // 2))
+    if args.tf_python:
+        def course() -> float:
+            out = subprocess.run([args.tf_python, "-c", COURSE_TF2], check=True, capture_output=True, text=True)
+            return float(out.stdout.strip().splitlines()[-1])
+
+        rows["course's TensorFlow 2 loop, same run (training only)"] = timed(course, 1)
+
+    def ratio(a: str, b: str) -> float:
+        return rows[a]["min"] / rows[b]["min"]
+
+    ratios = {
+        "adam step / sgd step": ratio("loop, adam, no regularizer", "loop, sgd, no regularizer"),
+        "sgd+EMA step / sgd step": ratio("loop, sgd + EMA, no regularizer", "loop, sgd, no regularizer"),
+        "compare loop (5) / train loop": ratio("compare loop, 5 optimizers as one population",
+                                               "training loop, configs/l2.yaml (8000 updates)"),
+        "compare command (5) / train command": ratio("nnopt compare 5 optimizers (whole process)",
+                                                     "nnopt train configs/l2.yaml (whole process)"),
+    }
+    if args.tf_python:
+        ratios["course TF2 loop / nnopt loop"] = ratio("course's TensorFlow 2 loop, same run (training only)",
+                                                       "training loop, configs/l2.yaml (8000 updates)")
+
+    width = max(len(k) for k in rows) + 2
+    print(f"{'measurement':<{width}}{'min s':>10}{'median s':>10}{'µs/update':>11}")
+    for key, value in rows.items():
+        per = f"{value['min'] / steps * 1e6:.1f}" if "loop" in key and "compare" not in key else ""
+        print(f"{key:<{width}}{value['min']:>10.3f}{value['median']:>10.3f}{per:>11}")
+    print()
+    for key, value in ratios.items():
+        print(f"{key:<{width}}{value:>10.2f}x")
+
+    machine = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "nnopt": __version__,
+        "load_average": os.getloadavg(),
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"machine": machine, "seconds": rows, "ratios": ratios}, indent=2) + "\n")
+    print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
