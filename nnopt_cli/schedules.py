@@ -216,7 +216,10 @@ def _polynomial(lr: float, *, decay_steps: float, end_lr: float, power: float, c
             kf = np.minimum(kf, decay_steps)
             d = decay_steps
         p = kf / d
-        return (lr - end_lr) * np.power(1.0 - p, power) + end_lr
+        # With cycle and a non-integer D, D * ceil(k / D) can round to just below k (D = 1.4, k = 63:
+        # 62.99999999999999), so 1 - p = -2e-16, and a fractional power of it is NaN, in TensorFlow too.
+        # The exact value is 0 there (k = n * D gives end_lr); clamping changes nothing else.
+        return (lr - end_lr) * np.power(np.maximum(1.0 - p, 0.0), power) + end_lr
 
     return fn
 

@@ -240,18 +240,11 @@ def train_population(
             for epoch in range(1, first.epochs + 1):
                 batches = fixed_batches or _shuffled_batches(x_aug, y, shuffle_rngs, first.batch_size)
                 k = (epoch - 1) * per_epoch
+                steps = [_stepper(m, timed=len(members) > 1) for m in members if m.active]
                 for xa, xa_t, yb in batches:
                     backprop(xa, xa_t, yb)
-                    for m in members:
-                        if not m.active:
-                            continue
-                        t0 = clock()
-                        if m.reg_kind != "none":
-                            regularizers.add_grad(m.reg_kind, m.reg_vector, m.theta, m.grads)
-                        m.update(m.theta, m.grads, m.state, m.lr_trace[k])
-                        if m.shadow is not None:
-                            ema.ema_update(m.shadow, m.theta, m.ema_decay, k + 1)
-                        m.own_seconds += clock() - t0
+                    for step in steps:
+                        step(k)
                     k += 1
                 _evaluate(net, members, theta, shadow_rows, x_aug, y, epoch, k)
                 if on_epoch is not None:
@@ -278,6 +271,38 @@ def train_population(
         if m.shadow is not None:
             h.params_ema = net.to_arrays(m.shadow)
     return histories
+
+
+def _stepper(m: _Member, *, timed: bool) -> Callable[[int], None]:
+    """One run's part of update k: regularizer gradient, optimizer update, moving average.
+
+    Bound to the run's arrays once per epoch, so that the hot loop does no attribute lookups; `timed` adds
+    the run's own time to `own_seconds` (only needed when several runs share the loop).
+    """
+    theta, grads, state, update = m.theta, m.grads, m.state, m.update
+    rates = m.lr_trace.tolist()
+    reg_kind, reg_vector, add_grad = m.reg_kind, m.reg_vector, regularizers.add_grad
+    shadow, decay, ema_update = m.shadow, m.ema_decay, ema.ema_update
+    regularized = reg_kind != "none"
+
+    def step(k: int) -> None:
+        if regularized:
+            add_grad(reg_kind, reg_vector, theta, grads)
+        update(theta, grads, state, rates[k])
+        if shadow is not None:
+            ema_update(shadow, theta, decay, k + 1)
+
+    if not timed:
+        return step
+
+    clock = time.perf_counter
+
+    def timed_step(k: int) -> None:
+        t0 = clock()
+        step(k)
+        m.own_seconds += clock() - t0
+
+    return timed_step
 
 
 def _batches(

@@ -965,3 +965,12 @@ def _timed(s: schedules.Schedule, steps: np.ndarray) -> float:
     start = time.perf_counter()
     s(steps)
     return time.perf_counter() - start
+
+
+def test_polynomial_cycle_at_a_multiple_of_a_fractional_decay_steps_is_end_lr() -> None:
+    # k = 63 = 45 · 1.4, so k = n·D and the rate is end_lr; in float64 D·ceil(k/D) = 62.99999999999999 < k,
+    # and 1 − k/D' = −2e−16 to the power 1.5 would be NaN (as in TensorFlow) without the clamp at 0.
+    s = make_schedule("polynomial", 0.5, decay_steps=1.4, end_lr=0.01, power=1.5, cycle=True)
+    for k in (63, 119, 126, 231):
+        assert s(k) == pytest.approx(0.01, rel=1e-12)
+    assert not np.isnan(s(STEPS)).any()
