@@ -194,10 +194,15 @@ def compare(
     label = f"compare ({len(items)} runs)"
     with console.EpochReporter(label, total_epochs, every=base.log_every, quiet=quiet) as report:
         histories = compare_mod.train_entries(items, dataset, on_epoch=report)
-    for e, h, sub in zip(items, histories, folders, strict=False):
-        runs.write_results(sub, h, datasets[e.config.data_path], started=started, clock=time.perf_counter)
+    done = list(zip(items, histories, folders, strict=False))
+    jobs = compare_mod.figure_jobs(folder, items, histories, dataset, seeds)
+    for e, h, sub in done:
+        runs.write_data(sub, h)
+        jobs += runs.figure_jobs(sub, h, datasets[e.config.data_path])
+    runs.run_jobs(jobs)
+    for _, h, sub in done:
+        runs.write_summary(sub, h, started=started, clock=time.perf_counter)
     rows = compare_mod.summarize(items, histories, target=target_loss)
-    compare_mod.write_figures(folder, items, histories, dataset, seeds=seeds)
     runs.write_csv(folder / "compare.csv", compare_mod.csv_columns(rows, seeds))
     caption = (
         compare_mod.TARGET_DEFINITION.format(target=target_loss)

@@ -218,18 +218,18 @@ def _band(series: list[np.ndarray]) -> tuple[np.ndarray, tuple[np.ndarray, np.nd
     return stacked.mean(axis=0), (stacked.min(axis=0), stacked.max(axis=0))
 
 
-def write_figures(
-    folder: Path,
-    entries: Sequence[Entry],
-    histories: Sequence[train.History],
-    dataset: Dataset,
-    *,
-    seeds: int,
-) -> None:
-    """compare.png (loss, accuracy and rate, one colour per entry) and boundaries.png."""
+def _by_name(entries: Sequence[Entry], histories: Sequence[train.History]) -> dict[str, list[train.History]]:
     by_name: dict[str, list[train.History]] = {}
     for entry, h in zip(entries, histories, strict=False):
         by_name.setdefault(entry.name, []).append(h)
+    return by_name
+
+
+def draw_comparison(
+    folder: Path, entries: Sequence[Entry], histories: Sequence[train.History], seeds: int
+) -> None:
+    """compare.png: loss, accuracy and learning rate, one colour per entry (mean and band over seeds)."""
+    by_name = _by_name(entries, histories)
     loss_curves, acc_curves, lr_curves = [], [], []
     for i, (name, hs) in enumerate(by_name.items()):
         color = f"C{i % 10}"
@@ -252,7 +252,13 @@ def write_figures(
         rates=lr_curves,
         title=f"Same network, same start, same batches: {len(by_name)} entries{spread}",
     )
-    first = [hs[0] for hs in by_name.values()]
+
+
+def draw_boundaries(
+    folder: Path, entries: Sequence[Entry], histories: Sequence[train.History], dataset: Dataset, seeds: int
+) -> None:
+    """boundaries.png: every entry's decision boundary (its first seed) in one grid."""
+    first = [hs[0] for hs in _by_name(entries, histories).values()]
     plots.boundary_grid(
         folder / "boundaries.png",
         dataset.x,
@@ -261,3 +267,12 @@ def write_figures(
         title="Decision boundaries after training" + (" (first seed)" if seeds > 1 else ""),
         score_label=runs.score_label(first[0].config.loss),
     )
+
+
+def figure_jobs(
+    folder: Path, entries: Sequence[Entry], histories: Sequence[train.History], dataset: Dataset, seeds: int
+) -> list[runs.Job]:
+    return [
+        (draw_comparison, (folder, list(entries), list(histories), seeds)),
+        (draw_boundaries, (folder, list(entries), list(histories), dataset, seeds)),
+    ]

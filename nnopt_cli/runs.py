@@ -11,8 +11,10 @@ import csv
 import io
 import json
 import math
+import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -163,8 +165,7 @@ def decision_boundary(history: History) -> plots.Boundary:
     return plots.Boundary(score=raw, label=label, ema_score=shadow)
 
 
-def write_plots(folder: Path, history: History, dataset: Dataset) -> None:
-    h = history
+def _draw_loss(folder: Path, h: History) -> None:
     config = h.config
     epochs = np.asarray(h.epoch, dtype=float)
     reg = config.regularizer != "none" and config.reg_scale > 0
@@ -172,13 +173,7 @@ def write_plots(folder: Path, history: History, dataset: Dataset) -> None:
     loss_curves = [plots.Curve(epochs, np.asarray(h.loss), loss_label, color="C0")]
     if reg:
         loss_curves.append(
-            plots.Curve(
-                epochs,
-                np.asarray(h.data_loss),
-                f"data loss ({config.loss})",
-                color="C0",
-                style="--",
-            )
+            plots.Curve(epochs, np.asarray(h.data_loss), f"data loss ({config.loss})", color="C0", style="--")
         )
     acc_curves = [plots.Curve(epochs, np.asarray(h.accuracy), "accuracy", color="C2")]
     if config.ema_decay is not None:
@@ -190,32 +185,84 @@ def write_plots(folder: Path, history: History, dataset: Dataset) -> None:
     title = f"{config.name}: {describe_run(config)}"
     plots.training_curves(folder / "loss.png", title=title, loss=loss_curves, accuracy=acc_curves, note=note)
 
+
+def _draw_lr(folder: Path, h: History) -> None:
+    config = h.config
     steps = np.arange(len(h.lr_trace))
-    lr_title = f"{config.name}: learning rate of each update ({h.steps_per_epoch} updates per epoch)"
+    title = f"{config.name}: learning rate of each update ({h.steps_per_epoch} updates per epoch)"
     schedule = schedules.describe(config.schedule, config.schedule_params)
     if config.unit == "epoch":
         schedule += ", evaluated per epoch"
     if config.lr_decay:
         schedule += f", / (1 + {config.lr_decay:g}·k)"
-    plots.lr_curves(
-        folder / "lr.png",
-        [plots.Curve(steps, h.lr_trace, f"{schedule}, lr0={config.lr:g}")],
-        title=lr_title,
-    )
+    curve = plots.Curve(steps, h.lr_trace, f"{schedule}, lr0={config.lr:g}")
+    plots.lr_curves(folder / "lr.png", [curve], title=title)
 
+
+def _draw_boundary(folder: Path, h: History, dataset: Dataset) -> None:
     plots.boundary(
         folder / "boundary.png",
         dataset.x,
         dataset.y,
         decision_boundary(h),
-        title=describe_run(config),
-        score_label=score_label(config.loss),
+        title=describe_run(h.config),
+        score_label=score_label(h.config.loss),
     )
+
+
+# A figure to draw: a module-level function and its arguments, so that it can run in a worker process.
+Job = tuple[Callable[..., None], tuple[Any, ...]]
+
+
+def figure_jobs(folder: Path, history: History, dataset: Dataset) -> list[Job]:
+    """The run's three figures: loss.png, lr.png, boundary.png."""
+    return [
+        (_draw_loss, (folder, history)),
+        (_draw_lr, (folder, history)),
+        (_draw_boundary, (folder, history, dataset)),
+    ]
+
+
+def run_jobs(jobs: Sequence[Job], *, workers: int | None = None) -> None:
+    """Draw figures, in parallel worker processes where the machine has several cores.
+
+    Workers are forked after matplotlib is imported, so that each starts drawing at once; where fork is not
+    available (or there is one core) the figures are drawn one after the other.
+    """
+    workers = min(len(jobs), workers or os.cpu_count() or 1, 4)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for fn, args in jobs:
+            fn(*args)
+        return
+    import matplotlib.figure  # noqa: F401  (imported once here, inherited by the forked workers)
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for future in [pool.submit(fn, *args) for fn, args in jobs]:
+            future.result()
 
 
 def write_start(folder: Path, history_config: Any) -> None:
     """What a run writes before training: its resolved config."""
     write_text(folder / "config.yaml", history_config.to_yaml())
+
+
+def write_data(folder: Path, history: History) -> None:
+    """metrics.csv, lr.csv (the updates done), params.npz and, with EMA, params_ema.npz."""
+    h = history
+    write_csv(folder / "metrics.csv", h.metrics_columns())
+    done = h.steps_done
+    write_csv(folder / "lr.csv", {"step": list(range(done)), "lr": h.lr_trace[:done].tolist()})
+    write_npz(folder / "params.npz", h.params)
+    if h.params_ema is not None:
+        write_npz(folder / "params_ema.npz", h.params_ema)
+
+
+def write_summary(folder: Path, history: History, *, started: float, clock: Any) -> dict[str, Any]:
+    """summary.json, the last file of a run folder. Returns its content."""
+    result = summary(history, total_seconds=clock() - started)
+    write_text(folder / "summary.json", json.dumps(result, indent=2) + "\n")
+    return result
 
 
 def write_results(
@@ -228,18 +275,10 @@ def write_results(
     draw: bool = True,
 ) -> dict[str, Any]:
     """Everything after training; summary.json last. Returns the summary."""
-    h = history
-    write_csv(folder / "metrics.csv", h.metrics_columns())
-    done = h.steps_done
-    write_csv(folder / "lr.csv", {"step": list(range(done)), "lr": h.lr_trace[:done].tolist()})
-    write_npz(folder / "params.npz", h.params)
-    if h.params_ema is not None:
-        write_npz(folder / "params_ema.npz", h.params_ema)
+    write_data(folder, history)
     if draw:
-        write_plots(folder, h, dataset)
-    result = summary(h, total_seconds=clock() - started)
-    write_text(folder / "summary.json", json.dumps(result, indent=2) + "\n")
-    return result
+        run_jobs(figure_jobs(folder, history, dataset))
+    return write_summary(folder, history, started=started, clock=clock)
 
 
 def write_quadratic_results(

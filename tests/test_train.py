@@ -144,3 +144,36 @@ def test_init_from_wrong_shape(tmp_path: Path) -> None:
     c = cfg(model__hidden=3, model__init_from=str(tmp_path / "bad.npz"))
     with pytest.raises(train.SetupError, match=r"w1 has shape \(2, 4\), expected \(2, 3\)"):
         train.initial_params(c, train.network(c))
+
+
+def test_ctrl_c_keeps_what_was_done() -> None:
+    def interrupt(epoch: int, histories: object) -> None:
+        if epoch == 3:
+            raise KeyboardInterrupt
+
+    h = train.train(cfg(train__epochs=50), on_epoch=interrupt)
+    assert h.status == "interrupted"
+    assert h.epoch == [1, 2, 3]
+    assert "interrupted after 3 of 50 epochs" in h.message
+    assert h.params["w1"].shape == (2, 11)
+
+
+def test_interrupted_run_folder_says_so(tmp_path: Path) -> None:
+    import json
+    import time
+
+    from nnopt_cli import runs
+
+    def interrupt(epoch: int, histories: object) -> None:
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    c = cfg(train__epochs=50)
+    h = train.train(c, on_epoch=interrupt)
+    folder = runs.make_folder(tmp_path, c.name)
+    runs.write_start(folder, c)
+    summary = runs.write_results(folder, h, data.load(), started=time.perf_counter(), clock=time.perf_counter,
+                                 draw=False)
+    assert summary["status"] == "interrupted"
+    assert json.loads((folder / "summary.json").read_text())["epochs_done"] == 2
+    assert len((folder / "lr.csv").read_text().splitlines()) == 1 + 20
