@@ -70,13 +70,16 @@ def loop_seconds(c: config.Config) -> float:
 
 def command_seconds(args: list[str], tmp: Path) -> float:
     start = time.perf_counter()
-    subprocess.run([*NNOPT, *args], check=True, cwd=tmp, capture_output=True,
-                   env={**os.environ, "MPLBACKEND": "Agg"})
+    subprocess.run(
+        [*NNOPT, *args], check=True, cwd=tmp, capture_output=True, env={**os.environ, "MPLBACKEND": "Agg"}
+    )
     return time.perf_counter() - start
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "train.json")
     parser.add_argument("--tf-python", help="a Python with TensorFlow 2, to time the course's own loop")
@@ -109,14 +112,30 @@ def main() -> None:
 
     rows["nnopt --help (whole process)"] = timed(lambda: command_seconds(["--help"], tmp), args.repeat)
     rows["nnopt train configs/l2.yaml (whole process)"] = timed(
-        lambda: command_seconds(["train", str(L2), "--runs-root", runs_root, "--quiet"], tmp), args.repeat)
-    five_args = ["compare", "sgd", "sgdm", "adagrad", "rmsprop", "adam", "--config", str(L2), "--runs-root",
-                 runs_root, "--quiet"]
-    rows["nnopt compare 5 optimizers (whole process)"] = timed(lambda: command_seconds(five_args, tmp),
-                                                               max(1, args.repeat // 2))
+        lambda: command_seconds(["train", str(L2), "--runs-root", runs_root, "--quiet"], tmp), args.repeat
+    )
+    five_args = [
+        "compare",
+        "sgd",
+        "sgdm",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "--config",
+        str(L2),
+        "--runs-root",
+        runs_root,
+        "--quiet",
+    ]
+    rows["nnopt compare 5 optimizers (whole process)"] = timed(
+        lambda: command_seconds(five_args, tmp), max(1, args.repeat // 2)
+    )
     if args.tf_python:
+
         def course() -> float:
-            out = subprocess.run([args.tf_python, "-c", COURSE_TF2], check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [args.tf_python, "-c", COURSE_TF2], check=True, capture_output=True, text=True
+            )
             return float(out.stdout.strip().splitlines()[-1])
 
         rows["course's TensorFlow 2 loop, same run (training only)"] = timed(course, 1)
@@ -127,14 +146,18 @@ def main() -> None:
     ratios = {
         "adam step / sgd step": ratio("loop, adam, no regularizer", "loop, sgd, no regularizer"),
         "sgd+EMA step / sgd step": ratio("loop, sgd + EMA, no regularizer", "loop, sgd, no regularizer"),
-        "compare loop (5) / train loop": ratio("compare loop, 5 optimizers as one population",
-                                               "training loop, configs/l2.yaml (8000 updates)"),
-        "compare command (5) / train command": ratio("nnopt compare 5 optimizers (whole process)",
-                                                     "nnopt train configs/l2.yaml (whole process)"),
+        "compare loop (5) / train loop": ratio(
+            "compare loop, 5 optimizers as one population", "training loop, configs/l2.yaml (8000 updates)"
+        ),
+        "compare command (5) / train command": ratio(
+            "nnopt compare 5 optimizers (whole process)", "nnopt train configs/l2.yaml (whole process)"
+        ),
     }
     if args.tf_python:
-        ratios["course TF2 loop / nnopt loop"] = ratio("course's TensorFlow 2 loop, same run (training only)",
-                                                       "training loop, configs/l2.yaml (8000 updates)")
+        ratios["course TF2 loop / nnopt loop"] = ratio(
+            "course's TensorFlow 2 loop, same run (training only)",
+            "training loop, configs/l2.yaml (8000 updates)",
+        )
 
     width = max(len(k) for k in rows) + 2
     print(f"{'measurement':<{width}}{'min s':>10}{'median s':>10}{'µs/update':>11}")

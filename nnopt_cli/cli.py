@@ -270,9 +270,10 @@ def _number_list(ctx: click.Context, param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"expected numbers separated by commas, got {value!r}") from None
 
 
-def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
-    """Split the command line at each --type: options before the first --type apply to every curve, options
-    after a --type to that curve only (later ones win)."""
+def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
+    """Split the command line into curves, in the order given: each --type TYPE or --config FILE starts one.
+    Schedule options before the first --type apply to every curve, options after a --type to that curve
+    only (later ones win). Returns (shared options, [("type" | "config", TYPE or FILE, own options)])."""
     command = ctx.command
     by_flag: dict[str, tuple[click.Option, Any]] = {}
     for param in command.params:
@@ -283,7 +284,7 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, d
         for flag in param.secondary_opts:
             by_flag[flag] = (param, False)
     shared: dict[str, Any] = {}
-    curves: list[tuple[str, dict[str, Any]]] = []
+    curves: list[tuple[str, str, dict[str, Any]]] = []
     args = ctx.meta.get("raw_args", [])
     i = 0
     while i < len(args):
@@ -302,10 +303,33 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, d
             value = inline if param.multiple else param.process_value(ctx, inline)
         key = param.name or ""
         if key == "types":
-            curves.append((str(value), {}))
+            curves.append(("type", str(value), {}))
+        elif key == "configs":
+            curves.append(("config", str(value), {}))
         elif key in _CURVE_OPTIONS:
-            (curves[-1][1] if curves else shared)[_CURVE_OPTIONS[key]] = value
+            if curves and curves[-1][0] == "config":
+                raise InputError(
+                    f"{name} after --config {curves[-1][1]}: a config's schedule comes from the file"
+                )
+            (curves[-1][2] if curves else shared)[_CURVE_OPTIONS[key]] = value
     return shared, curves
+
+
+def _check_curve_options(type_name: str, own: dict[str, Any]) -> None:
+    """An option given after --type TYPE must be one TYPE uses."""
+    from nnopt_cli import schedules
+
+    if type_name not in schedules.SCHEDULE_TYPES:
+        return  # make_schedule reports the unknown type, with the list
+    known = set(schedules.SCHEDULE_PARAMS[type_name]) | {"lr", "warmup_steps"}
+    if type_name == "cosine_restarts":
+        known.add("decay_steps")  # stands in for first_decay_steps
+    for key in own:
+        if key not in known:
+            allowed = ", ".join("--" + k.replace("_", "-") for k in sorted(known))
+            raise InputError(
+                f"--{key.replace('_', '-')} does not apply to --type {type_name}; its options: {allowed}"
+            )
 
 
 @cli.command("plot-lr", cls=_OrderedCommand)
@@ -410,29 +434,29 @@ def plot_lr(
     from nnopt_cli import lrplot
 
     ctx = click.get_current_context()
-    shared, groups = _curve_groups(ctx)
-    if not groups and not configs:
-        groups = [("exponential", {})]
     with _one_line_errors():
+        shared, groups = _curve_groups(ctx)
+        if not groups:
+            groups = [("type", "exponential", {})]
         curves = []
-        for type_name, own in groups:
+        for kind, value, own in groups:
+            if kind == "config":
+                curves.append(lrplot.from_config(config_mod.load(value), Path(value).name))
+                continue
+            _check_curve_options(value, own)
             merged = {**shared, **own}
             warmup = merged.pop("warmup_steps", None) or 0
-            if type_name == "piecewise_constant" and (
+            if value == "piecewise_constant" and (
                 merged.get("boundaries") is None or merged.get("values") is None
             ):
                 raise InputError(
                     "--type piecewise_constant needs --boundaries and --values, "
                     "e.g. --boundaries 50,120 --values 0.1,0.05,0.01"
                 )
-            curves.append(
-                lrplot.from_parameters(type_name, merged, steps=steps, seed=seed, warmup_steps=warmup)
-            )
-        for path in configs:
-            curves.append(lrplot.from_config(config_mod.load(path), path.name))
+            curves.append(lrplot.from_parameters(value, merged, steps=steps, seed=seed, warmup_steps=warmup))
         if out is None:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            first = groups[0][0] if groups else configs[0].stem
+            first = groups[0][1] if groups[0][0] == "type" else Path(groups[0][1]).stem
             target_dir = runs_root
             try:
                 target_dir.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,24 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 as PyYAML reads it, except that 1e-4 and 1E+3 are numbers (as in YAML 1.2 and JSON), not
+    text: learning rates are written that way."""
+
+
+_Loader.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def yaml_load(text: str) -> Any:
+    """Parse YAML text with nnopt's loader."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506  (a SafeLoader subclass)
+
+
 class ConfigError(ValueError):
     """A config that cannot be used; str() is one line: where, which key, what is allowed."""
 
@@ -195,8 +213,8 @@ def from_dict(raw: Mapping[str, Any], sets: list[str] | tuple[str, ...] = (), *,
 def parse_yaml(text: str, shown: str) -> tuple[dict[str, Any], dict[str, int]]:
     """The YAML mapping and the 1-based line of every key path ("optimizer.lr" -> 7)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f", line {mark.line + 1}" if mark is not None else ""
@@ -241,7 +259,7 @@ def parse_set(item: str) -> tuple[str, Any]:
     if not sep or not key or not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*", key):
         raise ConfigError(f"--set {item}: expected KEY.PATH=VALUE, for example optimizer.lr=0.01")
     try:
-        value = yaml.safe_load(text) if text.strip() else None
+        value = yaml_load(text) if text.strip() else None
     except yaml.YAMLError:
         raise ConfigError(f"--set {key}: cannot parse the value {text!r} as YAML") from None
     if isinstance(value, dict):

@@ -143,7 +143,7 @@ def lr_curves(
     ax.set_ylabel("learning rate" + (" (log scale)" if log else ""))
     ax.set_title(title, fontsize=11)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, framealpha=0.9).set_zorder(20)
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.9)
     save(fig, path)
 
@@ -267,31 +267,50 @@ def quadratic(
     runs: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
     *,
     title: str,
+    w0: float,
     target: float = -1.0,
 ) -> None:
-    """The one-parameter toy: w and loss = (w + 1)² against step, one line per run (label, step, w, loss)."""
-    fig = _figure(11, 4.4)
+    """The one-parameter toy: w and loss = (w + 1)² against step, one line per run (label, step, w, loss).
+
+    The start w0 is drawn at step −1, before the first update, so that the first move is visible.
+    """
+    fig = _figure(11, 4.6)
     ax_w, ax_loss = fig.subplots(1, 2)
+    start_loss = (w0 - target) ** 2
     for label, step, w, loss in runs:
-        ax_w.plot(step, w, ".-", label=label, linewidth=1.4, markersize=4)
-        ax_loss.plot(step, loss, ".-", label=label, linewidth=1.4, markersize=4)
+        x = np.concatenate([[-1], step])
+        (line,) = ax_w.plot(x, np.concatenate([[w0], w]), ".-", label=label, linewidth=1.4, markersize=4)
+        ax_loss.plot(
+            x,
+            np.concatenate([[start_loss], loss]),
+            ".-",
+            color=line.get_color(),
+            label=label,
+            linewidth=1.4,
+            markersize=4,
+        )
     ax_w.axhline(target, color="gray", linestyle=":", linewidth=1.2, label=f"minimum w = {target:g}")
-    ax_w.set_xlabel("step")
-    ax_w.set_ylabel("w after the update")
+    ax_w.plot([-1], [w0], "ks", markersize=6, label=f"start w0 = {w0:g}")
+    ax_w.set_xlabel("step (−1 = the start, k = after update k)")
+    ax_w.set_ylabel("w")
     ax_w.set_title("The parameter w")
-    ax_w.legend(fontsize=8)
     ax_w.grid(True, alpha=0.3)
-    if all(np.all(np.asarray(r[3])[np.isfinite(r[3])] > 0) for r in runs):
+    finite = np.concatenate([np.asarray(r[3])[np.isfinite(r[3])] for r in runs] + [[start_loss]])
+    positive = finite[finite > 0]
+    if positive.size and positive.max() / positive.min() > 100:  # log only when it spans decades
         ax_loss.set_yscale("log")
         ax_loss.set_ylabel("loss = (w + 1)² (log scale)")
     else:
         ax_loss.set_ylabel("loss = (w + 1)²")
-    ax_loss.set_xlabel("step")
+        ax_loss.set_ylim(bottom=0.0)  # from zero, so that a crawl looks like one
+    ax_loss.set_xlabel("step (−1 = the start, k = after update k)")
     ax_loss.set_title("The loss")
-    ax_loss.legend(fontsize=8)
     ax_loss.grid(True, alpha=0.3)
+    handles, labels = ax_w.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=11)
-    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.12, top=0.86, wspace=0.22)
+    rows = -(-len(labels) // 3)
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.13 + 0.04 * rows, top=0.86, wspace=0.22)
     save(fig, path)
 
 

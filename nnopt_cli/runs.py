@@ -281,6 +281,14 @@ def write_results(
     return write_summary(folder, history, started=started, clock=clock)
 
 
+def _quadratic_title(config: Any) -> str:
+    title = f"{config.name}: minimising (w + 1)² from w0 = {config.w0:g}"
+    if config.optimizer == "sgd" and config.schedule == "constant" and not config.lr_decay:
+        factor = 1 - 2 * config.lr
+        title += f"; each sgd step multiplies w + 1 by 1 − 2·lr = {factor:g}"
+    return title
+
+
 def write_quadratic_results(
     folder: Path, history: QuadraticHistory, *, started: float, clock: Any
 ) -> dict[str, Any]:
@@ -295,7 +303,8 @@ def write_quadratic_results(
     plots.quadratic(
         folder / "quadratic.png",
         [(label, np.asarray(h.step), np.asarray(h.w), np.asarray(h.loss))],
-        title=f"{config.name}: minimising (w + 1)² from w0 = {config.w0:g}",
+        title=_quadratic_title(config),
+        w0=config.w0,
     )
     plots.lr_curves(
         folder / "lr.png",

@@ -155,3 +155,11 @@ def test_configs_folder_all_load() -> None:
     for path in sorted(root.glob("*.yaml")):
         config.load(path)
         assert yaml.safe_load(path.read_text())
+
+
+def test_exponent_numbers_are_numbers(tmp_path: Path) -> None:
+    # YAML 1.1 reads 1e-4 as text; nnopt reads it as the number everyone means
+    c = config.load(
+        write(tmp_path, "optimizer:\n  name: adam\n  lr: 1e-3\n  eps: 1E-8\n"), ("optimizer.decay=1e-4",)
+    )
+    assert (c.lr, c.optimizer_params["eps"], c.lr_decay) == (0.001, 1e-8, 0.0001)
