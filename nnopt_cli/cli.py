@@ -85,9 +85,17 @@ QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress bar or pro
 def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool) -> None:
     """Train as CONFIG (a YAML file) says and write a run folder.
 
-    The folder <runs-root>/<YYYYmmdd-HHMMSS>-<name>/ receives config.yaml, metrics.csv, lr.csv, params.npz,
-    loss.png, lr.png, boundary.png and, last, summary.json. Exit code 0 when training completed, 2 for bad
-    input (nothing is written), 3 when the loss diverged, 130 when interrupted.
+    The folder <runs-root>/<YYYYmmdd-HHMMSS>-<name>/ receives config.yaml, metrics.csv, lr.csv, params.npz
+    (and params_ema.npz with ema.decay), loss.png, lr.png, boundary.png and, last, summary.json; with
+    model.type quadratic, quadratic.png instead of loss.png and boundary.png.
+
+    \b
+      nnopt train configs/l2.yaml
+      nnopt train configs/sgd.yaml --set optimizer.name=adam --set optimizer.lr=0.01
+      nnopt train configs/quadratic.yaml --set optimizer.lr=1.0
+
+    Exit code 0 when training completed, 2 for bad input (nothing is written), 3 when the loss diverged,
+    130 when interrupted.
     """
     from nnopt_cli import config as config_mod
     from nnopt_cli import console, quadratic, runs

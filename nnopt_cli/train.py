@@ -232,6 +232,7 @@ def train_population(
     shuffle_rngs = [np.random.default_rng([c.seed, 1]) for c in configs]
 
     histories = [m.history for m in members]
+    steppers = [_stepper(m, timed=len(members) > 1) for m in members]
     clock = time.perf_counter
     started = clock()
     epoch = 0
@@ -240,7 +241,7 @@ def train_population(
             for epoch in range(1, first.epochs + 1):
                 batches = fixed_batches or _shuffled_batches(x_aug, y, shuffle_rngs, first.batch_size)
                 k = (epoch - 1) * per_epoch
-                steps = [_stepper(m, timed=len(members) > 1) for m in members if m.active]
+                steps = [step for m, step in zip(members, steppers, strict=True) if m.active]
                 for xa, xa_t, yb in batches:
                     backprop(xa, xa_t, yb)
                     for step in steps:
@@ -276,7 +277,7 @@ def train_population(
 def _stepper(m: _Member, *, timed: bool) -> Callable[[int], None]:
     """One run's part of update k: regularizer gradient, optimizer update, moving average.
 
-    Bound to the run's arrays once per epoch, so that the hot loop does no attribute lookups; `timed` adds
+    Bound to the run's arrays once, so that the hot loop does no attribute lookups; `timed` adds
     the run's own time to `own_seconds` (only needed when several runs share the loop).
     """
     theta, grads, state, update = m.theta, m.grads, m.state, m.update

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nnopt_cli import config, data, train
 from nnopt_cli.ema import EMAError, check_decay, ema_decay, ema_update
 
 
@@ -117,3 +118,52 @@ def test_check_decay_rejects(decay, message):
         check_decay(decay)
     assert message in str(err.value)
     assert isinstance(err.value, ValueError)
+
+
+# --- through the training loop -------------------------------------------------------------------
+
+
+def _run(epochs: int, decay: float | None) -> train.History:
+    # one update per epoch (the whole set as one batch), so the global step n equals the epoch
+    sets = ["data.batch_size=300", "optimizer.lr=0.1", "model.hidden=4", f"train.epochs={epochs}"]
+    if decay is not None:
+        sets.append(f"ema.decay={decay}")
+    return train.train(config.from_dict({}, sets))
+
+
+def test_training_loop_applies_the_rule_after_every_update():
+    """shadow_n = d_n·shadow_(n−1) + (1 − d_n)·w_n, d_n = min(decay, (1 + n)/(10 + n)), from shadow_0 = w_0.
+
+    decay 0.2 meets the ramp at n = 2: d = 2/11, then 0.2, 0.2 (3/12 and 4/13 are larger).
+    """
+    c = config.from_dict({}, ["model.hidden=4"])
+    net = train.network(c)
+    w = [train.initial_params(c, net)] + [net.from_arrays(_run(n, None).params) for n in (1, 2, 3)]
+    shadow = w[0].copy()
+    for n, d in zip((1, 2, 3), (2 / 11, 0.2, 0.2), strict=True):
+        shadow = d * shadow + (1 - d) * w[n]
+    h = _run(3, 0.2)
+    assert h.params_ema is not None
+    np.testing.assert_allclose(net.from_arrays(h.params_ema), shadow, rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(net.from_arrays(h.params), w[3])  # the EMA never feeds back
+
+
+def test_ema_columns_are_the_shadow_weights_evaluated():
+    h = _run(3, 0.99)
+    assert list(h.metrics_columns()) == [
+        "epoch",
+        "step",
+        "lr",
+        "loss",
+        "data_loss",
+        "accuracy",
+        "ema_loss",
+        "ema_accuracy",
+    ]
+    assert h.params_ema is not None
+    net = train.network(h.config)
+    ds = data.load()
+    out = net.output(net.from_arrays(h.params_ema)[None], ds.x)[0]
+    assert h.ema_loss[-1] == pytest.approx(float(np.mean((ds.y - out) ** 2)), rel=1e-12)
+    assert h.ema_accuracy[-1] == float(np.mean((out > 0.5) == (ds.y > 0.5)))
+    assert _run(3, None).params_ema is None

@@ -14,9 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nnopt_cli import config as config_mod
+from nnopt_cli import train as train_mod
+from nnopt_cli.cli import cli
+from nnopt_cli.config import Config
 from nnopt_cli.optimizers import (
     OPTIMIZER_NAMES,
     OPTIMIZER_PARAMS,
@@ -229,7 +234,7 @@ def test_sgd_quadratic_closed_form(lr):
     assert_iterates(descend(make_optimizer("sgd"), lr), (1 - lr * C) ** k * (W0 - W_STAR))
 
 
-def closed_form(a00: float, trace: np.ndarray, det: np.ndarray) -> np.ndarray:
+def closed_form(a00: np.ndarray, trace: np.ndarray, det: np.ndarray) -> np.ndarray:
     """e_k for k = 1..K per entry, for a 2×2 linear system whose state starts at (e_0, 0).
 
     With a zero second state, e_1 = A[0, 0]·e_0; Cayley–Hamilton gives the recurrence.
@@ -511,3 +516,152 @@ def test_legacy_decay_zero_is_an_unchanged_copy():
 def test_legacy_decay_rejects(decay):
     with pytest.raises(OptimizerError, match=r"^optimizer\.decay must be a finite number >= 0"):
         legacy_decay(np.ones(3), decay)
+
+
+# --- through the training loop and the command line ----------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def loop_config(*sets: str) -> Config:
+    return config_mod.from_dict({}, list(sets))
+
+
+def dead_unit_start(path: Path, hidden: int = 3, dead: int = 1) -> Path:
+    """A start where hidden unit `dead` never activates: w1[:, dead] = 0 and b1[dead] = −1, so its
+    pre-activation is −1 on every input and the gradients of w1[:, dead], b1[dead] and w2[dead] are
+    exactly 0 from the first update on (ReLU' = 0 there, and its output is 0)."""
+    rng = np.random.default_rng(0)
+    w1 = rng.standard_normal((2, hidden))
+    b1 = np.full(hidden, 0.01)
+    w1[:, dead] = 0.0
+    b1[dead] = -1.0
+    w2 = rng.standard_normal((hidden, 1))
+    np.savez(path, w1=w1, b1=b1, w2=w2, b2=np.full(1, 0.01))
+    return path
+
+
+@pytest.mark.parametrize("name", ["adam", "adagrad", "rmsprop"])
+def test_eps_zero_on_a_dead_unit_diverges_and_says_why(tmp_path, name):
+    start = dead_unit_start(tmp_path / "dead.npz")
+    sets = (f"optimizer.name={name}", "optimizer.lr=0.01", "model.hidden=3", f"model.init_from={start}")
+    h = train_mod.train(loop_config(*sets, "optimizer.eps=0", "train.epochs=5"))
+    assert h.status == "diverged"
+    assert h.diverged_epoch == 1 and h.epochs_done == 1  # 0/0 on the very first update
+    assert h.message.startswith("diverged at epoch 1: the loss became NaN; with optimizer.eps 0, ")
+    assert f"{name} divides by sqrt of an accumulator that is 0" in h.message
+    assert "(0/0 = NaN): set eps > 0, e.g. 1e-7" in h.message
+    assert "\n" not in h.message
+    assert np.all(np.isnan(h.params["w1"][:, 1])) and np.isnan(h.params["b1"][1])
+
+    # eps > 0 turns 0/0 into 0/eps = 0: the dead unit's parameters never move, the rest trains
+    ok = train_mod.train(loop_config(*sets, "optimizer.eps=1.0e-7", "train.epochs=5"))
+    assert ok.status == "completed"
+    assert np.array_equal(ok.params["w1"][:, 1], [0.0, 0.0]) and ok.params["b1"][1] == -1.0
+    with np.load(start) as saved:
+        assert ok.params["w2"][1, 0] == saved["w2"][1, 0]
+        assert not np.array_equal(ok.params["w1"][:, 0], saved["w1"][:, 0])
+
+
+def test_eps_zero_diverges_through_the_cli_with_exit_3(tmp_path):
+    start = dead_unit_start(tmp_path / "dead.npz")
+    runs = tmp_path / "runs"
+    args = ["train", str(ROOT / "configs" / "adam.yaml"), "--runs-root", str(runs), "-q"]
+    for item in ("optimizer.eps=0", "model.hidden=3", f"model.init_from={start}", "train.epochs=3"):
+        args += ["--set", item]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 3, result.output
+    assert "nnopt: diverged at epoch 1: the loss became NaN; with optimizer.eps 0, adam divides" in (
+        result.output
+    )
+
+
+def test_legacy_decay_in_the_lr_trace():
+    # optimizer.decay = 0.5: the update k uses 0.1 / (1 + 0.5·k); 10 updates per epoch
+    h = train_mod.train(loop_config("optimizer.lr=0.1", "optimizer.decay=0.5", "train.epochs=2"))
+    expected = [0.1, 0.1 / 1.5, 0.05, 0.04, 0.1 / 3, 0.1 / 3.5, 0.025, 0.1 / 4.5, 0.02, 0.1 / 5.5]
+    np.testing.assert_allclose(h.lr_trace[:10], expected, rtol=1e-15)
+    assert len(h.lr_trace) == 20
+    assert h.lr_trace[19] == pytest.approx(0.1 / 10.5, rel=1e-15)
+    # metrics.csv's lr column: the rate of each epoch's last update, k = 9 and 19
+    assert h.lr == pytest.approx([0.1 / 5.5, 0.1 / 10.5], rel=1e-15)
+
+
+def test_legacy_decay_compounds_with_a_schedule():
+    # exponential, decay_steps 1, rate 0.5: 0.1·0.5^k, then / (1 + 0.25·k)
+    h = train_mod.train(
+        loop_config(
+            "optimizer.lr=0.1",
+            "optimizer.decay=0.25",
+            "schedule.type=exponential",
+            "schedule.decay_steps=1",
+            "schedule.decay_rate=0.5",
+            "train.epochs=1",
+        )
+    )
+    np.testing.assert_allclose(h.lr_trace[:4], [0.1, 0.05 / 1.25, 0.025 / 1.5, 0.0125 / 1.75], rtol=1e-15)
+
+
+def test_legacy_decay_zero_leaves_the_rate_constant():
+    h = train_mod.train(loop_config("optimizer.lr=0.1", "train.epochs=1"))
+    assert h.lr_trace.tolist() == [0.1] * 10
+
+
+def test_sgdm_and_momentum_share_a_direction_in_the_loop():
+    """sgdm at lr equals classical momentum at lr·(1 − β): v = m/(1 − β) at every update."""
+    sgdm = train_mod.train(loop_config("optimizer.name=sgdm", "optimizer.lr=0.05", "train.epochs=50"))
+    heavy = train_mod.train(loop_config("optimizer.name=momentum", "optimizer.lr=0.005", "train.epochs=50"))
+    for key in sgdm.params:
+        np.testing.assert_allclose(sgdm.params[key], heavy.params[key], rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("config_name", "setting", "fragment"),
+    [
+        ("rmsprop", "optimizer.beta=1.0", "--set optimizer.beta: must be in [0, 1), got 1.0"),
+        ("sgdm", "optimizer.beta=1.0", "--set optimizer.beta: must be in [0, 1), got 1.0"),
+        ("adam", "optimizer.beta2=1.0", "--set optimizer.beta2: must be in [0, 1), got 1.0"),
+        ("adam", "optimizer.eps=-1", "--set optimizer.eps: must be a finite number >= 0, got -1.0"),
+        ("adagrad", "optimizer.eps=-1", "--set optimizer.eps: must be a finite number >= 0, got -1.0"),
+        (
+            "adam",
+            "optimizer.name=adamm",
+            "--set optimizer.name: unknown value 'adamm'; did you mean 'adam'? "
+            "known: sgd, sgdm, momentum, adagrad, rmsprop, adam",
+        ),
+    ],
+)
+def test_bad_hyperparameters_on_the_command_line(tmp_path, config_name, setting, fragment):
+    runs = tmp_path / "runs"
+    config_file = str(ROOT / "configs" / f"{config_name}.yaml")
+    result = CliRunner().invoke(cli, ["train", config_file, "--runs-root", str(runs), "--set", setting])
+    assert result.exit_code == 2, result.output
+    assert result.output.endswith("\n") and result.output.count("\n") == 1, result.output
+    assert result.output == f"Error: {fragment}\n"
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("optimizer_yaml", "fragment"),
+    [
+        ("  name: rmsprop\n  beta: 1.0\n", "c.yaml, line 4: optimizer.beta: must be in [0, 1), got 1.0"),
+        (
+            "  name: adam\n  eps: -1\n",
+            "c.yaml, line 4: optimizer.eps: must be a finite number >= 0, got -1.0",
+        ),
+        (
+            "  name: adamm\n",
+            "c.yaml, line 3: optimizer.name: unknown value 'adamm'; did you mean 'adam'? "
+            "known: sgd, sgdm, momentum, adagrad, rmsprop, adam",
+        ),
+    ],
+)
+def test_bad_hyperparameters_in_a_config_file(tmp_path, optimizer_yaml, fragment):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"name: c\noptimizer:\n{optimizer_yaml}  lr: 0.01\n")
+    runs = tmp_path / "runs"
+    result = CliRunner().invoke(cli, ["train", str(path), "--runs-root", str(runs)])
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1, result.output
+    assert result.output.startswith("Error: ") and result.output.rstrip("\n").endswith(fragment)
+    assert not runs.exists() or not any(runs.iterdir())

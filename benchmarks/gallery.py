@@ -1,0 +1,66 @@
+"""Regenerate the pictures the README shows, with the same commands a user types.
+
+    python benchmarks/gallery.py        # writes benchmarks/figures/*.png
+
+Each picture comes from a real run: `nnopt train`, `nnopt compare` and `nnopt plot-lr` into a temporary
+runs root, then the PNG is copied here under a stable name.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nnopt_cli import config, plots, quadratic  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "figures"
+
+
+def nnopt(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "nnopt_cli", *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def newest(root: Path) -> Path:
+    return max((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime_ns)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = Path(tmp)
+        for name in ("sgd", "l2", "ema"):
+            nnopt("train", f"configs/{name}.yaml", "--runs-root", str(runs / name), "--quiet")
+            folder = newest(runs / name)
+            shutil.copy(folder / "boundary.png", OUT / f"{name}_boundary.png")
+            shutil.copy(folder / "loss.png", OUT / f"{name}_loss.png")
+        nnopt("compare", "sgd", "sgdm", "adagrad", "rmsprop", "adam", "--runs-root", str(runs / "c"), "--quiet")
+        folder = newest(runs / "c")
+        shutil.copy(folder / "compare.png", OUT / "compare.png")
+        shutil.copy(folder / "boundaries.png", OUT / "compare_boundaries.png")
+        nnopt("plot-lr", "--type", "polynomial", "--type", "polynomial", "--cycle", "--out",
+              str(OUT / "lr_polynomial.png"))
+        nnopt("plot-lr", "--type", "exponential", "--type", "exponential", "--staircase", "--type", "cosine",
+              "--decay-steps", "200", "--type", "piecewise_constant", "--boundaries", "50,120", "--values",
+              "0.5,0.2,0.05", "--out", str(OUT / "lr_schedules.png"))
+
+    runs_ = []
+    for lr in (0.2, 1.0, 0.0001):
+        c = config.load(ROOT / "configs" / "quadratic.yaml", [f"optimizer.lr={lr}"])
+        h = quadratic.train(c)
+        runs_.append((f"sgd lr={lr:g}", np.asarray(h.step), np.asarray(h.w), np.asarray(h.loss)))
+    plots.quadratic(OUT / "quadratic_three.png", runs_, w0=5.0,
+                    title="(w + 1)² from w0 = 5: lr 0.2 converges, lr 1.0 oscillates forever, lr 0.0001 crawls")
+    for path in sorted(OUT.glob("*.png")):
+        print(path.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()
