@@ -55,13 +55,16 @@ print(time.perf_counter() - start)
 
 
 def timed(fn: Callable[[], float | None], repeat: int) -> dict[str, float]:
-    """min and median seconds of `fn` (which may report its own time, else it is wall-clocked)."""
-    times = []
+    """Seconds of `fn` over `repeat` calls: min and median wall clock (or the time `fn` reports), and the min
+    CPU time of this process (unaffected by other processes waiting for the cores, so the better basis for
+    ratios on a shared machine; meaningless for a subprocess, which is timed by wall clock only)."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         own = fn()
-        times.append(own if own is not None else time.perf_counter() - start)
-    return {"min": min(times), "median": statistics.median(times)}
+        walls.append(own if own is not None else time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return {"min": min(walls), "median": statistics.median(walls), "cpu_min": min(cpus)}
 
 
 def loop_seconds(c: config.Config) -> float:
@@ -140,8 +143,8 @@ def main() -> None:
 
         rows["course's TensorFlow 2 loop, same run (training only)"] = timed(course, 1)
 
-    def ratio(a: str, b: str) -> float:
-        return rows[a]["min"] / rows[b]["min"]
+    def ratio(a: str, b: str, basis: str = "cpu_min") -> float:
+        return rows[a][basis] / rows[b][basis]
 
     ratios = {
         "adam step / sgd step": ratio("loop, adam, no regularizer", "loop, sgd, no regularizer"),
@@ -160,13 +163,14 @@ def main() -> None:
         )
 
     width = max(len(k) for k in rows) + 2
-    print(f"{'measurement':<{width}}{'min s':>10}{'median s':>10}{'µs/update':>11}")
+    print(f"{'measurement':<{width}}{'min s':>9}{'median s':>10}{'CPU s':>9}{'µs/update':>11}")
     for key, value in rows.items():
         per = f"{value['min'] / steps * 1e6:.1f}" if "loop" in key and "compare" not in key else ""
-        print(f"{key:<{width}}{value['min']:>10.3f}{value['median']:>10.3f}{per:>11}")
-    print()
+        cpu = f"{value['cpu_min']:.3f}" if "whole process" not in key and "TensorFlow" not in key else ""
+        print(f"{key:<{width}}{value['min']:>9.3f}{value['median']:>10.3f}{cpu:>9}{per:>11}")
+    print("\nratios (CPU time of the loops; wall clock for whole processes and TensorFlow)")
     for key, value in ratios.items():
-        print(f"{key:<{width}}{value:>10.2f}x")
+        print(f"{key:<{width}}{value:>9.2f}x")
 
     machine = {
         "platform": platform.platform(),

@@ -25,7 +25,9 @@ OUT = ROOT / "benchmarks" / "figures"
 
 
 def nnopt(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "nnopt_cli", *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "nnopt_cli", *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
 
 
 def newest(root: Path) -> Path:
@@ -41,23 +43,54 @@ def main() -> None:
             folder = newest(runs / name)
             shutil.copy(folder / "boundary.png", OUT / f"{name}_boundary.png")
             shutil.copy(folder / "loss.png", OUT / f"{name}_loss.png")
-        nnopt("compare", "sgd", "sgdm", "adagrad", "rmsprop", "adam", "--runs-root", str(runs / "c"), "--quiet")
+        nnopt(
+            "compare", "sgd", "sgdm", "adagrad", "rmsprop", "adam", "--runs-root", str(runs / "c"), "--quiet"
+        )
         folder = newest(runs / "c")
         shutil.copy(folder / "compare.png", OUT / "compare.png")
         shutil.copy(folder / "boundaries.png", OUT / "compare_boundaries.png")
-        nnopt("plot-lr", "--type", "polynomial", "--type", "polynomial", "--cycle", "--out",
-              str(OUT / "lr_polynomial.png"))
-        nnopt("plot-lr", "--type", "exponential", "--type", "exponential", "--staircase", "--type", "cosine",
-              "--decay-steps", "200", "--type", "piecewise_constant", "--boundaries", "50,120", "--values",
-              "0.5,0.2,0.05", "--out", str(OUT / "lr_schedules.png"))
+        nnopt(
+            "plot-lr",
+            "--type",
+            "polynomial",
+            "--type",
+            "polynomial",
+            "--cycle",
+            "--out",
+            str(OUT / "lr_polynomial.png"),
+        )
+        nnopt(
+            "plot-lr",
+            "--type",
+            "exponential",
+            "--type",
+            "exponential",
+            "--staircase",
+            "--type",
+            "cosine",
+            "--decay-steps",
+            "200",
+            "--type",
+            "piecewise_constant",
+            "--boundaries",
+            "50,120",
+            "--values",
+            "0.5,0.2,0.05",
+            "--out",
+            str(OUT / "lr_schedules.png"),
+        )
 
     runs_ = []
     for lr in (0.2, 1.0, 0.0001):
         c = config.load(ROOT / "configs" / "quadratic.yaml", [f"optimizer.lr={lr}"])
         h = quadratic.train(c)
         runs_.append((f"sgd lr={lr:g}", np.asarray(h.step), np.asarray(h.w), np.asarray(h.loss)))
-    plots.quadratic(OUT / "quadratic_three.png", runs_, w0=5.0,
-                    title="(w + 1)² from w0 = 5: lr 0.2 converges, lr 1.0 oscillates forever, lr 0.0001 crawls")
+    plots.quadratic(
+        OUT / "quadratic_three.png",
+        runs_,
+        w0=5.0,
+        title="(w + 1)² from w0 = 5: lr 0.2 converges, lr 1.0 oscillates forever, lr 0.0001 crawls",
+    )
     for path in sorted(OUT.glob("*.png")):
         print(path.relative_to(ROOT))
 

@@ -174,7 +174,6 @@ def train_population(
     configs: Sequence[Config],
     *,
     dataset: data_mod.Dataset | None = None,
-    initial: Sequence[np.ndarray] | None = None,
     on_epoch: EpochCallback | None = None,
 ) -> list[History]:
     """Train several runs together, stacked along a leading axis; see the module docstring.
@@ -182,7 +181,6 @@ def train_population(
     Args:
       configs: runs with equal `population_key`.
       dataset: the data (default: loaded from the first config's data.path).
-      initial: starting flat parameters per run (default: `initial_params` of each config).
       on_epoch: progress callback.
     Returns:
       One History per config, in order. A run whose loss becomes NaN or infinite stops with status
@@ -192,9 +190,9 @@ def train_population(
     if any(population_key(c) != population_key(first) for c in configs):
         raise ValueError("train_population needs runs with the same data, network, loss and epochs")
     if dataset is None:
-        dataset = data_mod.load(first.data_path)
+        dataset = load_dataset(first)
     net = network(first)
-    starts = [initial_params(c, net) for c in configs] if initial is None else list(initial)
+    starts = [initial_params(c, net) for c in configs]
 
     per_epoch = steps_per_epoch(first, dataset)
     total = per_epoch * first.epochs

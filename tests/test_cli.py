@@ -324,3 +324,13 @@ def test_compare_unknown_entry(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "'adamm' is neither an optimizer nor a config file; did you mean 'adam'?" in result.output
     assert not any(tmp_path.iterdir())
+
+
+def test_help_does_not_import_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, nnopt_cli.cli; nnopt_cli.cli.cli.main(['--help'], standalone_mode=False); " \
+           "print('matplotlib' in sys.modules, 'rich' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False False"
