@@ -316,7 +316,7 @@ def _number(key: str, value: object, allowed: str) -> float:
     if isinstance(value, str):
         try:
             float(value)
-            hint = " (text, not a number: YAML reads 1e-7 as text, write 1.0e-7)"
+            hint = " (text, not a number: drop the quotes)"
         except ValueError:
             pass
     raise OptimizerError(f"{key} must be {allowed}, got {value!r}{hint}")

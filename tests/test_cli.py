@@ -330,7 +330,9 @@ def test_help_does_not_import_matplotlib() -> None:
     import subprocess
     import sys
 
-    code = "import sys, nnopt_cli.cli; nnopt_cli.cli.cli.main(['--help'], standalone_mode=False); " \
-           "print('matplotlib' in sys.modules, 'rich' in sys.modules)"
+    code = (
+        "import sys, nnopt_cli.cli; nnopt_cli.cli.cli.main(['--help'], standalone_mode=False); "
+        "print('matplotlib' in sys.modules, 'rich' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"

@@ -43,7 +43,7 @@ def test_adam_config_is_the_documented_adam() -> None:
     assert c.lr == 0.02
     assert c.lr_decay == 0.0
     assert c.optimizer_params == {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7}
-    assert all(type(v) is float for v in c.optimizer_params.values())  # 1.0e-7, not the text '1e-7'
+    assert all(type(v) is float for v in c.optimizer_params.values())  # eps 1e-7 read as a number
     assert c.schedule == "constant" and c.regularizer == "none" and c.ema_decay is None
     assert c.epochs == 300 and c.seed == 0
 

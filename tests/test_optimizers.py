@@ -555,7 +555,7 @@ def test_eps_zero_on_a_dead_unit_diverges_and_says_why(tmp_path, name):
     assert np.all(np.isnan(h.params["w1"][:, 1])) and np.isnan(h.params["b1"][1])
 
     # eps > 0 turns 0/0 into 0/eps = 0: the dead unit's parameters never move, the rest trains
-    ok = train_mod.train(loop_config(*sets, "optimizer.eps=1.0e-7", "train.epochs=5"))
+    ok = train_mod.train(loop_config(*sets, "optimizer.eps=1e-7", "train.epochs=5"))
     assert ok.status == "completed"
     assert np.array_equal(ok.params["w1"][:, 1], [0.0, 0.0]) and ok.params["b1"][1] == -1.0
     with np.load(start) as saved:

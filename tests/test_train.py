@@ -172,8 +172,9 @@ def test_interrupted_run_folder_says_so(tmp_path: Path) -> None:
     h = train.train(c, on_epoch=interrupt)
     folder = runs.make_folder(tmp_path, c.name)
     runs.write_start(folder, c)
-    summary = runs.write_results(folder, h, data.load(), started=time.perf_counter(), clock=time.perf_counter,
-                                 draw=False)
+    summary = runs.write_results(
+        folder, h, data.load(), started=time.perf_counter(), clock=time.perf_counter, draw=False
+    )
     assert summary["status"] == "interrupted"
     assert json.loads((folder / "summary.json").read_text())["epochs_done"] == 2
     assert len((folder / "lr.csv").read_text().splitlines()) == 1 + 20
