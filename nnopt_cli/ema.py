@@ -38,12 +38,7 @@ def ema_decay(decay: float, n: int) -> float:
 
 
 def ema_update(shadow: np.ndarray, params: np.ndarray, decay: float, n: int) -> None:
-    """One moving-average step in place: shadow ← d·shadow + (1 − d)·params.
-
-    Computed as TF's assign_moving_average does, shadow −= (shadow − params)·(1 − d), which
-    rounds like TF and leaves a shadow equal to params unchanged exactly.
-
-    d = ema_decay(decay, n).
+    """One moving-average step in place: shadow ← d·shadow + (1 − d)·params, d = ema_decay(decay, n).
 
     Args:
       shadow: the averages, any shape; updated in place.
@@ -51,6 +46,13 @@ def ema_update(shadow: np.ndarray, params: np.ndarray, decay: float, n: int) -> 
       decay: the configured decay, in [0, 1).
       n: the global step after this step's optimizer update (1 after the first update).
     """
+    ema_step(shadow, params, 1.0 - ema_decay(decay, n))
+
+
+def ema_step(shadow: np.ndarray, params: np.ndarray, one_minus_d: float | np.ndarray) -> None:
+    """shadow −= (shadow − params)·(1 − d), as TF's assign_moving_average computes it: it rounds like TF
+    and leaves a shadow equal to params unchanged exactly. `one_minus_d` may be a (P, 1) column, one factor
+    per row of stacked runs."""
     delta = shadow - params
-    delta *= 1.0 - ema_decay(decay, n)
+    delta *= one_minus_d
     shadow -= delta

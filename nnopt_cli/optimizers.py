@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -268,10 +268,7 @@ def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7) -> Optimiz
     def update(params: np.ndarray, grads: np.ndarray, state: AdamState, lr: float) -> None:
         t = int(state.t) + 1
         state.t[()] = t
-        # the bias corrections are scalars: Python float math, no array op
-        bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
-        step_size[()] = lr * bias_correction2_sqrt / (1.0 - beta1**t)
-        eps_t[()] = eps * bias_correction2_sqrt
+        step_size[()], eps_t[()] = _adam_scalars(lr, t, beta1, beta2, eps)
         m, v = state.m, state.v
         v *= beta2_
         denom = grads * one_minus_beta2
@@ -288,6 +285,13 @@ def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7) -> Optimiz
         params -= grads
 
     return Optimizer(init, update)
+
+
+def _adam_scalars(lr: float, t: int, beta1: float, beta2: float, eps: float) -> tuple[float, float]:
+    """Adam's step size lr·√(1 − β2^t)/(1 − β1^t) and eps·√(1 − β2^t) at update t (Python floats: the bias
+    corrections are scalars, no array op)."""
+    bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
+    return lr * bias_correction2_sqrt / (1.0 - beta1**t), eps * bias_correction2_sqrt
 
 
 _FACTORIES: dict[str, Callable[..., Optimizer]] = {
@@ -400,3 +404,90 @@ def legacy_decay(lr_trace: np.ndarray, decay: float) -> np.ndarray:
     k = np.arange(lr.shape[-1], dtype=np.float64)
     lr /= 1.0 + d * k
     return lr
+
+
+# --- many rules at once --------------------------------------------------------------------------
+
+
+class FusedRows:
+    """Several runs with different rules, each a row of one (P, n) array, updated by one set of ufuncs.
+
+    Every rule above except Nesterov's is one instance of
+
+        V ← c_v1·V + (c_v2·g)·g          M ← c_m1·M + (g − c_m3·M)·c_m2
+        w ← w − (c_k·M)/(√V + e_k)
+
+    with per-row constants (c_k and e_k also per update k):
+
+        rule       c_v1  c_v2   c_m1  c_m2   c_m3   c_k                    e_k
+        sgd        0     0      0     1      0      lr                     1
+        sgdm       0     0      β     1−β    0      lr                     1
+        momentum   0     0      μ     1      0      lr                     1
+        adagrad    1     1      0     1      0      lr                     eps     (V starts at a0)
+        rmsprop    β     1−β    0     1      0      lr                     eps
+        adam       β2    1−β2   1     1−β1   1      lr·√(1−β2^t)/(1−β1^t)  eps·√(1−β2^t)
+
+    Multiplying by 1, adding 0 and dividing by 1 are exact, and each rule's remaining operations come in the
+    order its own update uses, so every row ends bit for bit where that rule's `update` would take it (up to
+    the sign of a zero). A Nesterov row is left alone (its constants are all 0), for its own `update`.
+    One update costs the same dozen ufunc calls however many rules there are.
+    """
+
+    def __init__(
+        self, rules: Sequence[tuple[str, Mapping[str, Any]]], lr_traces: Sequence[np.ndarray], n: int
+    ) -> None:
+        p = len(rules)
+        steps = max((len(t) for t in lr_traces), default=0)
+        table = np.zeros((p, 5))  # c_v1, c_v2, c_m1, c_m2, c_m3
+        v0 = np.zeros((p, 1))
+        self.c = np.zeros((steps, p, 1))
+        self.e = np.ones((steps, p, 1))
+        for i, ((name, h), rates) in enumerate(zip(rules, lr_traces, strict=True)):
+            lr = rates.tolist()
+            if name == "momentum" and h.get("nesterov"):
+                continue
+            if name == "sgd":
+                table[i] = (0, 0, 0, 1, 0)
+            elif name == "sgdm":
+                table[i] = (0, 0, h["beta"], 1.0 - h["beta"], 0)
+            elif name == "momentum":
+                table[i] = (0, 0, h["momentum"], 1, 0)
+            elif name == "adagrad":
+                table[i] = (1, 1, 0, 1, 0)
+                v0[i] = h["initial_accumulator"]
+            elif name == "rmsprop":
+                table[i] = (h["beta"], 1.0 - h["beta"], 0, 1, 0)
+            elif name == "adam":
+                table[i] = (h["beta2"], 1.0 - h["beta2"], 1, 1.0 - h["beta1"], 1)
+            if name == "adam":
+                scalars = [
+                    _adam_scalars(r, k + 1, h["beta1"], h["beta2"], h["eps"]) for k, r in enumerate(lr)
+                ]
+                self.c[: len(lr), i, 0] = [c for c, _ in scalars]
+                self.e[: len(lr), i, 0] = [e for _, e in scalars]
+            else:
+                self.c[: len(lr), i, 0] = lr
+                if name in ("adagrad", "rmsprop"):
+                    self.e[:, i, 0] = h["eps"]
+        self.cv1, self.cv2, self.cm1, self.cm2, self.cm3 = (table[:, j : j + 1].copy() for j in range(5))
+        self.m = np.zeros((p, n))
+        self.v = np.zeros((p, n)) + v0
+        self._t, self._d, self._step = np.empty((p, n)), np.empty((p, n)), np.empty((p, n))
+
+    def __call__(self, params: np.ndarray, grads: np.ndarray, k: int) -> None:
+        """Update k of every row of params (P, n) in place, from grads (P, n), which is left unchanged."""
+        m, v, t, d, step = self.m, self.v, self._t, self._d, self._step
+        v *= self.cv1
+        np.multiply(grads, self.cv2, out=d)
+        d *= grads
+        v += d
+        np.multiply(m, self.cm3, out=t)
+        np.subtract(grads, t, out=t)
+        t *= self.cm2
+        m *= self.cm1
+        m += t
+        np.sqrt(v, out=d)
+        d += self.e[k]
+        np.multiply(m, self.c[k], out=step)
+        step /= d
+        params -= step

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -167,7 +167,8 @@ class _Member:
     lr_trace: np.ndarray
     ema_decay: float
     active: bool = True
-    own_seconds: float = 0.0  # time spent in this run's own updates (regularizer, optimizer, EMA)
+    # where a run that diverged stopped: the population goes on updating its row
+    stopped: tuple[np.ndarray, np.ndarray | None] | None = None
 
 
 def train_population(
@@ -230,7 +231,10 @@ def train_population(
     shuffle_rngs = [np.random.default_rng([c.seed, 1]) for c in configs]
 
     histories = [m.history for m in members]
-    steppers = [_stepper(m, timed=len(members) > 1) for m in members]
+    if len(members) == 1:
+        update = _stepper(members[0])
+    else:
+        update = _PopulationStep(members, theta, grads, shadow_rows, total)
     clock = time.perf_counter
     started = clock()
     epoch = 0
@@ -239,11 +243,9 @@ def train_population(
             for epoch in range(1, first.epochs + 1):
                 batches = fixed_batches or _shuffled_batches(x_aug, y, shuffle_rngs, first.batch_size)
                 k = (epoch - 1) * per_epoch
-                steps = [step for m, step in zip(members, steppers, strict=True) if m.active]
                 for xa, xa_t, yb in batches:
                     backprop(xa, xa_t, yb)
-                    for step in steps:
-                        step(k)
+                    update(k)
                     k += 1
                 _evaluate(net, members, theta, shadow_rows, x_aug, y, epoch, k)
                 if on_epoch is not None:
@@ -257,26 +259,27 @@ def train_population(
                 m.history.message = f"interrupted after {m.history.epochs_done} of {first.epochs} epochs"
                 m.active = False
     elapsed = clock() - started
-    # A run's training time: the passes every run shares (forward, backward, evaluation) plus its own updates,
-    # what it would have taken alone. For a population of one this is the whole loop.
-    shared = elapsed - sum(m.own_seconds for m in members)
+    own = _own_update_seconds(members, grads) if len(members) > 1 else [0.0]
+    shared = elapsed - (getattr(update, "seconds", 0.0))
 
     for i, m in enumerate(members):
         h = m.history
-        h.train_seconds = shared + m.own_seconds
+        # a run's training time: the passes every run shares, plus its own updates (timed on their own when
+        # several runs share one update); for a run alone, the whole loop
+        h.train_seconds = elapsed if len(members) == 1 else shared + own[i] * h.steps_done
         if h.status == "running":
             h.status = "completed"
-        h.params = net.to_arrays(theta[i])
-        if m.shadow is not None:
-            h.params_ema = net.to_arrays(m.shadow)
+        row, shadow = m.stopped or (theta[i], m.shadow)
+        h.params = net.to_arrays(row)
+        if shadow is not None:
+            h.params_ema = net.to_arrays(shadow)
     return histories
 
 
-def _stepper(m: _Member, *, timed: bool) -> Callable[[int], None]:
-    """One run's part of update k: regularizer gradient, optimizer update, moving average.
+def _stepper(m: _Member) -> Callable[[int], None]:
+    """A run's part of update k when it trains alone: regularizer gradient, optimizer update, moving average.
 
-    Bound to the run's arrays once, so that the hot loop does no attribute lookups; `timed` adds
-    the run's own time to `own_seconds` (only needed when several runs share the loop).
+    Bound to the run's arrays once, so that the hot loop does no attribute lookups.
     """
     theta, grads, state, update = m.theta, m.grads, m.state, m.update
     rates = m.lr_trace.tolist()
@@ -291,17 +294,92 @@ def _stepper(m: _Member, *, timed: bool) -> Callable[[int], None]:
         if shadow is not None:
             ema_update(shadow, theta, decay, k + 1)
 
-    if not timed:
-        return step
+    return step
 
-    clock = time.perf_counter
 
-    def timed_step(k: int) -> None:
-        t0 = clock()
-        step(k)
-        m.own_seconds += clock() - t0
+class _PopulationStep:
+    """Update k of every run of a population with one set of ufunc calls over all rows: the regularizers
+    (a scale matrix per kind), the optimizers (`optimizers.FusedRows`; Nesterov rows one by one) and the
+    moving averages (a (P, 1) column of 1 − d per update). Each row gets the same bits as `_stepper`'s
+    update of that run alone. `seconds` adds up the time spent here."""
 
-    return timed_step
+    def __init__(
+        self,
+        members: list[_Member],
+        theta: np.ndarray,
+        grads: np.ndarray,
+        shadows: np.ndarray | None,
+        total: int,
+    ) -> None:
+        self.theta, self.grads, self.shadows = theta, grads, shadows
+        configs = [m.history.config for m in members]
+        self.l2 = self._scales(members, "l2")
+        self.l1 = self._scales(members, "l1")
+        rules = [(c.optimizer, c.optimizer_params) for c in configs]
+        self.fused = optimizers.FusedRows(rules, [m.lr_trace for m in members], theta.shape[1])
+        self.nesterov = [
+            _stepper(replace(m, reg_kind="none", shadow=None))
+            for m, c in zip(members, configs, strict=True)
+            if c.optimizer == "momentum" and c.optimizer_params.get("nesterov")
+        ]
+        self.ema_factors = None
+        if shadows is not None:
+            factors = np.zeros((total, len(members), 1))
+            for i, m in enumerate(members):
+                if m.shadow is not None:
+                    factors[:, i, 0] = [1.0 - ema.ema_decay(m.ema_decay, k + 1) for k in range(total)]
+            self.ema_factors = factors
+        self.seconds = 0.0
+
+    @staticmethod
+    def _scales(members: list[_Member], kind: str) -> np.ndarray | None:
+        if not any(m.reg_kind == kind for m in members):
+            return None
+        return np.stack(
+            [m.reg_vector if m.reg_kind == kind else np.zeros_like(m.reg_vector) for m in members]
+        )
+
+    def __call__(self, k: int) -> None:
+        started = time.perf_counter()
+        theta, grads = self.theta, self.grads
+        if self.l2 is not None:
+            grads += theta * self.l2
+        if self.l1 is not None:
+            grads += np.sign(theta) * self.l1
+        self.fused(theta, grads, k)
+        for step in self.nesterov:
+            step(k)
+        if self.ema_factors is not None and self.shadows is not None:
+            ema.ema_step(self.shadows, theta, self.ema_factors[k])
+        self.seconds += time.perf_counter() - started
+
+
+def _own_update_seconds(members: list[_Member], grads: np.ndarray, updates: int = 200) -> list[float]:
+    """Seconds one update of each run's own rule takes (regularizer, optimizer, EMA), timed alone on copies
+    of its arrays: what the run would spend on updates if it trained alone."""
+    out = []
+    for i, m in enumerate(members):
+        config = m.history.config
+        theta = m.theta.copy()
+        copy = replace(
+            m,
+            theta=theta,
+            grads=grads[i].copy(),
+            shadow=None if m.shadow is None else m.shadow.copy(),
+            state=optimizers.make_optimizer(config.optimizer, **config.optimizer_params).init(theta),
+            lr_trace=np.full(updates, 1e-12),
+        )
+        step, saved, scratch = _stepper(copy), copy.grads.copy(), copy.grads
+        with np.errstate(all="ignore"):
+            started = time.perf_counter()
+            for k in range(updates):
+                scratch[...] = saved
+                step(k)
+            middle = time.perf_counter()
+            for _ in range(updates):
+                scratch[...] = saved  # the refill alone, taken off again
+            out.append(max(0.0, (2 * middle - started - time.perf_counter()) / updates))
+    return out
 
 
 def _batches(
@@ -372,6 +450,7 @@ def _evaluate(
             h.ema_accuracy.append(float(accuracy[j]))
         if not np.isfinite(total) or not np.all(np.isfinite(m.theta)):
             m.active = False
+            m.stopped = (m.theta.copy(), None if m.shadow is None else m.shadow.copy())
             h.status = "diverged"
             h.diverged_epoch = epoch
             h.message = _divergence_message(h.config, epoch, total)

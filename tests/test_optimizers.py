@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnopt_cli import config as config_mod
+from nnopt_cli import optimizers
 from nnopt_cli import train as train_mod
 from nnopt_cli.cli import cli
 from nnopt_cli.config import Config
@@ -665,3 +666,51 @@ def test_bad_hyperparameters_in_a_config_file(tmp_path, optimizer_yaml, fragment
     assert result.output.count("\n") == 1, result.output
     assert result.output.startswith("Error: ") and result.output.rstrip("\n").endswith(fragment)
     assert not runs.exists() or not any(runs.iterdir())
+
+
+# --- FusedRows: every rule at once, bit for bit ------------------------------------------------------------
+
+FUSED_RULES: list[tuple[str, dict[str, object]]] = [
+    ("sgd", {}),
+    ("sgdm", {"beta": 0.9}),
+    ("momentum", {"momentum": 0.9, "nesterov": False}),
+    ("adagrad", {"initial_accumulator": 0.1, "eps": 1e-7}),
+    ("adagrad", {"initial_accumulator": 0.0, "eps": 1e-3}),
+    ("rmsprop", {"beta": 0.9, "eps": 1e-7}),
+    ("adam", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
+    ("adam", {"beta1": 0.5, "beta2": 0.99, "eps": 0.0}),
+]
+
+
+def test_fused_rows_equal_each_rule_alone_bitwise() -> None:
+    rng = np.random.default_rng(11)
+    p, n, steps = len(FUSED_RULES), 45, 250
+    traces = [rng.uniform(1e-4, 0.1, steps) for _ in FUSED_RULES]
+    fused_params = rng.standard_normal((p, n))
+    alone_params = fused_params.copy()
+    fused = optimizers.FusedRows(FUSED_RULES, traces, n)
+    opts = [optimizers.make_optimizer(name, **h) for name, h in FUSED_RULES]
+    states = [opt.init(alone_params[i]) for i, opt in enumerate(opts)]
+    with np.errstate(all="ignore"):
+        for k in range(steps):
+            g = rng.standard_normal((p, n)) * 10.0 ** rng.uniform(-3, 1)
+            g[:, :2] = 0.0  # entries that never see a gradient: 0/0 with eps 0 on both sides
+            before = g.copy()
+            fused(fused_params, g, k)
+            assert np.array_equal(g, before)  # the gradient is left as it was
+            for i, opt in enumerate(opts):
+                opt.update(alone_params[i], g[i].copy(), states[i], float(traces[i][k]))
+    for i in range(p):
+        assert np.array_equal(fused_params[i], alone_params[i], equal_nan=True), FUSED_RULES[i]
+
+
+def test_fused_rows_leave_nesterov_rows_alone() -> None:
+    rules: list[tuple[str, dict[str, object]]] = [
+        ("momentum", {"momentum": 0.9, "nesterov": True}),
+        ("sgd", {}),
+    ]
+    params = np.ones((2, 3))
+    fused = optimizers.FusedRows(rules, [np.full(4, 0.1), np.full(4, 0.1)], 3)
+    fused(params, np.ones((2, 3)), 0)
+    assert params[0].tolist() == [1.0, 1.0, 1.0]
+    assert params[1].tolist() == [0.9, 0.9, 0.9]

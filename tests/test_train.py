@@ -178,3 +178,52 @@ def test_interrupted_run_folder_says_so(tmp_path: Path) -> None:
     assert summary["status"] == "interrupted"
     assert json.loads((folder / "summary.json").read_text())["epochs_done"] == 2
     assert len((folder / "lr.csv").read_text().splitlines()) == 1 + 20
+
+
+def test_mixed_population_equals_single_runs_bitwise() -> None:
+    # every kind of per-run work at once: regularizers of both kinds, EMA on some rows, a Nesterov row
+    configs = [
+        cfg(train__epochs=15, optimizer__name="adam", optimizer__lr=0.01, regularizer__type="l2"),
+        cfg(train__epochs=15, optimizer__name="momentum", optimizer__nesterov="true", ema__decay=0.9),
+        cfg(
+            train__epochs=15,
+            optimizer__name="adagrad",
+            optimizer__lr=0.05,
+            regularizer__type="l1",
+            regularizer__scale=0.01,
+            ema__decay=0.99,
+        ),
+        cfg(train__epochs=15, optimizer__name="sgdm", schedule__type="cosine", schedule__decay_steps=100),
+        cfg(train__epochs=15, optimizer__name="rmsprop", optimizer__decay=0.01, seed=3),
+    ]
+    together = train.train_population(configs)
+    for c, h in zip(configs, together, strict=True):
+        alone = train.train(c)
+        for key in h.params:
+            assert np.array_equal(h.params[key], alone.params[key]), (c.optimizer, key)
+        if c.ema_decay is not None:
+            assert h.params_ema is not None and alone.params_ema is not None
+            for key in h.params_ema:
+                assert np.array_equal(h.params_ema[key], alone.params_ema[key])
+        assert h.loss == alone.loss and h.ema_loss == alone.ema_loss
+
+
+def test_a_diverged_member_keeps_the_weights_it_stopped_with() -> None:
+    configs = [cfg(train__epochs=30, optimizer__lr=50.0), cfg(train__epochs=30)]
+    wild, calm = train.train_population(configs)
+    alone = train.train(configs[0])
+    assert wild.status == alone.status == "diverged" and calm.status == "completed"
+    assert wild.diverged_epoch == alone.diverged_epoch
+    for key in wild.params:
+        assert np.array_equal(wild.params[key], alone.params[key], equal_nan=True)
+
+
+def test_shuffled_population_with_several_seeds_equals_single_runs() -> None:
+    configs = [
+        cfg(train__epochs=6, data__shuffle="true", seed=s, optimizer__name=o)
+        for s, o in ((0, "adam"), (1, "adam"), (2, "sgd"))
+    ]
+    for c, h in zip(configs, train.train_population(configs), strict=True):
+        alone = train.train(c)
+        for key in h.params:
+            assert np.array_equal(h.params[key], alone.params[key])
