@@ -9,6 +9,7 @@ is why an entry there ends bitwise where `nnopt train` of the same config ends.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -231,6 +232,7 @@ def train_population(
     shuffle_rngs = [np.random.default_rng([c.seed, 1]) for c in configs]
 
     histories = [m.history for m in members]
+    penalties = _Penalties(members)
     if len(members) == 1:
         update = _stepper(members[0])
     else:
@@ -247,7 +249,7 @@ def train_population(
                     backprop(xa, xa_t, yb)
                     update(k)
                     k += 1
-                _evaluate(net, members, theta, shadow_rows, x_aug, y, epoch, k)
+                _evaluate(net, members, penalties, theta, shadow_rows, x_aug, y, epoch, k)
                 if on_epoch is not None:
                     on_epoch(epoch, histories)
                 if not any(m.active for m in members):
@@ -297,9 +299,34 @@ def _stepper(m: _Member) -> Callable[[int], None]:
     return step
 
 
+class _Penalties:
+    """The regularizers of every row: one scale matrix per kind in use (scale on a row's weights, 0 on its
+    biases and on rows of another kind), so that values and gradients of all rows take one operation each."""
+
+    def __init__(self, members: list[_Member]) -> None:
+        self.scales = {
+            kind: np.stack(
+                [m.reg_vector if m.reg_kind == kind else np.zeros_like(m.reg_vector) for m in members]
+            )
+            for kind in ("l2", "l1")
+            if any(m.reg_kind == kind for m in members)
+        }
+
+    def value(self, rows: np.ndarray) -> np.ndarray:
+        """The penalty of each row of rows (P, n)."""
+        total = np.zeros(rows.shape[0])
+        for kind, scale in self.scales.items():
+            total += regularizers.penalty(kind, scale, rows)
+        return total
+
+    def add_grad(self, rows: np.ndarray, grads: np.ndarray) -> None:
+        for kind, scale in self.scales.items():
+            regularizers.add_grad(kind, scale, rows, grads)
+
+
 class _PopulationStep:
     """Update k of every run of a population with one set of ufunc calls over all rows: the regularizers
-    (a scale matrix per kind), the optimizers (`optimizers.FusedRows`; Nesterov rows one by one) and the
+    (`_Penalties`), the optimizers (`optimizers.FusedRows`; Nesterov rows one by one) and the
     moving averages (a (P, 1) column of 1 − d per update). Each row gets the same bits as `_stepper`'s
     update of that run alone. `seconds` adds up the time spent here."""
 
@@ -313,8 +340,7 @@ class _PopulationStep:
     ) -> None:
         self.theta, self.grads, self.shadows = theta, grads, shadows
         configs = [m.history.config for m in members]
-        self.l2 = self._scales(members, "l2")
-        self.l1 = self._scales(members, "l1")
+        self.penalties = _Penalties(members)
         rules = [(c.optimizer, c.optimizer_params) for c in configs]
         self.fused = optimizers.FusedRows(rules, [m.lr_trace for m in members], theta.shape[1])
         self.nesterov = [
@@ -331,21 +357,10 @@ class _PopulationStep:
             self.ema_factors = factors
         self.seconds = 0.0
 
-    @staticmethod
-    def _scales(members: list[_Member], kind: str) -> np.ndarray | None:
-        if not any(m.reg_kind == kind for m in members):
-            return None
-        return np.stack(
-            [m.reg_vector if m.reg_kind == kind else np.zeros_like(m.reg_vector) for m in members]
-        )
-
     def __call__(self, k: int) -> None:
         started = time.perf_counter()
         theta, grads = self.theta, self.grads
-        if self.l2 is not None:
-            grads += theta * self.l2
-        if self.l1 is not None:
-            grads += np.sign(theta) * self.l1
+        self.penalties.add_grad(theta, grads)
         self.fused(theta, grads, k)
         for step in self.nesterov:
             step(k)
@@ -418,6 +433,7 @@ def _shuffled_batches(
 def _evaluate(
     net: mlp.MLP,
     members: list[_Member],
+    penalties: _Penalties,
     theta: np.ndarray,
     shadows: np.ndarray | None,
     x_aug: np.ndarray,
@@ -432,28 +448,32 @@ def _evaluate(
     outs = net.output_augmented(rows, x_aug)
     loss_name = members[0].history.config.loss
     data_loss = losses.value(loss_name, outs, y)
-    accuracy = np.mean(losses.predicted_class(loss_name, outs) == (y > 0.5), axis=(1, 2))
+    penalty = penalties.value(theta)
+    if shadows is not None:
+        penalty = np.concatenate([penalty, penalties.value(shadows)])
+    loss = (data_loss + penalty).tolist()
+    accuracy = np.mean(losses.predicted_class(loss_name, outs) == (y > 0.5), axis=(1, 2)).tolist()
+    finite = np.all(np.isfinite(theta), axis=1).tolist()
+    data = data_loss.tolist()
     for i, m in enumerate(members):
         if not m.active:
             continue
         h = m.history
-        total = float(data_loss[i] + regularizers.penalty(m.reg_kind, m.reg_vector, m.theta))
         h.epoch.append(epoch)
         h.step.append(step)
         h.lr.append(float(m.lr_trace[step - 1]))
-        h.loss.append(total)
-        h.data_loss.append(float(data_loss[i]))
-        h.accuracy.append(float(accuracy[i]))
+        h.loss.append(loss[i])
+        h.data_loss.append(data[i])
+        h.accuracy.append(accuracy[i])
         if m.shadow is not None:
-            j = p + i
-            h.ema_loss.append(float(data_loss[j] + regularizers.penalty(m.reg_kind, m.reg_vector, m.shadow)))
-            h.ema_accuracy.append(float(accuracy[j]))
-        if not np.isfinite(total) or not np.all(np.isfinite(m.theta)):
+            h.ema_loss.append(loss[p + i])
+            h.ema_accuracy.append(accuracy[p + i])
+        if not (math.isfinite(loss[i]) and finite[i]):
             m.active = False
             m.stopped = (m.theta.copy(), None if m.shadow is None else m.shadow.copy())
             h.status = "diverged"
             h.diverged_epoch = epoch
-            h.message = _divergence_message(h.config, epoch, total)
+            h.message = _divergence_message(h.config, epoch, loss[i])
 
 
 def _divergence_message(config: Config, epoch: int, loss: float) -> str:
