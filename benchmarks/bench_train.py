@@ -54,17 +54,23 @@ print(time.perf_counter() - start)
 """
 
 
-def timed(fn: Callable[[], float | None], repeat: int) -> dict[str, float]:
-    """Seconds of `fn` over `repeat` calls: min and median wall clock (or the time `fn` reports), and the min
-    CPU time of this process (unaffected by other processes waiting for the cores, so the better basis for
-    ratios on a shared machine; meaningless for a subprocess, which is timed by wall clock only)."""
-    walls, cpus = [], []
-    for _ in range(repeat):
-        start, cpu = time.perf_counter(), time.process_time()
-        own = fn()
-        walls.append(own if own is not None else time.perf_counter() - start)
-        cpus.append(time.process_time() - cpu)
-    return {"min": min(walls), "median": statistics.median(walls), "cpu_min": min(cpus)}
+def timed_rounds(jobs: dict[str, Callable[[], float | None]], rounds: int) -> dict[str, dict[str, float]]:
+    """Run every job once per round, the jobs interleaved, so that a slow spell of a shared machine hits all
+    of them alike. Per job: min and median wall clock (or the time the job reports) and the min CPU time of
+    this process (unaffected by other processes waiting for the cores, so the basis for ratios; meaningless
+    for a subprocess, which is timed by wall clock only)."""
+    walls: dict[str, list[float]] = {name: [] for name in jobs}
+    cpus: dict[str, list[float]] = {name: [] for name in jobs}
+    for _ in range(rounds):
+        for name, fn in jobs.items():
+            start, cpu = time.perf_counter(), time.process_time()
+            own = fn()
+            walls[name].append(own if own is not None else time.perf_counter() - start)
+            cpus[name].append(time.process_time() - cpu)
+    return {
+        name: {"min": min(walls[name]), "median": statistics.median(walls[name]), "cpu_min": min(cpus[name])}
+        for name in jobs
+    }
 
 
 def loop_seconds(c: config.Config) -> float:
@@ -96,43 +102,34 @@ def main() -> None:
     rows: dict[str, dict[str, float]] = {}
     train.train(base)  # warm up imports and caches
 
-    rows["training loop, configs/l2.yaml (8000 updates)"] = timed(lambda: loop_seconds(base), args.repeat)
+    loops: dict[str, Callable[[], float | None]] = {
+        "training loop, configs/l2.yaml (8000 updates)": lambda: loop_seconds(base)
+    }
     for name in ("sgd", "adam"):
         c = base.with_overrides([f"optimizer.name={name}", "regularizer.type=none"])
-        rows[f"loop, {name}, no regularizer"] = timed(lambda c=c: loop_seconds(c), args.repeat)
+        loops[f"loop, {name}, no regularizer"] = lambda c=c: loop_seconds(c)
     sgd_ema = base.with_overrides(["regularizer.type=none", "ema.decay=0.99"])
-    rows["loop, sgd + EMA, no regularizer"] = timed(lambda: loop_seconds(sgd_ema), args.repeat)
-
+    loops["loop, sgd + EMA, no regularizer"] = lambda: loop_seconds(sgd_ema)
     five = compare_mod.build_entries(["sgd", "sgdm", "adagrad", "rmsprop", "adam"], base)
     dataset = train.load_dataset(base)
 
-    def population() -> float:
-        start = time.perf_counter()
+    def population() -> None:
         compare_mod.train_entries(five, dataset)
-        return time.perf_counter() - start
 
-    rows["compare loop, 5 optimizers as one population"] = timed(population, args.repeat)
+    loops["compare loop, 5 optimizers as one population"] = population
+    rows.update(timed_rounds(loops, args.repeat))
 
-    rows["nnopt --help (whole process)"] = timed(lambda: command_seconds(["--help"], tmp), args.repeat)
-    rows["nnopt train configs/l2.yaml (whole process)"] = timed(
-        lambda: command_seconds(["train", str(L2), "--runs-root", runs_root, "--quiet"], tmp), args.repeat
-    )
-    five_args = [
-        "compare",
-        "sgd",
-        "sgdm",
-        "adagrad",
-        "rmsprop",
-        "adam",
-        "--config",
-        str(L2),
-        "--runs-root",
-        runs_root,
-        "--quiet",
-    ]
-    rows["nnopt compare 5 optimizers (whole process)"] = timed(
-        lambda: command_seconds(five_args, tmp), max(1, args.repeat // 2)
-    )
+    five_args = ["compare", "sgd", "sgdm", "adagrad", "rmsprop", "adam", "--config", str(L2)]
+    commands: dict[str, Callable[[], float | None]] = {
+        "nnopt --help (whole process)": lambda: command_seconds(["--help"], tmp),
+        "nnopt train configs/l2.yaml (whole process)": lambda: command_seconds(
+            ["train", str(L2), "--runs-root", runs_root, "--quiet"], tmp
+        ),
+        "nnopt compare 5 optimizers (whole process)": lambda: command_seconds(
+            [*five_args, "--runs-root", runs_root, "--quiet"], tmp
+        ),
+    }
+    rows.update(timed_rounds(commands, max(1, args.repeat // 2)))
     if args.tf_python:
 
         def course() -> float:
@@ -141,7 +138,7 @@ def main() -> None:
             )
             return float(out.stdout.strip().splitlines()[-1])
 
-        rows["course's TensorFlow 2 loop, same run (training only)"] = timed(course, 1)
+        rows.update(timed_rounds({"course's TensorFlow 2 loop, same run (training only)": course}, 1))
 
     def ratio(a: str, b: str, basis: str = "cpu_min") -> float:
         return rows[a][basis] / rows[b][basis]
@@ -153,7 +150,7 @@ def main() -> None:
             "compare loop, 5 optimizers as one population", "training loop, configs/l2.yaml (8000 updates)"
         ),
         "compare command (5) / train command": ratio(
-            "nnopt compare 5 optimizers (whole process)", "nnopt train configs/l2.yaml (whole process)"
+            "nnopt compare 5 optimizers (whole process)", "nnopt train configs/l2.yaml (whole process)", "min"
         ),
     }
     if args.tf_python:

@@ -49,10 +49,20 @@ def ema_update(shadow: np.ndarray, params: np.ndarray, decay: float, n: int) -> 
     ema_step(shadow, params, 1.0 - ema_decay(decay, n))
 
 
-def ema_step(shadow: np.ndarray, params: np.ndarray, one_minus_d: float | np.ndarray) -> None:
+def ema_step(
+    shadow: np.ndarray,
+    params: np.ndarray,
+    one_minus_d: float | np.ndarray,
+    scratch: np.ndarray | None = None,
+) -> None:
     """shadow −= (shadow − params)·(1 − d), as TF's assign_moving_average computes it: it rounds like TF
     and leaves a shadow equal to params unchanged exactly. `one_minus_d` may be a (P, 1) column, one factor
-    per row of stacked runs."""
-    delta = shadow - params
+    per row of stacked runs; `scratch`, an array shaped like shadow, saves an allocation."""
+    delta = np.subtract(shadow, params, out=scratch)
     delta *= one_minus_d
     shadow -= delta
+
+
+def factors(decay: float, updates: int) -> list[float]:
+    """1 − d for the updates that make the global step 1, 2, ..., `updates`: the factors `ema_update` uses."""
+    return [1.0 - ema_decay(decay, n) for n in range(1, updates + 1)]

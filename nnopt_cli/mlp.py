@@ -134,11 +134,13 @@ class MLP:
         """The linear output (P, N, 1) of every run on inputs x (N, 2)."""
         return self.output_augmented(theta, augment(x))
 
-    def output_augmented(self, theta: np.ndarray, xa: np.ndarray) -> np.ndarray:
-        """`output` for inputs that already carry the ones column, (N, 3)."""
+    def output_augmented(self, theta: np.ndarray, xa: np.ndarray, a1: np.ndarray | None = None) -> np.ndarray:
+        """`output` for inputs that already carry the ones column, (N, 3). `a1`, if given, is a (P, N, H+1)
+        buffer whose last column is 1, reused for the hidden activations."""
         layer1, layer2 = self.layers(theta)
         z1 = xa @ layer1
-        a1 = np.ones(z1.shape[:-1] + (self.hidden + 1,))
+        if a1 is None:
+            a1 = np.ones(z1.shape[:-1] + (self.hidden + 1,))
         self.activation_fn()(z1, a1[..., : self.hidden])
         return a1 @ layer2
 
@@ -185,6 +187,6 @@ class Backprop:
         np.matmul(a1, self.layer2, out=out)
         losses.grad(self.loss, out, y, dout)
         np.matmul(a1_t, dout, out=self.dlayer2)
-        np.matmul(dout, self.w2_t, out=dz1)  # the outer product dout·w2ᵀ
+        np.multiply(dout, self.w2_t, out=dz1)  # dout·w2ᵀ, an outer product: one factor per entry
         np.multiply(dz1, act_grad, out=dz1)
         np.matmul(xa_t, dz1, out=self.dlayer1)

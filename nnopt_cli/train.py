@@ -233,6 +233,9 @@ def train_population(
 
     histories = [m.history for m in members]
     penalties = _Penalties(members)
+    labels = y > 0.5
+    rows = len(members) * (1 if shadow_rows is None else 2)
+    a1 = np.ones((rows, dataset.size, net.hidden + 1))  # the evaluation's activations, reused every epoch
     if len(members) == 1:
         update = _stepper(members[0])
     else:
@@ -249,7 +252,7 @@ def train_population(
                     backprop(xa, xa_t, yb)
                     update(k)
                     k += 1
-                _evaluate(net, members, penalties, theta, shadow_rows, x_aug, y, epoch, k)
+                _evaluate(net, members, penalties, theta, shadow_rows, x_aug, y, labels, a1, epoch, k)
                 if on_epoch is not None:
                     on_epoch(epoch, histories)
                 if not any(m.active for m in members):
@@ -286,15 +289,17 @@ def _stepper(m: _Member) -> Callable[[int], None]:
     theta, grads, state, update = m.theta, m.grads, m.state, m.update
     rates = m.lr_trace.tolist()
     reg_kind, reg_vector, add_grad = m.reg_kind, m.reg_vector, regularizers.add_grad
-    shadow, decay, ema_update = m.shadow, m.ema_decay, ema.ema_update
     regularized = reg_kind != "none"
+    shadow = m.shadow
+    ema_factors = ema.factors(m.ema_decay, len(rates)) if shadow is not None else []
+    ema_step, scratch = ema.ema_step, np.empty_like(theta)
 
     def step(k: int) -> None:
         if regularized:
             add_grad(reg_kind, reg_vector, theta, grads)
         update(theta, grads, state, rates[k])
         if shadow is not None:
-            ema_update(shadow, theta, decay, k + 1)
+            ema_step(shadow, theta, ema_factors[k], scratch)
 
     return step
 
@@ -353,8 +358,9 @@ class _PopulationStep:
             factors = np.zeros((total, len(members), 1))
             for i, m in enumerate(members):
                 if m.shadow is not None:
-                    factors[:, i, 0] = [1.0 - ema.ema_decay(m.ema_decay, k + 1) for k in range(total)]
+                    factors[:, i, 0] = ema.factors(m.ema_decay, total)
             self.ema_factors = factors
+        self._scratch = np.empty_like(theta)
         self.seconds = 0.0
 
     def __call__(self, k: int) -> None:
@@ -365,7 +371,7 @@ class _PopulationStep:
         for step in self.nesterov:
             step(k)
         if self.ema_factors is not None and self.shadows is not None:
-            ema.ema_step(self.shadows, theta, self.ema_factors[k])
+            ema.ema_step(self.shadows, theta, self.ema_factors[k], self._scratch)
         self.seconds += time.perf_counter() - started
 
 
@@ -438,6 +444,8 @@ def _evaluate(
     shadows: np.ndarray | None,
     x_aug: np.ndarray,
     y: np.ndarray,
+    labels: np.ndarray,
+    a1: np.ndarray,
     epoch: int,
     step: int,
 ) -> None:
@@ -445,14 +453,15 @@ def _evaluate(
     forward pass over all rows; stops runs that diverged."""
     p = theta.shape[0]
     rows = theta if shadows is None else np.concatenate([theta, shadows])
-    outs = net.output_augmented(rows, x_aug)
+    outs = net.output_augmented(rows, x_aug, a1)
     loss_name = members[0].history.config.loss
     data_loss = losses.value(loss_name, outs, y)
     penalty = penalties.value(theta)
     if shadows is not None:
         penalty = np.concatenate([penalty, penalties.value(shadows)])
     loss = (data_loss + penalty).tolist()
-    accuracy = np.mean(losses.predicted_class(loss_name, outs) == (y > 0.5), axis=(1, 2)).tolist()
+    right = losses.predicted_class(loss_name, outs) == labels
+    accuracy = (np.add.reduce(right, axis=(1, 2), dtype=np.float64) / y.shape[0]).tolist()
     finite = np.all(np.isfinite(theta), axis=1).tolist()
     data = data_loss.tolist()
     for i, m in enumerate(members):
