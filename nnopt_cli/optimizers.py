@@ -11,8 +11,13 @@ may overwrite `grads`: it is the scratch space that keeps a step to a handful of
 The caller sets `np.errstate` once for the whole loop, so nothing here touches floating-point flags.
 
 g is the gradient of the full objective (data loss + regularizer); eps sits outside the square root.
-Where it costs no extra ufunc, the float operations follow the order of PyTorch's single-tensor
-implementations (torch.optim, foreach=False), so trajectories agree with torch to round-off.
+Trajectories agree with PyTorch's (torch.optim, foreach=False) to round-off; the operations follow
+torch's order except where one shared form of all rules (`FusedRows`, which trains several runs with
+different rules in one set of ufunc calls) or one ufunc less asks otherwise: Adam's first moment is the
+paper's β1·m + (1 − β1)·g rather than torch's lerp, and its step folds the bias corrections.
+
+`FusedRows` restates every rule with per-row constants; a test holds it to each rule's `update`, bit
+for bit, so a change to a rule here must be made there too.
 """
 
 from __future__ import annotations
@@ -254,7 +259,7 @@ def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7) -> Optimiz
     The step is computed as lr·√(1 − β2^t)/(1 − β1^t) · m/(√v + eps·√(1 − β2^t)): the same
     number up to round-off (the paper's "efficient version" with the eps above), in 12 ufuncs.
     """
-    beta2_ = _scalar(beta2)
+    beta1_, beta2_ = _scalar(beta1), _scalar(beta2)
     one_minus_beta1, one_minus_beta2 = _scalar(1.0 - beta1), _scalar(1.0 - beta2)
     step_size, eps_t = _scalar(), _scalar()
 
@@ -274,8 +279,7 @@ def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7) -> Optimiz
         denom = grads * one_minus_beta2
         denom *= grads
         v += denom
-        # m ← m + (1 − β1)·(g − m), torch's lerp: β1·m + (1 − β1)·g up to round-off
-        grads -= m
+        m *= beta1_
         grads *= one_minus_beta1
         m += grads
         np.sqrt(v, out=denom)
@@ -414,18 +418,18 @@ class FusedRows:
 
     Every rule above except Nesterov's is one instance of
 
-        V ← c_v1·V + (c_v2·g)·g          M ← c_m1·M + (g − c_m3·M)·c_m2
+        V ← c_v1·V + (c_v2·g)·g          M ← c_m1·M + c_m2·g
         w ← w − (c_k·M)/(√V + e_k)
 
     with per-row constants (c_k and e_k also per update k):
 
-        rule       c_v1  c_v2   c_m1  c_m2   c_m3   c_k                    e_k
-        sgd        0     0      0     1      0      lr                     1
-        sgdm       0     0      β     1−β    0      lr                     1
-        momentum   0     0      μ     1      0      lr                     1
-        adagrad    1     1      0     1      0      lr                     eps     (V starts at a0)
-        rmsprop    β     1−β    0     1      0      lr                     eps
-        adam       β2    1−β2   1     1−β1   1      lr·√(1−β2^t)/(1−β1^t)  eps·√(1−β2^t)
+        rule       c_v1  c_v2   c_m1  c_m2   c_k                    e_k
+        sgd        0     0      0     1      lr                     1
+        sgdm       0     0      β     1−β    lr                     1
+        momentum   0     0      μ     1      lr                     1
+        adagrad    1     1      0     1      lr                     eps     (V starts at a0)
+        rmsprop    β     1−β    0     1      lr                     eps
+        adam       β2    1−β2   β1    1−β1   lr·√(1−β2^t)/(1−β1^t)  eps·√(1−β2^t)
 
     Multiplying by 1, adding 0 and dividing by 1 are exact, and each rule's remaining operations come in the
     order its own update uses, so every row ends bit for bit where that rule's `update` would take it (up to
@@ -438,7 +442,7 @@ class FusedRows:
     ) -> None:
         p = len(rules)
         steps = max((len(t) for t in lr_traces), default=0)
-        table = np.zeros((p, 5))  # c_v1, c_v2, c_m1, c_m2, c_m3
+        table = np.zeros((p, 4))  # c_v1, c_v2, c_m1, c_m2
         v0 = np.zeros((p, 1))
         self.c = np.zeros((steps, p, 1))
         self.e = np.ones((steps, p, 1))
@@ -447,18 +451,18 @@ class FusedRows:
             if name == "momentum" and h.get("nesterov"):
                 continue
             if name == "sgd":
-                table[i] = (0, 0, 0, 1, 0)
+                table[i] = (0, 0, 0, 1)
             elif name == "sgdm":
-                table[i] = (0, 0, h["beta"], 1.0 - h["beta"], 0)
+                table[i] = (0, 0, h["beta"], 1.0 - h["beta"])
             elif name == "momentum":
-                table[i] = (0, 0, h["momentum"], 1, 0)
+                table[i] = (0, 0, h["momentum"], 1)
             elif name == "adagrad":
-                table[i] = (1, 1, 0, 1, 0)
+                table[i] = (1, 1, 0, 1)
                 v0[i] = h["initial_accumulator"]
             elif name == "rmsprop":
-                table[i] = (h["beta"], 1.0 - h["beta"], 0, 1, 0)
+                table[i] = (h["beta"], 1.0 - h["beta"], 0, 1)
             elif name == "adam":
-                table[i] = (h["beta2"], 1.0 - h["beta2"], 1, 1.0 - h["beta1"], 1)
+                table[i] = (h["beta2"], 1.0 - h["beta2"], h["beta1"], 1.0 - h["beta1"])
             if name == "adam":
                 scalars = [
                     _adam_scalars(r, k + 1, h["beta1"], h["beta2"], h["eps"]) for k, r in enumerate(lr)
@@ -469,7 +473,7 @@ class FusedRows:
                 self.c[: len(lr), i, 0] = lr
                 if name in ("adagrad", "rmsprop"):
                     self.e[:, i, 0] = h["eps"]
-        self.cv1, self.cv2, self.cm1, self.cm2, self.cm3 = (table[:, j : j + 1].copy() for j in range(5))
+        self.cv1, self.cv2, self.cm1, self.cm2 = (table[:, j : j + 1].copy() for j in range(4))
         self.m = np.zeros((p, n))
         self.v = np.zeros((p, n)) + v0
         self._t, self._d, self._step = np.empty((p, n)), np.empty((p, n)), np.empty((p, n))
@@ -481,10 +485,8 @@ class FusedRows:
         np.multiply(grads, self.cv2, out=d)
         d *= grads
         v += d
-        np.multiply(m, self.cm3, out=t)
-        np.subtract(grads, t, out=t)
-        t *= self.cm2
         m *= self.cm1
+        np.multiply(grads, self.cm2, out=t)
         m += t
         np.sqrt(v, out=d)
         d += self.e[k]

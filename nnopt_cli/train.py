@@ -375,7 +375,7 @@ class _PopulationStep:
         self.seconds += time.perf_counter() - started
 
 
-def _own_update_seconds(members: list[_Member], grads: np.ndarray, updates: int = 200) -> list[float]:
+def _own_update_seconds(members: list[_Member], grads: np.ndarray, updates: int = 100) -> list[float]:
     """Seconds one update of each run's own rule takes (regularizer, optimizer, EMA), timed alone on copies
     of its arrays: what the run would spend on updates if it trained alone."""
     out = []
