@@ -24,30 +24,38 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu")
 INITS = ("normal", "he", "xavier")
 PARAM_NAMES = ("w1", "b1", "w2", "b2")
 
-# act(z, out=a) writes the activation into `a` and returns act'(z), something `dz1 *= ` accepts.
-Activation = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# act(z, a, d) writes the activation into `a` and, unless d is None (a forward pass only), its derivative
+# act'(z) into `d` (float64, shaped like z), so that the backward pass multiplies float by float (a bool
+# mask would be cast on every update).
+Activation = Callable[[np.ndarray, np.ndarray, np.ndarray | None], None]
 
 
-def _relu(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+def _relu(z: np.ndarray, a: np.ndarray, d: np.ndarray | None) -> None:
     np.maximum(z, 0.0, out=a)
-    return z > 0.0  # act'(0) = 0, as TensorFlow's ReluGrad
+    if d is not None:
+        np.greater(z, 0.0, out=d)  # act'(0) = 0, as TensorFlow's ReluGrad
 
 
-def _sigmoid(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+def _sigmoid(z: np.ndarray, a: np.ndarray, d: np.ndarray | None) -> None:
     a[...] = losses.probability(z)
-    return a * (1.0 - a)
+    if d is not None:
+        np.subtract(1.0, a, out=d)
+        d *= a
 
 
-def _tanh(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+def _tanh(z: np.ndarray, a: np.ndarray, d: np.ndarray | None) -> None:
     np.tanh(z, out=a)
-    return 1.0 - a * a
+    if d is not None:
+        np.multiply(a, a, out=d)
+        np.subtract(1.0, d, out=d)
 
 
 def _leaky_relu(alpha: float) -> Activation:
-    def leaky_relu(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    def leaky_relu(z: np.ndarray, a: np.ndarray, d: np.ndarray | None) -> None:
         slope = np.where(z > 0.0, 1.0, alpha)
         np.multiply(z, slope, out=a)
-        return slope
+        if d is not None:
+            d[...] = slope
 
     return leaky_relu
 
@@ -141,7 +149,7 @@ class MLP:
         z1 = xa @ layer1
         if a1 is None:
             a1 = np.ones(z1.shape[:-1] + (self.hidden + 1,))
-        self.activation_fn()(z1, a1[..., : self.hidden])
+        self.activation_fn()(z1, a1[..., : self.hidden], None)
         return a1 @ layer2
 
 
@@ -171,7 +179,8 @@ class Backprop:
             out = np.empty((p, batch, 1))
             dout = np.empty((p, batch, 1))
             dz1 = np.empty((p, batch, h))
-            self._buffers[batch] = (z1, a1, a1[..., :h], a1.transpose(0, 2, 1), out, dout, dz1)
+            act_grad = np.empty((p, batch, h))
+            self._buffers[batch] = (z1, a1, a1[..., :h], a1.transpose(0, 2, 1), out, dout, dz1, act_grad)
         return self._buffers[batch]
 
     def __call__(self, xa: np.ndarray, xa_t: np.ndarray, y: np.ndarray) -> None:
@@ -181,9 +190,9 @@ class Backprop:
           xa: the batch's inputs with a ones column, (B, 3) shared by every run or (P, B, 3);
           xa_t: its transpose (3, B) or (P, 3, B); y: labels (B, 1) or (P, B, 1).
         """
-        z1, a1, a1_hidden, a1_t, out, dout, dz1 = self._buffers_for(xa.shape[-2])
+        z1, a1, a1_hidden, a1_t, out, dout, dz1, act_grad = self._buffers_for(xa.shape[-2])
         np.matmul(xa, self.layer1, out=z1)
-        act_grad = self.act(z1, a1_hidden)
+        self.act(z1, a1_hidden, act_grad)
         np.matmul(a1, self.layer2, out=out)
         losses.grad(self.loss, out, y, dout)
         np.matmul(a1_t, dout, out=self.dlayer2)
