@@ -158,44 +158,57 @@ class Backprop:
 
     Bound once per training run to the parameter and gradient arrays, it keeps their layer views and the
     activation buffers (one set per batch size), so that an update costs a dozen NumPy calls whatever P is.
+    The activations are held features × batch, (P, H, B), so that every elementwise operation runs over
+    contiguous memory; the matrix products take the transposed views as they are.
     """
 
     def __init__(self, net: MLP, loss: str, theta: np.ndarray, grads: np.ndarray) -> None:
         self.net = net
         self.loss = loss
         self.act = net.activation_fn()
-        self.layer1, self.layer2 = net.layers(theta)
+        layer1, layer2 = net.layers(theta)
+        self.layer1_t = layer1.transpose(0, 2, 1)  # [w1; b1]ᵀ, (P, H, 3)
+        self.layer2_t = layer2.transpose(0, 2, 1)  # [w2; b2]ᵀ, (P, 1, H+1)
+        self.w2 = layer2[:, : net.hidden]  # (P, H, 1)
         self.dlayer1, self.dlayer2 = net.layers(grads)
-        # w2ᵀ as a (P, 1, H) view, to spread dout over the hidden units
-        self.w2_t = self.layer2[:, : net.hidden].transpose(0, 2, 1)
         self.runs = theta.shape[0]
         self._buffers: dict[int, tuple[np.ndarray, ...]] = {}
 
     def _buffers_for(self, batch: int) -> tuple[np.ndarray, ...]:
         if batch not in self._buffers:
             p, h = self.runs, self.net.hidden
-            z1 = np.empty((p, batch, h))
-            a1 = np.ones((p, batch, h + 1))  # the last column stays 1: the bias input of layer 2
-            out = np.empty((p, batch, 1))
-            dout = np.empty((p, batch, 1))
-            dz1 = np.empty((p, batch, h))
-            act_grad = np.empty((p, batch, h))
-            self._buffers[batch] = (z1, a1, a1[..., :h], a1.transpose(0, 2, 1), out, dout, dz1, act_grad)
+            z1 = np.empty((p, h, batch))
+            a1 = np.ones((p, h + 1, batch))  # the last row stays 1: the bias input of layer 2
+            out = np.empty((p, 1, batch))
+            dout = np.empty((p, 1, batch))
+            dz1 = np.empty((p, h, batch))
+            act_grad = np.empty((p, h, batch))
+            self._buffers[batch] = (
+                z1,
+                a1,
+                a1[:, :h],
+                out,
+                out.transpose(0, 2, 1),
+                dout,
+                dout.transpose(0, 2, 1),
+                dz1,
+                act_grad,
+            )
         return self._buffers[batch]
 
-    def __call__(self, xa: np.ndarray, xa_t: np.ndarray, y: np.ndarray) -> None:
+    def __call__(self, xa_t: np.ndarray, y: np.ndarray) -> None:
         """Write d mean-loss / d theta on one batch into the bound gradient array.
 
         Args:
-          xa: the batch's inputs with a ones column, (B, 3) shared by every run or (P, B, 3);
-          xa_t: its transpose (3, B) or (P, 3, B); y: labels (B, 1) or (P, B, 1).
+          xa_t: the batch's inputs with a ones column, as features × batch: (3, B) shared by every run, or
+            (P, 3, B); y: labels (B, 1) or (P, B, 1).
         """
-        z1, a1, a1_hidden, a1_t, out, dout, dz1, act_grad = self._buffers_for(xa.shape[-2])
-        np.matmul(xa, self.layer1, out=z1)
+        z1, a1, a1_hidden, out, out_bt, dout, dout_bt, dz1, act_grad = self._buffers_for(xa_t.shape[-1])
+        np.matmul(self.layer1_t, xa_t, out=z1)  # z1ᵀ = [w1; b1]ᵀ·[x 1]ᵀ
         self.act(z1, a1_hidden, act_grad)
-        np.matmul(a1, self.layer2, out=out)
-        losses.grad(self.loss, out, y, dout)
-        np.matmul(a1_t, dout, out=self.dlayer2)
-        np.multiply(dout, self.w2_t, out=dz1)  # dout·w2ᵀ, an outer product: one factor per entry
-        np.multiply(dz1, act_grad, out=dz1)
-        np.matmul(xa_t, dz1, out=self.dlayer1)
+        np.matmul(self.layer2_t, a1, out=out)
+        losses.grad(self.loss, out_bt, y, dout_bt)
+        np.matmul(a1, dout_bt, out=self.dlayer2)  # d[w2; b2] = [a1 1]ᵀ·dout
+        np.multiply(self.w2, dout, out=dz1)  # (dout·w2ᵀ)ᵀ, an outer product: one factor per entry
+        dz1 *= act_grad
+        np.matmul(xa_t, dz1.transpose(0, 2, 1), out=self.dlayer1)  # d[w1; b1] = [x 1]ᵀ·dz1

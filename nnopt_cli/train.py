@@ -248,8 +248,8 @@ def train_population(
             for epoch in range(1, first.epochs + 1):
                 batches = fixed_batches or _shuffled_batches(x_aug, y, shuffle_rngs, first.batch_size)
                 k = (epoch - 1) * per_epoch
-                for xa, xa_t, yb in batches:
-                    backprop(xa, xa_t, yb)
+                for xa_t, yb in batches:
+                    backprop(xa_t, yb)
                     update(k)
                     k += 1
                 _evaluate(net, members, penalties, theta, shadow_rows, x_aug, y, labels, a1, epoch, k)
@@ -405,30 +405,26 @@ def _own_update_seconds(members: list[_Member], grads: np.ndarray, updates: int 
 
 def _batches(
     x_aug: np.ndarray, y: np.ndarray, order: np.ndarray | None, batch_size: int
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Mini-batches (inputs, their transpose, labels) in file order or in `order`.
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Mini-batches (inputs as features × batch, labels) in file order or in `order`.
 
     `order` is (N,) for one order shared by every run or (P, N) for one order per run.
     """
     if order is not None:
         x_aug, y = x_aug[order], y[order]
     n = x_aug.shape[-2]
-    out = []
-    for start in range(0, n, batch_size):
-        xa = np.ascontiguousarray(x_aug[..., start : start + batch_size, :])
-        out.append(
-            (
-                xa,
-                np.ascontiguousarray(np.swapaxes(xa, -1, -2)),
-                y[..., start : start + batch_size, :],
-            )
+    return [
+        (
+            np.ascontiguousarray(np.swapaxes(x_aug[..., start : start + batch_size, :], -1, -2)),
+            y[..., start : start + batch_size, :],
         )
-    return out
+        for start in range(0, n, batch_size)
+    ]
 
 
 def _shuffled_batches(
     x_aug: np.ndarray, y: np.ndarray, rngs: list[np.random.Generator], batch_size: int
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+) -> list[tuple[np.ndarray, np.ndarray]]:
     n = x_aug.shape[0]
     orders = np.stack([rng.permutation(n) for rng in rngs])
     if all(np.array_equal(orders[0], o) for o in orders[1:]):
