@@ -157,6 +157,7 @@ def main() -> None:
         ratios["course TF2 loop / nnopt loop"] = ratio(
             "course's TensorFlow 2 loop, same run (training only)",
             "training loop, configs/l2.yaml (8000 updates)",
+            "min",
         )
 
     width = max(len(k) for k in rows) + 2
