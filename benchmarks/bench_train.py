@@ -114,7 +114,7 @@ def main() -> None:
     dataset = train.load_dataset(base)
 
     def population() -> None:
-        compare_mod.train_entries(five, dataset)
+        compare_mod.train_entries(five, {base.data_path: dataset})
 
     loops["compare loop, 5 optimizers as one population"] = population
     rows.update(timed_rounds(loops, args.repeat))

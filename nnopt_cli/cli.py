@@ -161,9 +161,8 @@ def compare(
     """Train optimizers side by side: same network, same initial weights, same batches.
 
     Each ENTRY is an optimizer name (sgd, sgdm, momentum, adagrad, rmsprop, adam: its default
-    hyperparameters on
-    top of the base config, at the base learning rate) or a YAML config file. Every entry runs with the base
-    config's seed.
+    hyperparameters on top of the base config, at the base learning rate) or a YAML config file. Every
+    entry runs with the base config's seed.
 
     \b
       nnopt compare sgd sgdm adam
@@ -191,37 +190,19 @@ def compare(
         for e in items:
             train_mod.initial_params(e.config, train_mod.network(e.config))
         folder = runs.make_folder(runs_root, "compare")
-    dataset = datasets[items[0].config.data_path]
-    folders = []
-    for e in items:
-        sub = folder / (e.name if seeds == 1 else f"{e.name}-seed{e.config.seed}")
-        sub.mkdir()
-        runs.write_start(sub, e.config)
-        folders.append(sub)
-    total_epochs = max(e.config.epochs for e in items)
+    subfolders = compare_mod.start_folders(folder, items, seeds=seeds)
     label = f"compare ({len(items)} runs)"
-    with console.EpochReporter(label, total_epochs, every=base.log_every, quiet=quiet) as report:
-        histories = compare_mod.train_entries(items, dataset, on_epoch=report)
-    done = list(zip(items, histories, folders, strict=False))
-    jobs = compare_mod.figure_jobs(folder, items, histories, dataset, seeds)
-    for e, h, sub in done:
-        runs.write_data(sub, h)
-        jobs += runs.figure_jobs(sub, h, datasets[e.config.data_path])
-    runs.run_jobs(jobs)
-    for _, h, sub in done:
-        runs.write_summary(sub, h, started=started, clock=time.perf_counter)
-    rows = compare_mod.summarize(items, histories, target=target_loss)
-    runs.write_csv(folder / "compare.csv", compare_mod.csv_columns(rows, seeds))
-    caption = (
-        compare_mod.TARGET_DEFINITION.format(target=target_loss)
-        if target_loss is not None
-        else compare_mod.CONVERGED_DEFINITION
+    epochs_max = max(e.config.epochs for e in items)
+    with console.EpochReporter(label, epochs_max, every=base.log_every, quiet=quiet) as report:
+        histories = compare_mod.train_entries(items, datasets, on_epoch=report)
+    rows = compare_mod.write_results(
+        folder, items, histories, subfolders, datasets, seeds=seeds, target=target_loss, started=started
     )
-    caption += ".\ntrain time: the passes all entries share plus the entry's own updates. Best in green."
+    caption = compare_mod.caption(target_loss)
     out = console.console()
     out.print(console.compare_table(rows, seeds=seeds, caption=caption))
     out.print(f"compare folder: {folder}", markup=False, highlight=False)
-    if any(h.status == "interrupted" for h in histories) or len(histories) < len(items):
+    if any(h is None or h.status == "interrupted" for h in histories):
         _finish("interrupted", "interrupted; every entry keeps what it did")
     sys.exit(0)
 

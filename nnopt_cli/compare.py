@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,27 +102,38 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+def start_folders(folder: Path, entries: Sequence[Entry], *, seeds: int) -> list[Path]:
+    """One run folder per entry inside the comparison's folder, holding its resolved config.yaml."""
+    subfolders = []
+    for e in entries:
+        sub = folder / (e.name if seeds == 1 else f"{e.name}-seed{e.config.seed}")
+        sub.mkdir()
+        runs.write_start(sub, e.config)
+        subfolders.append(sub)
+    return subfolders
+
+
 def train_entries(
     entries: Sequence[Entry],
-    dataset: Dataset,
+    datasets: dict[str | None, Dataset],
     *,
     on_epoch: train.EpochCallback | None = None,
-) -> list[train.History]:
-    """Train every entry; entries with equal `population_key` together, in one stacked population."""
+) -> list[train.History | None]:
+    """Train every entry; entries with equal `population_key` together, in one stacked population, the
+    groups one after the other. `datasets` maps each data.path to its loaded data. Returns one history per
+    entry, in order; when a group is interrupted the groups after it are not trained (None)."""
     groups: dict[tuple[object, ...], list[int]] = {}
     for i, entry in enumerate(entries):
         groups.setdefault(train.population_key(entry.config), []).append(i)
     histories: list[train.History | None] = [None] * len(entries)
     for indices in groups.values():
         configs = [entries[i].config for i in indices]
-        data = dataset if configs[0].data_path == entries[0].config.data_path else None
-        for i, h in zip(
-            indices, train.train_population(configs, dataset=data, on_epoch=on_epoch), strict=True
-        ):
+        trained = train.train_population(configs, dataset=datasets[configs[0].data_path], on_epoch=on_epoch)
+        for i, h in zip(indices, trained, strict=True):
             histories[i] = h
-        if any(h is not None and h.status == "interrupted" for h in histories):
+        if any(h.status == "interrupted" for h in trained):
             break
-    return [h for h in histories if h is not None]
+    return histories
 
 
 def converged_epoch(loss: Sequence[float], target: float | None = None) -> int | None:
@@ -168,7 +180,7 @@ def summarize(
     entries: Sequence[Entry], histories: Sequence[train.History], *, target: float | None = None
 ) -> list[Row]:
     rows: dict[str, Row] = {}
-    for entry, h in zip(entries, histories, strict=False):
+    for entry, h in zip(entries, histories, strict=True):
         if entry.name not in rows:
             rows[entry.name] = Row(
                 name=entry.name,
@@ -220,7 +232,7 @@ def _band(series: list[np.ndarray]) -> tuple[np.ndarray, tuple[np.ndarray, np.nd
 
 def _by_name(entries: Sequence[Entry], histories: Sequence[train.History]) -> dict[str, list[train.History]]:
     by_name: dict[str, list[train.History]] = {}
-    for entry, h in zip(entries, histories, strict=False):
+    for entry, h in zip(entries, histories, strict=True):
         by_name.setdefault(entry.name, []).append(h)
     return by_name
 
@@ -276,3 +288,42 @@ def figure_jobs(
         (draw_comparison, (folder, list(entries), list(histories), seeds)),
         (draw_boundaries, (folder, list(entries), list(histories), dataset, seeds)),
     ]
+
+
+def write_results(
+    folder: Path,
+    entries: Sequence[Entry],
+    histories: Sequence[train.History | None],
+    subfolders: Sequence[Path],
+    datasets: dict[str | None, Dataset],
+    *,
+    seeds: int,
+    target: float | None,
+    started: float,
+) -> list[Row]:
+    """Complete every trained entry's run folder, draw compare.png and boundaries.png (all figures on worker
+    processes), and write compare.csv last. Entries left untrained (None) keep a folder with config.yaml
+    only. Returns the table's rows."""
+    done = [(e, h, sub) for e, h, sub in zip(entries, histories, subfolders, strict=True) if h is not None]
+    trained_entries = [e for e, _, _ in done]
+    trained = [h for _, h, _ in done]
+    first = datasets[entries[0].config.data_path]
+    jobs = figure_jobs(folder, trained_entries, trained, first, seeds)
+    for e, h, sub in done:
+        runs.write_data(sub, h)
+        jobs += runs.figure_jobs(sub, h, datasets[e.config.data_path])
+    runs.run_jobs(jobs)
+    for _, h, sub in done:
+        runs.write_summary(sub, h, started=started, clock=time.perf_counter)
+    rows = summarize(trained_entries, trained, target=target)
+    runs.write_csv(folder / "compare.csv", csv_columns(rows, seeds))
+    return rows
+
+
+def caption(target: float | None) -> str:
+    """What the table's converged epoch and train time mean."""
+    definition = TARGET_DEFINITION.format(target=target) if target is not None else CONVERGED_DEFINITION
+    return (
+        f"{definition}.\ntrain time: the passes all entries share plus the entry's own updates, timed alone. "
+        "Best in green."
+    )

@@ -336,3 +336,25 @@ def test_help_does_not_import_matplotlib() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
+
+
+def test_compare_entries_of_different_shapes_train_in_groups(tmp_path: Path) -> None:
+    wide = tmp_path / "wide.yaml"
+    wide.write_text("model:\n  hidden: 5\noptimizer:\n  name: adam\n  lr: 0.01\n")
+    result = invoke(
+        "compare", "sgd", str(wide), "adam", "--epochs", "4", "--runs-root", str(tmp_path / "c"), "--quiet"
+    )
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path / "c")
+    assert [r["name"] for r in read_csv(folder / "compare.csv")] == ["sgd", "wide", "adam"]
+    with np.load(folder / "wide" / "params.npz") as p:
+        assert p["w1"].shape == (2, 5)
+    alone = invoke(
+        "train", str(folder / "wide" / "config.yaml"), "--runs-root", str(tmp_path / "t"), "--quiet"
+    )
+    assert alone.exit_code == 0
+    with (
+        np.load(folder / "wide" / "params.npz") as a,
+        np.load(only_folder(tmp_path / "t") / "params.npz") as b,
+    ):
+        assert all(np.array_equal(a[k], b[k]) for k in a.files)
