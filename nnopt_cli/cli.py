@@ -198,9 +198,9 @@ def compare(
     rows = compare_mod.write_results(
         folder, items, histories, subfolders, datasets, seeds=seeds, target=target_loss, started=started
     )
-    caption = compare_mod.caption(target_loss)
     out = console.console()
-    out.print(console.compare_table(rows, seeds=seeds, caption=caption))
+    out.print(console.compare_table(rows, seeds=seeds))
+    out.print(compare_mod.caption(target_loss), markup=False, highlight=False)
     out.print(f"compare folder: {folder}", markup=False, highlight=False)
     if any(h is None or h.status == "interrupted" for h in histories):
         _finish("interrupted", "interrupted; every entry keeps what it did")

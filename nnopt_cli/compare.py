@@ -184,7 +184,7 @@ def summarize(
         if entry.name not in rows:
             rows[entry.name] = Row(
                 name=entry.name,
-                rule=optimizers.RULES[entry.config.optimizer],
+                rule=optimizers.rule(entry.config.optimizer, entry.config.optimizer_params),
                 hyper=runs.describe_run(entry.config),
                 values={k: [] for k in METRICS},
                 statuses=[],
@@ -193,7 +193,9 @@ def summarize(
         finite = [v for v in h.loss if math.isfinite(v)]
         epoch = converged_epoch(h.loss, target) if h.status == "completed" else None
         row.values["final_loss"].append(h.loss[-1] if h.loss else math.nan)
-        row.values["final_accuracy"].append(h.accuracy[-1] if h.accuracy else math.nan)
+        # a diverged network's outputs are NaN: its last "accuracy" says nothing
+        usable = h.accuracy and h.status != "diverged"
+        row.values["final_accuracy"].append(h.accuracy[-1] if usable else math.nan)
         row.values["best_loss"].append(min(finite) if finite else math.nan)
         row.values["converged_epoch"].append(float(epoch) if epoch is not None else math.nan)
         row.values["train_seconds"].append(h.train_seconds)
@@ -324,6 +326,6 @@ def caption(target: float | None) -> str:
     """What the table's converged epoch and train time mean."""
     definition = TARGET_DEFINITION.format(target=target) if target is not None else CONVERGED_DEFINITION
     return (
-        f"{definition}.\ntrain time: the passes all entries share plus the entry's own updates, timed alone. "
-        "Best in green."
+        f"{definition}. Train time: the passes all entries share plus the entry's own updates, timed alone. "
+        "Best of each column in green."
     )

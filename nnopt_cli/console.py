@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, TextIO
 
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -142,20 +143,15 @@ def _format(key: str, value: object) -> str:
     return str(value)
 
 
-def compare_table(rows: Sequence[Any], *, seeds: int, caption: str) -> Table:
-    """The course's comparison table: entry, update rule, time, converged epoch, final loss and accuracy;
-    the best value of each column in bold green."""
-    table = Table(title="Optimizers side by side", caption=caption, caption_justify="left")
-    for name, justify in (
-        ("entry", "left"),
-        ("update rule", "left"),
-        ("train time", "right"),
-        ("converged epoch", "right"),
-        ("final loss", "right"),
-        ("final accuracy", "right"),
-        ("status", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+def compare_table(rows: Sequence[Any], *, seeds: int) -> Table:
+    """The course's comparison table: entry (and its status, when it did not complete), update rule, time,
+    converged epoch, final loss and accuracy; the best value of each column in bold green."""
+    table = Table(title="Optimizers side by side", box=box.SIMPLE_HEAD)
+    table.add_column("entry", no_wrap=True)
+    table.add_column("update rule", min_width=16)
+    for name in ("train\ntime", "converged\nepoch", "final\nloss", "final\naccuracy"):
+        table.add_column(name, justify="right", no_wrap=True)
+
     columns = ("train_seconds", "converged_epoch", "final_loss", "final_accuracy")
     means = {key: [r.mean(key) for r in rows] for key in columns}
     best = {}
@@ -169,8 +165,9 @@ def compare_table(rows: Sequence[Any], *, seeds: int, caption: str) -> Table:
             value = means[key][i]
             text = _compare_cell(key, value, r.std(key) if seeds > 1 else None)
             cells.append(f"[bold green]{text}[/]" if best.get(key) == value else text)
-        status = ", ".join(sorted(set(r.statuses)))
-        table.add_row(r.name, r.rule, *cells, status)
+        trouble = sorted(set(r.statuses) - {"completed"})
+        name = r.name + (f"\n[red]({', '.join(trouble)})[/]" if trouble else "")
+        table.add_row(name, r.rule, *cells)
     return table
 
 

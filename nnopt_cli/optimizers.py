@@ -47,14 +47,22 @@ OPTIMIZER_PARAMS: dict[str, dict[str, object]] = {
     "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7},
 }
 
-RULES: dict[str, str] = {
+RULES: dict[str, str] = {  # short, for a table: m and v are moving averages, a a running sum
     "sgd": "w −= lr·g",
-    "sgdm": "m = β·m + (1−β)·g; w −= lr·m",
-    "momentum": "v = μ·v + g; w −= lr·v (nesterov: w −= lr·(g + μ·v))",
-    "adagrad": "a += g²; w −= lr·g/(√a + eps)",
-    "rmsprop": "v = β·v + (1−β)·g²; w −= lr·g/(√v + eps)",
-    "adam": "m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; w −= lr·m̂/(√v̂ + eps), bias-corrected",
+    "sgdm": "m = βm + (1−β)g; w −= lr·m",
+    "momentum": "v = μv + g; w −= lr·v",
+    "adagrad": "a += g²; w −= lr·g/(√a + ε)",
+    "rmsprop": "v = βv + (1−β)g²; w −= lr·g/(√v + ε)",
+    "adam": "m, v as sgdm, rmsprop; w −= lr·m̂/(√v̂ + ε)",
 }
+
+
+def rule(name: str, hparams: Mapping[str, object]) -> str:
+    """The update rule of `name` in short, Nesterov's where momentum has nesterov: true."""
+    if name == "momentum" and hparams.get("nesterov"):
+        return "v = μv + g; w −= lr·(g + μv)"
+    return RULES[name]
+
 
 _UNIT_INTERVAL = ("beta", "beta1", "beta2", "momentum")  # each must lie in [0, 1)
 _NON_NEGATIVE = ("eps", "initial_accumulator")
