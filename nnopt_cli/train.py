@@ -2,9 +2,10 @@
 
 Runs that share the data, the batching, the network shape, the loss and the number of epochs form a
 population: their parameters are stacked as the rows of one (P, n) array, so one forward and backward pass
-serves every run, and then each run's regularizer, optimizer and moving average update its own row. A single
-`nnopt train` is a population of one; `nnopt compare` trains its entries together through the same code, which
-is why an entry there ends bitwise where `nnopt train` of the same config ends.
+serves every run. A run alone then applies its regularizer, optimizer and moving average to its row
+(`_stepper`); a population applies all of them to all rows in one set of calls (`_PopulationStep`), which
+gives each row the same bits. `nnopt compare` trains its entries this way, which is why an entry there ends
+bitwise where `nnopt train` of the same config ends.
 """
 
 from __future__ import annotations
@@ -236,10 +237,10 @@ def train_population(
     labels = y > 0.5
     rows = len(members) * (1 if shadow_rows is None else 2)
     a1 = np.ones((rows, dataset.size, net.hidden + 1))  # the evaluation's activations, reused every epoch
-    if len(members) == 1:
-        update = _stepper(members[0])
-    else:
-        update = _PopulationStep(members, theta, grads, shadow_rows, total)
+    population = (
+        None if len(members) == 1 else _PopulationStep(members, penalties, theta, grads, shadow_rows, total)
+    )
+    update = _stepper(members[0]) if population is None else population
     clock = time.perf_counter
     started = clock()
     epoch = 0
@@ -264,14 +265,17 @@ def train_population(
                 m.history.message = f"interrupted after {m.history.epochs_done} of {first.epochs} epochs"
                 m.active = False
     elapsed = clock() - started
-    own = _own_update_seconds(members, grads) if len(members) > 1 else [0.0]
-    shared = elapsed - (getattr(update, "seconds", 0.0))
+    # a run's training time: for a run alone, the whole loop; in a population, the passes every run shares
+    # plus its own updates, timed on their own, what it would have spent training alone
+    train_seconds = [elapsed]
+    if population is not None:
+        own = _own_update_seconds(members, grads)
+        shared = elapsed - population.seconds
+        train_seconds = [shared + own[i] * m.history.steps_done for i, m in enumerate(members)]
 
     for i, m in enumerate(members):
         h = m.history
-        # a run's training time: the passes every run shares, plus its own updates (timed on their own when
-        # several runs share one update); for a run alone, the whole loop
-        h.train_seconds = elapsed if len(members) == 1 else shared + own[i] * h.steps_done
+        h.train_seconds = train_seconds[i]
         if h.status == "running":
             h.status = "completed"
         row, shadow = m.stopped or (theta[i], m.shadow)
@@ -338,6 +342,7 @@ class _PopulationStep:
     def __init__(
         self,
         members: list[_Member],
+        penalties: _Penalties,
         theta: np.ndarray,
         grads: np.ndarray,
         shadows: np.ndarray | None,
@@ -345,7 +350,7 @@ class _PopulationStep:
     ) -> None:
         self.theta, self.grads, self.shadows = theta, grads, shadows
         configs = [m.history.config for m in members]
-        self.penalties = _Penalties(members)
+        self.penalties = penalties
         rules = [(c.optimizer, c.optimizer_params) for c in configs]
         self.fused = optimizers.FusedRows(rules, [m.lr_trace for m in members], theta.shape[1])
         self.nesterov = [
