@@ -31,7 +31,7 @@ class RunFolderError(OSError):
     """The runs root cannot be used; one line."""
 
 
-def make_folder(root: str | Path, name: str, *, suffix: str = "", now: datetime | None = None) -> Path:
+def make_folder(root: str | Path, name: str, *, now: datetime | None = None) -> Path:
     """Create `<root>/<YYYYmmdd-HHMMSS>-<name>/`, never reusing a folder: a second run started in the same
     second gets `-2`, then `-3`, ..."""
     root = Path(root)
@@ -40,7 +40,7 @@ def make_folder(root: str | Path, name: str, *, suffix: str = "", now: datetime 
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunFolderError(f"--runs-root {root}: cannot create the folder ({exc.strerror})") from None
-    base = f"{stamp}-{name}{suffix}"
+    base = f"{stamp}-{name}"
     for n in range(1, 10_000):
         folder = root / (base if n == 1 else f"{base}-{n}")
         try:
@@ -91,6 +91,7 @@ def _json_number(value: float | None) -> float | None:
 def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
     """The content of summary.json (non-finite numbers written as null)."""
     h = history
+    finite = [v for v in h.loss if math.isfinite(v)]
     out: dict[str, Any] = {
         "name": h.config.name,
         "status": h.status,
@@ -101,7 +102,7 @@ def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
         "final_loss": _json_number(h.loss[-1] if h.loss else None),
         "final_data_loss": _json_number(h.data_loss[-1] if h.data_loss else None),
         "final_accuracy": _json_number(h.accuracy[-1] if h.accuracy else None),
-        "best_loss": _json_number(min(h.loss) if h.loss and np.isfinite(min(h.loss)) else None),
+        "best_loss": min(finite) if finite else None,
         "diverged_epoch": h.diverged_epoch,
         "train_seconds": round(h.train_seconds, 6),
         "total_seconds": round(total_seconds, 6),
