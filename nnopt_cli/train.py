@@ -187,7 +187,8 @@ def train_population(
       on_epoch: progress callback.
     Returns:
       One History per config, in order. A run whose loss becomes NaN or infinite stops with status
-      "diverged"; Ctrl-C stops every run with status "interrupted" and keeps what was done.
+      "diverged"; Ctrl-C stops every run with status "interrupted" and keeps what was done: the metrics and
+      the weights of the epochs that finished.
     """
     first = configs[0]
     if any(population_key(c) != population_key(first) for c in configs):
@@ -241,6 +242,7 @@ def train_population(
         None if len(members) == 1 else _PopulationStep(members, penalties, theta, grads, shadow_rows, total)
     )
     update = _stepper(members[0]) if population is None else population
+    epoch_end, epoch_end_shadows = theta.copy(), shadows.copy()
     clock = time.perf_counter
     started = clock()
     epoch = 0
@@ -254,16 +256,20 @@ def train_population(
                     update(k)
                     k += 1
                 _evaluate(net, members, penalties, theta, shadow_rows, x_aug, y, labels, a1, epoch, k)
+                np.copyto(epoch_end, theta)
+                np.copyto(epoch_end_shadows, shadows)
                 if on_epoch is not None:
                     on_epoch(epoch, histories)
                 if not any(m.active for m in members):
                     break
     except KeyboardInterrupt:
-        for m in members:
+        for i, m in enumerate(members):
             if m.active:
                 m.history.status = "interrupted"
                 m.history.message = f"interrupted after {m.history.epochs_done} of {first.epochs} epochs"
                 m.active = False
+                # the weights of the last whole epoch, the ones its metrics describe
+                m.stopped = (epoch_end[i].copy(), None if m.shadow is None else epoch_end_shadows[i].copy())
     elapsed = clock() - started
     # a run's training time: for a run alone, the whole loop; in a population, the passes every run shares
     # plus its own updates, timed on their own, what it would have spent training alone
