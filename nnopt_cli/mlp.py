@@ -140,17 +140,29 @@ class MLP:
 
     def output(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
         """The linear output (P, N, 1) of every run on inputs x (N, 2)."""
-        return self.output_augmented(theta, augment(x))
+        return Forward(self, theta, x)()
 
-    def output_augmented(self, theta: np.ndarray, xa: np.ndarray, a1: np.ndarray | None = None) -> np.ndarray:
-        """`output` for inputs that already carry the ones column, (N, 3). `a1`, if given, is a (P, N, H+1)
-        buffer whose last column is 1, reused for the hidden activations."""
-        layer1, layer2 = self.layers(theta)
-        z1 = xa @ layer1
-        if a1 is None:
-            a1 = np.ones(z1.shape[:-1] + (self.hidden + 1,))
-        self.activation_fn()(z1, a1[..., : self.hidden], None)
-        return a1 @ layer2
+
+class Forward:
+    """The outputs of the rows of `theta` (R, n) on fixed inputs x (N, 2), computed as often as asked (every
+    epoch's metrics) into buffers made once, features × points as in `Backprop`."""
+
+    def __init__(self, net: MLP, theta: np.ndarray, x: np.ndarray) -> None:
+        layer1, layer2 = net.layers(theta)
+        self.layer1_t, self.layer2_t = layer1.transpose(0, 2, 1), layer2.transpose(0, 2, 1)
+        self.xa_t = np.ascontiguousarray(augment(x).T)
+        rows, h, n = theta.shape[0], net.hidden, x.shape[0]
+        self.act = net.activation_fn()
+        self.z1 = np.empty((rows, h, n))
+        self.a1 = np.ones((rows, h + 1, n))  # the last row stays 1: the bias input of layer 2
+        self.out = np.empty((rows, 1, n))
+
+    def __call__(self) -> np.ndarray:
+        """The outputs (R, N, 1), a view of a buffer the next call overwrites."""
+        np.matmul(self.layer1_t, self.xa_t, out=self.z1)
+        self.act(self.z1, self.a1[:, : self.z1.shape[1]], None)
+        np.matmul(self.layer2_t, self.a1, out=self.out)
+        return self.out.transpose(0, 2, 1)
 
 
 class Backprop:

@@ -200,10 +200,17 @@ def train_population(
 
     per_epoch = steps_per_epoch(first, dataset)
     total = per_epoch * first.epochs
-    theta = np.stack(starts).astype(np.float64)
+    p = len(configs)
+    with_ema = any(c.ema_decay is not None for c in configs)
+    # the weights, and after them their moving averages: one array, so each epoch's evaluation is one pass
+    rows = np.empty((2 * p if with_ema else p, net.n_params))
+    theta = rows[:p]
+    theta[...] = np.stack(starts)
     grads = np.zeros_like(theta)
-    shadows = theta.copy()
-    shadow_rows = shadows if any(c.ema_decay is not None for c in configs) else None
+    shadows = rows[p:] if with_ema else theta.copy()
+    if with_ema:
+        shadows[...] = theta
+    shadow_rows = shadows if with_ema else None
     backprop = mlp.Backprop(net, first.loss, theta, grads)
     mask = net.weight_mask()
 
@@ -235,9 +242,7 @@ def train_population(
 
     histories = [m.history for m in members]
     penalties = _Penalties(members)
-    labels = y > 0.5
-    rows = len(members) * (1 if shadow_rows is None else 2)
-    a1 = np.ones((rows, dataset.size, net.hidden + 1))  # the evaluation's activations, reused every epoch
+    forward = mlp.Forward(net, rows, dataset.x)
     population = (
         None if len(members) == 1 else _PopulationStep(members, penalties, theta, grads, shadow_rows, total)
     )
@@ -255,7 +260,7 @@ def train_population(
                     backprop(xa_t, yb)
                     update(k)
                     k += 1
-                _evaluate(net, members, penalties, theta, shadow_rows, x_aug, y, labels, a1, epoch, k)
+                _evaluate(forward, members, penalties, theta, shadow_rows, y, epoch, k)
                 np.copyto(epoch_end, theta)
                 np.copyto(epoch_end_shadows, shadows)
                 if on_epoch is not None:
@@ -444,30 +449,26 @@ def _shuffled_batches(
 
 
 def _evaluate(
-    net: mlp.MLP,
+    forward: mlp.Forward,
     members: list[_Member],
     penalties: _Penalties,
     theta: np.ndarray,
     shadows: np.ndarray | None,
-    x_aug: np.ndarray,
     y: np.ndarray,
-    labels: np.ndarray,
-    a1: np.ndarray,
     epoch: int,
     step: int,
 ) -> None:
     """Full-set loss and accuracy of every active run (and its EMA shadow) at the end of an epoch, in one
     forward pass over all rows; stops runs that diverged."""
     p = theta.shape[0]
-    rows = theta if shadows is None else np.concatenate([theta, shadows])
-    outs = net.output_augmented(rows, x_aug, a1)
+    outs = forward()
     loss_name = members[0].history.config.loss
     data_loss = losses.value(loss_name, outs, y)
     penalty = penalties.value(theta)
     if shadows is not None:
         penalty = np.concatenate([penalty, penalties.value(shadows)])
     loss = (data_loss + penalty).tolist()
-    right = losses.predicted_class(loss_name, outs) == labels
+    right = losses.predicted_class(loss_name, outs) == (y > 0.5)
     accuracy = (np.add.reduce(right, axis=(1, 2), dtype=np.float64) / y.shape[0]).tolist()
     finite = np.all(np.isfinite(theta), axis=1).tolist()
     data = data_loss.tolist()
