@@ -188,13 +188,21 @@ def _boundary_axes(
     return shade
 
 
-def _boundary_legend(ax: Axes, *, with_ema: bool, fontsize: int = 8, loc: Any = "upper right") -> None:
+def _boundary_legend(
+    ax: Axes, score_label: str, *, with_ema: bool, fontsize: int = 8, loc: Any = "upper right"
+) -> None:
     from matplotlib.lines import Line2D
 
     handles = [
         Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[1], label="y_c = 1 (x1² + x2² < 2)"),
         Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[0], label="y_c = 0"),
-        Line2D([], [], color="black", linewidth=2, label="decision boundary (output = 0.5)"),
+        Line2D(
+            [],
+            [],
+            color="black",
+            linewidth=2,
+            label=f"decision boundary ({score_label.split(' = ')[0]} = 0.5)",
+        ),
     ]
     if with_ema:
         handles.append(
@@ -215,7 +223,7 @@ def boundary(path: Path, x: np.ndarray, y: np.ndarray, b: Boundary, *, title: st
     fig = _figure(6.8, 6.2)
     ax = fig.subplots()
     _boundary_axes(ax, x, y, b, score_label, colorbar=True)
-    _boundary_legend(ax, with_ema=b.ema_score is not None)
+    _boundary_legend(ax, score_label, with_ema=b.ema_score is not None)
     ax.set_title(f"{title}\n{b.label}", fontsize=10)
     fig.subplots_adjust(left=0.1, right=0.9, bottom=0.08, top=0.9)
     save(fig, path)
@@ -244,9 +252,9 @@ def boundary_grid(
         ax.set_axis_off()
     with_ema = any(b.ema_score is not None for b in boundaries)
     if spare:  # the legend gets an empty cell of the grid, where it hides no point
-        _boundary_legend(spare[0], with_ema=with_ema, fontsize=9, loc="center")
+        _boundary_legend(spare[0], score_label, with_ema=with_ema, fontsize=9, loc="center")
     else:
-        _boundary_legend(axes.flat[0], with_ema=with_ema, fontsize=7)
+        _boundary_legend(axes.flat[0], score_label, with_ema=with_ema, fontsize=7)
     fig.suptitle(title, fontsize=11)
     fig.subplots_adjust(
         left=0.06,
