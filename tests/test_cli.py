@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -29,6 +30,14 @@ RUN_FILES = {
 
 def invoke(*args: str) -> object:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def train_sgd(runs_root: Path, *sets: str, quiet: bool = True) -> Any:
+    """`nnopt train configs/sgd.yaml` into runs_root with `--set` overrides."""
+    args = ["train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root", str(runs_root)]
+    for item in sets:
+        args += ["--set", item]
+    return CliRunner().invoke(cli, args + (["--quiet"] if quiet else []))
 
 
 def only_folder(root: Path) -> Path:
@@ -115,18 +124,7 @@ def test_resolved_config_reproduces_the_run(tmp_path: Path) -> None:
 
 def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
     for _ in range(3):
-        assert (
-            invoke(
-                "train",
-                str(ROOT / "configs" / "sgd.yaml"),
-                "--runs-root",
-                str(tmp_path),
-                "--set",
-                "train.epochs=1",
-                "--quiet",
-            ).exit_code
-            == 0
-        )
+        assert train_sgd(tmp_path, "train.epochs=1").exit_code == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     assert len(names) == 3 and len(set(names)) == 3
 
@@ -177,18 +175,7 @@ def test_bad_input_is_one_line_exit_2_and_no_folder(
 
 
 def test_divergence_exits_3_and_says_so(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "train",
-            str(ROOT / "configs" / "sgd.yaml"),
-            "--runs-root",
-            str(tmp_path),
-            "--set",
-            "optimizer.lr=40",
-            "--quiet",
-        ],
-    )
+    result = train_sgd(tmp_path, "optimizer.lr=40")
     assert result.exit_code == 3
     folder = only_folder(tmp_path)
     summary = json.loads((folder / "summary.json").read_text())
@@ -200,19 +187,7 @@ def test_divergence_exits_3_and_says_so(tmp_path: Path) -> None:
 
 
 def test_plain_progress_lines_in_a_pipe(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "train",
-            str(ROOT / "configs" / "sgd.yaml"),
-            "--runs-root",
-            str(tmp_path),
-            "--set",
-            "train.epochs=4",
-            "--set",
-            "train.log_every=2",
-        ],
-    )
+    result = train_sgd(tmp_path, "train.epochs=4", "train.log_every=2", quiet=False)
     assert result.exit_code == 0
     progress = [line for line in result.output.splitlines() if line.startswith("epoch ")]
     assert [line.split()[1] for line in progress] == ["2/4", "4/4"]
@@ -220,30 +195,12 @@ def test_plain_progress_lines_in_a_pipe(tmp_path: Path) -> None:
 
 
 def test_quiet_prints_no_progress(tmp_path: Path) -> None:
-    result = invoke(
-        "train",
-        str(ROOT / "configs" / "sgd.yaml"),
-        "--runs-root",
-        str(tmp_path),
-        "--set",
-        "train.epochs=2",
-        "--quiet",
-    )
+    result = train_sgd(tmp_path, "train.epochs=2")
     assert not [line for line in result.output.splitlines() if line.startswith("epoch ")]
 
 
 def test_ema_adds_files_and_columns(tmp_path: Path) -> None:
-    result = invoke(
-        "train",
-        str(ROOT / "configs" / "sgd.yaml"),
-        "--runs-root",
-        str(tmp_path),
-        "--set",
-        "train.epochs=5",
-        "--set",
-        "ema.decay=0.99",
-        "--quiet",
-    )
+    result = train_sgd(tmp_path, "train.epochs=5", "ema.decay=0.99")
     assert result.exit_code == 0
     folder = only_folder(tmp_path)
     assert (folder / "params_ema.npz").exists()
