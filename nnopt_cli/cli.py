@@ -417,10 +417,8 @@ def plot_lr(
       nnopt plot-lr --type piecewise_constant --boundaries 50,120 --values 0.1,0.05,0.01
       nnopt plot-lr --config configs/adam.yaml
     """
-    from datetime import datetime
-
     from nnopt_cli import config as config_mod
-    from nnopt_cli import lrplot
+    from nnopt_cli import lrplot, runs
 
     ctx = click.get_current_context()
     with _one_line_errors():
@@ -444,27 +442,10 @@ def plot_lr(
                 )
             curves.append(lrplot.from_parameters(value, merged, steps=steps, seed=seed, warmup_steps=warmup))
         if out is None:
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             first = groups[0][1] if groups[0][0] == "type" else Path(groups[0][1]).stem
-            target_dir = runs_root
-            try:
-                target_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise InputError(
-                    f"--runs-root {runs_root}: cannot create the folder ({exc.strerror})"
-                ) from None
-            out = _unused(target_dir / f"{stamp}-lr-{first}.png")
+            out = runs.new_file(runs_root, f"lr-{first}", ".png")
         for target in (out, csv_path):
             if target is not None and not target.parent.exists():
                 raise InputError(f"{target}: the folder {target.parent} does not exist")
     lrplot.write(curves, png=out, csv=csv_path, log=log, unit=unit)
     click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
-
-
-def _unused(path: Path) -> Path:
-    n = 2
-    candidate = path
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        n += 1
-    return candidate

@@ -160,7 +160,6 @@ class Row:
 
     name: str
     rule: str
-    hyper: str
     values: dict[str, list[float]]
     statuses: list[str]
 
@@ -185,7 +184,6 @@ def summarize(
             rows[entry.name] = Row(
                 name=entry.name,
                 rule=optimizers.rule(entry.config.optimizer, entry.config.optimizer_params),
-                hyper=runs.describe_run(entry.config),
                 values={k: [] for k in METRICS},
                 statuses=[],
             )

@@ -13,7 +13,7 @@ import json
 import math
 import multiprocessing
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -31,18 +31,24 @@ class RunFolderError(OSError):
     """The runs root cannot be used; one line."""
 
 
-def make_folder(root: str | Path, name: str, *, now: datetime | None = None) -> Path:
-    """Create `<root>/<YYYYmmdd-HHMMSS>-<name>/`, never reusing a folder: a second run started in the same
-    second gets `-2`, then `-3`, ..."""
+def _stamped(root: str | Path, name: str, suffix: str, now: datetime | None) -> Iterator[Path]:
+    """`<root>/<YYYYmmdd-HHMMSS>-<name><suffix>`, then the same with `-2`, `-3`, ... before the suffix;
+    creates root first."""
     root = Path(root)
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunFolderError(f"--runs-root {root}: cannot create the folder ({exc.strerror})") from None
-    base = f"{stamp}-{name}"
+    base = f"{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}-{name}"
     for n in range(1, 10_000):
-        folder = root / (base if n == 1 else f"{base}-{n}")
+        yield root / (f"{base}{suffix}" if n == 1 else f"{base}-{n}{suffix}")
+    raise RunFolderError(f"--runs-root {root}: too many runs named {base}")
+
+
+def make_folder(root: str | Path, name: str, *, now: datetime | None = None) -> Path:
+    """Create `<root>/<YYYYmmdd-HHMMSS>-<name>/`, never reusing a folder: a second run started in the same
+    second gets `-2`, then `-3`, ..."""
+    for folder in _stamped(root, name, "", now):
         try:
             folder.mkdir()
         except FileExistsError:
@@ -50,7 +56,12 @@ def make_folder(root: str | Path, name: str, *, now: datetime | None = None) -> 
         except OSError as exc:
             raise RunFolderError(f"--runs-root {root}: cannot create a run folder ({exc.strerror})") from None
         return folder
-    raise RunFolderError(f"--runs-root {root}: too many runs named {base}")
+    raise AssertionError("unreachable")  # _stamped raises when it runs out of names
+
+
+def new_file(root: str | Path, name: str, suffix: str, *, now: datetime | None = None) -> Path:
+    """A path `<root>/<YYYYmmdd-HHMMSS>-<name><suffix>` naming no existing file, as run folders are named."""
+    return next(path for path in _stamped(root, name, suffix, now) if not path.exists())
 
 
 def write_text(path: Path, text: str) -> None:
