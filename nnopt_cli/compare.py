@@ -1,14 +1,13 @@
 """`nnopt compare`: several optimizers (or configs) trained side by side from the same start.
 
 Entries that share the data, the network, the loss and the number of epochs are trained as one population
-(`train.train_population`), so one forward and backward pass per batch serves all of them; each entry
-still gets
-a complete run folder, and its parameters equal those of `nnopt train` on its resolved config, bit for bit.
+(experiment.prepare, loop.run), so one forward and backward pass per batch serves all of them; each entry
+still gets a complete run folder, and its parameters equal those of `nnopt train` on its resolved config, bit
+for bit.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 import time
 from collections.abc import Sequence
@@ -18,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from nnopt_cli import checks, experiment, loop, optimizers, report, runs
 from nnopt_cli import config as config_mod
-from nnopt_cli import optimizers, plots, runs, train
-from nnopt_cli.data import Dataset
 
 CONVERGENCE_TOLERANCE = 0.01
 
@@ -77,11 +75,9 @@ def build_entries(
             loaded = config_mod.load(spec, extra)
             resolved.append((loaded.name, loaded))
         else:
-            close = difflib.get_close_matches(spec, optimizers.OPTIMIZER_NAMES, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
             raise config_mod.ConfigError(
-                f"compare: {spec!r} is neither an optimizer nor a config file; {hint}"
-                f"optimizers: {', '.join(optimizers.OPTIMIZER_NAMES)}"
+                f"compare: {spec!r} is neither an optimizer nor a config file; "
+                f"{checks.did_you_mean(spec, optimizers.OPTIMIZER_NAMES)}"
             )
     names = _unique([name for name, _ in resolved])
     entries = []
@@ -114,26 +110,12 @@ def start_folders(folder: Path, entries: Sequence[Entry], *, seeds: int) -> list
 
 
 def train_entries(
-    entries: Sequence[Entry],
-    datasets: dict[str | None, Dataset],
-    *,
-    on_epoch: train.EpochCallback | None = None,
-) -> list[train.History | None]:
-    """Train every entry; entries with equal `population_key` together, in one stacked population, the
-    groups one after the other. `datasets` maps each data.path to its loaded data. Returns one history per
-    entry, in order; when a group is interrupted the groups after it are not trained (None)."""
-    groups: dict[tuple[object, ...], list[int]] = {}
-    for i, entry in enumerate(entries):
-        groups.setdefault(train.population_key(entry.config), []).append(i)
-    histories: list[train.History | None] = [None] * len(entries)
-    for indices in groups.values():
-        configs = [entries[i].config for i in indices]
-        trained = train.train_population(configs, dataset=datasets[configs[0].data_path], on_epoch=on_epoch)
-        for i, h in zip(indices, trained, strict=True):
-            histories[i] = h
-        if any(h.status == "interrupted" for h in trained):
-            break
-    return histories
+    entries: Sequence[Entry], groups: Sequence[experiment.Group], *, on_epoch: loop.EpochCallback | None = None
+) -> list[loop.History | None]:
+    """Train every entry: the groups made by `experiment.prepare`, one after the other. Returns one history
+    per entry, in order; when a group is interrupted the groups after it are not trained (None)."""
+    del entries
+    return experiment.train_groups(groups, on_epoch=on_epoch)
 
 
 def converged_epoch(loss: Sequence[float], target: float | None = None) -> int | None:
@@ -176,7 +158,7 @@ METRICS = ("final_loss", "final_accuracy", "best_loss", "converged_epoch", "trai
 
 
 def summarize(
-    entries: Sequence[Entry], histories: Sequence[train.History], *, target: float | None = None
+    entries: Sequence[Entry], histories: Sequence[loop.History], *, target: float | None = None
 ) -> list[Row]:
     rows: dict[str, Row] = {}
     for entry, h in zip(entries, histories, strict=True):
@@ -222,108 +204,46 @@ def _csv_value(key: str, value: float) -> Any:
     return float(value)
 
 
-def _band(series: list[np.ndarray]) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-    length = min(len(s) for s in series)
-    stacked = np.stack([s[:length] for s in series])
-    if len(series) == 1:
-        return stacked[0], None
-    return stacked.mean(axis=0), (stacked.min(axis=0), stacked.max(axis=0))
-
-
-def _by_name(entries: Sequence[Entry], histories: Sequence[train.History]) -> dict[str, list[train.History]]:
-    by_name: dict[str, list[train.History]] = {}
-    for entry, h in zip(entries, histories, strict=True):
-        by_name.setdefault(entry.name, []).append(h)
-    return by_name
-
-
-def draw_comparison(
-    folder: Path, entries: Sequence[Entry], histories: Sequence[train.History], seeds: int
-) -> None:
-    """compare.png: loss, accuracy and learning rate, one colour per entry (mean and band over seeds)."""
-    by_name = _by_name(entries, histories)
-    loss_curves, acc_curves, lr_curves = [], [], []
-    for i, (name, hs) in enumerate(by_name.items()):
-        color = f"C{i % 10}"
-        described = runs.describe_run(hs[0].config)
-        label = described if described.split(" ")[0] == name else f"{name}: {described}"
-        done = [h for h in hs if h.loss]
-        if not done:
-            continue
-        epochs = np.asarray(done[0].epoch[: min(len(h.epoch) for h in done)], dtype=float)
-        loss, loss_band = _band([np.asarray(h.loss) for h in done])
-        acc, acc_band = _band([np.asarray(h.accuracy) for h in done])
-        loss_curves.append(plots.Curve(epochs, loss, label, color=color, band=loss_band))
-        acc_curves.append(plots.Curve(epochs, acc, name, color=color, band=acc_band))
-        lr_curves.append(plots.Curve(np.arange(len(hs[0].lr_trace)), hs[0].lr_trace, name, color=color))
-    spread = f"; lines: mean of {seeds} seeds, bands: min to max" if seeds > 1 else ""
-    plots.comparison(
-        folder / "compare.png",
-        loss=loss_curves,
-        accuracy=acc_curves,
-        rates=lr_curves,
-        title=f"Same network, same start, same batches: {len(by_name)} entries{spread}",
-    )
-
-
-def draw_boundaries(
-    folder: Path, entries: Sequence[Entry], histories: Sequence[train.History], dataset: Dataset, seeds: int
-) -> None:
-    """boundaries.png: every entry's decision boundary (its first seed) in one grid."""
-    first = [hs[0] for hs in _by_name(entries, histories).values()]
-    plots.boundary_grid(
-        folder / "boundaries.png",
-        dataset.x,
-        dataset.y,
-        [runs.decision_boundary(h) for h in first],
-        title="Decision boundaries after training" + (" (first seed)" if seeds > 1 else ""),
-        score_label=runs.score_label(first[0].config.loss),
-    )
-
-
-def figure_jobs(
-    folder: Path, entries: Sequence[Entry], histories: Sequence[train.History], dataset: Dataset, seeds: int
-) -> list[runs.Job]:
-    return [
-        (draw_comparison, (folder, list(entries), list(histories), seeds)),
-        (draw_boundaries, (folder, list(entries), list(histories), dataset, seeds)),
-    ]
-
-
 def write_results(
     folder: Path,
     entries: Sequence[Entry],
-    histories: Sequence[train.History | None],
+    histories: Sequence[loop.History | None],
     subfolders: Sequence[Path],
-    datasets: dict[str | None, Dataset],
+    groups: Sequence[experiment.Group],
     *,
     seeds: int,
     target: float | None,
     started: float,
 ) -> list[Row]:
-    """Complete every trained entry's run folder, draw compare.png and boundaries.png (all figures on worker
-    processes), and write compare.csv last. Entries left untrained (None) keep a folder with config.yaml
-    only. Returns the table's rows."""
-    done = [(e, h, sub) for e, h, sub in zip(entries, histories, subfolders, strict=True) if h is not None]
-    trained_entries = [e for e, _, _ in done]
-    trained = [h for _, h, _ in done]
-    first = datasets[entries[0].config.data_path]
-    jobs = figure_jobs(folder, trained_entries, trained, first, seeds)
-    for e, h, sub in done:
-        runs.write_data(sub, h)
-        jobs += runs.figure_jobs(sub, h, datasets[e.config.data_path])
-    runs.run_jobs(jobs)
-    for _, h, sub in done:
-        runs.write_summary(sub, h, started=started, clock=time.perf_counter)
-    rows = summarize(trained_entries, trained, target=target)
+    """Complete every trained entry's run folder, draw compare.png and boundaries.png (all figures as
+    independent jobs), and write compare.csv last. Entries left untrained (None) keep a folder with
+    config.yaml only. Returns the table's rows."""
+    prepared = {i: g.prepared for g in groups for i in g.indices}
+    done = [i for i, h in enumerate(histories) if h is not None]
+    trained = [h for h in histories if h is not None]
+    names = [entries[i].name for i in done]
+    views = [_view(trained[j], prepared[i]) for j, i in enumerate(done)]
+    jobs = report.comparison_jobs(folder, names, trained, views, seeds)
+    for h, i, view in zip(trained, done, views, strict=True):
+        runs.write_data(subfolders[i], h)
+        jobs += report.run_jobs(subfolders[i], h, view)
+    report.draw(jobs)
+    for h, i in zip(trained, done, strict=True):
+        runs.write_summary(subfolders[i], h, started=started, clock=time.perf_counter)
+    rows = summarize([entries[i] for i in done], trained, target=target)
     runs.write_csv(folder / "compare.csv", csv_columns(rows, seeds))
     return rows
+
+
+def _view(h: loop.History, prepared: loop.Prepared) -> report.BoundaryView:
+    score, ema_score = experiment.boundary(h, prepared)
+    return report.BoundaryView(score, ema_score, prepared.x, prepared.labels)
 
 
 def caption(target: float | None) -> str:
     """What the table's converged epoch and train time mean."""
     definition = TARGET_DEFINITION.format(target=target) if target is not None else CONVERGED_DEFINITION
     return (
-        f"{definition}. Train time: the passes all entries share plus the entry's own updates, timed alone. "
-        "Best of each column in green."
+        f"{definition}. Train time: the training loop of the population the entry trained in (entries of "
+        "one network shape train together, in one pass per batch, and share it). Best of each column in green."
     )

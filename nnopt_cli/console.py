@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from nnopt_cli.train import History
+from nnopt_cli.loop import History
 
 
 def console(stream: TextIO | None = None) -> Console:

@@ -20,15 +20,19 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Inputs `x` (N, 2) and labels `y` (N, 1), both float64, plus where they came from."""
+    """Inputs `x` (N, d) float64, class labels `labels` (N,) int64 in 0 .. K−1, and the classes' names."""
 
     x: np.ndarray
-    y: np.ndarray
-    source: str
+    labels: np.ndarray
+    classes: tuple[str, ...] = ("0", "1")
 
     @property
     def size(self) -> int:
         return int(self.x.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
 
 
 def generate_dot(n: int = 300, seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -107,5 +111,5 @@ def load(path: str | Path | None = None) -> Dataset:
     if not xs:
         raise DataError(f"{name}: no data rows after the header")
     x = np.array(xs, dtype=np.float64)
-    y = np.array(ys, dtype=np.float64).reshape(-1, 1)
-    return Dataset(x=x, y=y, source=name)
+    labels = np.array(ys, dtype=np.int64)
+    return Dataset(x=x, labels=labels)

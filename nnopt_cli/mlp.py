@@ -1,28 +1,33 @@
-"""The 2-H-1 network: forward and backward written by hand, side by side.
+"""A stack of dense layers: forward and backward written by hand, side by side, one loop over layers.
 
-All parameters of P stacked runs live in one float64 array `theta` of shape (P, n), n = 4H + 1, laid out as
-[w1 (2×H) | b1 (H) | w2 (H) | b2 (1)]. Each layer is then one block: [w1; b1] is a (3, H) matrix and
-[w2; b2] a (H+1, 1) matrix, so with a column of ones appended to the layer inputs, a layer's forward pass and
-its weight-and-bias gradient are one matrix product each. The gradient `grads` has the same layout.
+All parameters of P stacked runs live in one float64 array `theta` of shape (P, n). Layer l (1-based) maps
+`inputs` to `outputs` features and owns one block of each row, [w_l (inputs × outputs) | b_l (outputs)],
+which read together is the (inputs + 1, outputs) matrix [w_l; b_l]. With a row of ones appended to a layer's
+inputs, its forward pass and its weight-and-bias gradient are one matrix product each. The gradient `grads`
+has the same layout. Activations are held features × batch, (P, features, B), so that elementwise work
+runs over contiguous memory.
 
-    forward                                  backward (d· = d loss / d·)
-    z1  = [x 1]·[w1; b1]          (P, B, H)  d[w1; b1] = [x 1]ᵀ·dz1
-    a1  = act(z1)                 (P, B, H)  dz1       = (dout·w2ᵀ) ⊙ act'(z1)
-    out = [a1 1]·[w2; b2]         (P, B, 1)  d[w2; b2] = [a1 1]ᵀ·dout,   dout = d loss / d out
+    forward                                     backward (d· = d loss / d·)
+    z_l = [w_l; b_l]ᵀ·[a_(l−1); 1]  (P, out, B)  d[w_l; b_l] = [a_(l−1); 1]·dz_lᵀ
+    a_l = act(z_l)     (hidden l)               dz_(l−1)   = (w_l·dz_l) ⊙ act'(z_(l−1))
+    z_L: the logits; the head (losses.Head) turns them into outputs, a loss and dz_L.
+
+a_0 is the input x. The course's 2-H-1 network is widths (2, H, 1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from nnopt_cli import losses
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu")
-INITS = ("normal", "he", "xavier")
-PARAM_NAMES = ("w1", "b1", "w2", "b2")
+INITS = ("normal", "he", "xavier", "truncated_normal")
 
 # act(z, a, d) writes the activation into `a` and, unless d is None (a forward pass only), its derivative
 # act'(z) into `d` (float64, shaped like z), so that the backward pass multiplies float by float (a bool
@@ -37,7 +42,7 @@ def _relu(z: np.ndarray, a: np.ndarray, d: np.ndarray | None) -> None:
 
 
 def _sigmoid(z: np.ndarray, a: np.ndarray, d: np.ndarray | None) -> None:
-    a[...] = losses.probability(z)
+    a[...] = losses.sigmoid(z)
     if d is not None:
         np.subtract(1.0, a, out=d)
         d *= a
@@ -60,74 +65,129 @@ def _leaky_relu(alpha: float) -> Activation:
     return leaky_relu
 
 
-def augment(x: np.ndarray) -> np.ndarray:
-    """Inputs with a column of ones appended: (..., N, 2) -> (..., N, 3)."""
-    ones = np.ones(x.shape[:-1] + (1,))
-    return np.concatenate([x, ones], axis=-1)
+class NetworkError(ValueError):
+    """A network nnopt cannot build (too large for memory, parameters that do not fit); one line."""
 
 
 @dataclass(frozen=True)
 class MLP:
-    """A 2-H-1 network with hidden activation `activation` and a linear output."""
+    """Dense layers of the given widths: inputs, then each hidden layer, then outputs.
 
-    hidden: int = 11
+    Every hidden layer applies `activation`; the last layer's z are the logits, which the head (output
+    function and loss, `losses.Head`) takes from there.
+    """
+
+    widths: tuple[int, ...]
     activation: str = "relu"
     leaky_alpha: float = 0.01
 
+    @classmethod
+    def of(cls, inputs: int, hidden: Sequence[int], outputs: int, **kwargs: object) -> MLP:
+        return cls((inputs, *hidden, outputs), **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def depth(self) -> int:
+        """The number of layers with weights."""
+        return len(self.widths) - 1
+
+    @cached_property
+    def offsets(self) -> tuple[int, ...]:
+        """Where each layer's block starts in a row, and the row's length last."""
+        starts = [0]
+        for fan_in, fan_out in zip(self.widths, self.widths[1:], strict=False):
+            starts.append(starts[-1] + (fan_in + 1) * fan_out)
+        return tuple(starts)
+
     @property
     def n_params(self) -> int:
-        return 4 * self.hidden + 1
+        return self.offsets[-1]
 
-    def weight_mask(self) -> np.ndarray:
-        """1.0 on the entries of w1 and w2, 0.0 on the biases: the part a regularizer sees."""
-        h = self.hidden
-        mask = np.zeros(self.n_params)
-        mask[: 2 * h] = 1.0
-        mask[3 * h : 4 * h] = 1.0
-        return mask
-
-    def layers(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Views [w1; b1] (P, 3, H) and [w2; b2] (P, H+1, 1) into a (P, n) array; writes go through."""
-        h = self.hidden
-        p = theta.shape[0]
-        return theta[:, : 3 * h].reshape(p, 3, h), theta[:, 3 * h :].reshape(p, h + 1, 1)
-
-    def to_arrays(self, row: np.ndarray) -> dict[str, np.ndarray]:
-        """One run's flat parameters as the named arrays w1 (2,H), b1 (H), w2 (H,1), b2 (1)."""
-        h = self.hidden
-        return {
-            "w1": row[: 2 * h].reshape(2, h).copy(),
-            "b1": row[2 * h : 3 * h].copy(),
-            "w2": row[3 * h : 4 * h].reshape(h, 1).copy(),
-            "b2": row[4 * h :].copy(),
-        }
+    @staticmethod
+    def count_params(widths: Sequence[int]) -> int:
+        """The parameter count of layers of these widths, in Python integers (no overflow, no allocation)."""
+        return sum((a + 1) * b for a, b in zip(widths, widths[1:], strict=False))
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
-        h = self.hidden
-        return {"w1": (2, h), "b1": (h,), "w2": (h, 1), "b2": (1,)}
+        """The named arrays of one run: w1 (inputs, outputs), b1 (outputs,), w2, b2, ..."""
+        out: dict[str, tuple[int, ...]] = {}
+        for l, (fan_in, fan_out) in enumerate(zip(self.widths, self.widths[1:], strict=False), start=1):
+            out[f"w{l}"] = (fan_in, fan_out)
+            out[f"b{l}"] = (fan_out,)
+        return out
+
+    def weight_mask(self) -> np.ndarray:
+        """1.0 on the entries of every w_l, 0.0 on the biases: the part a regularizer sees."""
+        mask = np.zeros(self.n_params)
+        for l in range(self.depth):
+            start, fan_in, fan_out = self.offsets[l], self.widths[l], self.widths[l + 1]
+            mask[start : start + fan_in * fan_out] = 1.0
+        return mask
+
+    def layers(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Views [w_l; b_l] (P, inputs + 1, outputs) into a (P, n) array; writes go through."""
+        p = theta.shape[0]
+        return [
+            theta[:, self.offsets[l] : self.offsets[l + 1]].reshape(p, self.widths[l] + 1, self.widths[l + 1])
+            for l in range(self.depth)
+        ]
+
+    def to_arrays(self, row: np.ndarray) -> dict[str, np.ndarray]:
+        """One run's flat parameters (n,) as the named arrays w1, b1, w2, b2, ... (copies)."""
+        out: dict[str, np.ndarray] = {}
+        for l in range(self.depth):
+            block = row[self.offsets[l] : self.offsets[l + 1]].reshape(self.widths[l] + 1, self.widths[l + 1])
+            out[f"w{l + 1}"] = block[:-1].copy()
+            out[f"b{l + 1}"] = block[-1].copy()
+        return out
 
     def from_arrays(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
-        """The flat (n,) parameter vector of the named arrays (shapes checked by the caller)."""
-        return np.concatenate([np.ravel(arrays[k]) for k in PARAM_NAMES]).astype(np.float64)
+        """The flat (n,) parameter vector of the named arrays (shapes checked by `check_arrays`)."""
+        return np.concatenate([np.ravel(arrays[k]) for k in self.shapes()]).astype(np.float64)
 
-    def init(self, kind: str, rng: np.random.Generator) -> np.ndarray:
-        """Initial flat parameters (n,), w1 drawn before w2.
+    def check_arrays(self, arrays: dict[str, np.ndarray], where: str) -> None:
+        """Refuse arrays whose keys or shapes do not fit this network, naming the key and both shapes."""
+        wanted = self.shapes()
+        for key, shape in wanted.items():
+            if key not in arrays:
+                raise NetworkError(
+                    f"{where}: missing array {key!r} (this network needs {', '.join(wanted)})"
+                )
+            if arrays[key].shape != shape:
+                raise NetworkError(
+                    f"{where}: {key} has shape {arrays[key].shape}, this network needs {shape} "
+                    f"(layer widths {' → '.join(map(str, self.widths))})"
+                )
+        extra = sorted(set(arrays) - set(wanted))
+        if extra:
+            raise NetworkError(
+                f"{where}: array {extra[0]!r} has no layer in this network "
+                f"(layer widths {' → '.join(map(str, self.widths))}; it needs {', '.join(wanted)})"
+            )
+
+    def init(self, kind: str, rng: np.random.Generator, std: float = 0.1) -> np.ndarray:
+        """Initial flat parameters (n,), drawn layer by layer, w_l before w_(l+1).
 
         normal: the course's w ~ N(0, 1), biases 0.01; he: w ~ N(0, 2/fan_in), biases 0;
-        xavier (Glorot normal): w ~ N(0, 2/(fan_in + fan_out)), biases 0.
+        xavier (Glorot normal): w ~ N(0, 2/(fan_in + fan_out)), biases 0; truncated_normal: weights and
+        biases ~ N(0, std²) with every value beyond 2·std drawn again (tf.random.truncated_normal's rule),
+        w_l then b_l.
         """
-        h = self.hidden
-        z1 = rng.standard_normal((2, h))
-        z2 = rng.standard_normal((h, 1))
-        if kind == "normal":
-            s1, s2, bias = 1.0, 1.0, 0.01
-        elif kind == "he":
-            s1, s2, bias = np.sqrt(2.0 / 2), np.sqrt(2.0 / h), 0.0
-        else:
-            s1, s2, bias = np.sqrt(2.0 / (2 + h)), np.sqrt(2.0 / (h + 1)), 0.0
-        return self.from_arrays(
-            {"w1": s1 * z1, "b1": np.full(h, bias), "w2": s2 * z2, "b2": np.full(1, bias)}
-        )
+        arrays: dict[str, np.ndarray] = {}
+        for l, (fan_in, fan_out) in enumerate(zip(self.widths, self.widths[1:], strict=False), start=1):
+            if kind == "truncated_normal":
+                arrays[f"w{l}"] = std * _truncated_standard_normal(rng, (fan_in, fan_out))
+                arrays[f"b{l}"] = std * _truncated_standard_normal(rng, (fan_out,))
+                continue
+            z = rng.standard_normal((fan_in, fan_out))
+            if kind == "normal":
+                scale, bias = 1.0, 0.01
+            elif kind == "he":
+                scale, bias = math.sqrt(2.0 / fan_in), 0.0
+            else:
+                scale, bias = math.sqrt(2.0 / (fan_in + fan_out)), 0.0
+            arrays[f"w{l}"] = scale * z
+            arrays[f"b{l}"] = np.full(fan_out, bias)
+        return self.from_arrays(arrays)
 
     def activation_fn(self) -> Activation:
         if self.activation == "relu":
@@ -138,89 +198,109 @@ class MLP:
             return _tanh
         return _leaky_relu(self.leaky_alpha)
 
-    def output(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """The linear output (P, N, 1) of every run on inputs x (N, 2)."""
-        return Forward(self, theta, x)()
+    def logits(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The logits (P, outputs, N) of every row of theta on inputs x (N, inputs); a fresh array."""
+        return Forward(self, theta, x)().copy()
+
+
+def _truncated_standard_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    z = rng.standard_normal(shape)
+    outside = np.abs(z) > 2.0
+    while outside.any():
+        z[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(z) > 2.0
+    return z
+
+
+def inputs_t(x: np.ndarray) -> np.ndarray:
+    """Inputs (..., N, d) as the first layer reads them: features × points with a row of ones, (..., d+1, N)."""
+    ones = np.ones(x.shape[:-1] + (1,))
+    return np.ascontiguousarray(np.swapaxes(np.concatenate([x, ones], axis=-1), -1, -2))
+
+
+def _activation_buffers(net: MLP, rows: int, points: int) -> list[np.ndarray]:
+    """a_1 .. a_(L−1), each (rows, width + 1, points) with its last row 1: the bias input of the next layer."""
+    return [np.ones((rows, w + 1, points)) for w in net.widths[1:-1]]
 
 
 class Forward:
-    """The outputs of the rows of `theta` (R, n) on fixed inputs x (N, 2), computed as often as asked (every
-    epoch's metrics) into buffers made once, features × points as in `Backprop`."""
+    """The logits of the rows of `theta` (R, n) on fixed inputs x (N, d), computed as often as asked (every
+    epoch's metrics) into buffers made once. Large N is taken in chunks of points so that the buffers stay
+    bounded."""
 
-    def __init__(self, net: MLP, theta: np.ndarray, x: np.ndarray) -> None:
-        layer1, layer2 = net.layers(theta)
-        self.layer1_t, self.layer2_t = layer1.transpose(0, 2, 1), layer2.transpose(0, 2, 1)
-        self.xa_t = np.ascontiguousarray(augment(x).T)
-        rows, h, n = theta.shape[0], net.hidden, x.shape[0]
+    def __init__(self, net: MLP, theta: np.ndarray, x: np.ndarray, *, chunk_bytes: int = 1 << 26) -> None:
         self.act = net.activation_fn()
-        self.z1 = np.empty((rows, h, n))
-        self.a1 = np.ones((rows, h + 1, n))  # the last row stays 1: the bias input of layer 2
-        self.out = np.empty((rows, 1, n))
+        self.blocks_t = [block.transpose(0, 2, 1) for block in net.layers(theta)]
+        rows, n = theta.shape[0], x.shape[0]
+        widest = max(net.widths)
+        self.chunk = max(1, min(n, chunk_bytes // (8 * rows * (widest + 1)))) if n else 1
+        self.x_t = inputs_t(x)
+        self.logits_buf = np.empty((rows, net.widths[-1], n))
+        self.z = [np.empty((rows, w, self.chunk)) for w in net.widths[1:-1]]
+        self.a = _activation_buffers(net, rows, self.chunk)
 
     def __call__(self) -> np.ndarray:
-        """The outputs (R, N, 1), a view of a buffer the next call overwrites."""
-        np.matmul(self.layer1_t, self.xa_t, out=self.z1)
-        self.act(self.z1, self.a1[:, : self.z1.shape[1]], None)
-        np.matmul(self.layer2_t, self.a1, out=self.out)
-        return self.out.transpose(0, 2, 1)
+        """The logits (R, outputs, N), a buffer the next call overwrites."""
+        n = self.x_t.shape[-1]
+        for start in range(0, n, self.chunk):
+            stop = min(n, start + self.chunk)
+            width = stop - start
+            a = self.x_t[:, start:stop]
+            for l, block_t in enumerate(self.blocks_t[:-1]):
+                z, a_next = self.z[l][..., :width], self.a[l][..., :width]
+                np.matmul(block_t, a, out=z)
+                self.act(z, a_next[:, :-1], None)
+                a = a_next
+            np.matmul(self.blocks_t[-1], a, out=self.logits_buf[..., start:stop])
+        return self.logits_buf
 
 
 class Backprop:
     """Gradient of the mean data loss of P stacked runs, written into a preallocated (P, n) array.
 
-    Bound once per training run to the parameter and gradient arrays, it keeps their layer views and the
-    activation buffers (one set per batch size), so that an update costs a dozen NumPy calls whatever P is.
-    The activations are held features × batch, (P, H, B), so that every elementwise operation runs over
-    contiguous memory; the matrix products take the transposed views as they are.
+    Bound once to the parameter and gradient arrays, it keeps their layer views and the activation buffers
+    (one set per batch size), so that an update costs a fixed number of NumPy calls whatever P is.
     """
 
-    def __init__(self, net: MLP, loss: str, theta: np.ndarray, grads: np.ndarray) -> None:
+    def __init__(self, net: MLP, head: losses.Head, theta: np.ndarray, grads: np.ndarray) -> None:
         self.net = net
-        self.loss = loss
+        self.head = head
         self.act = net.activation_fn()
-        layer1, layer2 = net.layers(theta)
-        self.layer1_t = layer1.transpose(0, 2, 1)  # [w1; b1]ᵀ, (P, H, 3)
-        self.layer2_t = layer2.transpose(0, 2, 1)  # [w2; b2]ᵀ, (P, 1, H+1)
-        self.w2 = layer2[:, : net.hidden]  # (P, H, 1)
-        self.dlayer1, self.dlayer2 = net.layers(grads)
-        self.runs = theta.shape[0]
-        self._buffers: dict[int, tuple[np.ndarray, ...]] = {}
+        blocks = net.layers(theta)
+        self.blocks_t = [block.transpose(0, 2, 1) for block in blocks]  # [w_l; b_l]ᵀ, (P, out, in + 1)
+        self.weights = [block[:, :-1] for block in blocks]  # w_l, (P, in, out)
+        self.dblocks = net.layers(grads)
+        self.rows = theta.shape[0]
+        self._buffers: dict[int, tuple[list[np.ndarray], ...]] = {}
 
-    def _buffers_for(self, batch: int) -> tuple[np.ndarray, ...]:
+    def _buffers_for(self, batch: int) -> tuple[list[np.ndarray], ...]:
         if batch not in self._buffers:
-            p, h = self.runs, self.net.hidden
-            z1 = np.empty((p, h, batch))
-            a1 = np.ones((p, h + 1, batch))  # the last row stays 1: the bias input of layer 2
-            out = np.empty((p, 1, batch))
-            dout = np.empty((p, 1, batch))
-            dz1 = np.empty((p, h, batch))
-            act_grad = np.empty((p, h, batch))
-            self._buffers[batch] = (
-                z1,
-                a1,
-                a1[:, :h],
-                out,
-                out.transpose(0, 2, 1),
-                dout,
-                dout.transpose(0, 2, 1),
-                dz1,
-                act_grad,
-            )
+            p, hidden = self.rows, self.net.widths[1:-1]
+            z = [np.empty((p, w, batch)) for w in self.net.widths[1:]]  # z_1 .. z_L (z_L: logits)
+            a = _activation_buffers(self.net, p, batch)
+            d_act = [np.empty((p, w, batch)) for w in hidden]
+            dz = [np.empty((p, w, batch)) for w in self.net.widths[1:]]
+            self._buffers[batch] = (z, a, d_act, dz)
         return self._buffers[batch]
 
-    def __call__(self, xa_t: np.ndarray, y: np.ndarray) -> None:
+    def __call__(self, x_t: np.ndarray, y_t: np.ndarray) -> None:
         """Write d mean-loss / d theta on one batch into the bound gradient array.
 
         Args:
-          xa_t: the batch's inputs with a ones column, as features × batch: (3, B) shared by every run, or
-            (P, 3, B); y: labels (B, 1) or (P, B, 1).
+          x_t: the batch's inputs with a row of ones, features × batch: (d+1, B) shared by every run, or
+            (P, d+1, B).
+          y_t: the targets, outputs × batch: (K, B) or (P, K, B).
         """
-        z1, a1, a1_hidden, out, out_bt, dout, dout_bt, dz1, act_grad = self._buffers_for(xa_t.shape[-1])
-        np.matmul(self.layer1_t, xa_t, out=z1)  # z1ᵀ = [w1; b1]ᵀ·[x 1]ᵀ
-        self.act(z1, a1_hidden, act_grad)
-        np.matmul(self.layer2_t, a1, out=out)
-        losses.grad(self.loss, out_bt, y, dout_bt)
-        np.matmul(a1, dout_bt, out=self.dlayer2)  # d[w2; b2] = [a1 1]ᵀ·dout
-        np.multiply(self.w2, dout, out=dz1)  # (dout·w2ᵀ)ᵀ, an outer product: one factor per entry
-        dz1 *= act_grad
-        np.matmul(xa_t, dz1.transpose(0, 2, 1), out=self.dlayer1)  # d[w1; b1] = [x 1]ᵀ·dz1
+        z, a, d_act, dz = self._buffers_for(x_t.shape[-1])
+        inputs = [x_t, *a]  # what layer l reads: [a_(l−1); 1]
+        last = self.net.depth - 1
+        for l in range(last):
+            np.matmul(self.blocks_t[l], inputs[l], out=z[l])  # z_l = [w_l; b_l]ᵀ·[a_(l−1); 1]
+            self.act(z[l], a[l][:, :-1], d_act[l])  # a_l = act(z_l), act'(z_l)
+        np.matmul(self.blocks_t[last], inputs[last], out=z[last])  # the logits
+        self.head.grad(z[last], y_t, dz[last])  # dz_L = d loss / d logits
+        for l in range(last, -1, -1):
+            np.matmul(inputs[l], dz[l].transpose(0, 2, 1), out=self.dblocks[l])  # d[w_l; b_l] = [a 1]·dz_lᵀ
+            if l:
+                np.matmul(self.weights[l], dz[l], out=dz[l - 1])  # da_(l−1) = w_l·dz_l
+                dz[l - 1] *= d_act[l - 1]  # dz_(l−1) = da_(l−1) ⊙ act'(z_(l−1))

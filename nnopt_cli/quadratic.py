@@ -50,9 +50,9 @@ def loss(w: float | np.ndarray) -> np.float64 | np.ndarray:
 def train(config: Config) -> QuadraticHistory:
     """Run the toy; stops as diverged when the loss is not finite or passes
     DIVERGENCE_FACTOR × max(loss(w0), 1)."""
-    from nnopt_cli.train import learning_rates
+    from nnopt_cli.loop import learning_rates
 
-    opt = optimizers.make_optimizer(config.optimizer, **config.optimizer_params)
+    opt = optimizers.build(config.optimizer, config.optimizer_params)
     trace = learning_rates(config, config.steps, 1)
     history = QuadraticHistory(config=config, lr_trace=trace)
     w = np.array([config.w0], dtype=np.float64)

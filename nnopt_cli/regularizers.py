@@ -1,4 +1,4 @@
-"""Weight penalties (weights w1 and w2 only, never biases), as the course defines them.
+"""Weight penalties (the weights w1, w2, ... of every layer, never the biases), as the course defines them.
 
 l2: scale · Σ w²/2 (tf.nn.l2_loss), gradient scale · w.
 l1: scale · Σ |w|, gradient scale · sign(w) (0 at 0).
