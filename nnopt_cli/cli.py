@@ -24,15 +24,16 @@ class InputError(click.ClickException):
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from nnopt_cli import config, data, ema, optimizers, runs, schedules, train
+    from nnopt_cli import checks, config, data, ema, experiment, optimizers, runs, schedules
 
     return (
+        checks.CheckError,
         config.ConfigError,
         data.DataError,
         schedules.ScheduleError,
         optimizers.OptimizerError,
         ema.EMAError,
-        train.SetupError,
+        experiment.SetupError,
         runs.RunFolderError,
     )
 
@@ -50,7 +51,8 @@ def _one_line_errors() -> Iterator[None]:
 def cli() -> None:
     """Experiments on how neural-network optimization behaves.
 
-    Train the course's 2-11-1 network on dot.csv with any learning-rate schedule, optimizer, regularizer and
+    Train the course's 2-11-1 network on dot.csv (or any stack of dense layers, with a linear, sigmoid or
+    softmax output and an mse, bce or ce loss) with any learning-rate schedule, optimizer, regularizer and
     weight moving average, and get a run folder of metrics and pictures.
 
     \b
@@ -94,12 +96,14 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
       nnopt train configs/sgd.yaml --set optimizer.name=adam --set optimizer.lr=0.01
       nnopt train configs/quadratic.yaml --set optimizer.lr=1.0
 
+    Every config key is described in the README's "Config reference"; configs/ holds one example per
+    optimizer and feature.
+
     Exit code 0 when training completed, 2 for bad input (nothing is written), 3 when the loss diverged,
     130 when interrupted.
     """
     from nnopt_cli import config as config_mod
-    from nnopt_cli import console, quadratic, runs
-    from nnopt_cli import train as train_mod
+    from nnopt_cli import console, experiment, loop, quadratic, report, runs
 
     started = time.perf_counter()
     out = console.console()
@@ -109,16 +113,21 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
             folder = runs.make_folder(runs_root, config.name)
             runs.write_start(folder, config)
             toy = quadratic.train(config)
+            report.draw_quadratic(folder, toy)
             summary = runs.write_quadratic_results(folder, toy, started=started, clock=time.perf_counter)
             out.print(console.result_table(summary, folder))
             _finish(toy.status, toy.message)
-        dataset = train_mod.load_dataset(config)
-        train_mod.initial_params(config, train_mod.network(config))
+        (group,) = experiment.prepare([config])
         folder = runs.make_folder(runs_root, config.name)
     runs.write_start(folder, config)
-    with console.EpochReporter(config.name, config.epochs, every=config.log_every, quiet=quiet) as report:
-        history = train_mod.train(config, dataset=dataset, on_epoch=report)
-    summary = runs.write_results(folder, history, dataset, started=started, clock=time.perf_counter)
+    with console.EpochReporter(config.name, config.epochs, every=config.log_every, quiet=quiet) as progress:
+        (history,) = loop.run([config], group.prepared, on_epoch=progress)
+    prepared = group.prepared
+    score, ema_score = experiment.boundary(history, prepared)
+    view = report.BoundaryView(score, ema_score, prepared.x, prepared.labels)
+    runs.write_data(folder, history)
+    report.draw(report.run_jobs(folder, history, view))
+    summary = runs.write_summary(folder, history, started=started, clock=time.perf_counter)
     out.print(console.result_table(summary, folder))
     _finish(history.status, history.message)
 
@@ -175,8 +184,7 @@ def compare(
     """
     from nnopt_cli import compare as compare_mod
     from nnopt_cli import config as config_mod
-    from nnopt_cli import console, runs
-    from nnopt_cli import train as train_mod
+    from nnopt_cli import console, experiment, runs
 
     started = time.perf_counter()
     with _one_line_errors():
@@ -186,17 +194,15 @@ def compare(
         if base.model_type != "mlp":
             raise InputError(f"{base_file}: model.type must be mlp to compare optimizers")
         items = compare_mod.build_entries(entries, base, sets=sets, epochs=epochs, seeds=seeds)
-        datasets = {c.data_path: train_mod.load_dataset(c) for c in (e.config for e in items)}
-        for e in items:
-            train_mod.initial_params(e.config, train_mod.network(e.config))
+        groups = experiment.prepare([e.config for e in items])
         folder = runs.make_folder(runs_root, "compare")
     subfolders = compare_mod.start_folders(folder, items, seeds=seeds)
     label = f"compare ({len(items)} runs)"
     epochs_max = max(e.config.epochs for e in items)
     with console.EpochReporter(label, epochs_max, every=base.log_every, quiet=quiet) as report:
-        histories = compare_mod.train_entries(items, datasets, on_epoch=report)
+        histories = compare_mod.train_entries(items, groups, on_epoch=report)
     rows = compare_mod.write_results(
-        folder, items, histories, subfolders, datasets, seeds=seeds, target=target_loss, started=started
+        folder, items, histories, subfolders, groups, seeds=seeds, target=target_loss, started=started
     )
     out = console.console()
     out.print(console.compare_table(rows, seeds=seeds))
@@ -227,27 +233,29 @@ class _OrderedCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
-# Schedule parameters of plot-lr: option name -> parameter name.
-_CURVE_OPTIONS = {
-    "lr": "lr",
-    "decay_steps": "decay_steps",
-    "decay_rate": "decay_rate",
-    "staircase": "staircase",
-    "end_lr": "end_lr",
-    "power": "power",
-    "cycle": "cycle",
-    "alpha": "alpha",
-    "beta": "beta",
-    "num_periods": "num_periods",
-    "initial_variance": "initial_variance",
-    "variance_decay": "variance_decay",
-    "first_decay_steps": "first_decay_steps",
-    "t_mul": "t_mul",
-    "m_mul": "m_mul",
-    "boundaries": "boundaries",
-    "values": "values",
-    "warmup_steps": "warmup_steps",
-}
+# The plot-lr options that set a schedule parameter of the same name.
+_CURVE_OPTIONS = frozenset(
+    {
+        "lr",
+        "decay_steps",
+        "decay_rate",
+        "staircase",
+        "end_lr",
+        "power",
+        "cycle",
+        "alpha",
+        "beta",
+        "num_periods",
+        "initial_variance",
+        "variance_decay",
+        "first_decay_steps",
+        "t_mul",
+        "m_mul",
+        "boundaries",
+        "values",
+        "warmup_steps",
+    }
+)
 
 
 def _number_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[float] | None:
@@ -300,7 +308,7 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, s
                 raise InputError(
                     f"{name} after --config {curves[-1][1]}: a config's schedule comes from the file"
                 )
-            (curves[-1][2] if curves else shared)[_CURVE_OPTIONS[key]] = value
+            (curves[-1][2] if curves else shared)[key] = value
     return shared, curves
 
 

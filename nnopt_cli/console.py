@@ -104,7 +104,9 @@ class EpochReporter:
 
 
 def _status(h: History) -> str:
-    return f"loss {h.loss[-1]:.5g}  accuracy {h.accuracy[-1]:.2%}  lr {h.lr[-1]:.4g}"
+    accuracy = h.accuracy[-1]
+    shown = f"{accuracy:.2%}" if accuracy == accuracy else "–"  # NaN: the weights are not finite
+    return f"loss {h.loss[-1]:.5g}  accuracy {shown}  lr {h.lr[-1]:.4g}"
 
 
 def result_table(summary: dict[str, object], folder: object) -> Table:

@@ -258,30 +258,41 @@ class Forward:
 class Backprop:
     """Gradient of the mean data loss of P stacked runs, written into a preallocated (P, n) array.
 
-    Bound once to the parameter and gradient arrays, it keeps their layer views and the activation buffers
-    (one set per batch size), so that an update costs a fixed number of NumPy calls whatever P is.
+    Bound once to the parameter and gradient arrays, it keeps their layer views and, per batch size, the
+    activation buffers laid out as the steps of one pass, so that an update costs a fixed number of NumPy
+    calls whatever P is.
     """
 
     def __init__(self, net: MLP, head: losses.Head, theta: np.ndarray, grads: np.ndarray) -> None:
         self.net = net
-        self.head = head
         self.act = net.activation_fn()
+        self.head_grad = head.grad
         blocks = net.layers(theta)
         self.blocks_t = [block.transpose(0, 2, 1) for block in blocks]  # [w_l; b_l]ᵀ, (P, out, in + 1)
         self.weights = [block[:, :-1] for block in blocks]  # w_l, (P, in, out)
         self.dblocks = net.layers(grads)
         self.rows = theta.shape[0]
-        self._buffers: dict[int, tuple[list[np.ndarray], ...]] = {}
+        self._plans: dict[int, _Plan] = {}
 
-    def _buffers_for(self, batch: int) -> tuple[list[np.ndarray], ...]:
-        if batch not in self._buffers:
-            p, hidden = self.rows, self.net.widths[1:-1]
-            z = [np.empty((p, w, batch)) for w in self.net.widths[1:]]  # z_1 .. z_L (z_L: logits)
-            a = _activation_buffers(self.net, p, batch)
-            d_act = [np.empty((p, w, batch)) for w in hidden]
-            dz = [np.empty((p, w, batch)) for w in self.net.widths[1:]]
-            self._buffers[batch] = (z, a, d_act, dz)
-        return self._buffers[batch]
+    def _plan(self, batch: int) -> _Plan:
+        """The buffers of one batch size, as the steps of a pass (see `_Plan`)."""
+        p, widths, last = self.rows, self.net.widths, self.net.depth - 1
+        z = [np.empty((p, w, batch)) for w in widths[1:]]  # z_1 .. z_L (z_L: the logits)
+        a = _activation_buffers(self.net, p, batch)  # [a_l; 1] of the hidden layers
+        d_act = [np.empty((p, w, batch)) for w in widths[1:-1]]
+        dz = [np.empty((p, w, batch)) for w in widths[1:]]
+        plan = _Plan(
+            forward=[(self.blocks_t[l], z[l], a[l], a[l][:, :-1], d_act[l]) for l in range(last)],
+            logits=z[last],
+            dlogits=dz[last],
+            backward=[
+                (a[l - 1], dz[l].transpose(0, 2, 1), self.dblocks[l], self.weights[l], dz[l], dz[l - 1], d_act[l - 1])
+                for l in range(last, 0, -1)
+            ],
+            first_dz_t=dz[0].transpose(0, 2, 1),
+        )
+        self._plans[batch] = plan
+        return plan
 
     def __call__(self, x_t: np.ndarray, y_t: np.ndarray) -> None:
         """Write d mean-loss / d theta on one batch into the bound gradient array.
@@ -291,16 +302,33 @@ class Backprop:
             (P, d+1, B).
           y_t: the targets, outputs × batch: (K, B) or (P, K, B).
         """
-        z, a, d_act, dz = self._buffers_for(x_t.shape[-1])
-        inputs = [x_t, *a]  # what layer l reads: [a_(l−1); 1]
-        last = self.net.depth - 1
-        for l in range(last):
-            np.matmul(self.blocks_t[l], inputs[l], out=z[l])  # z_l = [w_l; b_l]ᵀ·[a_(l−1); 1]
-            self.act(z[l], a[l][:, :-1], d_act[l])  # a_l = act(z_l), act'(z_l)
-        np.matmul(self.blocks_t[last], inputs[last], out=z[last])  # the logits
-        self.head.grad(z[last], y_t, dz[last])  # dz_L = d loss / d logits
-        for l in range(last, -1, -1):
-            np.matmul(inputs[l], dz[l].transpose(0, 2, 1), out=self.dblocks[l])  # d[w_l; b_l] = [a 1]·dz_lᵀ
-            if l:
-                np.matmul(self.weights[l], dz[l], out=dz[l - 1])  # da_(l−1) = w_l·dz_l
-                dz[l - 1] *= d_act[l - 1]  # dz_(l−1) = da_(l−1) ⊙ act'(z_(l−1))
+        plan = self._plans.get(x_t.shape[-1]) or self._plan(x_t.shape[-1])
+        matmul, act = np.matmul, self.act
+        inputs = x_t
+        for block_t, z, a, a_hidden, d_act in plan.forward:
+            matmul(block_t, inputs, out=z)  # z_l = [w_l; b_l]ᵀ·[a_(l−1); 1]
+            act(z, a_hidden, d_act)  # a_l = act(z_l), and act'(z_l)
+            inputs = a
+        matmul(self.blocks_t[-1], inputs, out=plan.logits)
+        self.head_grad(plan.logits, y_t, plan.dlogits)  # dz_L = d loss / d logits
+        for a_below, dz_t, dblock, w, dz, dz_below, d_act_below in plan.backward:
+            matmul(a_below, dz_t, out=dblock)  # d[w_l; b_l] = [a_(l−1); 1]·dz_lᵀ
+            matmul(w, dz, out=dz_below)  # da_(l−1) = w_l·dz_l
+            dz_below *= d_act_below  # dz_(l−1) = da_(l−1) ⊙ act'(z_(l−1))
+        matmul(x_t, plan.first_dz_t, out=self.dblocks[0])  # d[w_1; b_1] = [x 1]·dz_1ᵀ
+
+
+@dataclass
+class _Plan:
+    """One batch size's buffers, in the order a pass uses them.
+
+    forward: per hidden layer (block_t, z, [a; 1], a, act'); logits, dlogits: z_L and d loss / d z_L;
+    backward: per layer L .. 2 (input [a; 1], dz_lᵀ, d block, w_l, dz_l, dz_(l−1), act'(z_(l−1)));
+    first_dz_t: dz_1ᵀ, for the first layer's gradient from the batch itself.
+    """
+
+    forward: list[tuple[np.ndarray, ...]]
+    logits: np.ndarray
+    dlogits: np.ndarray
+    backward: list[tuple[np.ndarray, ...]]
+    first_dz_t: np.ndarray

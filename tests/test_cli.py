@@ -12,7 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from nnopt_cli import __version__, config, train
+from nnopt_cli import __version__, config, experiment
 from nnopt_cli.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -252,8 +252,9 @@ def test_compare_entries_start_from_the_same_weights() -> None:
     from nnopt_cli import compare
 
     entries = compare.build_entries(["sgd", "rmsprop", str(ROOT / "configs" / "l2.yaml")], base)
-    starts = [train.initial_params(e.config, train.network(e.config)) for e in entries]
-    assert all(np.array_equal(starts[0], s) for s in starts[1:])
+    groups = experiment.prepare([e.config for e in entries])
+    starts = [row for g in groups for row in g.prepared.starts]
+    assert len(starts) == 3 and all(np.array_equal(starts[0], s) for s in starts[1:])
 
 
 def test_compare_seeds_writes_mean_and_std(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The training loop: determinism, the update it makes, metrics, divergence, stacking."""
+"""The training loop: determinism, the update it makes, metrics, divergence, populations."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnopt_cli import config, data, train
+from nnopt_cli import config, data, experiment, loop, runs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,17 +17,26 @@ def cfg(**overrides: object) -> config.Config:
     return config.from_dict({}, sets)
 
 
+def train(c: config.Config, **kwargs) -> loop.History:
+    return experiment.train(c, **kwargs)
+
+
+def train_together(configs: list[config.Config]) -> list[loop.History]:
+    (group,) = experiment.prepare(configs)
+    return loop.run(configs, group.prepared)
+
+
 def test_same_config_same_bits() -> None:
     c = cfg(train__epochs=30, data__shuffle="true")
-    a, b = train.train(c), train.train(c)
+    a, b = train(c), train(c)
     for key in a.params:
         assert np.array_equal(a.params[key], b.params[key])
     assert a.loss == b.loss
 
 
 def test_shuffle_changes_the_order_but_not_the_start() -> None:
-    fixed = train.train(cfg(train__epochs=5))
-    mixed = train.train(cfg(train__epochs=5, data__shuffle="true"))
+    fixed = train(cfg(train__epochs=5))
+    mixed = train(cfg(train__epochs=5, data__shuffle="true"))
     assert not np.array_equal(fixed.params["w1"], mixed.params["w1"])
 
 
@@ -42,18 +51,18 @@ def test_one_full_batch_epoch_is_one_gradient_step() -> None:
         model__hidden=4,
     )
     ds = data.load()
-    net = train.network(c)
-    theta0 = train.initial_params(c, net)
+    net, _ = experiment.network(c, ds)
+    theta0 = experiment.starting_params(c, net)
 
     def objective(row: np.ndarray) -> float:
-        out = net.output(row[None], ds.x)[0]
+        out = net.logits(row[None], ds.x)[0, 0]
         a = net.to_arrays(row)
-        return float(np.mean((ds.y - out) ** 2) + 0.03 * (np.sum(a["w1"] ** 2) + np.sum(a["w2"] ** 2)) / 2)
+        return float(np.mean((ds.labels - out) ** 2) + 0.03 * (np.sum(a["w1"] ** 2) + np.sum(a["w2"] ** 2)) / 2)
 
     grad = np.array(
         [(objective(theta0 + e) - objective(theta0 - e)) / 2e-6 for e in np.eye(theta0.size) * 1e-6]
     )
-    h = train.train(c)
+    h = train(c)
     np.testing.assert_allclose(net.from_arrays(h.params), theta0 - 0.1 * grad, rtol=1e-7, atol=1e-9)
     assert h.step == [1] and h.epoch == [1]
     assert h.loss[0] == pytest.approx(objective(net.from_arrays(h.params)), rel=1e-12)
@@ -66,7 +75,7 @@ def test_metrics_columns() -> None:
         schedule__decay_steps=10,
         schedule__decay_rate=0.5,
     )
-    h = train.train(c)
+    h = train(c)
     assert h.epoch == [1, 2, 3, 4]
     assert h.step == [10, 20, 30, 40]  # 300 rows in batches of 32: 10 updates per epoch
     # lr of each epoch's last update k = 9, 19, ...: 0.005 · 0.5^(k/10)
@@ -86,13 +95,13 @@ def test_epoch_unit_reproduces_the_course_decay() -> None:
         schedule__decay_steps=1,
         schedule__decay_rate=0.99,
     )
-    h = train.train(c)
+    h = train(c)
     assert h.lr_trace[:10].tolist() == [0.2] * 10
     assert h.lr == pytest.approx([0.2, 0.198, 0.19602], rel=1e-14)
 
 
 def test_divergence_stops_and_says_where() -> None:
-    h = train.train(cfg(optimizer__lr=50.0, train__epochs=100))
+    h = train(cfg(optimizer__lr=50.0, train__epochs=100))
     assert h.status == "diverged"
     assert h.diverged_epoch is not None and h.diverged_epoch <= 100
     assert h.epochs_done == h.diverged_epoch
@@ -104,46 +113,27 @@ def test_population_rows_equal_single_runs_bitwise() -> None:
         cfg(train__epochs=20, optimizer__name=name, optimizer__lr=lr)
         for name, lr in (("sgd", 0.005), ("adam", 0.01), ("rmsprop", 0.005), ("momentum", 0.002))
     ]
-    together = train.train_population(configs)
+    together = train_together(configs)
     for c, h in zip(configs, together, strict=True):
-        alone = train.train(c)
+        alone = train(c)
         for key in h.params:
             assert np.array_equal(h.params[key], alone.params[key])
         assert h.loss == alone.loss
 
 
 def test_ema_shadow_with_zero_rate_stays_at_the_start() -> None:
-    h = train.train(cfg(train__epochs=3, optimizer__lr=0.0, ema__decay=0.99))
+    h = train(cfg(train__epochs=3, optimizer__lr=0.0, ema__decay=0.99))
     assert h.params_ema is not None
     for key in h.params:
         np.testing.assert_array_equal(h.params_ema[key], h.params[key])
     assert h.ema_loss == h.loss
 
 
-def test_init_from_file(tmp_path: Path) -> None:
-    c = cfg(model__hidden=3)
-    net = train.network(c)
-    arrays = {"w1": np.ones((2, 3)), "b1": np.zeros(3), "w2": np.ones((3, 1)), "b2": np.zeros(1)}
-    np.savez(tmp_path / "start.npz", **arrays)
-    c2 = cfg(model__hidden=3, model__init_from=str(tmp_path / "start.npz"))
-    assert np.array_equal(train.initial_params(c2, net), net.from_arrays(arrays))
-    np.savez(tmp_path / "bad.npz", w1=np.ones((2, 3)))
-    with pytest.raises(train.SetupError, match="missing array 'b1'"):
-        train.initial_params(cfg(model__hidden=3, model__init_from=str(tmp_path / "bad.npz")), net)
-
-
 @pytest.mark.parametrize("name", ["sgd", "l2"])
 def test_course_configs_reach_the_expected_accuracy(name: str) -> None:
-    h = train.train(config.load(ROOT / "configs" / f"{name}.yaml"))
+    h = train(config.load(ROOT / "configs" / f"{name}.yaml"))
     assert h.status == "completed"
     assert h.accuracy[-1] >= 0.9
-
-
-def test_init_from_wrong_shape(tmp_path: Path) -> None:
-    np.savez(tmp_path / "bad.npz", w1=np.ones((2, 4)), b1=np.zeros(4), w2=np.ones((4, 1)), b2=np.zeros(1))
-    c = cfg(model__hidden=3, model__init_from=str(tmp_path / "bad.npz"))
-    with pytest.raises(train.SetupError, match=r"w1 has shape \(2, 4\), expected \(2, 3\)"):
-        train.initial_params(c, train.network(c))
 
 
 def test_ctrl_c_keeps_what_was_done() -> None:
@@ -151,12 +141,12 @@ def test_ctrl_c_keeps_what_was_done() -> None:
         if epoch == 3:
             raise KeyboardInterrupt
 
-    h = train.train(cfg(train__epochs=50), on_epoch=interrupt)
+    h = train(cfg(train__epochs=50), on_epoch=interrupt)
     assert h.status == "interrupted"
     assert h.epoch == [1, 2, 3]
-    assert "interrupted after 3 of 50 epochs" in h.message
+    assert "interrupted after 3 epochs of 50" in h.message
     # the weights kept are those of epoch 3, which the metrics describe: the same as a 3-epoch run's
-    three = train.train(cfg(train__epochs=3))
+    three = train(cfg(train__epochs=3))
     for key in h.params:
         assert np.array_equal(h.params[key], three.params[key])
 
@@ -165,19 +155,16 @@ def test_interrupted_run_folder_says_so(tmp_path: Path) -> None:
     import json
     import time
 
-    from nnopt_cli import runs
-
     def interrupt(epoch: int, histories: object) -> None:
         if epoch == 2:
             raise KeyboardInterrupt
 
     c = cfg(train__epochs=50)
-    h = train.train(c, on_epoch=interrupt)
+    h = train(c, on_epoch=interrupt)
     folder = runs.make_folder(tmp_path, c.name)
     runs.write_start(folder, c)
-    summary = runs.write_results(
-        folder, h, data.load(), started=time.perf_counter(), clock=time.perf_counter, draw=False
-    )
+    runs.write_data(folder, h)
+    summary = runs.write_summary(folder, h, started=time.perf_counter(), clock=time.perf_counter)
     assert summary["status"] == "interrupted"
     assert json.loads((folder / "summary.json").read_text())["epochs_done"] == 2
     assert len((folder / "lr.csv").read_text().splitlines()) == 1 + 20
@@ -199,9 +186,9 @@ def test_mixed_population_equals_single_runs_bitwise() -> None:
         cfg(train__epochs=15, optimizer__name="sgdm", schedule__type="cosine", schedule__decay_steps=100),
         cfg(train__epochs=15, optimizer__name="rmsprop", optimizer__decay=0.01, seed=3),
     ]
-    together = train.train_population(configs)
+    together = train_together(configs)
     for c, h in zip(configs, together, strict=True):
-        alone = train.train(c)
+        alone = train(c)
         for key in h.params:
             assert np.array_equal(h.params[key], alone.params[key]), (c.optimizer, key)
         if c.ema_decay is not None:
@@ -213,8 +200,8 @@ def test_mixed_population_equals_single_runs_bitwise() -> None:
 
 def test_a_diverged_member_keeps_the_weights_it_stopped_with() -> None:
     configs = [cfg(train__epochs=30, optimizer__lr=50.0), cfg(train__epochs=30)]
-    wild, calm = train.train_population(configs)
-    alone = train.train(configs[0])
+    wild, calm = train_together(configs)
+    alone = train(configs[0])
     assert wild.status == alone.status == "diverged" and calm.status == "completed"
     assert wild.diverged_epoch == alone.diverged_epoch
     for key in wild.params:
@@ -226,7 +213,50 @@ def test_shuffled_population_with_several_seeds_equals_single_runs() -> None:
         cfg(train__epochs=6, data__shuffle="true", seed=s, optimizer__name=o)
         for s, o in ((0, "adam"), (1, "adam"), (2, "sgd"))
     ]
-    for c, h in zip(configs, train.train_population(configs), strict=True):
-        alone = train.train(c)
+    for c, h in zip(configs, train_together(configs), strict=True):
+        alone = train(c)
         for key in h.params:
             assert np.array_equal(h.params[key], alone.params[key])
+
+
+@pytest.mark.parametrize(
+    ("hidden", "output", "loss"),
+    [("[]", "softmax", "mse"), ("[16, 8]", "linear", "ce"), ("[5]", "sigmoid", "mse"), ("[4, 3]", "linear", "bce")],
+)
+def test_any_network_trains_and_rows_equal_single_runs(hidden: str, output: str, loss: str) -> None:
+    configs = [
+        cfg(train__epochs=8, model__hidden=hidden, model__output=output, loss=loss, optimizer__name=o, optimizer__lr=0.05)
+        for o in ("sgd", "adam")
+    ]
+    for c, h in zip(configs, train_together(configs), strict=True):
+        alone = train(c)
+        assert h.status == "completed" and h.epochs_done == 8
+        for key in h.params:
+            assert np.array_equal(h.params[key], alone.params[key]), key
+        assert len(h.params) == 2 * (len(c.hidden) + 1)
+
+
+def test_one_full_batch_step_of_a_softmax_network_is_one_gradient_step() -> None:
+    # [4, 3] tanh layers, two softmax outputs, ce: theta1 = theta0 − lr·∇J(theta0), ∇J by central differences
+    c = cfg(
+        train__epochs=1,
+        data__batch_size=300,
+        optimizer__lr=0.1,
+        model__hidden="[4, 3]",
+        model__activation="tanh",
+        model__init="xavier",
+        loss="ce",
+    )
+    ds = data.load()
+    net, head = experiment.network(c, ds)
+    assert net.widths == (2, 4, 3, 2)
+    theta0 = experiment.starting_params(c, net)
+
+    def objective(row: np.ndarray) -> float:
+        z = net.logits(row[None], ds.x)[0]  # (2, N)
+        log_p = z - np.log(np.exp(z).sum(axis=0))
+        return float(-np.mean(log_p[ds.labels, np.arange(ds.size)]))
+
+    grad = np.array([(objective(theta0 + e) - objective(theta0 - e)) / 2e-6 for e in np.eye(theta0.size) * 1e-6])
+    h = train(c)
+    np.testing.assert_allclose(net.from_arrays(h.params), theta0 - 0.1 * grad, rtol=1e-7, atol=1e-9)

@@ -1,0 +1,51 @@
+"""What the terminal shows: progress lines in a pipe, the result table, the comparison table."""
+
+from __future__ import annotations
+
+import io
+import math
+
+from nnopt_cli import compare, config, console, loop
+
+
+def history(**kw: object) -> loop.History:
+    h = loop.History(config=config.from_dict({}), steps_per_epoch=10)
+    for key, value in kw.items():
+        setattr(h, key, value)
+    return h
+
+
+def test_progress_lines_every_n_epochs_in_a_pipe() -> None:
+    out = console.console(io.StringIO())
+    h = history(epoch=[1], loss=[0.5], accuracy=[0.9], lr=[0.1])
+    with console.EpochReporter("run", 4, every=2, out=out) as report:
+        for epoch in range(1, 5):
+            report(epoch, [h])
+    lines = out.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines == [f"epoch {e}/4  loss 0.5  accuracy 90.00%  lr 0.1" for e in (2, 4)]
+
+
+def test_a_diverged_run_shows_no_accuracy() -> None:
+    out = console.console(io.StringIO())
+    h = history(epoch=[1], loss=[math.nan], accuracy=[math.nan], lr=[0.1], status="diverged", diverged_epoch=1)
+    with console.EpochReporter("run", 9, every=5, out=out) as report:
+        report(1, [h])
+    assert out.file.getvalue() == "epoch 1/9  loss nan  accuracy –  lr 0.1\n"  # type: ignore[attr-defined]
+
+
+def test_result_table_formats_and_skips_missing_keys() -> None:
+    out = console.console(io.StringIO())
+    out.print(console.result_table({"status": "completed", "final_accuracy": 0.9333, "final_loss": None}, "runs/x"))
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "93.33%" in text and "n/a" in text and "runs/x" in text and "training time" not in text
+
+
+def test_compare_table_marks_the_diverged_entry() -> None:
+    c = config.from_dict({})
+    ok = history(loss=[1.0, 0.5], accuracy=[0.5, 0.75], status="completed")
+    wild = history(loss=[1.0, math.nan], accuracy=[0.5, math.nan], status="diverged")
+    rows = compare.summarize([compare.Entry("sgd", c), compare.Entry("adam", c)], [ok, wild])
+    out = console.console(io.StringIO())
+    out.print(console.compare_table(rows, seeds=1))
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "(diverged)" in text and "75.00%" in text and "–" in text

@@ -1,0 +1,97 @@
+"""The one update path: a row of a population ends where the same run alone ends, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnopt_cli import ema, optimizers, regularizers
+from nnopt_cli.population import Population, RowSpec
+
+N = 7
+MASK = np.array([1, 1, 1, 0, 1, 1, 0], dtype=float)  # weights and biases, as MLP.weight_mask() gives
+
+
+def spec(name: str, **kw: object) -> RowSpec:
+    reg = kw.pop("regularizer", "none")
+    scale = kw.pop("reg_scale", 0.0)
+    with_ema = bool(kw.pop("ema", False))
+    return RowSpec(name, optimizers.check_params(name, kw), str(reg), float(scale), with_ema)  # type: ignore[arg-type]
+
+
+SPECS = [
+    spec("sgd", regularizer="l2", reg_scale=0.03),
+    spec("adam", ema=True),
+    spec("sgd"),
+    spec("rmsprop", beta=0.8, regularizer="l1", reg_scale=0.01),
+    spec("momentum", momentum=0.9, nesterov=True, ema=True),
+    spec("adagrad", initial_accumulator=0.1),
+    spec("adam", beta1=0.5, regularizer="l2", reg_scale=0.1),
+    spec("sgdm"),
+]
+DECAY = 0.99
+
+
+def drive(specs: list[RowSpec], starts: np.ndarray, grads: list[np.ndarray], rates: list[np.ndarray]) -> Population:
+    pop = Population(starts, specs, MASK)
+    for k, (g, lr) in enumerate(zip(grads, rates, strict=True)):
+        pop.grads[...] = pop.to_internal(g)
+        factor = np.array([[1.0 - ema.ema_decay(DECAY, k + 1) if s.ema else 0.0] for s in pop.specs])
+        pop.step(pop.to_internal(lr[:, None]), factor if pop.with_ema else None)
+    return pop
+
+
+def test_each_row_ends_where_it_ends_alone_bitwise() -> None:
+    rng = np.random.default_rng(0)
+    p = len(SPECS)
+    starts = rng.standard_normal((p, N))
+    grads = [rng.standard_normal((p, N)) for _ in range(6)]
+    rates = [rng.uniform(0.001, 0.1, p) for _ in range(6)]
+    together = drive(SPECS, starts, grads, rates)
+    rows, shadows = together.rows(), together.rows(together.shadow) if together.shadow is not None else None
+    for i, s in enumerate(SPECS):
+        alone = drive([s], starts[i : i + 1], [g[i : i + 1] for g in grads], [r[i : i + 1] for r in rates])
+        assert np.array_equal(rows[i], alone.theta[0]), s
+        if s.ema:
+            assert alone.shadow is not None and shadows is not None
+            assert np.array_equal(shadows[i], alone.shadow[0]), s
+
+
+def test_a_row_alone_is_its_rule_and_penalty_and_average_by_hand() -> None:
+    # one adam row with l2 and EMA, against the rule's own update, the penalty gradient and ema_step
+    rng = np.random.default_rng(1)
+    start = rng.standard_normal(N)
+    s = spec("adam", regularizer="l2", reg_scale=0.05, ema=True)
+    gs = [rng.standard_normal(N) for _ in range(4)]
+    pop = drive([s], start[None], [g[None] for g in gs], [np.array([0.01])] * 4)
+    opt = optimizers.build("adam", s.hparams)
+    w, shadow = start.copy(), start.copy()
+    state = opt.init(w)
+    for k, g in enumerate(gs):
+        g = g.copy()
+        regularizers.add_grad("l2", 0.05 * MASK, w, g)
+        opt.update(w, g, state, 0.01)
+        ema.ema_step(shadow, w, 1.0 - ema.ema_decay(DECAY, k + 1))
+    assert np.array_equal(pop.theta[0], w)
+    assert pop.shadow is not None and np.array_equal(pop.shadow[0], shadow)
+
+
+def test_rows_are_grouped_by_rule_and_returned_in_the_callers_order() -> None:
+    starts = np.arange(len(SPECS) * N, dtype=float).reshape(len(SPECS), N)
+    pop = Population(starts, SPECS, MASK)
+    names = [s.optimizer for s in pop.specs]
+    # each rule's rows are one contiguous block, in order of first appearance
+    assert names == ["sgd", "sgd", "adam", "rmsprop", "momentum", "adagrad", "adam", "sgdm"]
+    assert len(pop.groups) == 7  # the two adams differ in beta1: two groups
+    assert np.array_equal(pop.rows(), starts)
+
+
+def test_penalty_is_each_rows_own_regularizer_on_weights_only() -> None:
+    rng = np.random.default_rng(2)
+    starts = rng.standard_normal((len(SPECS), N))
+    pop = Population(starts, SPECS, MASK)
+    got = pop.penalty(pop.theta)[pop.position]
+    for i, s in enumerate(SPECS):
+        w = starts[i][MASK == 1]
+        expected = {"none": 0.0, "l2": s.reg_scale * np.sum(w**2) / 2, "l1": s.reg_scale * np.sum(np.abs(w))}
+        # a sum of 5 terms: a few ulps of the total
+        assert abs(got[i] - expected[s.regularizer]) <= 8 * np.finfo(float).eps * expected[s.regularizer]

@@ -1,0 +1,47 @@
+"""The run folder: names that never collide, atomic files, exact numbers, summaries with nulls."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from nnopt_cli import config, loop, runs
+
+NOW = datetime(2026, 12, 1, 9, 30, 5)
+
+
+def test_folders_get_a_suffix_in_the_same_second(tmp_path: Path) -> None:
+    a = runs.make_folder(tmp_path, "l2", now=NOW)
+    b = runs.make_folder(tmp_path, "l2", now=NOW)
+    assert a.name == "20261201-093005-l2" and b.name == "20261201-093005-l2-2"
+
+
+def test_csv_floats_read_back_exactly(tmp_path: Path) -> None:
+    values = [0.1, 1 / 3, 2.0**-60, 1e300, math.pi]
+    runs.write_csv(tmp_path / "x.csv", {"i": list(range(5)), "v": values})
+    with (tmp_path / "x.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["v"]) for r in rows] == values
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_summary_writes_non_finite_numbers_as_null(tmp_path: Path) -> None:
+    h = loop.History(config=config.from_dict({}), steps_per_epoch=10)
+    h.epoch, h.step, h.lr = [1, 2], [10, 20], [0.1, 0.1]
+    h.loss, h.data_loss, h.accuracy = [0.5, math.nan], [0.4, math.nan], [0.9, math.nan]
+    h.status, h.diverged_epoch = "diverged", 2
+    h.params = {"w1": np.zeros((2, 1))}
+    h.lr_trace = np.full(20, 0.1)
+    runs.write_data(tmp_path, h)
+    out = runs.write_summary(tmp_path, h, started=time.perf_counter(), clock=time.perf_counter)
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert saved == out
+    assert saved["final_loss"] is None and saved["final_accuracy"] is None and saved["best_loss"] == 0.5
+    assert saved["status"] == "diverged" and saved["diverged_epoch"] == 2
+    assert len((tmp_path / "lr.csv").read_text().splitlines()) == 1 + 20
