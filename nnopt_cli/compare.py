@@ -110,7 +110,10 @@ def start_folders(folder: Path, entries: Sequence[Entry], *, seeds: int) -> list
 
 
 def train_entries(
-    entries: Sequence[Entry], groups: Sequence[experiment.Group], *, on_epoch: loop.EpochCallback | None = None
+    entries: Sequence[Entry],
+    groups: Sequence[experiment.Group],
+    *,
+    on_epoch: loop.EpochCallback | None = None,
 ) -> list[loop.History | None]:
     """Train every entry: the groups made by `experiment.prepare`, one after the other. Returns one history
     per entry, in order; when a group is interrupted the groups after it are not trained (None)."""
@@ -245,5 +248,5 @@ def caption(target: float | None) -> str:
     definition = TARGET_DEFINITION.format(target=target) if target is not None else CONVERGED_DEFINITION
     return (
         f"{definition}. Train time: the training loop of the population the entry trained in (entries of "
-        "one network shape train together, in one pass per batch, and share it). Best of each column in green."
+        "one network shape train together, one pass per batch, and share it). Best of each column in green."
     )

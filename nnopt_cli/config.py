@@ -1,14 +1,13 @@
 """YAML config -> a validated, fully resolved `Config`.
 
 Every problem becomes one `ConfigError` line naming the file, the line where YAML knows it, the key and
-what is
-allowed. Defaults are filled in, so `Config.to_dict()` written back as YAML reproduces the run.
+what is allowed. The checks themselves (nnopt_cli.checks, and the optimizer, schedule and EMA modules'
+own) raise a `CheckError` that carries its key path as data; this module only places it. Defaults are
+filled in, so `Config.to_dict()` written back as YAML reproduces the run.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -17,10 +16,14 @@ from typing import Any
 
 import yaml
 
-from nnopt_cli import ema, losses, mlp, optimizers, regularizers, schedules
+from nnopt_cli import checks, ema, losses, mlp, optimizers, regularizers, schedules
+from nnopt_cli.checks import CheckError
 
 MODEL_TYPES = ("mlp", "quadratic")
 UNITS = ("step", "epoch")
+LOGIT_LOSSES = ("bce", "ce")  # they take the logits z, so the network's output must be linear
+MAX_WIDTH = 10**9  # a wider layer is a typo; the memory bound on the whole network is checked in training
+MAX_EXPANDED_NODES = 100_000  # YAML aliases may not blow a document up to more values than this
 
 # Every key with its default; the sections optimizer and schedule also take the parameters of the chosen
 # optimizer or schedule (optimizers.OPTIMIZER_PARAMS, schedules.SCHEDULE_PARAMS).
@@ -30,10 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "data": {"path": None, "batch_size": 32, "shuffle": False},
     "model": {
         "type": "mlp",
-        "hidden": 11,
+        "hidden": 11,  # one hidden layer of 11; a list gives one layer per width, [] none
         "activation": "relu",
         "leaky_alpha": 0.01,
+        "output": "linear",
         "init": "normal",
+        "init_std": 0.1,
         "init_from": None,
         "w0": 5.0,
     },
@@ -59,11 +64,6 @@ _Loader.add_implicit_resolver(
 )
 
 
-def yaml_load(text: str) -> Any:
-    """Parse YAML text with nnopt's loader."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506  (a SafeLoader subclass)
-
-
 class ConfigError(ValueError):
     """A config that cannot be used; str() is one line: where, which key, what is allowed."""
 
@@ -78,10 +78,12 @@ class Config:
     batch_size: int
     shuffle: bool
     model_type: str
-    hidden: int
+    hidden: tuple[int, ...]  # the hidden layers' widths, input side first; () for none
     activation: str
     leaky_alpha: float
+    output: str
     init: str
+    init_std: float
     init_from: str | None
     w0: float
     loss: str
@@ -99,7 +101,7 @@ class Config:
     epochs: int
     steps: int
     log_every: int
-    source: str = field(default="<defaults>", compare=False)
+    source: str = field(default="<defaults>", compare=False)  # where it was read, for `with_overrides`
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as nested plain data, in the YAML layout."""
@@ -113,10 +115,13 @@ class Config:
             },
             "model": {
                 "type": self.model_type,
-                "hidden": self.hidden,
+                # one layer as a number, as configs wrote it before lists of widths
+                "hidden": self.hidden[0] if len(self.hidden) == 1 else list(self.hidden),
                 "activation": self.activation,
                 "leaky_alpha": self.leaky_alpha,
+                "output": self.output,
                 "init": self.init,
+                "init_std": self.init_std,
                 "init_from": self.init_from,
                 "w0": self.w0,
             },
@@ -161,9 +166,7 @@ class _Origin:
     sets: set[str] = field(default_factory=set)
 
     def where(self, key: str) -> str:
-        if key in self.sets:
-            return f"--set {key}"
-        probe = key
+        probe = key.partition("[")[0]  # schedule.values[2] is on the line of schedule.values
         while probe:
             if probe in self.lines:
                 return f"{self.file}, line {self.lines[probe]}"
@@ -171,8 +174,10 @@ class _Origin:
         return self.file
 
     def error(self, key: str, problem: str) -> ConfigError:
-        if key in self.sets:
+        if key.partition("[")[0] in self.sets:
             return ConfigError(f"--set {key}: {problem}")
+        if not key:
+            return ConfigError(f"{self.file}: {problem}")
         return ConfigError(f"{self.where(key)}: {key}: {problem}")
 
 
@@ -210,18 +215,31 @@ def from_dict(raw: Mapping[str, Any], sets: list[str] | tuple[str, ...] = (), *,
     return _resolve(data, origin, default_name=name, base_dir=Path.cwd())
 
 
+# --- reading YAML ----------------------------------------------------------------------------------
+
+
 def parse_yaml(text: str, shown: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """The YAML mapping and the 1-based line of every key path ("optimizer.lr" -> 7)."""
+    """The YAML mapping and the 1-based line of every key path ("optimizer.lr" -> 7).
+
+    Raises:
+      ConfigError: malformed YAML, a top level that is not a mapping, a duplicate or non-scalar key, or
+        aliases that expand the document past MAX_EXPANDED_NODES values (a "billion laughs").
+    """
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml_load(text)
+        node, data = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f", line {mark.line + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "malformed YAML"
         raise ConfigError(f"{shown}{where}: malformed YAML: {problem}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{shown}: malformed YAML: {exc}") from None
+        raise ConfigError(f"{shown}: malformed YAML: {checks.excerpt(str(exc))}") from None
+    except _Expansion as exc:
+        where = f", line {exc.line}" if exc.line else ""
+        key = f"{exc.key}: " if exc.key else ""
+        raise ConfigError(f"{shown}{where}: {key}{exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{shown}: malformed YAML: nested too deeply") from None
     if data is None:
         return {}, {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
@@ -231,15 +249,78 @@ def parse_yaml(text: str, shown: str) -> tuple[dict[str, Any], dict[str, int]]:
     return data, lines
 
 
+class _Expansion(Exception):
+    """A document whose aliases expand past MAX_EXPANDED_NODES, with the key and line that do it."""
+
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(f"YAML aliases expand this to more than {MAX_EXPANDED_NODES} values")
+        self.key, self.line = key, line
+
+
+def _compose(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree and the data of a one-document YAML text, the expansion checked before any data is
+    built: a few hundred bytes of nested aliases stand for a billion values, and whatever walks them
+    (a copy, a check, a message) would never finish."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _check_expansion(node)
+        return node, loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """The number of values the node stands for, aliases written out; `sizes` memoizes by node, so the
+    cost is one visit per distinct node."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = 1  # a node that contains itself counts once
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        total += sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    sizes[id(node)] = total
+    return total
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document that aliases expand past MAX_EXPANDED_NODES values, naming the deepest key whose
+    value alone is too large, as written (not inside an alias). A long document without aliases is its own
+    size and passes."""
+    sizes: dict[int, int] = {}
+    if _expanded_size(root, sizes) <= max(MAX_EXPANDED_NODES, len(sizes)):
+        return
+    key, line, node = "", 0, root
+    while isinstance(node, yaml.MappingNode) and node.value:
+        k, v = max(node.value, key=lambda kv: sizes[id(kv[1])])
+        if sizes[id(v)] <= MAX_EXPANDED_NODES:
+            break
+        key = f"{key}.{_key_text(k)}" if key else _key_text(k)
+        line, node = k.start_mark.line + 1, v
+        if v.start_mark.index < k.start_mark.index:
+            break  # an alias of a node written earlier: its own keys are not here
+    raise _Expansion(key, line)
+
+
+def _key_text(node: yaml.Node) -> str:
+    text = node.value if isinstance(node, yaml.ScalarNode) else "?"
+    return text if len(text) <= checks.EXCERPT_CHARS else checks.excerpt(text)
+
+
 def _collect_lines(node: yaml.MappingNode, prefix: str, lines: dict[str, int], shown: str) -> None:
     for key_node, value_node in node.value:
-        key = f"{prefix}{key_node.value}"
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ConfigError(f"{shown}, line {line}: a key must be a plain name, not a list or mapping")
+        key = f"{prefix}{_key_text(key_node)}"
         if key in lines:
-            raise ConfigError(
-                f"{shown}, line {key_node.start_mark.line + 1}: {key}: duplicate key "
-                f"(first on line {lines[key]})"
-            )
-        lines[key] = key_node.start_mark.line + 1
+            raise ConfigError(f"{shown}, line {line}: {key}: duplicate key (first on line {lines[key]})")
+        lines[key] = line
         if isinstance(value_node, yaml.MappingNode):
             _collect_lines(value_node, key + ".", lines, shown)
 
@@ -257,11 +338,15 @@ def parse_set(item: str) -> tuple[str, Any]:
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key or not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*", key):
-        raise ConfigError(f"--set {item}: expected KEY.PATH=VALUE, for example optimizer.lr=0.01")
+        raise ConfigError(
+            f"--set {checks.excerpt(item)}: expected KEY.PATH=VALUE, for example optimizer.lr=0.01"
+        )
     try:
-        value = yaml_load(text) if text.strip() else None
-    except yaml.YAMLError:
-        raise ConfigError(f"--set {key}: cannot parse the value {text!r} as YAML") from None
+        value = _compose(text)[1] if text.strip() else None
+    except (yaml.YAMLError, RecursionError):
+        raise ConfigError(f"--set {key}: cannot parse the value {checks.excerpt(text)} as YAML") from None
+    except _Expansion as exc:
+        raise ConfigError(f"--set {key}: {exc}") from None
     if isinstance(value, dict):
         raise ConfigError(f"--set {key}: the value must be a scalar or a list, got a mapping")
     return key, value
@@ -286,71 +371,23 @@ def _apply_sets(raw: dict[str, Any], sets: list[str], origin: _Origin) -> None:
 # --- validation -------------------------------------------------------------------------------------
 
 
-def _suggest(word: str, known: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"{hint}known: {', '.join(known)}"
+def _resolve(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_dir: Path) -> Config:
+    """Validate raw config data; the first problem becomes a ConfigError placed by its key."""
+    try:
+        return _validate(raw, origin, default_name=default_name, base_dir=base_dir)
+    except CheckError as exc:
+        raise origin.error(exc.key, exc.problem) from None
 
 
-def _section(raw: dict[str, Any], key: str, origin: _Origin) -> dict[str, Any]:
+def _section(raw: dict[str, Any], key: str, known: list[str] | None = None) -> dict[str, Any]:
+    """The mapping under `key` ({} when absent or null); with `known`, unknown keys in it are refused."""
     value = raw.get(key)
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise origin.error(key, f"must be a mapping of keys, got {_show(value)}")
-    return value
-
-
-def _check_keys(section: dict[str, Any], prefix: str, known: list[str], origin: _Origin) -> None:
-    for key in section:
-        if not isinstance(key, str) or key not in known:
-            raise origin.error(f"{prefix}{key}", f"unknown key; {_suggest(str(key), known)}")
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (list, dict)):
-        return f"a {'list' if isinstance(value, list) else 'mapping'} {value!r}"
-    return str(value)
-
-
-def _int(value: Any, key: str, origin: _Origin, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise origin.error(key, f"must be an integer >= {minimum}, got {_show(value)}")
-    if value < minimum:
-        raise origin.error(key, f"must be an integer >= {minimum}, got {value}")
-    return int(value)
-
-
-def _float(value: Any, key: str, origin: _Origin, *, minimum: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise origin.error(key, f"must be a number, got {_show(value)}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise origin.error(key, f"must be a finite number, got {value}")
-    if minimum is not None and number < minimum:
-        raise origin.error(key, f"must be >= {minimum:g}, got {value}")
-    return number
-
-
-def _bool(value: Any, key: str, origin: _Origin) -> bool:
-    if not isinstance(value, bool):
-        raise origin.error(key, f"must be true or false, got {_show(value)}")
-    return value
-
-
-def _choice(value: Any, key: str, choices: tuple[str, ...], origin: _Origin) -> str:
-    if not isinstance(value, str) or value not in choices:
-        word = value if isinstance(value, str) else _show(value)
-        raise origin.error(key, f"unknown value {_show(value)}; {_suggest(str(word), choices)}")
+        raise CheckError(key, f"must be a mapping of keys, got {checks.excerpt(value)}")
+    if known is not None:
+        checks.check_keys(value, known, prefix=f"{key}.")
     return value
 
 
@@ -358,98 +395,92 @@ def _path(value: Any, key: str, origin: _Origin, base_dir: Path) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise origin.error(key, f"must be a file path, got {_show(value)}")
+        raise CheckError(key, f"must be a file path, got {checks.excerpt(value)}")
     path = Path(value).expanduser()
     if not path.is_absolute():
         path = (Path.cwd() if key in origin.sets else base_dir) / path
     return str(path.resolve())
 
 
-def _library_error(exc: ValueError, section: str, origin: _Origin) -> ConfigError:
-    """A schedules/optimizers/ema error, placed at the line of the key it names."""
-    message = str(exc)
-    match = re.match(rf"({section}\.\w+)[: ]*", message)
-    if match:
-        return origin.error(match.group(1), message[match.end() :])
-    return origin.error(section, message)
+def _width(value: object, key: str, alternative: str = "") -> int:
+    n = checks.integer(value, key, low=1, alternative=alternative)
+    if n > MAX_WIDTH:
+        raise CheckError(key, f"must be at most {MAX_WIDTH} units wide, got {checks.excerpt(value)}")
+    return n
 
 
-def _resolve(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_dir: Path) -> Config:
-    _check_keys(raw, "", list(DEFAULTS), origin)
+def _hidden(value: object) -> tuple[int, ...]:
+    """model.hidden: one width (11) or a list of widths ([16, 8]; [] for no hidden layer)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_width(w, f"model.hidden[{i}]") for i, w in enumerate(value))
+    return (_width(value, "model.hidden", alternative="or a list of widths"),)
+
+
+def _check_head(loss: str, output: str) -> None:
+    """bce and ce take the logits and apply their own sigmoid/softmax: a second one would be applied twice."""
+    if loss in LOGIT_LOSSES and output != "linear":
+        raise CheckError(
+            "loss",
+            f"{loss} works on the logits and needs model.output: linear, got {output} "
+            f"(use loss: mse with output: {output}, or {loss} with output: linear)",
+        )
+
+
+def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_dir: Path) -> Config:
+    checks.check_keys(raw, list(DEFAULTS))
 
     name = raw.get("name")
     if name is None:
         name = default_name
     if not isinstance(name, str) or not re.fullmatch(r"[\w.+-]+", name):
-        raise origin.error("name", f"must be letters, digits, '.', '_', '+' or '-', got {_show(name)}")
-    seed = _int(raw.get("seed", DEFAULTS["seed"]), "seed", origin, minimum=0)
+        raise CheckError("name", f"must be letters, digits, '.', '_', '+' or '-', got {checks.excerpt(name)}")
+    seed = checks.integer(raw.get("seed", DEFAULTS["seed"]), "seed", low=0)
 
-    data = _section(raw, "data", origin)
-    _check_keys(data, "data.", list(DEFAULTS["data"]), origin)
-    data = {**DEFAULTS["data"], **{k: v for k, v in data.items()}}
+    data = {**DEFAULTS["data"], **_section(raw, "data", list(DEFAULTS["data"]))}
     data_path = _path(data["path"], "data.path", origin, base_dir)
-    batch_size = _int(data["batch_size"], "data.batch_size", origin, minimum=1)
-    shuffle = _bool(data["shuffle"], "data.shuffle", origin)
+    batch_size = checks.integer(data["batch_size"], "data.batch_size", low=1)
+    shuffle = checks.flag(data["shuffle"], "data.shuffle")
 
-    model = _section(raw, "model", origin)
-    _check_keys(model, "model.", list(DEFAULTS["model"]), origin)
-    model = {**DEFAULTS["model"], **model}
-    model_type = _choice(model["type"], "model.type", MODEL_TYPES, origin)
-    hidden = _int(model["hidden"], "model.hidden", origin, minimum=1)
-    activation = _choice(model["activation"], "model.activation", mlp.ACTIVATIONS, origin)
-    leaky_alpha = _float(model["leaky_alpha"], "model.leaky_alpha", origin, minimum=0.0)
-    init = _choice(model["init"], "model.init", mlp.INITS, origin)
+    model = {**DEFAULTS["model"], **_section(raw, "model", list(DEFAULTS["model"]))}
+    model_type = checks.choice(model["type"], "model.type", MODEL_TYPES)
+    hidden = _hidden(model["hidden"])
+    activation = checks.choice(model["activation"], "model.activation", mlp.ACTIVATIONS)
+    leaky_alpha = checks.number(model["leaky_alpha"], "model.leaky_alpha", low=0.0)
+    output = checks.choice(model["output"], "model.output", losses.OUTPUTS)
+    init = checks.choice(model["init"], "model.init", mlp.INITS)
+    init_std = checks.number(model["init_std"], "model.init_std", low=0.0, low_open=True)
     init_from = _path(model["init_from"], "model.init_from", origin, base_dir)
-    w0 = _float(model["w0"], "model.w0", origin)
+    w0 = checks.number(model["w0"], "model.w0")
 
-    loss = _choice(raw.get("loss", DEFAULTS["loss"]), "loss", losses.LOSSES, origin)
+    loss = checks.choice(raw.get("loss", DEFAULTS["loss"]), "loss", losses.LOSSES)
+    _check_head(loss, output)
 
-    opt = {**DEFAULTS["optimizer"], **_section(raw, "optimizer", origin)}
-    opt_name = _choice(opt["name"], "optimizer.name", optimizers.OPTIMIZER_NAMES, origin)
-    opt_defaults = optimizers.OPTIMIZER_PARAMS[opt_name]
-    _check_keys(opt, "optimizer.", ["name", "lr", "decay", *opt_defaults], origin)
-    lr = _float(opt["lr"], "optimizer.lr", origin, minimum=0.0)
-    lr_decay = _float(opt["decay"], "optimizer.decay", origin, minimum=0.0)
-    opt_params = {k: opt.get(k, v) for k, v in opt_defaults.items()}
-    try:
-        optimizers.make_optimizer(opt_name, **opt_params)
-    except ValueError as exc:
-        raise _library_error(exc, "optimizer", origin) from None
+    opt = {**DEFAULTS["optimizer"], **_section(raw, "optimizer")}
+    opt_name = checks.choice(opt["name"], "optimizer.name", optimizers.OPTIMIZER_NAMES)
+    own = ("name", "lr", "decay")
+    checks.check_keys(opt, [*own, *optimizers.OPTIMIZER_PARAMS[opt_name]], prefix="optimizer.")
+    lr = checks.number(opt["lr"], "optimizer.lr", low=0.0)
+    lr_decay = checks.number(opt["decay"], "optimizer.decay", low=0.0)
+    opt_params = optimizers.check_params(opt_name, {k: v for k, v in opt.items() if k not in own})
 
-    sched = {**DEFAULTS["schedule"], **_section(raw, "schedule", origin)}
-    sched_type = _choice(sched["type"], "schedule.type", schedules.SCHEDULE_TYPES, origin)
-    sched_defaults = schedules.SCHEDULE_PARAMS[sched_type]
-    _check_keys(sched, "schedule.", ["type", "unit", "warmup_steps", *sched_defaults], origin)
-    unit = _choice(sched["unit"], "schedule.unit", UNITS, origin)
-    warmup_steps = _int(sched["warmup_steps"], "schedule.warmup_steps", origin, minimum=0)
-    for key, default in sched_defaults.items():
-        if default is schedules.REQUIRED and sched.get(key) is None:
-            raise origin.error(f"schedule.{key}", f"is required for schedule type {sched_type!r}")
-    sched_params = {k: sched.get(k, v) for k, v in sched_defaults.items()}
-    try:
-        schedules.make_schedule(sched_type, lr, seed=seed, **sched_params)
-    except ValueError as exc:
-        raise _library_error(exc, "schedule", origin) from None
+    sched = {**DEFAULTS["schedule"], **_section(raw, "schedule")}
+    sched_type = schedules.check_type(sched["type"])
+    own = ("type", "unit", "warmup_steps")
+    checks.check_keys(sched, [*own, *schedules.SCHEDULE_PARAMS[sched_type]], prefix="schedule.")
+    unit = checks.choice(sched["unit"], "schedule.unit", UNITS)
+    warmup_steps = checks.integer(sched["warmup_steps"], "schedule.warmup_steps", low=0)
+    sched_params = schedules.check_params(sched_type, {k: v for k, v in sched.items() if k not in own})
 
-    reg = _section(raw, "regularizer", origin)
-    _check_keys(reg, "regularizer.", list(DEFAULTS["regularizer"]), origin)
-    reg = {**DEFAULTS["regularizer"], **reg}
-    reg_type = _choice(reg["type"], "regularizer.type", regularizers.REGULARIZERS, origin)
-    reg_scale = _float(reg["scale"], "regularizer.scale", origin, minimum=0.0)
+    reg = {**DEFAULTS["regularizer"], **_section(raw, "regularizer", list(DEFAULTS["regularizer"]))}
+    reg_type = checks.choice(reg["type"], "regularizer.type", regularizers.REGULARIZERS)
+    reg_scale = checks.number(reg["scale"], "regularizer.scale", low=0.0)
 
-    ema_section = _section(raw, "ema", origin)
-    _check_keys(ema_section, "ema.", list(DEFAULTS["ema"]), origin)
-    try:
-        ema_decay = ema.check_decay(ema_section.get("decay"))
-    except ValueError as exc:
-        raise _library_error(exc, "ema", origin) from None
+    ema_decay = ema.check_decay(_section(raw, "ema", list(DEFAULTS["ema"])).get("decay"))
 
-    train = _section(raw, "train", origin)
-    _check_keys(train, "train.", list(DEFAULTS["train"]), origin)
-    train = {**DEFAULTS["train"], **train}
-    epochs = _int(train["epochs"], "train.epochs", origin, minimum=1)
-    steps = _int(train["steps"], "train.steps", origin, minimum=1)
-    log_every = _int(train["log_every"], "train.log_every", origin, minimum=1)
+    train = {**DEFAULTS["train"], **_section(raw, "train", list(DEFAULTS["train"]))}
+    epochs = checks.integer(train["epochs"], "train.epochs", low=1)
+    steps = checks.integer(train["steps"], "train.steps", low=1)
+    log_every = checks.integer(train["log_every"], "train.log_every", low=1)
 
     return Config(
         name=name,
@@ -461,7 +492,9 @@ def _resolve(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_di
         hidden=hidden,
         activation=activation,
         leaky_alpha=leaky_alpha,
+        output=output,
         init=init,
+        init_std=init_std,
         init_from=init_from,
         w0=w0,
         loss=loss,

@@ -11,42 +11,28 @@ The ramp (1 + n)/(10 + n) keeps early shadows from clinging to the random initia
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from nnopt_cli import checks
+from nnopt_cli.checks import CheckError
 
-class EMAError(ValueError):
-    """An ema.decay nnopt cannot use; the message is one line."""
+
+class EMAError(CheckError):
+    """An ema.decay nnopt cannot use; ``key`` is "ema.decay", str() one line."""
 
 
 def check_decay(decay: object) -> float | None:
     """ema.decay validated: None (EMA off) or a float in [0, 1)."""
     if decay is None:
         return None
-    if not isinstance(decay, numbers.Real) or isinstance(decay, (bool, np.bool_)):
-        raise EMAError(f"ema.decay must be a number in [0, 1) or null (off), got {decay!r}")
-    d = float(decay)
-    if not 0.0 <= d < 1.0:
-        raise EMAError(f"ema.decay must be in [0, 1) or null (off), got {d!r}")
-    return d
+    return checks.number(
+        decay, "ema.decay", low=0.0, high=1.0, high_open=True, alternative="or null (off)", error=EMAError
+    )
 
 
 def ema_decay(decay: float, n: int) -> float:
     """The decay used at global step n: min(decay, (1 + n)/(10 + n))."""
     return min(decay, (1.0 + n) / (10.0 + n))
-
-
-def ema_update(shadow: np.ndarray, params: np.ndarray, decay: float, n: int) -> None:
-    """One moving-average step in place: shadow ← d·shadow + (1 − d)·params, d = ema_decay(decay, n).
-
-    Args:
-      shadow: the averages, any shape; updated in place.
-      params: the current parameters, same shape.
-      decay: the configured decay, in [0, 1).
-      n: the global step after this step's optimizer update (1 after the first update).
-    """
-    ema_step(shadow, params, 1.0 - ema_decay(decay, n))
 
 
 def ema_step(
@@ -63,6 +49,7 @@ def ema_step(
     shadow -= delta
 
 
-def factors(decay: float, updates: int) -> list[float]:
-    """1 − d for the updates that make the global step 1, 2, ..., `updates`: the factors `ema_update` uses."""
-    return [1.0 - ema_decay(decay, n) for n in range(1, updates + 1)]
+def factors(decay: float, first: int, last: int) -> list[float]:
+    """1 − d for the updates that make the global step first, first + 1, ..., last: the factors `ema_step`
+    takes (the first update of a run makes the global step 1)."""
+    return [1.0 - ema_decay(decay, n) for n in range(first, last + 1)]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnopt_cli import ema, losses, mlp, schedules
+from nnopt_cli import ema, losses, mlp, optimizers, schedules
 from nnopt_cli.config import Config
 from nnopt_cli.population import Population, RowSpec
 
@@ -119,17 +119,17 @@ RateFn = Callable[[int, int], np.ndarray]
 def rate_function(config: Config, per_epoch: int) -> RateFn:
     """rates(k0, k1): the rate of updates k0 .. k1−1: the schedule at k (or at the epoch index k // per_epoch
     when schedule.unit is epoch), then Keras' legacy decay lr / (1 + decay·k)."""
-    schedule = schedules.make_schedule(
-        config.schedule, config.lr, seed=config.seed, warmup_steps=config.warmup_steps, **config.schedule_params
+    schedule = schedules.build(
+        config.schedule,
+        config.lr,
+        seed=config.seed,
+        warmup_steps=config.warmup_steps,
+        **config.schedule_params,
     )
-    decay = config.lr_decay
-
     def rates(k0: int, k1: int) -> np.ndarray:
         k = np.arange(k0, k1)
         trace = np.asarray(schedule(k if config.unit == "step" else k // per_epoch), dtype=np.float64)
-        if decay:
-            trace = trace / (1.0 + decay * k.astype(np.float64))
-        return trace
+        return optimizers.legacy_decay(trace, config.lr_decay, k0) if config.lr_decay else trace
 
     return rates
 
@@ -161,7 +161,9 @@ class _Row:
     lr_blocks: list[np.ndarray] = field(default_factory=list)
 
 
-def run(configs: Sequence[Config], prepared: Prepared, *, on_epoch: EpochCallback | None = None) -> list[History]:
+def run(
+    configs: Sequence[Config], prepared: Prepared, *, on_epoch: EpochCallback | None = None
+) -> list[History]:
     """Train the runs of `configs` (equal `population_key`) together.
 
     Returns:
@@ -180,7 +182,11 @@ def run(configs: Sequence[Config], prepared: Prepared, *, on_epoch: EpochCallbac
     epochs = first.epochs
     p = pop.size
     rows = [
-        _Row(History(config=c, steps_per_epoch=per_epoch, population_size=p), rate_function(c, per_epoch), c.ema_decay)
+        _Row(
+            History(config=c, steps_per_epoch=per_epoch, population_size=p),
+            rate_function(c, per_epoch),
+            c.ema_decay,
+        )
         for c in ordered
     ]
 
@@ -212,7 +218,9 @@ def run(configs: Sequence[Config], prepared: Prepared, *, on_epoch: EpochCallbac
                     i = k - block_start
                     pop.step(lr_block[i], None if ema_block is None else ema_block[i])
                     k += 1
-                _evaluate(forward, pop, head, rows, y_t, prepared.labels, epoch, k, lr_block[k - 1 - block_start])
+                _evaluate(
+                    forward, pop, head, rows, y_t, prepared.labels, epoch, k, lr_block[k - 1 - block_start]
+                )
                 np.copyto(epoch_end, pop.values)
                 if on_epoch is not None:
                     on_epoch(epoch, [histories[j] for j in pop.position])
@@ -233,7 +241,10 @@ def run(configs: Sequence[Config], prepared: Prepared, *, on_epoch: EpochCallbac
         h.train_seconds = elapsed
         if h.status == "running":
             h.status = "completed"
-        theta, shadow = r.stopped or (pop.theta[i], pop.shadow[i] if r.ema_decay is not None and pop.shadow is not None else None)
+        theta, shadow = r.stopped or (
+            pop.theta[i],
+            pop.shadow[i] if r.ema_decay is not None and pop.shadow is not None else None,
+        )
         h.params = net.to_arrays(theta)
         if shadow is not None:
             h.params_ema = net.to_arrays(shadow)
@@ -258,8 +269,9 @@ def _tables(rows: list[_Row], k0: int, k1: int) -> tuple[np.ndarray, np.ndarray 
         factors = np.zeros_like(lr)
         for i, r in enumerate(rows):
             if r.ema_decay is not None:
-                # update k makes the global step k + 1
-                factors[:, i, 0] = [1.0 - ema.ema_decay(r.ema_decay, n) for n in range(k0 + 1, k1 + 1)]
+                factors[:, i, 0] = ema.factors(
+                    r.ema_decay, k0 + 1, k1
+                )  # update k makes the global step k + 1
     return lr, factors
 
 

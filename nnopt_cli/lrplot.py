@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,34 +39,19 @@ def from_parameters(
       given: parameters set for this curve (lr and schedule parameters); others come from PLOT_DEFAULTS,
         then from the type's own defaults. cosine_restarts takes first_decay_steps from decay_steps unless
         given.
+    Raises:
+      ScheduleError: its key is the option (--decay-steps) of the bad value.
     """
-    try:
-        return _from_parameters(type, given, steps=steps, seed=seed, warmup_steps=warmup_steps)
-    except schedules.ScheduleError as exc:
-        raise schedules.ScheduleError(_option_names(str(exc))) from None
-
-
-def _option_names(message: str) -> str:
-    """A schedules error in plot-lr's words: `schedule.decay_steps` -> `--decay-steps`, `optimizer.lr` ->
-    `--lr`."""
-    message = message.replace("optimizer.lr", "--lr")
-    return re.sub(r"\b(?:schedule\.)(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), message).replace(
-        "seed must", "--seed must"
-    )
-
-
-def _from_parameters(
-    type: str, given: Mapping[str, Any], *, steps: int, seed: int, warmup_steps: int
-) -> LrCurve:
-    if type not in schedules.SCHEDULE_TYPES:
-        schedules.make_schedule(type, 0.0)  # raises the error that lists the types
+    type = schedules.check_type(type, key_of=option_name)
     known = schedules.SCHEDULE_PARAMS[type]
     merged = {**PLOT_DEFAULTS, **{k: v for k, v in given.items() if v is not None}}
     if "first_decay_steps" in known and "first_decay_steps" not in merged:
         merged["first_decay_steps"] = merged["decay_steps"]
     params = {k: v for k, v in merged.items() if k in known}
     lr = merged["lr"]
-    schedule = schedules.make_schedule(type, lr, seed=seed, warmup_steps=warmup_steps, **params)
+    schedule = schedules.make_schedule(
+        type, lr, seed=seed, warmup_steps=warmup_steps, key_of=option_name, **params
+    )
     k = np.arange(steps)
     label = schedules.describe(type, {**params, "warmup_steps": warmup_steps})
     if type != "piecewise_constant":
@@ -75,17 +59,22 @@ def _from_parameters(
     return LrCurve(label=label, steps=k, rates=np.asarray(schedule(k), dtype=np.float64))
 
 
+def option_name(name: str) -> str:
+    """The plot-lr option of a schedule argument, as errors name it: decay_steps -> --decay-steps."""
+    return "--" + name.replace("_", "-")
+
+
 def from_config(config: Config, source: str) -> LrCurve:
     """The rate of every update the run of `config` would make."""
-    from nnopt_cli import train
+    from nnopt_cli import experiment, loop
 
     if config.model_type == "quadratic":
         total, per_epoch = config.steps, 1
     else:
-        dataset = train.load_dataset(config)
-        per_epoch = train.steps_per_epoch(config, dataset)
+        dataset = experiment.load_data(config)
+        per_epoch = loop.steps_per_epoch(config.batch_size, dataset.size)
         total = per_epoch * config.epochs
-    rates = train.learning_rates(config, total, per_epoch)
+    rates = loop.learning_rates(config, total, per_epoch)
     label = f"{source}: {schedules.describe(config.schedule, config.schedule_params)}, lr0={config.lr:g}"
     if config.unit == "epoch":
         label += f", per epoch of {per_epoch} steps"

@@ -110,16 +110,16 @@ class MLP:
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """The named arrays of one run: w1 (inputs, outputs), b1 (outputs,), w2, b2, ..."""
         out: dict[str, tuple[int, ...]] = {}
-        for l, (fan_in, fan_out) in enumerate(zip(self.widths, self.widths[1:], strict=False), start=1):
-            out[f"w{l}"] = (fan_in, fan_out)
-            out[f"b{l}"] = (fan_out,)
+        for i, (fan_in, fan_out) in enumerate(zip(self.widths, self.widths[1:], strict=False), start=1):
+            out[f"w{i}"] = (fan_in, fan_out)
+            out[f"b{i}"] = (fan_out,)
         return out
 
     def weight_mask(self) -> np.ndarray:
         """1.0 on the entries of every w_l, 0.0 on the biases: the part a regularizer sees."""
         mask = np.zeros(self.n_params)
-        for l in range(self.depth):
-            start, fan_in, fan_out = self.offsets[l], self.widths[l], self.widths[l + 1]
+        for i in range(self.depth):
+            start, fan_in, fan_out = self.offsets[i], self.widths[i], self.widths[i + 1]
             mask[start : start + fan_in * fan_out] = 1.0
         return mask
 
@@ -127,17 +127,17 @@ class MLP:
         """Views [w_l; b_l] (P, inputs + 1, outputs) into a (P, n) array; writes go through."""
         p = theta.shape[0]
         return [
-            theta[:, self.offsets[l] : self.offsets[l + 1]].reshape(p, self.widths[l] + 1, self.widths[l + 1])
-            for l in range(self.depth)
+            theta[:, self.offsets[i] : self.offsets[i + 1]].reshape(p, self.widths[i] + 1, self.widths[i + 1])
+            for i in range(self.depth)
         ]
 
     def to_arrays(self, row: np.ndarray) -> dict[str, np.ndarray]:
         """One run's flat parameters (n,) as the named arrays w1, b1, w2, b2, ... (copies)."""
         out: dict[str, np.ndarray] = {}
-        for l in range(self.depth):
-            block = row[self.offsets[l] : self.offsets[l + 1]].reshape(self.widths[l] + 1, self.widths[l + 1])
-            out[f"w{l + 1}"] = block[:-1].copy()
-            out[f"b{l + 1}"] = block[-1].copy()
+        for i in range(self.depth):
+            block = row[self.offsets[i] : self.offsets[i + 1]].reshape(self.widths[i] + 1, self.widths[i + 1])
+            out[f"w{i + 1}"] = block[:-1].copy()
+            out[f"b{i + 1}"] = block[-1].copy()
         return out
 
     def from_arrays(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
@@ -149,9 +149,7 @@ class MLP:
         wanted = self.shapes()
         for key, shape in wanted.items():
             if key not in arrays:
-                raise NetworkError(
-                    f"{where}: missing array {key!r} (this network needs {', '.join(wanted)})"
-                )
+                raise NetworkError(f"{where}: missing array {key!r} (this network needs {', '.join(wanted)})")
             if arrays[key].shape != shape:
                 raise NetworkError(
                     f"{where}: {key} has shape {arrays[key].shape}, this network needs {shape} "
@@ -173,10 +171,10 @@ class MLP:
         w_l then b_l.
         """
         arrays: dict[str, np.ndarray] = {}
-        for l, (fan_in, fan_out) in enumerate(zip(self.widths, self.widths[1:], strict=False), start=1):
+        for i, (fan_in, fan_out) in enumerate(zip(self.widths, self.widths[1:], strict=False), start=1):
             if kind == "truncated_normal":
-                arrays[f"w{l}"] = std * _truncated_standard_normal(rng, (fan_in, fan_out))
-                arrays[f"b{l}"] = std * _truncated_standard_normal(rng, (fan_out,))
+                arrays[f"w{i}"] = std * _truncated_standard_normal(rng, (fan_in, fan_out))
+                arrays[f"b{i}"] = std * _truncated_standard_normal(rng, (fan_out,))
                 continue
             z = rng.standard_normal((fan_in, fan_out))
             if kind == "normal":
@@ -185,8 +183,8 @@ class MLP:
                 scale, bias = math.sqrt(2.0 / fan_in), 0.0
             else:
                 scale, bias = math.sqrt(2.0 / (fan_in + fan_out)), 0.0
-            arrays[f"w{l}"] = scale * z
-            arrays[f"b{l}"] = np.full(fan_out, bias)
+            arrays[f"w{i}"] = scale * z
+            arrays[f"b{i}"] = np.full(fan_out, bias)
         return self.from_arrays(arrays)
 
     def activation_fn(self) -> Activation:
@@ -213,13 +211,13 @@ def _truncated_standard_normal(rng: np.random.Generator, shape: tuple[int, ...])
 
 
 def inputs_t(x: np.ndarray) -> np.ndarray:
-    """Inputs (..., N, d) as the first layer reads them: features × points with a row of ones, (..., d+1, N)."""
+    """Inputs (..., N, d) as the first layer reads them, features × points plus a row of ones: (..., d+1, N)."""
     ones = np.ones(x.shape[:-1] + (1,))
     return np.ascontiguousarray(np.swapaxes(np.concatenate([x, ones], axis=-1), -1, -2))
 
 
 def _activation_buffers(net: MLP, rows: int, points: int) -> list[np.ndarray]:
-    """a_1 .. a_(L−1), each (rows, width + 1, points) with its last row 1: the bias input of the next layer."""
+    """a_1 .. a_(L−1), each (rows, width + 1, points), its last row 1: the bias input of the next layer."""
     return [np.ones((rows, w + 1, points)) for w in net.widths[1:-1]]
 
 
@@ -246,8 +244,8 @@ class Forward:
             stop = min(n, start + self.chunk)
             width = stop - start
             a = self.x_t[:, start:stop]
-            for l, block_t in enumerate(self.blocks_t[:-1]):
-                z, a_next = self.z[l][..., :width], self.a[l][..., :width]
+            for i, block_t in enumerate(self.blocks_t[:-1]):
+                z, a_next = self.z[i][..., :width], self.a[i][..., :width]
                 np.matmul(block_t, a, out=z)
                 self.act(z, a_next[:, :-1], None)
                 a = a_next
@@ -282,12 +280,20 @@ class Backprop:
         d_act = [np.empty((p, w, batch)) for w in widths[1:-1]]
         dz = [np.empty((p, w, batch)) for w in widths[1:]]
         plan = _Plan(
-            forward=[(self.blocks_t[l], z[l], a[l], a[l][:, :-1], d_act[l]) for l in range(last)],
+            forward=[(self.blocks_t[i], z[i], a[i], a[i][:, :-1], d_act[i]) for i in range(last)],
             logits=z[last],
             dlogits=dz[last],
             backward=[
-                (a[l - 1], dz[l].transpose(0, 2, 1), self.dblocks[l], self.weights[l], dz[l], dz[l - 1], d_act[l - 1])
-                for l in range(last, 0, -1)
+                (
+                    a[i - 1],
+                    dz[i].transpose(0, 2, 1),
+                    self.dblocks[i],
+                    self.weights[i],
+                    dz[i],
+                    dz[i - 1],
+                    d_act[i - 1],
+                )
+                for i in range(last, 0, -1)
             ],
             first_dz_t=dz[0].transpose(0, 2, 1),
         )

@@ -1,7 +1,9 @@
 """Learning-rate schedules: ``tf.compat.v1.train.*_decay`` as pure functions of the step.
 
-``make_schedule(type, lr, **params)`` validates everything up front and returns a
-:class:`Schedule`, a function of the global step ``k`` (0 for the first update). Called with an
+``check_params(type, params)`` validates a type's parameters and fills in defaults; ``build(type, lr,
+**checked)`` turns checked parameters into a :class:`Schedule` without checking again, and
+``make_schedule(type, lr, **params)`` does both. A Schedule is a function of the global step ``k``
+(0 for the first update). Called with an
 ``int`` it returns a ``float``; called with an integer array it returns a float64 array of the
 same shape, computed in one vectorized pass. The value at ``k`` never depends on what was
 evaluated before, so ``f(5) == f(np.arange(10))[5]`` exactly.
@@ -13,16 +15,17 @@ falls in). Notation as in REFERENCE.md: ``k`` = step, ``D`` = ``decay_steps``, `
 
 from __future__ import annotations
 
-import difflib
 import enum
-import itertools
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, overload
+from collections.abc import Callable, Mapping
+from typing import Any, Final, cast, overload
 
 import numpy as np
 from numpy.typing import NDArray
+
+from nnopt_cli import checks
+from nnopt_cli.checks import CheckError
 
 __all__ = [
     "REQUIRED",
@@ -30,6 +33,10 @@ __all__ = [
     "SCHEDULE_TYPES",
     "Schedule",
     "ScheduleError",
+    "build",
+    "check_params",
+    "check_type",
+    "config_key",
     "describe",
     "make_schedule",
 ]
@@ -40,8 +47,8 @@ Rates = NDArray[np.float64]
 StepFn = Callable[[Steps], Rates]
 
 
-class ScheduleError(ValueError):
-    """An invalid schedule type or parameter; the message is one line naming the key."""
+class ScheduleError(CheckError):
+    """An invalid schedule type or parameter; ``key`` names it, str() is one line."""
 
 
 class _Required(enum.Enum):
@@ -374,116 +381,144 @@ _FACTORIES: dict[str, Callable[..., StepFn]] = {
 
 
 # --------------------------------------------------------------------------------------------
-# Validation: one checker per parameter name (a name means the same in every type).
+# Validation: one check per parameter name (a name means the same in every type).
+
+KeyOf = Callable[[str], str]
+"""Spells the key of a schedule argument in an error: "decay_steps" -> "schedule.decay_steps"."""
 
 
-def _fail(key: str, rule: str, value: object) -> ScheduleError:
-    return ScheduleError(f"{key} must be {rule}, got {value!r}")
+def config_key(name: str) -> str:
+    """The config key path of a schedule argument: its section's key, "optimizer.lr" for lr, "seed"."""
+    if name == "lr":
+        return "optimizer.lr"
+    return name if name == "seed" else f"schedule.{name}"
 
 
-def _number(key: str, value: object) -> float:
-    # bool is an int subclass; a YAML "yes" must not become 1.0.
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise _fail(key, "a number", value)
-    x = float(value)
-    if not math.isfinite(x):
-        raise _fail(key, "a finite number", value)
-    return x
+def _non_negative(value: object, key: str) -> float:
+    return checks.number(value, key, low=0.0, error=ScheduleError)
 
 
-def _at_least_zero(key: str, value: object) -> float:
-    x = _number(key, value)
-    if x < 0:
-        raise _fail(key, ">= 0", value)
-    return x
+def _positive(value: object, key: str) -> float:
+    return checks.number(value, key, low=0.0, low_open=True, error=ScheduleError)
 
 
-def _above_zero(key: str, value: object) -> float:
-    x = _number(key, value)
-    if x <= 0:
-        raise _fail(key, "> 0", value)
-    return x
+def _fraction(value: object, key: str) -> float:
+    return checks.number(value, key, low=0.0, high=1.0, error=ScheduleError)
 
 
-def _fraction(key: str, value: object) -> float:
-    x = _number(key, value)
-    if not 0.0 <= x <= 1.0:
-        raise _fail(key, "between 0 and 1", value)
-    return x
+def _flag(value: object, key: str) -> bool:
+    return checks.flag(value, key, error=ScheduleError)
 
 
-def _flag(key: str, value: object) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise _fail(key, "true or false", value)
-    return bool(value)
+def _rates(value: object, key: str) -> list[float]:
+    return checks.number_list(value, key, low=0.0, error=ScheduleError)
 
 
-def _number_list(key: str, value: object) -> list[float]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
-        raise _fail(key, "a non-empty list of numbers", value)
-    return [_at_least_zero(f"{key}[{i}]", x) for i, x in enumerate(value)]
+def _boundaries(value: object, key: str) -> list[float]:
+    return checks.number_list(value, key, low=0.0, increasing=True, error=ScheduleError)
 
 
-def _boundaries(key: str, value: object) -> list[float]:
-    b = _number_list(key, value)
-    if any(hi <= lo for lo, hi in itertools.pairwise(b)):
-        raise _fail(key, "strictly increasing", value)
-    return b
-
-
-_CHECKS: dict[str, Callable[[str, object], Any]] = {
-    "decay_steps": _above_zero,
-    "decay_rate": _at_least_zero,
+_CHECKS: dict[str, Callable[[object, str], object]] = {
+    "decay_steps": _positive,
+    "decay_rate": _non_negative,
     "staircase": _flag,
-    "end_lr": _at_least_zero,
-    "power": _above_zero,
+    "end_lr": _non_negative,
+    "power": _positive,
     "cycle": _flag,
     "alpha": _fraction,
-    "beta": _at_least_zero,
-    "num_periods": _at_least_zero,
-    "initial_variance": _at_least_zero,
-    "variance_decay": _at_least_zero,
-    "first_decay_steps": _above_zero,
-    "t_mul": _above_zero,
-    "m_mul": _at_least_zero,
+    "beta": _non_negative,
+    "num_periods": _non_negative,
+    "initial_variance": _non_negative,
+    "variance_decay": _non_negative,
+    "first_decay_steps": _positive,
+    "t_mul": _positive,
+    "m_mul": _non_negative,
     "boundaries": _boundaries,
-    "values": _number_list,
+    "values": _rates,
 }
 
 
-def _plain_int(key: str, value: object, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise _fail(key, "an integer", value)
-    if value < minimum:
-        raise _fail(key, f">= {minimum}", value)
-    return int(value)
+def check_type(type: object, *, key_of: KeyOf = config_key) -> str:
+    """`type` if it is one of SCHEDULE_TYPES, else a ScheduleError that suggests the closest."""
+    return checks.choice(type, key_of("type"), SCHEDULE_TYPES, error=ScheduleError)
 
 
-def _check_type(type: object) -> str:
-    if isinstance(type, str) and type in SCHEDULE_TYPES:
-        return type
-    known = ", ".join(SCHEDULE_TYPES)
-    hint = ""
-    if isinstance(type, str):
-        close = difflib.get_close_matches(type, SCHEDULE_TYPES, n=1)
-        # difflib misses a short prefix ("expo" scores 0.53 against "exponential"); a unique one is a hint.
-        prefixed = [t for t in SCHEDULE_TYPES if type and t.startswith(type.lower())]
-        if not close and len(prefixed) == 1:
-            close = prefixed
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ScheduleError(f"schedule.type must be one of {known}, got {type!r}{hint}")
+def check_params(
+    type: object, params: Mapping[str, object], *, key_of: KeyOf = config_key
+) -> dict[str, object]:
+    """The parameters of a schedule type, checked, with every default filled in.
+
+    Args:
+      type: one of ``SCHEDULE_TYPES``.
+      params: some of the type's parameters (``SCHEDULE_PARAMS[type]``); those left out take their
+        default, except that a parameter whose default is ``REQUIRED`` must be given (not None).
+      key_of: spells each parameter's key in an error (default: the config's "schedule.<name>").
+
+    Returns:
+      Every parameter of the type, in ``SCHEDULE_PARAMS`` order, as ``build`` takes them: numbers as
+      floats, flags as bools, lists as lists of floats.
+
+    Raises:
+      ScheduleError: an unknown type or parameter, a missing required one, a value out of range.
+    """
+    type = check_type(type, key_of=key_of)
+    defaults = SCHEDULE_PARAMS[type]
+    for name in params:
+        if name not in defaults:
+            allowed = list(defaults)
+            raise ScheduleError(
+                key_of(str(name)) if isinstance(name, str) else checks.excerpt(name),
+                f"not a parameter of the {type} schedule; {checks.did_you_mean(name, allowed)}",
+            )
+    checked: dict[str, object] = {}
+    for name, default in defaults.items():
+        value = params.get(name, default)
+        if value is REQUIRED or (value is None and default is REQUIRED):
+            raise ScheduleError(key_of(name), f"is required by the {type} schedule")
+        checked[name] = _CHECKS[name](value, key_of(name))
+    if type == "piecewise_constant":
+        n = len(cast(list[float], checked["boundaries"]))
+        got = len(cast(list[float], checked["values"]))
+        if got != n + 1:
+            raise ScheduleError(
+                key_of("values"), f"must have one more entry than {key_of('boundaries')} ({n + 1}), got {got}"
+            )
+    return checked
+
+
+def build(type: str, lr: float, *, seed: int = 0, warmup_steps: int = 0, **params: object) -> Schedule:
+    """The schedule from arguments that are already checked; it checks nothing again.
+
+    Args:
+      type: one of ``SCHEDULE_TYPES``.
+      lr: the initial rate lr0, a finite number >= 0 (unused by ``piecewise_constant``).
+      seed: fixes the noise of ``noisy_linear_cosine``; ignored by the other types.
+      warmup_steps: W >= 0; for k < W the rate is ``schedule(k) * k / W``.
+      **params: every parameter of the type, as ``check_params`` returns them.
+    """
+    # Only the noisy schedule draws random numbers; the others take no seed.
+    extra = {"seed": seed} if type == "noisy_linear_cosine" else {}
+    fn = _FACTORIES[type](lr, **params, **extra)
+    return Schedule(type, lr, params, fn, warmup_steps)
 
 
 def make_schedule(
-    type: str, lr: float, *, seed: int = 0, warmup_steps: int = 0, **params: object
+    type: str,
+    lr: float,
+    *,
+    seed: int = 0,
+    warmup_steps: int = 0,
+    key_of: KeyOf = config_key,
+    **params: object,
 ) -> Schedule:
-    """Build a checked learning-rate schedule.
+    """Check every argument, then build the learning-rate schedule.
 
     Args:
       type: one of ``SCHEDULE_TYPES``.
       lr: the initial rate lr0 (``optimizer.lr``), >= 0. Unused by ``piecewise_constant``.
       seed: fixes the noise of ``noisy_linear_cosine``; ignored by the other types.
       warmup_steps: W >= 0; for k < W the rate is ``schedule(k) * k / W``.
+      key_of: spells each argument's key in an error ("schedule.decay_steps"; plot-lr: "--decay-steps").
       **params: the type's parameters (``SCHEDULE_PARAMS[type]``); omitted ones take their
         default, except those whose default is ``REQUIRED``.
 
@@ -494,42 +529,12 @@ def make_schedule(
     Raises:
       ScheduleError: for an unknown type, an unknown, missing or invalid parameter.
     """
-    type = _check_type(type)
-    lr = _at_least_zero("optimizer.lr", lr)
-    seed = _plain_int("seed", seed, 0)
-    warmup_steps = _plain_int("schedule.warmup_steps", warmup_steps, 0)
-
-    defaults = SCHEDULE_PARAMS[type]
-    for name in params:
-        if name not in defaults:
-            raise _unknown_param(type, name)
-    checked: dict[str, Any] = {}
-    for name, default in defaults.items():
-        value = params.get(name, default)
-        if value is REQUIRED:
-            raise ScheduleError(f"schedule.{name} is required by the {type} schedule")
-        checked[name] = _CHECKS[name](f"schedule.{name}", value)
-    if type == "piecewise_constant" and len(checked["values"]) != len(checked["boundaries"]) + 1:
-        n = len(checked["boundaries"]) + 1
-        raise ScheduleError(
-            f"schedule.values must have one more entry than schedule.boundaries ({n}), "
-            f"got {len(checked['values'])}"
-        )
-
-    # Only the noisy schedule draws random numbers; the others take no seed.
-    extra = {"seed": seed} if type == "noisy_linear_cosine" else {}
-    fn = _FACTORIES[type](lr, **checked, **extra)
-    return Schedule(type, lr, checked, fn, warmup_steps)
-
-
-def _unknown_param(type: str, name: str) -> ScheduleError:
-    allowed = list(SCHEDULE_PARAMS[type])
-    close = difflib.get_close_matches(name, allowed, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    listing = ", ".join(allowed) if allowed else "none"
-    return ScheduleError(
-        f"schedule.{name} is not a parameter of the {type} schedule{hint}; its parameters: {listing}"
-    )
+    type = check_type(type, key_of=key_of)
+    lr = checks.number(lr, key_of("lr"), low=0.0, error=ScheduleError)
+    seed = checks.integer(seed, key_of("seed"), low=0, error=ScheduleError)
+    warmup_steps = checks.integer(warmup_steps, key_of("warmup_steps"), low=0, error=ScheduleError)
+    checked = check_params(type, params, key_of=key_of)
+    return build(type, lr, seed=seed, warmup_steps=warmup_steps, **checked)
 
 
 # --------------------------------------------------------------------------------------------
@@ -553,7 +558,7 @@ def describe(type: str, params: Mapping[str, object]) -> str:
     flag by its name alone, and ``warmup=W`` when ``params`` has ``warmup_steps > 0``. Other keys
     (``type``, ``unit``, ...) are ignored.
     """
-    type = _check_type(type)
+    type = check_type(type)
     parts = []
     for name, default in SCHEDULE_PARAMS[type].items():
         if name not in params:

@@ -32,14 +32,20 @@ def test_entries_share_the_base_and_name_themselves() -> None:
 
 
 def test_unknown_entry_suggests_an_optimizer() -> None:
-    with pytest.raises(config.ConfigError, match="'adma' is neither an optimizer nor a config file; did you mean 'adam'"):
+    with pytest.raises(
+        config.ConfigError, match="'adma' is neither an optimizer nor a config file; did you mean 'adam'"
+    ):
         compare.build_entries(["adma"], config.from_dict({}))
 
 
 def test_rows_and_csv_leave_diverged_values_empty() -> None:
     c = config.from_dict({})
-    done = loop.History(config=c, steps_per_epoch=10, loss=[1.0, 0.5], accuracy=[0.5, 0.75], status="completed")
-    wild = loop.History(config=c, steps_per_epoch=10, loss=[1.0, math.nan], accuracy=[0.5, math.nan], status="diverged")
+    done = loop.History(
+        config=c, steps_per_epoch=10, loss=[1.0, 0.5], accuracy=[0.5, 0.75], status="completed"
+    )
+    wild = loop.History(
+        config=c, steps_per_epoch=10, loss=[1.0, math.nan], accuracy=[0.5, math.nan], status="diverged"
+    )
     entries = [compare.Entry("a", c), compare.Entry("b", c)]
     rows = compare.summarize(entries, [done, wild])
     columns = compare.csv_columns(rows, seeds=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,8 @@ def error_of(path: Path, sets: tuple[str, ...] = ()) -> str:
 def test_empty_file_gives_every_default(tmp_path: Path) -> None:
     c = config.load(write(tmp_path, "", "my-run.yaml"))
     assert c.name == "my-run"
-    assert (c.hidden, c.activation, c.init, c.loss) == (11, "relu", "normal", "mse")
+    assert (c.hidden, c.activation, c.init, c.loss) == ((11,), "relu", "normal", "mse")
+    assert (c.output, c.init_std) == ("linear", 0.1)
     assert (c.optimizer, c.lr, c.schedule, c.regularizer, c.ema_decay) == (
         "sgd",
         0.005,
@@ -57,7 +59,7 @@ def test_resolved_yaml_round_trips(tmp_path: Path) -> None:
 def test_set_overrides_and_parses_yaml_scalars(tmp_path: Path) -> None:
     path = write(tmp_path, "optimizer:\n  lr: 0.1\n")
     c = config.load(path, ("optimizer.lr=0.02", "data.shuffle=true", "model.hidden=5", "name=x"))
-    assert (c.lr, c.shuffle, c.hidden, c.name) == (0.02, True, 5, "x")
+    assert (c.lr, c.shuffle, c.hidden, c.name) == (0.02, True, (5,), "x")
 
 
 def test_unknown_key_names_file_line_and_suggests(tmp_path: Path) -> None:
@@ -101,7 +103,10 @@ def test_duplicate_key(tmp_path: Path) -> None:
 
 def test_set_errors_name_the_option(tmp_path: Path) -> None:
     path = write(tmp_path, "")
-    assert error_of(path, ("model.hidden=0",)) == "--set model.hidden: must be an integer >= 1, got 0"
+    assert error_of(path, ("train.epochs=0",)) == "--set train.epochs: must be an integer >= 1, got 0"
+    assert error_of(path, ("schedule.type=cosine", "schedule.decay_steps=0")) == (
+        "--set schedule.decay_steps: must be > 0, got 0"
+    )
     assert "expected KEY.PATH=VALUE" in error_of(path, ("nonsense",))
 
 
@@ -111,7 +116,10 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_required_schedule_parameter(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, "schedule:\n  type: exponential\n  decay_rate: 0.9\n"))
-    assert "schedule.decay_steps: is required for schedule type 'exponential'" in message
+    assert (
+        message
+        == f"{tmp_path / 'c.yaml'}, line 1: schedule.decay_steps: is required by the exponential schedule"
+    )
 
 
 def test_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
@@ -140,6 +148,11 @@ def test_any_value_for_any_key_is_accepted_or_one_line(value: object) -> None:
         "ema.decay",
         "train.epochs",
         "model.leaky_alpha",
+        "model.hidden",
+        "model.init_std",
+        "model.output",
+        "loss",
+        "schedule.warmup_steps",
     ):
         section, _, leaf = key.rpartition(".")
         raw: dict[str, object] = {leaf: value} if not section else {section: {leaf: value}}
@@ -163,3 +176,201 @@ def test_exponent_numbers_are_numbers(tmp_path: Path) -> None:
         write(tmp_path, "optimizer:\n  name: adam\n  lr: 1e-3\n  eps: 1E-8\n"), ("optimizer.decay=1e-4",)
     )
     assert (c.lr, c.optimizer_params["eps"], c.lr_decay) == (0.001, 1e-8, 0.0001)
+
+
+# --- model.hidden, model.output, model.init_std, and the loss that goes with the output --------------
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden", "written"),
+    [
+        ("11", (11,), 11),
+        ("[]", (), []),
+        ("[16, 8]", (16, 8), [16, 8]),
+        ("[1e3, 4]", (1000, 4), [1000, 4]),  # a float that is an integer is a width
+        ("3.0", (3,), 3),
+        ("[7]", (7,), 7),  # one layer is written back as a number, as older configs have it
+    ],
+)
+def test_hidden_widths(tmp_path: Path, text: str, hidden: tuple[int, ...], written: object) -> None:
+    c = config.load(write(tmp_path, f"model:\n  hidden: {text}\n"))
+    assert c.hidden == hidden
+    assert c.to_dict()["model"]["hidden"] == written
+    assert config.load(write(tmp_path, c.to_yaml(), "again.yaml")) == c
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0", "line 2: model.hidden: must be an integer >= 1 or a list of widths, got 0"),
+        ("[0]", "line 2: model.hidden[0]: must be an integer >= 1, got 0"),
+        ("[-3]", "line 2: model.hidden[0]: must be an integer >= 1, got -3"),
+        ('"a"', "line 2: model.hidden: must be an integer >= 1 or a list of widths, got 'a'"),
+        ("true", "line 2: model.hidden: must be an integer >= 1 or a list of widths, got true"),
+        ("[11, 1.5]", "line 2: model.hidden[1]: must be an integer >= 1, got 1.5"),
+        ('"11"', "got '11' (text, not a number: drop the quotes)"),
+        ("{a: 1}", "line 2: model.hidden: must be an integer >= 1 or a list of widths, got {'a': 1}"),
+        ("2e9", "line 2: model.hidden: must be at most 1000000000 units wide, got 2000000000.0"),
+        ("[8, 1000000001]", "line 2: model.hidden[1]: must be at most 1000000000 units wide, got 1000000001"),
+    ],
+)
+def test_bad_hidden_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, f"model:\n  hidden: {text}\nseed: 1\n")
+    got = error_of(path)
+    assert message in got
+    assert got.startswith(str(path))
+
+
+def test_output_init_and_init_std(tmp_path: Path) -> None:
+    c = config.load(
+        write(tmp_path, "model:\n  output: softmax\n  init: truncated_normal\n  init_std: 0.05\n")
+    )
+    assert (c.output, c.init, c.init_std) == ("softmax", "truncated_normal", 0.05)
+    assert c.to_dict()["model"]["output"] == "softmax" and c.to_dict()["model"]["init_std"] == 0.05
+    assert (
+        "model.output: unknown value 'softmx'; did you mean 'softmax'? known: linear, sigmoid, softmax"
+        in (error_of(write(tmp_path, "model:\n  output: softmx\n")))
+    )
+    for bad, problem in [
+        ("0", "must be > 0, got 0"),
+        ("-1", "must be > 0, got -1"),
+        (".inf", "must be a finite number > 0, got inf"),
+        ("true", "must be a number > 0, got true"),
+    ]:
+        assert error_of(write(tmp_path, f"model:\n  init_std: {bad}\n")).endswith(
+            f"line 2: model.init_std: {problem}"
+        )
+
+
+@pytest.mark.parametrize("output", ["linear", "sigmoid", "softmax"])
+@pytest.mark.parametrize("loss", ["mse", "bce", "ce"])
+def test_loss_and_output_pairing(tmp_path: Path, loss: str, output: str) -> None:
+    path = write(tmp_path, f"loss: {loss}\nmodel:\n  output: {output}\n")
+    if loss == "mse" or output == "linear":
+        c = config.load(path)
+        assert (c.loss, c.output) == (loss, output)
+        return
+    # bce and ce take the logits: a sigmoid or softmax output before them would be applied twice
+    assert error_of(path) == (
+        f"{path}, line 1: loss: {loss} works on the logits and needs model.output: linear, got {output} "
+        f"(use loss: mse with output: {output}, or {loss} with output: linear)"
+    )
+
+
+def test_pairing_error_names_the_set_option(tmp_path: Path) -> None:
+    assert error_of(write(tmp_path, ""), ("model.output=softmax", "loss=ce")).startswith(
+        "--set loss: ce works on the logits and needs model.output: linear, got softmax"
+    )
+
+
+def test_unknown_loss_suggests(tmp_path: Path) -> None:
+    assert "loss: unknown value 'cee'; did you mean 'ce'? known: mse, bce, ce" in error_of(
+        write(tmp_path, "loss: cee\n")
+    )
+
+
+# --- errors of the library modules, placed by the key they carry -----------------------------------
+
+
+def test_library_errors_are_placed_at_their_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "optimizer:\n  name: adam\n  beta1: 1.5\n")
+    assert error_of(path) == f"{path}, line 3: optimizer.beta1: must be in [0, 1), got 1.5"
+    text = "schedule:\n  type: piecewise_constant\n  boundaries: [10, 20]\n  values:\n    - 1\n    - -2\n"
+    path = write(tmp_path, text)
+    # an item of a list: the line of its list (the count is checked after the items)
+    assert error_of(path) == f"{path}, line 4: schedule.values[1]: must be >= 0, got -2"
+    path = write(tmp_path, "schedule:\n  type: piecewise_constant\n  boundaries: [10]\n  values: [1]\n")
+    assert error_of(path) == (
+        f"{path}, line 4: schedule.values: must have one more entry than schedule.boundaries (2), got 1"
+    )
+    assert error_of(write(tmp_path, "ema:\n  decay: 1\n")).endswith(
+        "line 2: ema.decay: must be in [0, 1) or null (off), got 1"
+    )
+
+
+def test_quoted_numbers_get_a_hint(tmp_path: Path) -> None:
+    for text, key in [
+        ("optimizer:\n  lr: '0.1'\n", "optimizer.lr"),
+        ("optimizer:\n  name: adam\n  eps: '1e-8'\n", "optimizer.eps"),
+        ("schedule:\n  type: cosine\n  decay_steps: '100'\n", "schedule.decay_steps"),
+        ("train:\n  epochs: '10'\n", "train.epochs"),
+    ]:
+        message = error_of(write(tmp_path, text))
+        assert f"{key}: must be " in message and message.endswith("(text, not a number: drop the quotes)")
+
+
+def test_optimizer_and_schedule_settings_are_checked_and_filled(tmp_path: Path) -> None:
+    c = config.load(
+        write(
+            tmp_path,
+            "optimizer:\n  name: momentum\n  momentum: 0\nschedule:\n  type: cosine\n  decay_steps: 50\n",
+        )
+    )
+    assert c.optimizer_params == {"momentum": 0.0, "nesterov": False}
+    assert type(c.optimizer_params["momentum"]) is float
+    assert c.schedule_params == {"decay_steps": 50.0, "alpha": 0.0}
+
+
+# --- values are shown as bounded excerpts; aliases cannot blow a document up --------------------
+
+
+def test_long_values_are_shown_as_excerpts(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, f"name: [{', '.join(['1'] * 5000)}]\n"))
+    assert len(message) < len(str(tmp_path)) + 200
+    assert message.endswith("…")
+    message = error_of(write(tmp_path, "optimizer:\n  lr: '" + "x" * 100_000 + "'\n"))
+    assert len(message) < len(str(tmp_path)) + 200
+    assert "…" in message
+    message = error_of(write(tmp_path, "model:\n  " + "k" * 100_000 + ": 1\n"))
+    assert len(message) < len(str(tmp_path)) + 400
+
+
+BILLION_LAUGHS = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+name: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    """A few hundred bytes that stand for 9**9 = 387 million strings: one line, at once."""
+    assert len(BILLION_LAUGHS) < 400
+    path = write(tmp_path, BILLION_LAUGHS)
+    start = time.perf_counter()
+    message = error_of(path)
+    assert time.perf_counter() - start < 2.0
+    assert message == f"{path}, line 9: name: YAML aliases expand this to more than 100000 values"
+
+
+def test_alias_bomb_in_a_mapping_and_in_set(tmp_path: Path) -> None:
+    levels = ["a: &a {x: 1, y: 1, z: 1, w: 1, v: 1, u: 1, t: 1, s: 1, r: 1}"]
+    for i in range(1, 9):
+        ref = f"*{chr(96 + i)}"
+        levels.append(f"{chr(97 + i)}: &{chr(97 + i)} {{x: {ref}, y: {ref}, z: {ref}, w: {ref}, v: {ref}}}")
+    start = time.perf_counter()
+    message = error_of(write(tmp_path, "model:\n  " + "\n  ".join(levels) + "\n"))
+    assert time.perf_counter() - start < 2.0
+    # the key whose alias (*h, written above) expands too far
+    assert message.endswith(", line 10: model.i.x: YAML aliases expand this to more than 100000 values")
+    bomb = (
+        "["
+        + ", ".join(f"&{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 9) + "]" for i in range(1, 9))
+        + "]"
+    )
+    start = time.perf_counter()
+    message = error_of(write(tmp_path, ""), (f"name=[&a [1, 1, 1, 1, 1, 1, 1, 1, 1], {bomb[1:]}",))
+    assert time.perf_counter() - start < 2.0
+    assert message == "--set name: YAML aliases expand this to more than 100000 values"
+
+
+def test_aliases_within_the_bound_still_work(tmp_path: Path) -> None:
+    path = write(tmp_path, "optimizer: &opt\n  name: adam\n  lr: 0.01\nschedule:\n  type: constant\n")
+    assert config.load(path).optimizer == "adam"
+    path = write(tmp_path, "model:\n  hidden: &w [8, 8]\nname: widths\n")
+    assert config.load(path).hidden == (8, 8)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnopt_cli import config, optimizers, train
+from nnopt_cli import config, experiment, optimizers
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 OPTIMIZER_CONFIGS = ("sgdm", "momentum", "adagrad", "rmsprop", "adam")
@@ -29,9 +29,9 @@ def test_every_config_loads() -> None:
 def test_optimizer_config_reaches_95_percent(name: str) -> None:
     c = config.load(CONFIGS / f"{name}.yaml")
     assert c.optimizer == name
-    assert c.model_type == "mlp" and c.hidden == 11 and c.activation == "relu" and c.loss == "mse"
+    assert c.model_type == "mlp" and c.hidden == (11,) and c.activation == "relu" and c.loss == "mse"
     assert c.batch_size == 32 and not c.shuffle and c.epochs <= 800
-    h = train.train(c)
+    h = experiment.train(c)
     assert h.status == "completed", h.message
     assert h.epochs_done == c.epochs
     assert h.accuracy[-1] >= 0.95, f"{name}: final accuracy {h.accuracy[-1]:.4f}"
@@ -56,7 +56,7 @@ def test_every_optimizer_has_an_example() -> None:
 def test_ema_config_shows_two_different_boundaries() -> None:
     c = config.load(CONFIGS / "ema.yaml")
     assert c.ema_decay == 0.99
-    h = train.train(c)
+    h = experiment.train(c)
     assert h.status == "completed"
     assert list(h.metrics_columns())[-2:] == ["ema_loss", "ema_accuracy"]
     assert len(h.ema_accuracy) == c.epochs

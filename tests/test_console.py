@@ -27,7 +27,9 @@ def test_progress_lines_every_n_epochs_in_a_pipe() -> None:
 
 def test_a_diverged_run_shows_no_accuracy() -> None:
     out = console.console(io.StringIO())
-    h = history(epoch=[1], loss=[math.nan], accuracy=[math.nan], lr=[0.1], status="diverged", diverged_epoch=1)
+    h = history(
+        epoch=[1], loss=[math.nan], accuracy=[math.nan], lr=[0.1], status="diverged", diverged_epoch=1
+    )
     with console.EpochReporter("run", 9, every=5, out=out) as report:
         report(1, [h])
     assert out.file.getvalue() == "epoch 1/9  loss nan  accuracy –  lr 0.1\n"  # type: ignore[attr-defined]
@@ -35,7 +37,9 @@ def test_a_diverged_run_shows_no_accuracy() -> None:
 
 def test_result_table_formats_and_skips_missing_keys() -> None:
     out = console.console(io.StringIO())
-    out.print(console.result_table({"status": "completed", "final_accuracy": 0.9333, "final_loss": None}, "runs/x"))
+    out.print(
+        console.result_table({"status": "completed", "final_accuracy": 0.9333, "final_loss": None}, "runs/x")
+    )
     text = out.file.getvalue()  # type: ignore[attr-defined]
     assert "93.33%" in text and "n/a" in text and "runs/x" in text and "training time" not in text
 

@@ -7,8 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnopt_cli import config, data, train
-from nnopt_cli.ema import EMAError, check_decay, ema_decay, ema_update
+from nnopt_cli import checks, config, experiment, loop
+from nnopt_cli.ema import EMAError, check_decay, ema_decay, ema_step
+
+
+def ema_update(shadow: np.ndarray, params: np.ndarray, decay: float, n: int) -> None:
+    """One moving-average step at global step n, as the training loop composes it: the decay d of step n,
+    then shadow −= (shadow − params)·(1 − d)."""
+    ema_step(shadow, params, 1.0 - ema_decay(decay, n))
 
 
 def test_seed_003_trace():
@@ -103,32 +109,37 @@ def test_check_decay_accepts(decay, expected):
 
 
 @pytest.mark.parametrize(
-    ("decay", "message"),
+    ("decay", "problem"),
     [
-        (1.0, "ema.decay must be in [0, 1) or null (off), got 1.0"),
-        (1.5, "ema.decay must be in [0, 1) or null (off), got 1.5"),
-        (-0.1, "got -0.1"),
-        (float("nan"), "got nan"),
-        (True, "ema.decay must be a number in [0, 1) or null (off), got True"),
-        ("0.99", "got '0.99'"),
+        (1.0, "must be in [0, 1) or null (off), got 1.0"),
+        (1, "must be in [0, 1) or null (off), got 1"),
+        (1.5, "must be in [0, 1) or null (off), got 1.5"),
+        (-0.1, "must be in [0, 1) or null (off), got -0.1"),
+        (float("nan"), "must be a finite number in [0, 1) or null (off), got nan"),
+        (True, "must be a number in [0, 1) or null (off), got true"),
+        (
+            "0.99",
+            "must be a number in [0, 1) or null (off), got '0.99' (text, not a number: drop the quotes)",
+        ),
     ],
 )
-def test_check_decay_rejects(decay, message):
+def test_check_decay_rejects(decay, problem):
     with pytest.raises(EMAError) as err:
         check_decay(decay)
-    assert message in str(err.value)
-    assert isinstance(err.value, ValueError)
+    assert (err.value.key, err.value.problem) == ("ema.decay", problem)
+    assert str(err.value) == f"ema.decay: {problem}"
+    assert isinstance(err.value, checks.CheckError)
 
 
 # --- through the training loop -------------------------------------------------------------------
 
 
-def _run(epochs: int, decay: float | None) -> train.History:
+def _run(epochs: int, decay: float | None) -> loop.History:
     # one update per epoch (the whole set as one batch), so the global step n equals the epoch
     sets = ["data.batch_size=300", "optimizer.lr=0.1", "model.hidden=4", f"train.epochs={epochs}"]
     if decay is not None:
         sets.append(f"ema.decay={decay}")
-    return train.train(config.from_dict({}, sets))
+    return experiment.train(config.from_dict({}, sets))
 
 
 def test_training_loop_applies_the_rule_after_every_update():
@@ -137,8 +148,8 @@ def test_training_loop_applies_the_rule_after_every_update():
     decay 0.2 meets the ramp at n = 2: d = 2/11, then 0.2, 0.2 (3/12 and 4/13 are larger).
     """
     c = config.from_dict({}, ["model.hidden=4"])
-    net = train.network(c)
-    w = [train.initial_params(c, net)] + [net.from_arrays(_run(n, None).params) for n in (1, 2, 3)]
+    net, _ = experiment.network(c, experiment.load_data(c))
+    w = [experiment.starting_params(c, net)] + [net.from_arrays(_run(n, None).params) for n in (1, 2, 3)]
     shadow = w[0].copy()
     for n, d in zip((1, 2, 3), (2 / 11, 0.2, 0.2), strict=True):
         shadow = d * shadow + (1 - d) * w[n]
@@ -161,9 +172,9 @@ def test_ema_columns_are_the_shadow_weights_evaluated():
         "ema_accuracy",
     ]
     assert h.params_ema is not None
-    net = train.network(h.config)
-    ds = data.load()
-    out = net.output(net.from_arrays(h.params_ema)[None], ds.x)[0]
-    assert h.ema_loss[-1] == pytest.approx(float(np.mean((ds.y - out) ** 2)), rel=1e-12)
-    assert h.ema_accuracy[-1] == float(np.mean((out > 0.5) == (ds.y > 0.5)))
+    ds = experiment.load_data(h.config)
+    net, _ = experiment.network(h.config, ds)
+    out = net.logits(net.from_arrays(h.params_ema)[None], ds.x)[0, 0]  # one linear output: the score
+    assert h.ema_loss[-1] == pytest.approx(float(np.mean((ds.labels - out) ** 2)), rel=1e-12)
+    assert h.ema_accuracy[-1] == float(np.mean((out >= 0.5) == (ds.labels == 1)))
     assert _run(3, None).params_ema is None

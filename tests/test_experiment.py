@@ -35,7 +35,9 @@ def test_widths_come_from_the_data_and_the_task(sets: tuple[str, ...], widths: t
 
 
 def test_a_network_too_large_for_memory_is_refused_before_allocating() -> None:
-    with pytest.raises(experiment.SetupError, match=r"model.hidden \[11, 1000000000\]: .* parameters; .*memory"):
+    with pytest.raises(
+        experiment.SetupError, match=r"model.hidden \[11, 1000000000\]: .* parameters; .*memory"
+    ):
         experiment.network(cfg("model.hidden=[11, 1e9]"), data.load())
 
 
@@ -80,7 +82,11 @@ def test_a_file_that_is_not_an_npz_says_so(tmp_path: Path) -> None:
 
 
 def test_groups_are_made_by_shape_in_order_of_first_appearance() -> None:
-    configs = [cfg("model.hidden=3"), cfg("model.hidden=[4, 2]"), cfg("model.hidden=3", "optimizer.name=adam")]
+    configs = [
+        cfg("model.hidden=3"),
+        cfg("model.hidden=[4, 2]"),
+        cfg("model.hidden=3", "optimizer.name=adam"),
+    ]
     groups = experiment.prepare(configs)
     assert [g.indices for g in groups] == [[0, 2], [1]]
     assert groups[0].prepared.starts.shape == (2, mlp.MLP.count_params((2, 3, 1)))

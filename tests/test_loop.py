@@ -57,7 +57,9 @@ def test_one_full_batch_epoch_is_one_gradient_step() -> None:
     def objective(row: np.ndarray) -> float:
         out = net.logits(row[None], ds.x)[0, 0]
         a = net.to_arrays(row)
-        return float(np.mean((ds.labels - out) ** 2) + 0.03 * (np.sum(a["w1"] ** 2) + np.sum(a["w2"] ** 2)) / 2)
+        return float(
+            np.mean((ds.labels - out) ** 2) + 0.03 * (np.sum(a["w1"] ** 2) + np.sum(a["w2"] ** 2)) / 2
+        )
 
     grad = np.array(
         [(objective(theta0 + e) - objective(theta0 - e)) / 2e-6 for e in np.eye(theta0.size) * 1e-6]
@@ -221,11 +223,23 @@ def test_shuffled_population_with_several_seeds_equals_single_runs() -> None:
 
 @pytest.mark.parametrize(
     ("hidden", "output", "loss"),
-    [("[]", "softmax", "mse"), ("[16, 8]", "linear", "ce"), ("[5]", "sigmoid", "mse"), ("[4, 3]", "linear", "bce")],
+    [
+        ("[]", "softmax", "mse"),
+        ("[16, 8]", "linear", "ce"),
+        ("[5]", "sigmoid", "mse"),
+        ("[4, 3]", "linear", "bce"),
+    ],
 )
 def test_any_network_trains_and_rows_equal_single_runs(hidden: str, output: str, loss: str) -> None:
     configs = [
-        cfg(train__epochs=8, model__hidden=hidden, model__output=output, loss=loss, optimizer__name=o, optimizer__lr=0.05)
+        cfg(
+            train__epochs=8,
+            model__hidden=hidden,
+            model__output=output,
+            loss=loss,
+            optimizer__name=o,
+            optimizer__lr=0.05,
+        )
         for o in ("sgd", "adam")
     ]
     for c, h in zip(configs, train_together(configs), strict=True):
@@ -257,6 +271,31 @@ def test_one_full_batch_step_of_a_softmax_network_is_one_gradient_step() -> None
         log_p = z - np.log(np.exp(z).sum(axis=0))
         return float(-np.mean(log_p[ds.labels, np.arange(ds.size)]))
 
-    grad = np.array([(objective(theta0 + e) - objective(theta0 - e)) / 2e-6 for e in np.eye(theta0.size) * 1e-6])
+    grad = np.array(
+        [(objective(theta0 + e) - objective(theta0 - e)) / 2e-6 for e in np.eye(theta0.size) * 1e-6]
+    )
     h = train(c)
     np.testing.assert_allclose(net.from_arrays(h.params), theta0 - 0.1 * grad, rtol=1e-7, atol=1e-9)
+
+
+def test_rates_and_averages_tabled_in_blocks_give_the_same_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rates and EMA factors are computed a block of updates at a time: blocks of 2 epochs (20 updates) must
+    # give the bits of one block for the whole run, legacy decay and schedule included
+    c = cfg(
+        train__epochs=7,
+        optimizer__name="adam",
+        optimizer__lr=0.02,
+        optimizer__decay=0.01,
+        schedule__type="cosine",
+        schedule__decay_steps=50,
+        ema__decay=0.99,
+    )
+    whole = train(c)
+    monkeypatch.setattr(loop, "BLOCK_UPDATES", 25)
+    blocks = train(c)
+    assert np.array_equal(blocks.lr_trace, whole.lr_trace)
+    assert np.array_equal(blocks.lr_trace, loop.learning_rates(c, 70, 10))
+    for key in whole.params:
+        assert np.array_equal(blocks.params[key], whole.params[key])
+        assert whole.params_ema is not None and blocks.params_ema is not None
+        assert np.array_equal(blocks.params_ema[key], whole.params_ema[key])

@@ -40,13 +40,13 @@ def objective(net: mlp.MLP, head: tuple[str, str, int], reg: str, scale: float, 
     a = x
     weights = []
     offset = 0
-    for l, (fan_in, fan_out) in enumerate(zip(net.widths, net.widths[1:], strict=False)):
+    for i, (fan_in, fan_out) in enumerate(zip(net.widths, net.widths[1:], strict=False)):
         w = row[offset : offset + fan_in * fan_out].reshape(fan_in, fan_out)
         b = row[offset + fan_in * fan_out : offset + (fan_in + 1) * fan_out]
         offset += (fan_in + 1) * fan_out
         weights.append(w)
         z = a @ w + b
-        a = z if l == net.depth - 1 else _act(net.activation, z, net.leaky_alpha)
+        a = z if i == net.depth - 1 else _act(net.activation, z, net.leaky_alpha)
     z = a  # logits (N, K)
     y = np.eye(k)[labels] if k > 1 else labels[:, None].astype(float)
     if loss == "mse":
@@ -106,7 +106,9 @@ def test_relu_derivative_at_zero_is_zero() -> None:
     net = mlp.MLP((1, 1, 1), "relu")
     theta = np.array([[1.0, 0.0, 2.0, 0.0]])  # z1 = x, a1 = relu(x), out = 2·a1
     grads = np.zeros_like(theta)
-    mlp.Backprop(net, losses.Head("linear", "mse", 1), theta, grads)(mlp.inputs_t(np.zeros((1, 1))), np.ones((1, 1)))
+    mlp.Backprop(net, losses.Head("linear", "mse", 1), theta, grads)(
+        mlp.inputs_t(np.zeros((1, 1))), np.ones((1, 1))
+    )
     # d out / d w1 = 2·relu'(0)·x = 0 and d out / d b1 = 2·relu'(0) = 0
     assert grads[0, 0] == 0.0 and grads[0, 1] == 0.0
 
@@ -158,7 +160,9 @@ def test_no_hidden_layer_is_one_affine_map() -> None:
     expected = x @ a["w1"] + a["b1"]  # (N, K)
     got = net.logits(row[None], x)[0].T
     # each entry is a sum of 5 products: a few ulps of the largest term per addition
-    np.testing.assert_allclose(got, expected, rtol=0, atol=8 * 5 * np.finfo(float).eps * np.abs(expected).max())
+    np.testing.assert_allclose(
+        got, expected, rtol=0, atol=8 * 5 * np.finfo(float).eps * np.abs(expected).max()
+    )
 
 
 def test_output_is_the_textbook_forward_pass() -> None:
@@ -197,14 +201,16 @@ def test_course_init_is_standard_normal_weights_and_small_biases() -> None:
     assert np.all(arrays["b1"] == 0.01) and np.all(arrays["b2"] == 0.01)
 
 
-@pytest.mark.parametrize(("kind", "scale"), [("he", lambda i, o: np.sqrt(2 / i)), ("xavier", lambda i, o: np.sqrt(2 / (i + o)))])
+@pytest.mark.parametrize(
+    ("kind", "scale"), [("he", lambda i, o: np.sqrt(2 / i)), ("xavier", lambda i, o: np.sqrt(2 / (i + o)))]
+)
 def test_scaled_inits_use_each_layers_fan_in(kind, scale) -> None:
     net = mlp.MLP((4, 16, 8, 3))
     arrays = net.to_arrays(net.init(kind, np.random.default_rng(5)))
     z = np.random.default_rng(5)
-    for l, (i, o) in enumerate([(4, 16), (16, 8), (8, 3)], start=1):
-        assert np.array_equal(arrays[f"w{l}"], scale(i, o) * z.standard_normal((i, o)))
-        assert np.all(arrays[f"b{l}"] == 0.0)
+    for i, (i, o) in enumerate([(4, 16), (16, 8), (8, 3)], start=1):
+        assert np.array_equal(arrays[f"w{i}"], scale(i, o) * z.standard_normal((i, o)))
+        assert np.all(arrays[f"b{i}"] == 0.0)
 
 
 def test_truncated_normal_stays_within_two_std_for_weights_and_biases() -> None:

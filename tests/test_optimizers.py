@@ -19,7 +19,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnopt_cli import config as config_mod
-from nnopt_cli import optimizers
 from nnopt_cli import experiment
 from nnopt_cli.cli import cli
 from nnopt_cli.config import Config
@@ -439,27 +438,26 @@ def test_torch_cases_cover_every_torch_equivalent():
 @pytest.mark.parametrize(
     ("name", "hparams", "message"),
     [
-        ("adma", {}, "optimizer.name 'adma' is unknown (known: sgd, sgdm, momentum, adagrad"),
-        ("adma", {}, "did you mean 'adam'?"),
-        ("zzz", {}, "known: sgd, sgdm, momentum, adagrad, rmsprop, adam)"),
-        ("adam", {"betta1": 0.9}, "optimizer.betta1 is not a setting of adam"),
-        ("adam", {"betta1": 0.9}, "(allowed: beta1, beta2, eps); did you mean 'beta1'?"),
-        ("sgd", {"momentum": 0.9}, "optimizer.momentum is not a setting of sgd"),
-        ("rmsprop", {"alpha": 0.9}, "allowed: beta, eps"),
-        ("sgdm", {"beta": 1.5}, "optimizer.beta must be in [0, 1), got 1.5"),
-        ("sgdm", {"beta": 1}, "optimizer.beta must be in [0, 1), got 1.0"),
-        ("sgdm", {"beta": -0.1}, "optimizer.beta must be in [0, 1), got -0.1"),
-        ("adam", {"beta1": float("nan")}, "optimizer.beta1 must be in [0, 1), got nan"),
-        ("adam", {"beta2": 1.0}, "optimizer.beta2 must be in [0, 1), got 1.0"),
-        ("momentum", {"momentum": 1.0}, "optimizer.momentum must be in [0, 1)"),
-        ("momentum", {"momentum": True}, "optimizer.momentum must be a number in [0, 1), got True"),
-        ("momentum", {"nesterov": 1}, "optimizer.nesterov must be true or false, got 1"),
-        ("momentum", {"nesterov": "yes"}, "optimizer.nesterov must be true or false"),
-        ("adam", {"eps": -1e-8}, "optimizer.eps must be a finite number >= 0, got -1e-08"),
-        ("adam", {"eps": float("inf")}, "optimizer.eps must be a finite number >= 0, got inf"),
+        ("adma", {}, "optimizer.name: unknown value 'adma'; did you mean 'adam'?"),
+        ("zzz", {}, "known: sgd, sgdm, momentum, adagrad, rmsprop, adam"),
+        ("adam", {"betta1": 0.9}, "optimizer.betta1: not a setting of adam; did you mean 'beta1'?"),
+        ("adam", {"betta1": 0.9}, "known: beta1, beta2, eps"),
+        ("sgd", {"momentum": 0.9}, "optimizer.momentum: not a setting of sgd; known: none"),
+        ("rmsprop", {"alpha": 0.9}, "known: beta, eps"),
+        ("sgdm", {"beta": 1.5}, "optimizer.beta: must be in [0, 1), got 1.5"),
+        ("sgdm", {"beta": 1}, "optimizer.beta: must be in [0, 1), got 1"),
+        ("sgdm", {"beta": -0.1}, "optimizer.beta: must be in [0, 1), got -0.1"),
+        ("adam", {"beta1": float("nan")}, "optimizer.beta1: must be a finite number in [0, 1), got nan"),
+        ("adam", {"beta2": 1.0}, "optimizer.beta2: must be in [0, 1), got 1.0"),
+        ("momentum", {"momentum": 1.0}, "optimizer.momentum: must be in [0, 1)"),
+        ("momentum", {"momentum": True}, "optimizer.momentum: must be a number in [0, 1), got true"),
+        ("momentum", {"nesterov": 1}, "optimizer.nesterov: must be true or false, got 1"),
+        ("momentum", {"nesterov": "yes"}, "optimizer.nesterov: must be true or false"),
+        ("adam", {"eps": -1e-8}, "optimizer.eps: must be >= 0, got -1e-08"),
+        ("adam", {"eps": float("inf")}, "optimizer.eps: must be a finite number >= 0, got inf"),
         ("adam", {"eps": "1e-7"}, "got '1e-7' (text, not a number"),
-        ("adam", {"eps": None}, "optimizer.eps must be a finite number >= 0, got None"),
-        ("adagrad", {"initial_accumulator": -1.0}, "optimizer.initial_accumulator must be"),
+        ("adam", {"eps": None}, "optimizer.eps: must be a number >= 0, got null"),
+        ("adagrad", {"initial_accumulator": -1.0}, "optimizer.initial_accumulator: must be >= 0"),
     ],
 )
 def test_invalid_settings(name, hparams, message):
@@ -468,6 +466,8 @@ def test_invalid_settings(name, hparams, message):
     assert message in str(err.value)
     assert "\n" not in str(err.value)
     assert isinstance(err.value, ValueError)
+    # the key travels as data, for the config layer to place the error on its line
+    assert str(err.value).startswith(f"{err.value.key}: ")
 
 
 def test_valid_edge_settings():
@@ -502,7 +502,7 @@ def test_legacy_decay_zero_is_an_unchanged_copy():
 
 @pytest.mark.parametrize("decay", [-0.1, float("nan"), True, "0.1"])
 def test_legacy_decay_rejects(decay):
-    with pytest.raises(OptimizerError, match=r"^optimizer\.decay must be a finite number >= 0"):
+    with pytest.raises(OptimizerError, match=r"^optimizer\.decay: must be (a finite number |a number )?>= 0"):
         legacy_decay(np.ones(3), decay)
 
 
@@ -609,8 +609,8 @@ def test_sgdm_and_momentum_share_a_direction_in_the_loop():
         ("rmsprop", "optimizer.beta=1.0", "--set optimizer.beta: must be in [0, 1), got 1.0"),
         ("sgdm", "optimizer.beta=1.0", "--set optimizer.beta: must be in [0, 1), got 1.0"),
         ("adam", "optimizer.beta2=1.0", "--set optimizer.beta2: must be in [0, 1), got 1.0"),
-        ("adam", "optimizer.eps=-1", "--set optimizer.eps: must be a finite number >= 0, got -1.0"),
-        ("adagrad", "optimizer.eps=-1", "--set optimizer.eps: must be a finite number >= 0, got -1.0"),
+        ("adam", "optimizer.eps=-1", "--set optimizer.eps: must be >= 0, got -1"),
+        ("adagrad", "optimizer.eps=-1", "--set optimizer.eps: must be >= 0, got -1"),
         (
             "adam",
             "optimizer.name=adamm",
@@ -635,7 +635,7 @@ def test_bad_hyperparameters_on_the_command_line(tmp_path, config_name, setting,
         ("  name: rmsprop\n  beta: 1.0\n", "c.yaml, line 4: optimizer.beta: must be in [0, 1), got 1.0"),
         (
             "  name: adam\n  eps: -1\n",
-            "c.yaml, line 4: optimizer.eps: must be a finite number >= 0, got -1.0",
+            "c.yaml, line 4: optimizer.eps: must be >= 0, got -1",
         ),
         (
             "  name: adamm\n",

@@ -31,7 +31,9 @@ SPECS = [
 DECAY = 0.99
 
 
-def drive(specs: list[RowSpec], starts: np.ndarray, grads: list[np.ndarray], rates: list[np.ndarray]) -> Population:
+def drive(
+    specs: list[RowSpec], starts: np.ndarray, grads: list[np.ndarray], rates: list[np.ndarray]
+) -> Population:
     pop = Population(starts, specs, MASK)
     for k, (g, lr) in enumerate(zip(grads, rates, strict=True)):
         pop.grads[...] = pop.to_internal(g)

@@ -15,7 +15,9 @@ def cfg(*sets: str) -> config.Config:
 
 def test_network_and_score_labels_follow_the_head() -> None:
     assert report.describe_network(cfg()) == "hidden 11 relu, linear output, mse"
-    assert report.describe_network(cfg("model.hidden=[]", "model.output=softmax")).startswith("hidden no hidden layer")
+    assert report.describe_network(cfg("model.hidden=[]", "model.output=softmax")).startswith(
+        "hidden no hidden layer"
+    )
     assert report.score_label(cfg()) == "network output ŷ"
     assert "sigmoid" in report.score_label(cfg("loss=bce"))
     assert "P(y_c = 1)" in report.score_label(cfg("loss=ce"))
