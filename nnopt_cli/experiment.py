@@ -88,7 +88,9 @@ def starting_params(config: Config, net: mlp.MLP) -> np.ndarray:
     except IsADirectoryError:
         raise SetupError(f"{where}: is a folder, not an .npz file of weights") from None
     except (OSError, ValueError, EOFError):
-        raise SetupError(f"{where}: not an .npz file of weights (params.npz of a run folder is one)") from None
+        raise SetupError(
+            f"{where}: not an .npz file of weights (params.npz of a run folder is one)"
+        ) from None
     for key, value in arrays.items():
         if not np.issubdtype(value.dtype, np.number):
             raise SetupError(f"{where}: {key} holds {value.dtype} values, not numbers")

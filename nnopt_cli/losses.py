@@ -64,9 +64,7 @@ class Head:
 
     def __init__(self, output: str, loss: str, outputs: int) -> None:
         if loss in ("bce", "ce") and output != "linear":
-            raise HeadError(
-                f"loss: {loss} works on the logits and needs model.output: linear, got {output}"
-            )
+            raise HeadError(f"loss: {loss} works on the logits and needs model.output: linear, got {output}")
         if loss == "bce" and outputs != 1:
             raise HeadError(f"loss: bce needs one output, the network has {outputs}")
         if (loss == "ce" or output == "softmax") and outputs < 2:

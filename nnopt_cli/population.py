@@ -89,12 +89,17 @@ class Population:
             spec = self.specs[start]
             rule = optimizers.build(spec.optimizer, spec.hparams)
             theta = self.theta[start:stop]
-            self.groups.append(_Group(slice(start, stop), theta, self.grads[start:stop], rule.update, rule.init(theta)))
+            self.groups.append(
+                _Group(slice(start, stop), theta, self.grads[start:stop], rule.update, rule.init(theta))
+            )
             start = stop
         # one (P, n) scale matrix per penalty kind in use: the scale on a row's weights, 0 elsewhere
         self.penalty_scales: list[tuple[str, np.ndarray]] = []
         for kind in ("l2", "l1"):
-            rows = [s.reg_scale * weight_mask if s.regularizer == kind and s.reg_scale > 0 else None for s in self.specs]
+            rows = [
+                s.reg_scale * weight_mask if s.regularizer == kind and s.reg_scale > 0 else None
+                for s in self.specs
+            ]
             if any(r is not None for r in rows):
                 zero = np.zeros(n)
                 self.penalty_scales.append((kind, np.stack([zero if r is None else r for r in rows])))

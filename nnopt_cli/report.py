@@ -89,7 +89,9 @@ def _accuracy_text(h: History) -> str:
 
 
 def _boundary(h: History, view: BoundaryView) -> plots.Boundary:
-    return plots.Boundary(score=view.score, label=f"{h.config.name}: {_accuracy_text(h)}", ema_score=view.ema_score)
+    return plots.Boundary(
+        score=view.score, label=f"{h.config.name}: {_accuracy_text(h)}", ema_score=view.ema_score
+    )
 
 
 def draw_loss(folder: Path, h: History) -> None:
@@ -143,7 +145,11 @@ Job = tuple[Callable[..., None], tuple[Any, ...]]
 
 def run_jobs(folder: Path, history: History, view: BoundaryView) -> list[Job]:
     """A run's three figures: loss.png, lr.png, boundary.png."""
-    return [(draw_loss, (folder, history)), (draw_lr, (folder, history)), (draw_boundary, (folder, history, view))]
+    return [
+        (draw_loss, (folder, history)),
+        (draw_lr, (folder, history)),
+        (draw_boundary, (folder, history, view)),
+    ]
 
 
 def draw(jobs: Sequence[Job], *, workers: int | None = None) -> None:
@@ -213,7 +219,11 @@ def draw_comparison(folder: Path, names: Sequence[str], histories: Sequence[Hist
 
 
 def draw_boundaries(
-    folder: Path, names: Sequence[str], histories: Sequence[History], views: Sequence[BoundaryView], seeds: int
+    folder: Path,
+    names: Sequence[str],
+    histories: Sequence[History],
+    views: Sequence[BoundaryView],
+    seeds: int,
 ) -> None:
     """boundaries.png: every entry's decision boundary (its first seed) in one grid."""
     firsts: dict[str, tuple[History, BoundaryView]] = {}
@@ -232,7 +242,11 @@ def draw_boundaries(
 
 
 def comparison_jobs(
-    folder: Path, names: Sequence[str], histories: Sequence[History], views: Sequence[BoundaryView], seeds: int
+    folder: Path,
+    names: Sequence[str],
+    histories: Sequence[History],
+    views: Sequence[BoundaryView],
+    seeds: int,
 ) -> list[Job]:
     return [
         (draw_comparison, (folder, list(names), list(histories), seeds)),
