@@ -122,9 +122,7 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
     runs.write_start(folder, config)
     with console.EpochReporter(config.name, config.epochs, every=config.log_every, quiet=quiet) as progress:
         (history,) = loop.run([config], group.prepared, on_epoch=progress)
-    prepared = group.prepared
-    score, ema_score = experiment.boundary(history, prepared)
-    view = report.BoundaryView(score, ema_score, prepared.x, prepared.labels)
+    view = experiment.run_view(history, group.prepared)
     runs.write_data(folder, history)
     report.draw(report.run_jobs(folder, history, view))
     summary = runs.write_summary(folder, history, started=started, clock=time.perf_counter)
@@ -206,7 +204,8 @@ def compare(
     )
     out = console.console()
     out.print(console.compare_table(rows, seeds=seeds))
-    out.print(compare_mod.caption(target_loss), markup=False, highlight=False)
+    with_test = any(h is not None and h.with_test for h in histories)
+    out.print(compare_mod.caption(target_loss, with_test=with_test), markup=False, highlight=False)
     out.print(f"compare folder: {folder}", markup=False, highlight=False)
     if any(h is None or h.status == "interrupted" for h in histories):
         _finish("interrupted", "interrupted; every entry keeps what it did")

@@ -27,6 +27,10 @@ CONVERGED_DEFINITION = (
     "(max loss − final loss) of its final value"
 )
 TARGET_DEFINITION = "converged epoch: the first epoch whose loss is at most {target:g}"
+TEST_DEFINITION = (
+    "converged epoch: the first epoch from which the test accuracy stays at its final value (what the "
+    "course reads off its test-accuracy curve)"
+)
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,16 @@ def converged_epoch(loss: Sequence[float], target: float | None = None) -> int |
     return int(outside[-1]) + 2 if outside.size else 1
 
 
+def settled_epoch(accuracy: Sequence[float]) -> int | None:
+    """The first epoch (1-based) from which the accuracy stays at its final value; None if it is NaN
+    anywhere (a diverged run) or there is none."""
+    values = np.asarray(accuracy, dtype=float)
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        return None
+    changed = np.nonzero(values != values[-1])[0]
+    return int(changed[-1]) + 2 if changed.size else 1
+
+
 @dataclass
 class Row:
     """One entry of compare.csv and of the terminal table, aggregated over seeds."""
@@ -158,23 +172,32 @@ class Row:
 
 
 METRICS = ("final_loss", "final_accuracy", "best_loss", "converged_epoch", "train_seconds")
+TEST_METRICS = ("final_test_loss", "final_test_accuracy")
 
 
 def summarize(
     entries: Sequence[Entry], histories: Sequence[loop.History], *, target: float | None = None
 ) -> list[Row]:
     rows: dict[str, Row] = {}
+    with_test = any(h.with_test for h in histories)
     for entry, h in zip(entries, histories, strict=True):
         if entry.name not in rows:
             rows[entry.name] = Row(
                 name=entry.name,
                 rule=optimizers.rule(entry.config.optimizer, entry.config.optimizer_params),
-                values={k: [] for k in METRICS},
+                values={k: [] for k in METRICS + (TEST_METRICS if with_test else ())},
                 statuses=[],
             )
         row = rows[entry.name]
         finite = [v for v in h.loss if math.isfinite(v)]
-        epoch = converged_epoch(h.loss, target) if h.status == "completed" else None
+        epoch = None
+        if h.status == "completed":
+            by_test = h.with_test and target is None
+            epoch = settled_epoch(h.test_accuracy) if by_test else converged_epoch(h.loss, target)
+        if with_test:
+            usable_test = h.test_loss and h.status != "diverged"
+            row.values["final_test_loss"].append(h.test_loss[-1] if usable_test else math.nan)
+            row.values["final_test_accuracy"].append(h.test_accuracy[-1] if usable_test else math.nan)
         row.values["final_loss"].append(h.loss[-1] if h.loss else math.nan)
         # a diverged network's outputs are NaN: its last "accuracy" says nothing
         usable = h.accuracy and h.status != "diverged"
@@ -189,7 +212,7 @@ def summarize(
 def csv_columns(rows: Sequence[Row], seeds: int) -> dict[str, list[Any]]:
     """compare.csv: one row per entry; with several seeds, a mean and a std column per metric."""
     columns: dict[str, list[Any]] = {"name": [r.name for r in rows]}
-    for key in METRICS:
+    for key in [k for k in METRICS + TEST_METRICS if rows and k in rows[0].values]:
         if seeds == 1:
             columns[key] = [_csv_value(key, r.values[key][0]) for r in rows]
         else:
@@ -225,7 +248,7 @@ def write_results(
     done = [i for i, h in enumerate(histories) if h is not None]
     trained = [h for h in histories if h is not None]
     names = [entries[i].name for i in done]
-    views = [_view(trained[j], prepared[i]) for j, i in enumerate(done)]
+    views = [experiment.run_view(trained[j], prepared[i]) for j, i in enumerate(done)]
     jobs = report.comparison_jobs(folder, names, trained, views, seeds)
     for h, i, view in zip(trained, done, views, strict=True):
         runs.write_data(subfolders[i], h)
@@ -238,14 +261,11 @@ def write_results(
     return rows
 
 
-def _view(h: loop.History, prepared: loop.Prepared) -> report.BoundaryView:
-    score, ema_score = experiment.boundary(h, prepared)
-    return report.BoundaryView(score, ema_score, prepared.x, prepared.labels)
-
-
-def caption(target: float | None) -> str:
+def caption(target: float | None, *, with_test: bool = False) -> str:
     """What the table's converged epoch and train time mean."""
     definition = TARGET_DEFINITION.format(target=target) if target is not None else CONVERGED_DEFINITION
+    if with_test and target is None:
+        definition = TEST_DEFINITION
     return (
         f"{definition}. Train time: the training loop of the population the entry trained in (entries of "
         "one network shape train together, one pass per batch, and share it). Best of each column in green."

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from nnopt_cli import checks, ema, losses, mlp, optimizers, regularizers, schedules
+from nnopt_cli import data as data_mod
 from nnopt_cli.checks import CheckError
 
 MODEL_TYPES = ("mlp", "quadratic")
@@ -30,7 +31,19 @@ MAX_EXPANDED_NODES = 100_000  # YAML aliases may not blow a document up to more 
 DEFAULTS: dict[str, Any] = {
     "name": None,  # the config file's stem
     "seed": 0,
-    "data": {"path": None, "batch_size": 32, "shuffle": False},
+    "data": {
+        "name": None,  # dot, or csv when a path is given
+        "path": None,
+        "features": None,
+        "label": None,
+        "samples": 300,
+        "noise": 0.0,
+        "seed": 0,
+        "permute_seed": None,
+        "test_size": 0,
+        "batch_size": 32,
+        "shuffle": False,
+    },
     "model": {
         "type": "mlp",
         "hidden": 11,  # one hidden layer of 11; a list gives one layer per width, [] none
@@ -48,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "regularizer": {"type": "none", "scale": 0.03},
     "ema": {"decay": None},
     "train": {"epochs": 800, "steps": 40, "log_every": 100},
+    "plot": {"features": None},
 }
 
 
@@ -74,7 +88,15 @@ class Config:
 
     name: str
     seed: int
+    data_name: str
     data_path: str | None
+    data_features: tuple[str, ...] | None
+    data_label: str | None
+    data_samples: int
+    data_noise: float
+    data_seed: int
+    permute_seed: int | None
+    test_size: int | float
     batch_size: int
     shuffle: bool
     model_type: str
@@ -101,6 +123,7 @@ class Config:
     epochs: int
     steps: int
     log_every: int
+    plot_features: tuple[str | int, ...] | None = None
     source: str = field(default="<defaults>", compare=False)  # where it was read, for `with_overrides`
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,7 +132,15 @@ class Config:
             "name": self.name,
             "seed": self.seed,
             "data": {
+                "name": self.data_name,
                 "path": self.data_path,
+                "features": None if self.data_features is None else list(self.data_features),
+                "label": self.data_label,
+                "samples": self.data_samples,
+                "noise": self.data_noise,
+                "seed": self.data_seed,
+                "permute_seed": self.permute_seed,
+                "test_size": self.test_size,
                 "batch_size": self.batch_size,
                 "shuffle": self.shuffle,
             },
@@ -141,7 +172,22 @@ class Config:
             "regularizer": {"type": self.regularizer, "scale": self.reg_scale},
             "ema": {"decay": self.ema_decay},
             "train": {"epochs": self.epochs, "steps": self.steps, "log_every": self.log_every},
+            "plot": {"features": None if self.plot_features is None else list(self.plot_features)},
         }
+
+    def data_key(self) -> tuple[object, ...]:
+        """What decides the data a run trains and is tested on: runs with equal keys share their data."""
+        return (
+            self.data_name,
+            self.data_path,
+            self.data_features,
+            self.data_label,
+            self.data_samples,
+            self.data_noise,
+            self.data_seed,
+            self.permute_seed,
+            self.test_size,
+        )
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
@@ -416,6 +462,27 @@ def _hidden(value: object) -> tuple[int, ...]:
     return (_width(value, "model.hidden", alternative="or a list of widths"),)
 
 
+def _plot_features(value: object) -> tuple[str | int, ...] | None:
+    """plot.features: the two inputs a boundary picture spans, as column names or 0-based indices."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise CheckError(
+            "plot.features",
+            f"must be two input names or 0-based indices, e.g. [petal_length, petal_width], "
+            f"got {checks.excerpt(value)}",
+        )
+    out: list[str | int] = []
+    for i, item in enumerate(value):
+        if isinstance(item, str) and item:
+            out.append(item)
+        else:
+            out.append(checks.integer(item, f"plot.features[{i}]", low=0, alternative="or an input's name"))
+    if out[0] == out[1]:
+        raise CheckError("plot.features", f"names the same input twice: {out[0]!r}")
+    return tuple(out)
+
+
 def _check_head(loss: str, output: str) -> None:
     """bce and ce take the logits and apply their own sigmoid/softmax: a second one would be applied twice."""
     if loss in LOGIT_LOSSES and output != "linear":
@@ -438,6 +505,21 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
 
     data = {**DEFAULTS["data"], **_section(raw, "data", list(DEFAULTS["data"]))}
     data_path = _path(data["path"], "data.path", origin, base_dir)
+    data_name, set_args = data_mod.check_set(
+        data["name"],
+        path=data_path,
+        features=data["features"],
+        label=data["label"],
+        samples=data["samples"],
+        noise=data["noise"],
+        seed=data["seed"],
+    )
+    permute_seed = data["permute_seed"]
+    if permute_seed is not None:
+        permute_seed = checks.integer(
+            permute_seed, "data.permute_seed", low=0, high=2**32 - 1, alternative="or null (the file's order)"
+        )
+    test_size = data_mod.check_test_size(data["test_size"])
     batch_size = checks.integer(data["batch_size"], "data.batch_size", low=1)
     shuffle = checks.flag(data["shuffle"], "data.shuffle")
 
@@ -482,10 +564,20 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
     steps = checks.integer(train["steps"], "train.steps", low=1)
     log_every = checks.integer(train["log_every"], "train.log_every", low=1)
 
+    plot_features = _plot_features(_section(raw, "plot", list(DEFAULTS["plot"])).get("features"))
+
     return Config(
         name=name,
         seed=seed,
+        data_name=data_name,
         data_path=data_path,
+        data_features=set_args.features,
+        data_label=set_args.label,
+        data_samples=set_args.samples,
+        data_noise=set_args.noise,
+        data_seed=set_args.seed,
+        permute_seed=permute_seed,
+        test_size=test_size,
         batch_size=batch_size,
         shuffle=shuffle,
         model_type=model_type,
@@ -512,5 +604,6 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
         epochs=epochs,
         steps=steps,
         log_every=log_every,
+        plot_features=plot_features,
         source=origin.file,
     )

@@ -123,6 +123,9 @@ def result_table(summary: dict[str, object], folder: object) -> Table:
         ("final_accuracy", "final accuracy"),
         ("final_ema_loss", "final loss, EMA weights"),
         ("final_ema_accuracy", "final accuracy, EMA weights"),
+        ("final_test_loss", "final test data loss"),
+        ("final_test_accuracy", "final test accuracy"),
+        ("final_ema_test_accuracy", "final test accuracy, EMA weights"),
         ("final_w", "final w"),
         ("train_seconds", "training time"),
     ):
@@ -151,16 +154,21 @@ def compare_table(rows: Sequence[Any], *, seeds: int) -> Table:
     table = Table(title="Optimizers side by side", box=box.SIMPLE_HEAD)
     table.add_column("entry", no_wrap=True)
     table.add_column("update rule", min_width=16)
-    for name in ("train\ntime", "converged\nepoch", "final\nloss", "final\naccuracy"):
+    columns: tuple[str, ...] = ("train_seconds", "converged_epoch", "final_loss", "final_accuracy")
+    headers = ["train\ntime", "converged\nepoch", "final\nloss", "final\naccuracy"]
+    if rows and "final_test_accuracy" in rows[0].values:
+        columns += ("final_test_accuracy",)
+        headers[3] = "train\naccuracy"
+        headers.append("test\naccuracy")
+    for name in headers:
         table.add_column(name, justify="right", no_wrap=True)
 
-    columns = ("train_seconds", "converged_epoch", "final_loss", "final_accuracy")
     means = {key: [r.mean(key) for r in rows] for key in columns}
     best = {}
     for key, values in means.items():
         finite = [v for v in values if v == v]
         if finite:
-            best[key] = max(finite) if key == "final_accuracy" else min(finite)
+            best[key] = max(finite) if key.endswith("accuracy") else min(finite)
     for i, r in enumerate(rows):
         cells = []
         for key in columns:
@@ -180,10 +188,10 @@ def _compare_cell(key: str, value: float, std: float | None) -> str:
         text = f"{value:.3f} s"
     elif key == "converged_epoch":
         text = f"{value:.0f}" if std is None else f"{value:.1f}"
-    elif key == "final_accuracy":
+    elif key.endswith("accuracy"):
         text = f"{value:.2%}"
     else:
         text = f"{value:.4g}"
     if std is not None:
-        text += f" ± {std:.2g}" if key != "final_accuracy" else f" ± {std:.1%}"
+        text += f" ± {std:.1%}" if key.endswith("accuracy") else f" ± {std:.2g}"
     return text

@@ -13,12 +13,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from nnopt_cli import checks, loop, losses, mlp
 from nnopt_cli import data as data_mod
-from nnopt_cli import loop, losses, mlp, plots
 from nnopt_cli.config import Config
 from nnopt_cli.loop import EpochCallback, History
 
@@ -31,8 +30,29 @@ class SetupError(ValueError):
     """A run that cannot start (an unusable model.init_from file, a network too large); one line."""
 
 
-def load_data(config: Config) -> data_mod.Dataset:
-    return data_mod.load(Path(config.data_path) if config.data_path else None)
+@dataclass(frozen=True)
+class Data:
+    """A config's data: the whole set, and its training and (with data.test_size) test rows."""
+
+    full: data_mod.Dataset
+    train: data_mod.Dataset
+    test: data_mod.Dataset | None
+
+
+def load_data(config: Config) -> Data:
+    """Read or draw the data set of `config`, then permute and split it as data.permute_seed and
+    data.test_size say. The held-out rows never reach training."""
+    full = data_mod.load_set(
+        config.data_name,
+        path=config.data_path,
+        features=config.data_features,
+        label=config.data_label,
+        samples=config.data_samples,
+        noise=config.data_noise,
+        seed=config.data_seed,
+    )
+    train, test = data_mod.split(full, permute_seed=config.permute_seed, test_size=config.test_size)
+    return Data(full, train, test)
 
 
 def network(config: Config, dataset: data_mod.Dataset, *, rows: int = 1) -> tuple[mlp.MLP, losses.Head]:
@@ -120,20 +140,20 @@ def prepare(configs: Sequence[Config]) -> list[Group]:
     Raises:
       data.DataError, SetupError: anything that stops a run from starting.
     """
-    datasets: dict[str | None, data_mod.Dataset] = {}
+    datasets: dict[tuple[object, ...], Data] = {}
     for c in configs:
-        if c.data_path not in datasets:
-            datasets[c.data_path] = load_data(c)
+        if c.data_key() not in datasets:
+            datasets[c.data_key()] = load_data(c)
     by_key: dict[tuple[object, ...], list[int]] = {}
     for i, c in enumerate(configs):
         by_key.setdefault(loop.population_key(c), []).append(i)
     groups = []
     for indices in by_key.values():
         members = [configs[i] for i in indices]
-        dataset = datasets[members[0].data_path]
-        net, head = network(members[0], dataset, rows=len(members))
+        d = datasets[members[0].data_key()]
+        net, head = network(members[0], d.full, rows=len(members))
         starts = np.stack([starting_params(c, net) for c in members])
-        prepared = loop.Prepared(net, head, dataset.x, dataset.labels, starts)
+        prepared = loop.Prepared(net, head, d.train, d.test, starts)
         groups.append(Group(indices, members, prepared))
     return groups
 
@@ -158,18 +178,129 @@ def train(config: Config, *, on_epoch: EpochCallback | None = None) -> History:
     return loop.run([config], group.prepared, on_epoch=on_epoch)[0]
 
 
-def boundary(history: History, prepared: loop.Prepared) -> tuple[np.ndarray, np.ndarray | None]:
-    """The run's score on the plot grid (plots.decision_grid) for its final and (with EMA) moving-average
-    parameters: the output the 0.5 threshold applies to, or for two outputs the probability of class 1."""
-    xx, _, points = plots.decision_grid()
+GRID_POINTS = 241  # grid points per axis of a boundary picture
+
+
+@dataclass(frozen=True)
+class Plane:
+    """The plane a boundary picture spans: two inputs, their grid, and where the other inputs are held."""
+
+    features: tuple[int, int]
+    xs: np.ndarray  # (G,) grid coordinates of the first input
+    ys: np.ndarray  # (G,) of the second
+    held: np.ndarray  # (d,) the value of every input off the plane: its training mean
+    names: tuple[str, str]
+    note: str  # what the picture holds fixed, "" for two inputs
+
+
+def plane(config: Config, prepared: loop.Prepared) -> Plane | None:
+    """The plane of two inputs a boundary picture draws: plot.features, or else the two with the largest
+    spread over the training rows; the other inputs held at their training mean. None for a single input.
+
+    Raises:
+      SetupError: a plot.features entry that names no input.
+    """
+    train, test = prepared.train, prepared.test
+    d = train.x.shape[1]
+    if d < 2:
+        return None
+    names = train.feature_names or tuple(f"x{i + 1}" for i in range(d))
+    if config.plot_features is not None:
+        chosen = tuple(_feature_index(f, names, i) for i, f in enumerate(config.plot_features))
+    elif d == 2:
+        chosen = (0, 1)
+    else:
+        spread = train.x.std(axis=0)
+        chosen = tuple(sorted(int(i) for i in np.argsort(-spread, kind="stable")[:2]))
+    i, j = chosen
+    points = train.x if test is None else np.concatenate([train.x, test.x])
+    held = train.x.mean(axis=0)
+    others = [k for k in range(d) if k not in (i, j)]
+    note = ""
+    if others:
+        values = ", ".join(f"{names[k]} {held[k]:.3g}" for k in others)
+        note = f"other inputs held at their training mean: {values}"
+    return Plane((i, j), _axis(points[:, i]), _axis(points[:, j]), held, (names[i], names[j]), note)
+
+
+def _feature_index(feature: str | int, names: tuple[str, ...], position: int) -> int:
+    if isinstance(feature, int):
+        if feature >= len(names):
+            raise SetupError(
+                f"plot.features[{position}]: input {feature} does not exist; the inputs are "
+                f"0 .. {len(names) - 1} ({', '.join(names)})"
+            )
+        return feature
+    if feature not in names:
+        raise SetupError(
+            f"plot.features[{position}]: no input named {feature!r}; "
+            f"{checks.did_you_mean(feature, list(names))}"
+        )
+    return names.index(feature)
+
+
+def _axis(values: np.ndarray) -> np.ndarray:
+    """GRID_POINTS coordinates over the values' range, widened by 5% at each end."""
+    low, high = float(values.min()), float(values.max())
+    pad = 0.05 * (high - low) if high > low else max(0.05, 0.05 * abs(low))
+    return np.linspace(low - pad, high + pad, GRID_POINTS)
+
+
+def scores(history: History, prepared: loop.Prepared, where: Plane) -> tuple[np.ndarray, np.ndarray | None]:
+    """What the network says over the plane, for the final and (with EMA) moving-average parameters:
+    (1, G, G) the score the 0.5 threshold applies to, or the probability of class 1, for two classes;
+    (K, G, G) the K class probabilities (or outputs) for more."""
     net, head = prepared.net, prepared.head
+    xx, yy = np.meshgrid(where.xs, where.ys)
+    points = np.tile(where.held, (xx.size, 1))
+    points[:, where.features[0]] = xx.ravel()
+    points[:, where.features[1]] = yy.ravel()
 
     def score(arrays: dict[str, np.ndarray]) -> np.ndarray:
-        s = head.score(net.logits(net.from_arrays(arrays)[None], points))[0]
-        value = s[0] if s.shape[0] == 1 else (s[1] if s.shape[0] == 2 else np.argmax(s, axis=0).astype(float))
-        return np.asarray(value).reshape(xx.shape)
+        s = head.score(net.logits(net.from_arrays(arrays)[None], points))[0]  # (K, G·G)
+        if s.shape[0] == 2:
+            s = s[1:]
+        return s.reshape(s.shape[0], *xx.shape)
 
     with np.errstate(all="ignore"):
         raw = score(history.params)
         shadow = score(history.params_ema) if history.params_ema is not None else None
     return raw, shadow
+
+
+def confusion(history: History, prepared: loop.Prepared) -> tuple[np.ndarray, np.ndarray | None]:
+    """Confusion matrices (true class × predicted class, counts) of the final parameters on the training
+    rows and (with a split) the test rows."""
+    net, head = prepared.net, prepared.head
+    k = prepared.train.n_classes
+
+    def matrix(ds: data_mod.Dataset) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            predicted = head.predict(net.logits(net.from_arrays(history.params)[None], ds.x))[0]
+        counts = np.zeros((k, k), dtype=np.int64)
+        np.add.at(counts, (ds.labels, np.clip(predicted, 0, k - 1)), 1)
+        return counts
+
+    return matrix(prepared.train), None if prepared.test is None else matrix(prepared.test)
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What a run's pictures show besides its history, as arrays: its decisions over a plane of two inputs
+    (None with a single input), the data, and its confusion matrices."""
+
+    plane: Plane | None
+    score: np.ndarray | None
+    ema_score: np.ndarray | None
+    train: data_mod.Dataset
+    test: data_mod.Dataset | None
+    confusion_train: np.ndarray
+    confusion_test: np.ndarray | None
+
+
+def run_view(history: History, prepared: loop.Prepared) -> RunView:
+    """Evaluate the trained network where its pictures need it."""
+    where = plane(history.config, prepared)
+    score, ema_score = scores(history, prepared, where) if where is not None else (None, None)
+    train_cm, test_cm = confusion(history, prepared)
+    return RunView(where, score, ema_score, prepared.train, prepared.test, train_cm, test_cm)

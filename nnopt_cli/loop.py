@@ -20,6 +20,7 @@ import numpy as np
 
 from nnopt_cli import ema, losses, mlp, optimizers, schedules
 from nnopt_cli.config import Config
+from nnopt_cli.data import Dataset
 from nnopt_cli.population import Population, RowSpec
 
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
@@ -32,14 +33,14 @@ class Prepared:
 
     Attributes:
       net, head: the network and its output and loss.
-      x: (N, d) inputs; labels: (N,) class indices.
+      train: the rows trained on; test: the held-out rows, measured after every epoch, or None.
       starts: (P, n) starting parameters, one row per config.
     """
 
     net: mlp.MLP
     head: losses.Head
-    x: np.ndarray
-    labels: np.ndarray
+    train: Dataset
+    test: Dataset | None
     starts: np.ndarray
 
 
@@ -57,6 +58,11 @@ class History:
     accuracy: list[float] = field(default_factory=list)
     ema_loss: list[float] = field(default_factory=list)
     ema_accuracy: list[float] = field(default_factory=list)
+    with_test: bool = False
+    test_loss: list[float] = field(default_factory=list)  # the data loss alone, no penalty
+    test_accuracy: list[float] = field(default_factory=list)
+    ema_test_loss: list[float] = field(default_factory=list)
+    ema_test_accuracy: list[float] = field(default_factory=list)
     lr_trace: np.ndarray = field(default_factory=lambda: np.zeros(0))
     params: dict[str, np.ndarray] = field(default_factory=dict)
     params_ema: dict[str, np.ndarray] | None = None
@@ -86,6 +92,12 @@ class History:
         if self.config.ema_decay is not None:
             columns["ema_loss"] = self.ema_loss
             columns["ema_accuracy"] = self.ema_accuracy
+        if self.with_test:
+            columns["test_loss"] = self.test_loss
+            columns["test_accuracy"] = self.test_accuracy
+            if self.config.ema_decay is not None:
+                columns["ema_test_loss"] = self.ema_test_loss
+                columns["ema_test_accuracy"] = self.ema_test_accuracy
         return columns
 
 
@@ -96,7 +108,7 @@ EpochCallback = Callable[[int, Sequence[History]], None]
 def population_key(config: Config) -> tuple[object, ...]:
     """Runs whose keys are equal can be stacked in one population."""
     return (
-        config.data_path,
+        config.data_key(),
         config.batch_size,
         config.shuffle,
         config.model_type,
@@ -126,6 +138,7 @@ def rate_function(config: Config, per_epoch: int) -> RateFn:
         warmup_steps=config.warmup_steps,
         **config.schedule_params,
     )
+
     def rates(k0: int, k1: int) -> np.ndarray:
         k = np.arange(k0, k1)
         trace = np.asarray(schedule(k if config.unit == "step" else k // per_epoch), dtype=np.float64)
@@ -177,25 +190,29 @@ def run(
     net, head = prepared.net, prepared.head
     pop = Population(prepared.starts, [row_spec(c) for c in configs], net.weight_mask())
     ordered = [configs[i] for i in pop.order]
-    n_points = prepared.x.shape[0]
-    per_epoch = steps_per_epoch(first.batch_size, n_points)
+    train, test = prepared.train, prepared.test
+    per_epoch = steps_per_epoch(first.batch_size, train.size)
     epochs = first.epochs
     p = pop.size
     rows = [
         _Row(
-            History(config=c, steps_per_epoch=per_epoch, population_size=p),
+            History(config=c, steps_per_epoch=per_epoch, population_size=p, with_test=test is not None),
             rate_function(c, per_epoch),
             c.ema_decay,
         )
         for c in ordered
     ]
 
-    x_t = mlp.inputs_t(prepared.x)
-    y_t = head.targets(prepared.labels)
+    x_t = mlp.inputs_t(train.x)
+    y_t = head.targets(train.labels)
     fixed_batches = None if first.shuffle else _batches(x_t, y_t, None, first.batch_size)
     shuffle_rngs = [np.random.default_rng([c.seed, 1]) for c in ordered]
     from_mlp = mlp.Backprop(net, head, pop.theta, pop.grads)
-    forward = mlp.Forward(net, pop.values, prepared.x)
+    measures = [_Measure(mlp.Forward(net, pop.values, train.x), y_t, train.labels)]
+    if test is not None:
+        measures.append(
+            _Measure(mlp.Forward(net, pop.values, test.x), head.targets(test.labels), test.labels)
+        )
     block_epochs = max(1, BLOCK_UPDATES // (per_epoch * p))
     lr_block = ema_block = None
     block_start = 0
@@ -218,9 +235,7 @@ def run(
                     i = k - block_start
                     pop.step(lr_block[i], None if ema_block is None else ema_block[i])
                     k += 1
-                _evaluate(
-                    forward, pop, head, rows, y_t, prepared.labels, epoch, k, lr_block[k - 1 - block_start]
-                )
+                _evaluate(measures, pop, head, rows, epoch, k, lr_block[k - 1 - block_start])
                 np.copyto(epoch_end, pop.values)
                 if on_epoch is not None:
                     on_epoch(epoch, [histories[j] for j in pop.position])
@@ -311,30 +326,43 @@ def _shuffled_batches(
     return _batches(x_t, y_t, orders, batch_size)
 
 
+@dataclass
+class _Measure:
+    """A set of points measured after every epoch (the training rows, the test rows): a forward pass bound
+    to all rows of the population, the targets and the labels."""
+
+    forward: mlp.Forward
+    y_t: np.ndarray
+    labels: np.ndarray
+
+    def __call__(self, head: losses.Head) -> tuple[list[float], list[float]]:
+        """The data loss and the accuracy of every row (parameters, then shadows)."""
+        logits = self.forward()
+        right = head.predict(logits) == self.labels
+        accuracy = np.add.reduce(right, axis=1, dtype=np.float64) / self.labels.shape[0]
+        return head.value(logits, self.y_t).tolist(), accuracy.tolist()
+
+
 def _evaluate(
-    forward: mlp.Forward,
+    measures: list[_Measure],
     pop: Population,
     head: losses.Head,
     rows: list[_Row],
-    y_t: np.ndarray,
-    labels: np.ndarray,
     epoch: int,
     step: int,
     lr: np.ndarray,
 ) -> None:
-    """Full-set loss and accuracy of every active run (and its moving average) at the end of an epoch, in
-    one forward pass over all rows; stops runs that diverged."""
+    """Loss and accuracy of every active run (and its moving average) on the training rows and, when there
+    are any, the test rows, at the end of an epoch: one forward pass over all rows per set; stops runs that
+    diverged. The test loss is the data loss alone."""
     p = pop.size
-    logits = forward()
-    data_loss = head.value(logits, y_t)
+    data, accuracy = measures[0](head)
     penalty = pop.penalty(pop.theta)
     if pop.shadow is not None:
         penalty = np.concatenate([penalty, pop.penalty(pop.shadow)])
-    loss = (data_loss + penalty).tolist()
-    right = head.predict(logits) == labels
-    accuracy = (np.add.reduce(right, axis=1, dtype=np.float64) / labels.shape[0]).tolist()
+    loss = (np.array(data) + penalty).tolist()
+    test_loss, test_accuracy = measures[1](head) if len(measures) > 1 else ([], [])
     finite = np.all(np.isfinite(pop.theta), axis=1).tolist()
-    data = data_loss.tolist()
     rates = lr[:, 0].tolist()
     for i, r in enumerate(rows):
         if not r.active:
@@ -348,9 +376,16 @@ def _evaluate(
         diverged = not (math.isfinite(loss[i]) and finite[i])
         # the outputs of non-finite weights are NaN: their "accuracy" says nothing
         h.accuracy.append(math.nan if diverged else accuracy[i])
+        if test_loss:
+            h.test_loss.append(test_loss[i])
+            h.test_accuracy.append(math.nan if diverged else test_accuracy[i])
         if r.ema_decay is not None:
+            shadow_ok = math.isfinite(loss[p + i])
             h.ema_loss.append(loss[p + i])
-            h.ema_accuracy.append(accuracy[p + i] if math.isfinite(loss[p + i]) else math.nan)
+            h.ema_accuracy.append(accuracy[p + i] if shadow_ok else math.nan)
+            if test_loss:
+                h.ema_test_loss.append(test_loss[p + i])
+                h.ema_test_accuracy.append(test_accuracy[p + i] if shadow_ok else math.nan)
         if diverged:
             r.active = False
             shadow = pop.shadow[i].copy() if r.ema_decay is not None and pop.shadow is not None else None

@@ -33,15 +33,16 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def softmax(z: np.ndarray, axis: int = -2) -> np.ndarray:
     """exp(z_k − max z) / Σ_j exp(z_j − max z) along `axis` (the outputs)."""
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    e /= np.sum(e, axis=axis, keepdims=True)
+    e = z - np.maximum.reduce(z, axis=axis, keepdims=True)
+    np.exp(e, out=e)
+    e /= np.add.reduce(e, axis=axis, keepdims=True)
     return e
 
 
 def logsumexp(z: np.ndarray, axis: int = -2) -> np.ndarray:
     """log Σ_k exp(z_k) along `axis`, as max z + log Σ exp(z_k − max z); the axis is kept (size 1)."""
-    top = np.max(z, axis=axis, keepdims=True)
-    return top + np.log(np.sum(np.exp(z - top), axis=axis, keepdims=True))
+    top = np.maximum.reduce(z, axis=axis, keepdims=True)
+    return top + np.log(np.add.reduce(np.exp(z - top), axis=axis, keepdims=True))
 
 
 def outputs_for(loss: str, output: str, classes: int) -> int:
@@ -137,7 +138,7 @@ class Head:
             if self.loss == "bce":
                 return (z[:, 0] >= 0.0).astype(np.int64)  # sigmoid(z) ≥ 0.5 exactly where z ≥ 0
             return (self.apply(z)[:, 0] >= 0.5).astype(np.int64)
-        return np.argmax(z if self.output == "linear" else self.apply(z), axis=-2)
+        return np.argmax(z, axis=-2)  # softmax and sigmoid keep the order of the logits
 
     def targets(self, labels: np.ndarray) -> np.ndarray:
         """Class labels (N,) as targets, outputs × points: the 0/1 label (1, N) or one-hot rows (K, N)."""

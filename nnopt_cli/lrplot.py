@@ -72,7 +72,7 @@ def from_config(config: Config, source: str) -> LrCurve:
         total, per_epoch = config.steps, 1
     else:
         dataset = experiment.load_data(config)
-        per_epoch = loop.steps_per_epoch(config.batch_size, dataset.size)
+        per_epoch = loop.steps_per_epoch(config.batch_size, dataset.train.size)
         total = per_epoch * config.epochs
     rates = loop.learning_rates(config, total, per_epoch)
     label = f"{source}: {schedules.describe(config.schedule, config.schedule_params)}, lr0={config.lr:g}"

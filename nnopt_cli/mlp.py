@@ -211,7 +211,7 @@ def _truncated_standard_normal(rng: np.random.Generator, shape: tuple[int, ...])
 
 
 def inputs_t(x: np.ndarray) -> np.ndarray:
-    """Inputs (..., N, d) as the first layer reads them, features × points plus a row of ones: (..., d+1, N)."""
+    """Inputs (..., N, d) as the first layer reads them: features × points, ones appended: (..., d+1, N)."""
     ones = np.ones(x.shape[:-1] + (1,))
     return np.ascontiguousarray(np.swapaxes(np.concatenate([x, ones], axis=-1), -1, -2))
 

@@ -39,8 +39,6 @@ LR_COLORS = (
     "tab:olive",
     "tab:cyan",
 )
-GRID_LIMIT = 3.0
-GRID_POINTS = 241
 DPI = 110
 # zlib level of the PNGs: 1 writes files up to 15% larger than the default 6, 30-40% sooner
 PNG_COMPRESSION = 1
@@ -177,18 +175,19 @@ def training_curves(
     loss: Sequence[Curve],
     accuracy: Sequence[Curve],
     note: str = "",
+    measured_on: str = "the full data set",
 ) -> None:
-    """Loss (log scale) and accuracy against epoch, side by side."""
+    """Loss (log scale) and accuracy against epoch, side by side; `measured_on` says on which points."""
     fig = _figure(11, 4.4)
     ax_loss, ax_acc = fig.subplots(1, 2)
     _draw(ax_loss, loss, log=True)
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("loss on the full data set (log scale)")
+    ax_loss.set_ylabel(f"loss on {measured_on} (log scale)")
     ax_loss.set_title("Loss")
     ax_loss.legend(fontsize=8)
     _draw(ax_acc, accuracy)
     ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("accuracy on the full data set")
+    ax_acc.set_ylabel(f"accuracy on {measured_on}")
     ax_acc.set_ylim(-0.02, 1.02)
     ax_acc.set_title("Accuracy (share of points classified right)")
     ax_acc.legend(fontsize=8, loc="lower right")
@@ -253,75 +252,171 @@ def _integer_x(ax: Axes) -> None:
         ax.set_xlim(low - 1, high + 1)
 
 
-def decision_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The points of [-3, 3]² where the network's output is drawn: (xx, yy, points (M, 2))."""
-    axis = np.linspace(-GRID_LIMIT, GRID_LIMIT, GRID_POINTS)
-    xx, yy = np.meshgrid(axis, axis)
-    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
-
-
 @dataclass(frozen=True)
 class Boundary:
-    """A network's score (ŷ, or sigmoid of the output for bce) on `decision_grid()`, shaped like xx."""
+    """One network's decisions over a plane of two inputs, and the data drawn on it.
+
+    Attributes:
+      score: (1, G, G) for two classes: the score the 0.5 threshold applies to (the output, or P(class 1));
+        (K, G, G) for K classes: each class's probability (or output). Row i of the grid is ys[i].
+      label: the panel's title.
+      ema_score: the same for the moving average of the weights, or None.
+      xs, ys: (G,) the grid's coordinates along the two inputs.
+      train_x: (N, 2) the training points in the plane; train_labels: (N,) their classes.
+      test_x, test_labels: the held-out points (drawn hollow), or None.
+      classes: what each class is called in the legend.
+      axes: the names of the two inputs.
+    """
 
     score: np.ndarray
     label: str
-    ema_score: np.ndarray | None = None
+    ema_score: np.ndarray | None
+    xs: np.ndarray
+    ys: np.ndarray
+    train_x: np.ndarray
+    train_labels: np.ndarray
+    test_x: np.ndarray | None = None
+    test_labels: np.ndarray | None = None
+    classes: tuple[str, ...] = ("0", "1")
+    axes: tuple[str, str] = ("x1", "x2")
+
+    @property
+    def binary(self) -> bool:
+        return self.score.shape[0] == 1
 
 
-def _boundary_axes(
-    ax: Axes, x: np.ndarray, y: np.ndarray, b: Boundary, score_label: str, *, colorbar: bool
-) -> Any:
+def class_colors(k: int) -> list[Any]:
+    """One colour per class: the course's blue and red for two, a qualitative palette for more."""
+    if k <= 2:
+        return [CLASS_COLORS[0], CLASS_COLORS[1]][:k]
+    palette = [
+        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+        "#7f7f7f",
+    ]  # fmt: skip
+    if k <= len(palette):
+        return palette[:k]
+    from matplotlib import colormaps
+
+    cmap = colormaps["hsv"]
+    return [cmap(i / k) for i in range(k)]
+
+
+def _extent(b: Boundary) -> tuple[float, float, float, float]:
+    """The image's extent: each grid point is the centre of its pixel."""
+    hx = (b.xs[-1] - b.xs[0]) / (2 * (len(b.xs) - 1))
+    hy = (b.ys[-1] - b.ys[0]) / (2 * (len(b.ys) - 1))
+    return (b.xs[0] - hx, b.xs[-1] + hx, b.ys[0] - hy, b.ys[-1] + hy)
+
+
+def _class_image(score: np.ndarray, colors: list[Any]) -> np.ndarray:
+    """An RGB image of the predicted class (argmax), its colour fading to white where the network is unsure:
+    full colour at probability 1, white at 1/K (all classes alike)."""
+    from matplotlib.colors import to_rgb
+
+    k = score.shape[0]
+    predicted = np.argmax(score, axis=0)
+    top = np.max(score, axis=0)
+    total = np.sum(score, axis=0)
+    share = np.divide(top, total, out=np.full_like(top, 1.0 / k), where=total > 0)
+    sure = np.clip((share - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
+    rgb = np.array([to_rgb(c) for c in colors])[predicted]  # (G, G, 3)
+    weight = (0.25 + 0.45 * sure)[..., None]
+    return 1.0 - weight * (1.0 - rgb)
+
+
+def _region_edges(ax: Axes, b: Boundary, score: np.ndarray, style: dict[str, Any]) -> None:
+    """The decision boundary: the 0.5 contour for two classes, the borders of the argmax regions for more."""
+    if not np.isfinite(score).any():
+        return
+    if score.shape[0] == 1:
+        ax.contour(b.xs, b.ys, score[0], levels=[0.5], **style)
+        return
+    # class k wins where its margin over the best other class is positive: the 0 contour of each margin
+    # traces the border of its region, smooth between grid points
+    for k in range(score.shape[0]):
+        margin = score[k] - np.delete(score, k, axis=0).max(axis=0)
+        if (margin > 0).any() and (margin < 0).any():
+            ax.contour(b.xs, b.ys, margin, levels=[0.0], **style)
+
+
+def _boundary_axes(ax: Axes, b: Boundary, score_label: str, *, colorbar: bool) -> Any:
     from matplotlib.colors import BoundaryNorm
 
-    xx, yy, _ = decision_grid()
-    # The score as one image in bands of 0.1 (what filled contours drew, at a fraction of the cost): each
-    # grid point is the centre of its pixel, so the image reaches half a pixel beyond [-3, 3].
-    half = GRID_LIMIT / (GRID_POINTS - 1)
-    edge = GRID_LIMIT + half
-    shade = ax.imshow(
-        np.clip(b.score, 0.0, 1.0),
-        origin="lower",
-        extent=(-edge, edge, -edge, edge),
-        cmap="RdBu_r",
-        norm=BoundaryNorm(np.linspace(0.0, 1.0, SCORE_LEVELS), 256),
-        alpha=0.45,
-        interpolation="bilinear",
-        interpolation_stage="data",  # smooth band edges: the score is interpolated, then put in its band
-    )
-    ax.contour(xx, yy, b.score, levels=[0.5], **RAW_STYLE)
+    colors = class_colors(len(b.classes))
+    if b.binary:
+        # The score as one image in bands of 0.1 (what filled contours drew, at a fraction of the cost)
+        shade = ax.imshow(
+            np.clip(b.score[0], 0.0, 1.0),
+            origin="lower",
+            extent=_extent(b),
+            cmap="RdBu_r",
+            norm=BoundaryNorm(np.linspace(0.0, 1.0, SCORE_LEVELS), 256),
+            alpha=0.45,
+            interpolation="bilinear",
+            interpolation_stage="data",  # smooth band edges: the score is interpolated, then put in its band
+            aspect="auto",
+        )
+    else:
+        shade = ax.imshow(
+            _class_image(b.score, colors),
+            origin="lower",
+            extent=_extent(b),
+            interpolation="nearest",
+            aspect="auto",
+        )
+    _region_edges(ax, b, b.score, RAW_STYLE)
     if b.ema_score is not None:
-        ax.contour(xx, yy, b.ema_score, levels=[0.5], **EMA_STYLE)
-    labels = y.ravel() > 0.5
-    ax.scatter(x[labels, 0], x[labels, 1], s=14, c=CLASS_COLORS[1], edgecolors="white", linewidths=0.4)
-    ax.scatter(x[~labels, 0], x[~labels, 1], s=14, c=CLASS_COLORS[0], edgecolors="white", linewidths=0.4)
-    ax.set_xlim(-GRID_LIMIT, GRID_LIMIT)
-    ax.set_ylim(-GRID_LIMIT, GRID_LIMIT)
-    ax.set_aspect("equal")
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+        _region_edges(ax, b, b.ema_score, EMA_STYLE)
+    for k, color in enumerate(colors):
+        on = b.train_labels == k
+        ax.scatter(b.train_x[on, 0], b.train_x[on, 1], s=14, c=[color], edgecolors="white", linewidths=0.4)
+        if b.test_x is not None and b.test_labels is not None:
+            held = b.test_labels == k
+            ax.scatter(
+                b.test_x[held, 0],
+                b.test_x[held, 1],
+                s=22,
+                facecolors="none",
+                edgecolors=[color],
+                linewidths=1.2,
+            )
+    ax.set_xlim(b.xs[0], b.xs[-1])
+    ax.set_ylim(b.ys[0], b.ys[-1])
+    width, height = b.xs[-1] - b.xs[0], b.ys[-1] - b.ys[0]
+    if 1 / 3 < width / height < 3:  # same units drawn at the same scale, unless that squashes a panel flat
+        ax.set_aspect("equal")
+    ax.set_xlabel(b.axes[0])
+    ax.set_ylabel(b.axes[1])
     ax.set_title(b.label, fontsize=9)
-    if colorbar:
+    if colorbar and b.binary:
         cbar = ax.figure.colorbar(shade, ax=ax, fraction=0.046, pad=0.04)
         cbar.set_label(score_label)
     return shade
 
 
-def _boundary_handles(score_label: str, *, with_ema: bool) -> list[Any]:
-    """The legend of a boundary figure: the two classes, the boundary and (with EMA) the shadow's."""
+def _boundary_handles(b: Boundary, score_label: str, *, with_ema: bool) -> list[Any]:
+    """The legend: each class (filled: training points; hollow: test points), the boundary, the EMA's."""
     from matplotlib.lines import Line2D
 
+    colors = class_colors(len(b.classes))
     handles = [
-        Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[1], label="y_c = 1 (x1² + x2² < 2)"),
-        Line2D([], [], marker="o", linestyle="", color=CLASS_COLORS[0], label="y_c = 0"),
-        Line2D(
-            [],
-            [],
-            color="black",
-            linewidth=2,
-            label=f"decision boundary ({score_label.split(' = ')[0]} = 0.5)",
-        ),
+        Line2D([], [], marker="o", linestyle="", color=c, label=name)
+        for c, name in reversed(list(zip(colors, b.classes, strict=True)))
     ]
+    if b.test_x is not None:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markerfacecolor="none",
+                color="gray",
+                label="hollow: test point",
+            )
+        )
+    what = f"{score_label.split(' = ')[0]} = 0.5" if b.binary else "where the predicted class changes"
+    handles.append(Line2D([], [], color="black", linewidth=2, label=f"decision boundary ({what})"))
     if with_ema:
         handles.append(
             Line2D(
@@ -336,65 +431,92 @@ def _boundary_handles(score_label: str, *, with_ema: bool) -> list[Any]:
     return handles
 
 
-def boundary(path: Path, x: np.ndarray, y: np.ndarray, b: Boundary, *, title: str, score_label: str) -> None:
-    """The data coloured by class over the network's output on [-3, 3]², with the 0.5 contour.
+def boundary(path: Path, b: Boundary, *, title: str, score_label: str) -> None:
+    """The data coloured by class over the network's decisions, with the decision boundary.
 
-    The legend sits below the axes, where it hides no point.
+    Two classes: the shading is the score, the line its 0.5 contour. More: the shading is the predicted
+    class, paler where the network is less sure. The legend sits below the axes, where it hides no point.
     """
-    fig = _figure(6.8, 6.6)
+    handles = _boundary_handles(b, score_label, with_ema=b.ema_score is not None)
+    legend_rows = -(-len(handles) // 2)
+    strip = 0.25 + 0.2 * legend_rows  # inches below the axes for the legend
+    fig = _figure(6.8, 6.2 + strip)
     ax = fig.subplots()
-    _boundary_axes(ax, x, y, b, score_label, colorbar=True)
-    ax.set_title(f"{title}\n{b.label}", fontsize=10)
-    fig.subplots_adjust(left=0.1, right=0.9, bottom=0.15, top=0.9)
-    fig.legend(
-        handles=_boundary_handles(score_label, with_ema=b.ema_score is not None),
-        loc="lower center",
-        ncol=2,
-        fontsize=8,
-        frameon=False,
-    )
+    _boundary_axes(ax, b, score_label, colorbar=True)
+    ax.set_title(f"{title}\n{b.label}", fontsize=9)
+    height = fig.get_figheight()
+    fig.subplots_adjust(left=0.12, right=0.88, bottom=(0.55 + strip) / height, top=1 - 0.75 / height)
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
     save(fig, path)
 
 
-def boundary_grid(
-    path: Path,
-    x: np.ndarray,
-    y: np.ndarray,
-    boundaries: Sequence[Boundary],
-    *,
-    title: str,
-    score_label: str,
-) -> None:
+def boundary_grid(path: Path, boundaries: Sequence[Boundary], *, title: str, score_label: str) -> None:
     """Several decision boundaries in a grid, same axes and colours."""
     n = len(boundaries)
     cols = min(n, 3)
     rows = -(-n // cols)
-    strip = 0.0 if rows * cols > n else 0.45  # inches below the grid for the legend, when no cell is free
+    strip = 0.0 if rows * cols > n else 0.6  # inches below the grid for the legend, when no cell is free
     fig = _figure(4.4 * cols + 0.8, 4.4 * rows + 0.7 + strip)
     axes = fig.subplots(rows, cols, squeeze=False)
     shade = None
     for ax, b in zip(axes.flat, boundaries, strict=False):
-        shade = _boundary_axes(ax, x, y, b, score_label, colorbar=False)
+        shade = _boundary_axes(ax, b, score_label, colorbar=False)
     spare = list(axes.flat)[n:]
     for ax in spare:
         ax.set_axis_off()
-    handles = _boundary_handles(score_label, with_ema=any(b.ema_score is not None for b in boundaries))
+    handles = _boundary_handles(
+        boundaries[0], score_label, with_ema=any(b.ema_score is not None for b in boundaries)
+    )
     if spare:  # the legend gets an empty cell of the grid, where it hides no point
         spare[0].legend(handles=handles, fontsize=9, loc="center", framealpha=0.85)
     else:
-        fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=9, frameon=False)
+        fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=9, frameon=False)
     fig.suptitle(title, fontsize=11)
+    binary = boundaries[0].binary
     fig.subplots_adjust(
         left=0.06,
-        right=0.9,
+        right=0.9 if binary else 0.97,
         bottom=(0.65 + strip) / fig.get_figheight(),
         top=1 - 0.55 / fig.get_figheight(),
         wspace=0.3,
-        hspace=0.3,
+        hspace=0.35,
     )
-    if shade is not None:
+    if shade is not None and binary:
         cax = fig.add_axes((0.93, 0.15, 0.015, 0.7))
         fig.colorbar(shade, cax=cax).set_label(score_label)
+    save(fig, path)
+
+
+def confusion(
+    path: Path, matrices: Sequence[tuple[str, np.ndarray]], classes: Sequence[str], *, title: str
+) -> None:
+    """Confusion matrices side by side (true class down, predicted class across), each cell's count written
+    in it and its share of the true class's points as the shade."""
+    n = len(matrices)
+    k = len(classes)
+    size = 1.2 + 0.55 * k
+    fig = _figure(size * n + 0.6, size + 1.3)
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    for ax, (name, counts) in zip(axes, matrices, strict=True):
+        totals = counts.sum(axis=1, keepdims=True)
+        share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+        ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
+        for i in range(k):
+            for j in range(k):
+                ax.text(
+                    j, i, str(int(counts[i, j])), ha="center", va="center", fontsize=9,
+                    color="white" if share[i, j] > 0.6 else "black",
+                )  # fmt: skip
+        ax.set_xticks(range(k), classes, rotation=30 if max(map(len, classes)) > 4 else 0, ha="right")
+        ax.set_yticks(range(k), classes)
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        correct = int(np.trace(counts))
+        total = int(counts.sum())
+        accuracy = f"{correct / total:.1%}" if total else "no points"
+        ax.set_title(f"{name}: {correct} of {total} right ({accuracy})", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.subplots_adjust(left=0.2 / n + 0.08, right=0.97, bottom=0.25, top=0.8, wspace=0.6)
     save(fig, path)
 
 
@@ -460,17 +582,19 @@ def comparison(
     accuracy: Sequence[Curve],
     rates: Sequence[Curve],
     title: str,
+    measured_on: str = "the full data set",
 ) -> None:
-    """Loss (log scale), accuracy and learning rate of several runs; one colour per run, one legend below."""
+    """Loss (log scale), accuracy and learning rate of several runs; one colour per run, one legend below
+    (made from the loss panel's labels; a curve labelled "_..." stays out of it)."""
     fig = _figure(15, 5.4)
     ax_loss, ax_acc, ax_lr = fig.subplots(1, 3)
     _draw(ax_loss, loss, log=True)
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("loss on the full data set (log scale)")
+    ax_loss.set_ylabel(f"loss on {measured_on} (log scale)")
     ax_loss.set_title("Loss")
     _draw(ax_acc, accuracy)
     ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("accuracy on the full data set")
+    ax_acc.set_ylabel(f"accuracy on {measured_on}")
     ax_acc.set_ylim(-0.02, 1.02)
     ax_acc.set_title("Accuracy")
     _draw(ax_lr, rates)

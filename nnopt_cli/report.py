@@ -9,13 +9,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nnopt_cli import plots, schedules
+from nnopt_cli.data import Dataset
+from nnopt_cli.experiment import RunView
 from nnopt_cli.loop import History
 from nnopt_cli.quadratic import QuadraticHistory
 
@@ -41,7 +42,9 @@ def describe_run(config: Any) -> str:
 
 def describe_network(config: Any) -> str:
     """'2-11-1 relu, linear output, mse' style: the layer widths between input and output, and the head."""
-    hidden = "-".join(map(str, config.hidden)) or "no hidden layer"
+    if not config.hidden:
+        return f"no hidden layer, {config.output} output, {config.loss}"
+    hidden = "-".join(map(str, config.hidden))
     return f"hidden {hidden} {config.activation}, {config.output} output, {config.loss}"
 
 
@@ -66,31 +69,46 @@ def score_label(config: Any) -> str:
     return "network output ŷ"
 
 
-@dataclass(frozen=True)
-class BoundaryView:
-    """A run's decision boundary as arrays: the score grids and the data it was trained on."""
-
-    score: np.ndarray
-    ema_score: np.ndarray | None
-    x: np.ndarray
-    labels: np.ndarray
-
-
 def _accuracy_text(h: History) -> str:
     if not h.accuracy:
         return "no epoch finished"
     if h.status == "diverged":
         return f"diverged at epoch {h.diverged_epoch}"
     text = f"accuracy {h.accuracy[-1]:.1%}"
+    if h.with_test and h.test_accuracy:
+        text = f"train {h.accuracy[-1]:.1%}, test {h.test_accuracy[-1]:.1%}"
     if h.params_ema is not None and h.ema_accuracy:
         text += f", EMA {h.ema_accuracy[-1]:.1%}"
     n = h.epochs_done
     return f"{text} after {n} epoch{'s' if n != 1 else ''}"
 
 
-def _boundary(h: History, view: BoundaryView) -> plots.Boundary:
+def class_names(config: Any, dataset: Dataset) -> tuple[str, ...]:
+    """The legend's name of each class: the course's description for dot.csv, else the data's names."""
+    if config.data_name == "dot":
+        return ("y_c = 0", "y_c = 1 (x1² + x2² < 2)")
+    if dataset.classes == ("0", "1"):
+        return ("class 0", "class 1")
+    return dataset.classes
+
+
+def _boundary(h: History, view: RunView) -> plots.Boundary:
+    where = view.plane
+    assert where is not None and view.score is not None
+    i, j = where.features
+    test = view.test
     return plots.Boundary(
-        score=view.score, label=f"{h.config.name}: {_accuracy_text(h)}", ema_score=view.ema_score
+        score=view.score,
+        label=f"{h.config.name}: {_accuracy_text(h)}",
+        ema_score=view.ema_score,
+        xs=where.xs,
+        ys=where.ys,
+        train_x=view.train.x[:, [i, j]],
+        train_labels=view.train.labels,
+        test_x=None if test is None else test.x[:, [i, j]],
+        test_labels=None if test is None else test.labels,
+        classes=class_names(h.config, view.train),
+        axes=where.names,
     )
 
 
@@ -99,20 +117,58 @@ def draw_loss(folder: Path, h: History) -> None:
     epochs = np.asarray(h.epoch, dtype=float)
     reg = config.regularizer != "none" and config.reg_scale > 0
     loss_label = "loss (data loss + regularization)" if reg else f"loss ({config.loss})"
+    if h.with_test:
+        loss_label = f"training {loss_label}"
     loss_curves = [plots.Curve(epochs, np.asarray(h.loss), loss_label, color="C0")]
     if reg:
+        # with a test split the dashes are the test curves, so the training data loss is dotted
+        style = ":" if h.with_test else "--"
         loss_curves.append(
-            plots.Curve(epochs, np.asarray(h.data_loss), f"data loss ({config.loss})", color="C0", style="--")
+            plots.Curve(
+                epochs, np.asarray(h.data_loss), f"data loss ({config.loss})", color="C0", style=style
+            )
         )
-    acc_curves = [plots.Curve(epochs, np.asarray(h.accuracy), "accuracy", color="C2")]
+    acc_curves = [
+        plots.Curve(
+            epochs, np.asarray(h.accuracy), "training accuracy" if h.with_test else "accuracy", color="C2"
+        )
+    ]
     if config.ema_decay is not None:
         loss_curves.append(plots.Curve(epochs, np.asarray(h.ema_loss), "loss of the EMA weights", color="C1"))
         acc_curves.append(
             plots.Curve(epochs, np.asarray(h.ema_accuracy), "accuracy of the EMA weights", color="C1")
         )
+    if h.with_test:
+        # the held-out rows: the colour of the training curve they go with, dashed
+        loss_curves.append(
+            plots.Curve(
+                epochs, np.asarray(h.test_loss), f"test data loss ({config.loss})", color="C0", style="--"
+            )
+        )
+        acc_curves.append(
+            plots.Curve(epochs, np.asarray(h.test_accuracy), "test accuracy", color="C2", style="--")
+        )
+        if config.ema_decay is not None:
+            loss_curves.append(
+                plots.Curve(
+                    epochs, np.asarray(h.ema_test_loss), "test data loss, EMA weights", color="C1", style="--"
+                )
+            )
+            acc_curves.append(
+                plots.Curve(
+                    epochs,
+                    np.asarray(h.ema_test_accuracy),
+                    "test accuracy, EMA weights",
+                    color="C1",
+                    style="--",
+                )
+            )
     note = h.message if h.status != "completed" else ""
     title = f"{config.name}: {describe_run(config)}"
-    plots.training_curves(folder / "loss.png", title=title, loss=loss_curves, accuracy=acc_curves, note=note)
+    where = "training (solid) and test rows (dashed)" if h.with_test else "the full data set"
+    plots.training_curves(
+        folder / "loss.png", title=title, loss=loss_curves, accuracy=acc_curves, note=note, measured_on=where
+    )
 
 
 def draw_lr(folder: Path, h: History) -> None:
@@ -128,14 +184,25 @@ def draw_lr(folder: Path, h: History) -> None:
     plots.lr_curves(folder / "lr.png", [curve], title=title)
 
 
-def draw_boundary(folder: Path, h: History, view: BoundaryView) -> None:
-    plots.boundary(
-        folder / "boundary.png",
-        view.x,
-        view.labels,
-        _boundary(h, view),
-        title=f"{describe_run(h.config)}\n{describe_network(h.config)}",
-        score_label=score_label(h.config),
+def draw_boundary(folder: Path, h: History, view: RunView) -> None:
+    assert view.plane is not None
+    title = f"{describe_run(h.config)}\n{describe_network(h.config)}"
+    if view.plane.note:
+        title += f"\n{view.plane.note}"
+    b = _diverged(h, view) if h.status == "diverged" else _boundary(h, view)
+    plots.boundary(folder / "boundary.png", b, title=title, score_label=score_label(h.config))
+
+
+def draw_confusion(folder: Path, h: History, view: RunView) -> None:
+    matrices = [("training rows", view.confusion_train)]
+    if view.confusion_test is not None:
+        matrices.append(("test rows", view.confusion_test))
+    n = h.epochs_done
+    plots.confusion(
+        folder / "confusion.png",
+        matrices,
+        view.train.classes,
+        title=f"{h.config.name}: true and predicted classes after {n} epoch{'s' if n != 1 else ''}",
     )
 
 
@@ -143,13 +210,16 @@ def draw_boundary(folder: Path, h: History, view: BoundaryView) -> None:
 Job = tuple[Callable[..., None], tuple[Any, ...]]
 
 
-def run_jobs(folder: Path, history: History, view: BoundaryView) -> list[Job]:
-    """A run's three figures: loss.png, lr.png, boundary.png."""
-    return [
-        (draw_loss, (folder, history)),
-        (draw_lr, (folder, history)),
-        (draw_boundary, (folder, history, view)),
-    ]
+def run_jobs(folder: Path, history: History, view: RunView) -> list[Job]:
+    """A run's figures: boundary.png (with two inputs or more), loss.png, lr.png and, with more than two
+    inputs, confusion.png (the boundary shows one plane of the inputs only). A diverged run's weights decide
+    nothing: it gets no boundary and no confusion matrix."""
+    jobs: list[Job] = [(draw_loss, (folder, history)), (draw_lr, (folder, history))]
+    if view.plane is not None:
+        jobs.insert(0, (draw_boundary, (folder, history, view)))
+    if view.train.x.shape[1] > 2 and history.status != "diverged":
+        jobs.append((draw_confusion, (folder, history, view)))
+    return jobs
 
 
 def draw(jobs: Sequence[Job], *, workers: int | None = None) -> None:
@@ -207,50 +277,70 @@ def draw_comparison(folder: Path, names: Sequence[str], histories: Sequence[Hist
         acc, acc_band = _band([np.asarray(h.accuracy) for h in done])
         loss_curves.append(plots.Curve(epochs, loss, label, color=color, band=loss_band))
         acc_curves.append(plots.Curve(epochs, acc, name, color=color, band=acc_band))
+        if done[0].with_test:  # the held-out rows, dashed in the entry's colour, out of the legend
+            test_loss, _ = _band([np.asarray(h.test_loss) for h in done])
+            test_acc, _ = _band([np.asarray(h.test_accuracy) for h in done])
+            loss_curves.append(plots.Curve(epochs, test_loss, f"_{name} test", color=color, style="--"))
+            acc_curves.append(plots.Curve(epochs, test_acc, f"_{name} test", color=color, style="--"))
         lr_curves.append(plots.Curve(np.arange(len(hs[0].lr_trace)), hs[0].lr_trace, name, color=color))
     spread = f"; lines: mean of {seeds} seeds, bands: min to max" if seeds > 1 else ""
+    with_test = any(h.with_test for h in histories)
     plots.comparison(
         folder / "compare.png",
         loss=loss_curves,
         accuracy=acc_curves,
         rates=lr_curves,
         title=f"Same network, same start, same batches: {len(by_name)} entries{spread}",
+        measured_on="training (solid) and test rows (dashed)" if with_test else "the full data set",
     )
 
 
 def draw_boundaries(
-    folder: Path,
-    names: Sequence[str],
-    histories: Sequence[History],
-    views: Sequence[BoundaryView],
-    seeds: int,
+    folder: Path, names: Sequence[str], histories: Sequence[History], views: Sequence[RunView], seeds: int
 ) -> None:
     """boundaries.png: every entry's decision boundary (its first seed) in one grid."""
-    firsts: dict[str, tuple[History, BoundaryView]] = {}
+    firsts: dict[str, tuple[History, RunView]] = {}
     for name, h, view in zip(names, histories, views, strict=True):
         firsts.setdefault(name, (h, view))
-    pairs = list(firsts.values())
-    first_view = pairs[0][1]
+    pairs = [(h, v) for h, v in firsts.values() if v.plane is not None]
+    if not pairs:
+        return
+    note = pairs[0][1].plane.note if pairs[0][1].plane is not None else ""
     plots.boundary_grid(
         folder / "boundaries.png",
-        first_view.x,
-        first_view.labels,
-        [_boundary(h, view) for h, view in pairs],
-        title="Decision boundaries after training" + (" (first seed)" if seeds > 1 else ""),
+        [_boundary(h, view) if h.status != "diverged" else _diverged(h, view) for h, view in pairs],
+        title="Decision boundaries after training"
+        + (" (first seed)" if seeds > 1 else "")
+        + (f"; {note}" if note else ""),
         score_label=score_label(pairs[0][0].config),
     )
 
 
+def _diverged(h: History, view: RunView) -> plots.Boundary:
+    """A diverged entry's panel: the data, and no decisions (its weights are not finite)."""
+    b = _boundary(h, view)
+    blank = np.full_like(b.score, np.nan)
+    return plots.Boundary(
+        score=blank,
+        label=b.label,
+        ema_score=None,
+        xs=b.xs,
+        ys=b.ys,
+        train_x=b.train_x,
+        train_labels=b.train_labels,
+        test_x=b.test_x,
+        test_labels=b.test_labels,
+        classes=b.classes,
+        axes=b.axes,
+    )
+
+
 def comparison_jobs(
-    folder: Path,
-    names: Sequence[str],
-    histories: Sequence[History],
-    views: Sequence[BoundaryView],
-    seeds: int,
+    folder: Path, names: Sequence[str], histories: Sequence[History], views: Sequence[RunView], seeds: int
 ) -> list[Job]:
     return [
-        (draw_comparison, (folder, list(names), list(histories), seeds)),
         (draw_boundaries, (folder, list(names), list(histories), list(views), seeds)),
+        (draw_comparison, (folder, list(names), list(histories), seeds)),
     ]
 
 

@@ -123,7 +123,23 @@ def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
     if h.config.ema_decay is not None:
         out["final_ema_loss"] = _json_number(h.ema_loss[-1] if h.ema_loss else None)
         out["final_ema_accuracy"] = _json_number(h.ema_accuracy[-1] if h.ema_accuracy else None)
+    if h.with_test:
+        out["final_test_loss"] = _json_number(h.test_loss[-1] if h.test_loss else None)
+        out["final_test_accuracy"] = _json_number(h.test_accuracy[-1] if h.test_accuracy else None)
+        out["best_test_loss"] = _best(h.test_loss, min)
+        out["best_test_accuracy"] = _best(h.test_accuracy, max)
+        if h.config.ema_decay is not None:
+            out["final_ema_test_loss"] = _json_number(h.ema_test_loss[-1] if h.ema_test_loss else None)
+            out["final_ema_test_accuracy"] = _json_number(
+                h.ema_test_accuracy[-1] if h.ema_test_accuracy else None
+            )
     return out
+
+
+def _best(values: Sequence[float], pick: Any) -> float | None:
+    finite = [v for v in values if math.isfinite(v)]
+    return pick(finite) if finite else None
+
 
 
 def write_start(folder: Path, history_config: Any) -> None:

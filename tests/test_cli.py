@@ -154,6 +154,15 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
         ("", ["model.init_from=missing.npz"], "model.init_from"),
         ("ema:\n  decay: 1.5\n", [], "ema.decay"),
         ("", ["train.epochs=0"], "--set train.epochs: must be an integer >= 1, got 0"),
+        ("model:\n  hidden: 0\n", [], "line 2: model.hidden"),
+        ("model:\n  hidden: [0]\n", [], "model.hidden"),
+        ("model:\n  hidden: [-3]\n", [], "model.hidden"),
+        ("model:\n  hidden: a\n", [], "model.hidden"),
+        ("model:\n  hidden: [11, 1e9]\n", [], "model.hidden [11, 1000000000]: a network of layer widths"),
+        ("loss: ce\nmodel:\n  output: softmax\n", [], "loss: ce works on the logits and needs model.output: linear"),
+        ("loss: bce\nmodel:\n  output: sigmoid\n", [], "loss: bce works on the logits"),
+        ("model:\n  init: truncated\n", [], "did you mean 'truncated_normal'?"),
+        ("model:\n  init_std: 0\n", [], "model.init_std"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_folder(

@@ -148,7 +148,7 @@ def test_training_loop_applies_the_rule_after_every_update():
     decay 0.2 meets the ramp at n = 2: d = 2/11, then 0.2, 0.2 (3/12 and 4/13 are larger).
     """
     c = config.from_dict({}, ["model.hidden=4"])
-    net, _ = experiment.network(c, experiment.load_data(c))
+    net, _ = experiment.network(c, experiment.load_data(c).full)
     w = [experiment.starting_params(c, net)] + [net.from_arrays(_run(n, None).params) for n in (1, 2, 3)]
     shadow = w[0].copy()
     for n, d in zip((1, 2, 3), (2 / 11, 0.2, 0.2), strict=True):
@@ -172,7 +172,7 @@ def test_ema_columns_are_the_shadow_weights_evaluated():
         "ema_accuracy",
     ]
     assert h.params_ema is not None
-    ds = experiment.load_data(h.config)
+    ds = experiment.load_data(h.config).train
     net, _ = experiment.network(h.config, ds)
     out = net.logits(net.from_arrays(h.params_ema)[None], ds.x)[0, 0]  # one linear output: the score
     assert h.ema_loss[-1] == pytest.approx(float(np.mean((ds.labels - out) ** 2)), rel=1e-12)

@@ -208,9 +208,10 @@ def test_scaled_inits_use_each_layers_fan_in(kind, scale) -> None:
     net = mlp.MLP((4, 16, 8, 3))
     arrays = net.to_arrays(net.init(kind, np.random.default_rng(5)))
     z = np.random.default_rng(5)
-    for i, (i, o) in enumerate([(4, 16), (16, 8), (8, 3)], start=1):
-        assert np.array_equal(arrays[f"w{i}"], scale(i, o) * z.standard_normal((i, o)))
-        assert np.all(arrays[f"b{i}"] == 0.0)
+    for layer, (fan_in, fan_out) in enumerate([(4, 16), (16, 8), (8, 3)], start=1):
+        expected = scale(fan_in, fan_out) * z.standard_normal((fan_in, fan_out))
+        assert np.array_equal(arrays[f"w{layer}"], expected)
+        assert np.all(arrays[f"b{layer}"] == 0.0)
 
 
 def test_truncated_normal_stays_within_two_std_for_weights_and_biases() -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from nnopt_cli import config, experiment, loop, plots, report
+from nnopt_cli import config, experiment, loop, report
+
+
+IRIS = ("data.name=iris", "data.permute_seed=116", "data.test_size=30", "model.hidden=[]")
 
 
 def cfg(*sets: str) -> config.Config:
@@ -15,8 +19,8 @@ def cfg(*sets: str) -> config.Config:
 
 def test_network_and_score_labels_follow_the_head() -> None:
     assert report.describe_network(cfg()) == "hidden 11 relu, linear output, mse"
-    assert report.describe_network(cfg("model.hidden=[]", "model.output=softmax")).startswith(
-        "hidden no hidden layer"
+    assert report.describe_network(cfg("model.hidden=[]", "model.output=softmax")) == (
+        "no hidden layer, softmax output, mse"
     )
     assert report.score_label(cfg()) == "network output ŷ"
     assert "sigmoid" in report.score_label(cfg("loss=bce"))
@@ -27,23 +31,78 @@ def test_boundary_grid_is_the_probability_of_class_1_for_two_softmax_outputs() -
     c = cfg("model.hidden=[]", "model.output=softmax", "train.epochs=3")
     (group,) = experiment.prepare([c])
     (h,) = loop.run([c], group.prepared)
-    score, ema_score = experiment.boundary(h, group.prepared)
-    xx, _, points = plots.decision_grid()
-    assert score.shape == xx.shape and ema_score is None
-    # no hidden layer, two outputs: P(class 1) = sigmoid(z1 − z0), z = x·w1 + b1
-    w, b = h.params["w1"], h.params["b1"]
-    z = points @ w + b
+    where = experiment.plane(c, group.prepared)
+    assert where is not None and where.features == (0, 1) and where.note == ""
+    score, ema_score = experiment.scores(h, group.prepared, where)
+    assert score.shape == (1, len(where.ys), len(where.xs)) and ema_score is None
+    # no hidden layer, two outputs: P(class 1) = sigmoid(z1 − z0), z = x·w1 + b1; row i of the grid is ys[i]
+    xx, yy = np.meshgrid(where.xs, where.ys)
+    z = np.column_stack([xx.ravel(), yy.ravel()]) @ h.params["w1"] + h.params["b1"]
     expected = 1 / (1 + np.exp(-(z[:, 1] - z[:, 0])))
     np.testing.assert_allclose(score.ravel(), expected, rtol=1e-12, atol=1e-15)
 
 
-def test_a_runs_figures_come_from_its_history_and_arrays(tmp_path: Path) -> None:
-    c = cfg("train.epochs=2", "ema.decay=0.9")
+def test_the_plane_spans_the_data_and_holds_the_other_inputs_at_their_mean() -> None:
+    c = cfg(
+        "data.name=iris", "data.permute_seed=116", "data.test_size=30", "model.hidden=[]", "train.epochs=1"
+    )
+    (group,) = experiment.prepare([c])
+    where = experiment.plane(c, group.prepared)
+    train = group.prepared.train
+    assert where is not None
+    # the two inputs with the largest spread over the training rows: sepal_length and petal_length
+    spread = train.x.std(axis=0)
+    assert set(where.features) == set(np.argsort(-spread)[:2].tolist()) == {0, 2}
+    assert where.names == ("sepal_length", "petal_length")
+    np.testing.assert_array_equal(where.held, train.x.mean(axis=0))
+    assert "sepal_width" in where.note and "petal_width" in where.note
+    every = np.concatenate([train.x, group.prepared.test.x])  # type: ignore[union-attr]
+    assert where.xs[0] < every[:, 0].min() and where.xs[-1] > every[:, 0].max()
+    chosen = experiment.plane(c.with_overrides(["plot.features=[petal_width, 1]"]), group.prepared)
+    assert chosen is not None and chosen.features == (3, 1)
+    with pytest.raises(experiment.SetupError, match="no input named 'petal'; did you mean"):
+        experiment.plane(c.with_overrides(["plot.features=[petal, 1]"]), group.prepared)
+
+
+def test_confusion_counts_true_against_predicted() -> None:
+    c = cfg(
+        "data.name=iris", "data.permute_seed=116", "data.test_size=30", "model.hidden=[]", "train.epochs=2"
+    )
     (group,) = experiment.prepare([c])
     (h,) = loop.run([c], group.prepared)
-    score, ema_score = experiment.boundary(h, group.prepared)
-    view = report.BoundaryView(score, ema_score, group.prepared.x, group.prepared.labels)
-    for fn, args in report.run_jobs(tmp_path, h, view):
+    train_cm, test_cm = experiment.confusion(h, group.prepared)
+    assert test_cm is not None
+    assert train_cm.sum(axis=1).tolist() == np.bincount(group.prepared.train.labels, minlength=3).tolist()
+    assert test_cm.sum(axis=1).tolist() == [11, 14, 5]  # the course's test rows, REFERENCE.md
+    assert np.trace(train_cm) / 120 == pytest.approx(h.accuracy[-1], abs=1e-15)
+    assert np.trace(test_cm) / 30 == pytest.approx(h.test_accuracy[-1], abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("sets", "files"),
+    [
+        (("train.epochs=2", "ema.decay=0.9"), {"loss.png", "lr.png", "boundary.png"}),
+        (
+            (
+                "data.name=iris",
+                "data.test_size=0.2",
+                "data.permute_seed=1",
+                "model.hidden=[]",
+                "train.epochs=2",
+            ),
+            {"loss.png", "lr.png", "boundary.png", "confusion.png"},
+        ),
+        (("optimizer.lr=80", "train.epochs=5"), {"loss.png", "lr.png", "boundary.png"}),  # diverges
+    ],
+)
+def test_a_runs_figures_come_from_its_history_and_arrays(tmp_path: Path, sets, files) -> None:
+    c = cfg(*sets)
+    (group,) = experiment.prepare([c])
+    (h,) = loop.run([c], group.prepared)
+    view = experiment.run_view(h, group.prepared)
+    jobs = report.run_jobs(tmp_path, h, view)
+    for fn, args in jobs:
         fn(*args)
-    for name in ("loss.png", "lr.png", "boundary.png"):
+    assert {p.name for p in tmp_path.iterdir()} == files
+    for name in files:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
