@@ -9,7 +9,6 @@ import pytest
 
 from nnopt_cli import config, experiment, loop, report
 
-
 IRIS = ("data.name=iris", "data.permute_seed=116", "data.test_size=30", "model.hidden=[]")
 
 
