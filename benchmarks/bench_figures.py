@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from nnopt_cli import __version__, plots  # noqa: E402
 
 EPOCHS, STEPS_PER_EPOCH = 800, 10
+GRID = np.linspace(-3.0, 3.0, 241)  # the plot grid over [-3, 3]² of dot.csv's two inputs
 OPTIMIZERS = ("sgd", "sgdm", "adagrad", "rmsprop", "adam")
 Job = tuple[Callable[..., None], tuple[Any, ...]]
 
@@ -47,20 +48,22 @@ Job = tuple[Callable[..., None], tuple[Any, ...]]
 
 
 def dataset() -> tuple[np.ndarray, np.ndarray]:
-    """dot.csv: x (300, 2) and y (300, 1)."""
+    """dot.csv: x (300, 2) and its classes (300,), 1 inside the circle."""
     table = np.loadtxt(ROOT / "nnopt_cli" / "data" / "dot.csv", delimiter=",", skiprows=1)
-    return table[:, :2], table[:, 2:3]
+    return table[:, :2], table[:, 2].astype(int)
 
 
 def relu_score(seed: int) -> np.ndarray:
-    """A 2-11-1 ReLU network's output on the plot grid: 0.5 on a rough 11-sided polygon about the circle."""
+    """A 2-11-1 ReLU network's output on the plot grid, (1, 241, 241): 0.5 on a rough 11-sided polygon about
+    the circle. Row i is GRID[i] along x2."""
     rng = np.random.default_rng(seed)
-    xx, _, points = plots.decision_grid()
+    xx, yy = np.meshgrid(GRID, GRID)
+    points = np.column_stack([xx.ravel(), yy.ravel()])
     angles = np.linspace(0, 2 * np.pi, 11, endpoint=False) + rng.uniform(-0.2, 0.2, 11)
     w1 = np.stack([np.cos(angles), np.sin(angles)]) * rng.uniform(0.8, 1.2, 11)
     b1 = -rng.uniform(0.6, 1.0, 11)
     hidden = np.maximum(points @ w1 + b1, 0.0)
-    return (1.0 - hidden @ rng.uniform(0.4, 0.8, 11)).reshape(xx.shape)
+    return (1.0 - hidden @ rng.uniform(0.4, 0.8, 11)).reshape(1, *xx.shape)
 
 
 def history(seed: int) -> dict[str, np.ndarray]:
@@ -99,8 +102,7 @@ def draw_lr(folder: Path, h: dict[str, np.ndarray], name: str) -> None:
 
 
 def draw_boundary(folder: Path, b: plots.Boundary, name: str) -> None:
-    x, y = dataset()
-    plots.boundary(folder / "boundary.png", x, y, b, title=name, score_label="network output ŷ")
+    plots.boundary(folder / "boundary.png", b, title=name, score_label="network output ŷ")
 
 
 def draw_comparison(folder: Path, hs: Sequence[dict[str, np.ndarray]]) -> None:
@@ -116,15 +118,25 @@ def draw_comparison(folder: Path, hs: Sequence[dict[str, np.ndarray]]) -> None:
 
 
 def draw_boundaries(folder: Path, bs: Sequence[plots.Boundary]) -> None:
-    x, y = dataset()
     plots.boundary_grid(
-        folder / "boundaries.png", x, y, bs, title="Decision boundaries", score_label="network output ŷ"
+        folder / "boundaries.png", bs, title="Decision boundaries", score_label="network output ŷ"
     )
 
 
 def boundary_of(seed: int, name: str, *, ema: bool = False) -> plots.Boundary:
-    shadow = relu_score(seed + 100) if ema else None
-    return plots.Boundary(relu_score(seed), f"{name}: accuracy 93.3% after 800 epochs", ema_score=shadow)
+    """A run's boundary as report.py builds it for dot.csv: two classes, all 300 points trained on."""
+    x, labels = dataset()
+    return plots.Boundary(
+        score=relu_score(seed),
+        label=f"{name}: accuracy 93.3% after 800 epochs",
+        ema_score=relu_score(seed + 100) if ema else None,
+        xs=GRID,
+        ys=GRID,
+        train_x=x,
+        train_labels=labels,
+        classes=("y_c = 0", "y_c = 1 (x1² + x2² < 2)"),
+        axes=("x1", "x2"),
+    )
 
 
 def run_jobs(folder: Path, seed: int, name: str) -> list[Job]:

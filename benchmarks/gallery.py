@@ -49,6 +49,24 @@ def main() -> None:
         folder = newest(runs / "c")
         shutil.copy(folder / "compare.png", OUT / "compare.png")
         shutil.copy(folder / "boundaries.png", OUT / "compare_boundaries.png")
+        iris = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs" / "iris").glob("*.yaml"))
+        nnopt("compare", *iris, "--runs-root", str(runs / "iris"), "--quiet")
+        folder = newest(runs / "iris")
+        shutil.copy(folder / "compare.png", OUT / "iris_compare.png")
+        shutil.copy(folder / "boundaries.png", OUT / "iris_boundaries.png")
+        shutil.copy(folder / "sgd" / "confusion.png", OUT / "iris_sgd_confusion.png")
+        for name, sets in (
+            ("circle", ["data.name=circle", "data.noise=0.1"]),
+            (
+                "spiral",
+                ["data.name=spiral", "model.hidden=[16, 16]", "model.activation=tanh", "train.epochs=1500"],
+            ),
+        ):
+            split = ["data.permute_seed=0", "data.test_size=0.25", f"name={name}"]
+            args = [arg for item in (*sets, *split) for arg in ("--set", item)]
+            nnopt("train", "configs/adam.yaml", *args, "--runs-root", str(runs / name), "--quiet")
+            folder = newest(runs / name)
+            shutil.copy(folder / "boundary.png", OUT / f"{name}_boundary.png")
         nnopt(
             "plot-lr",
             "--type",

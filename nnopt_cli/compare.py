@@ -236,6 +236,7 @@ def write_results(
     histories: Sequence[loop.History | None],
     subfolders: Sequence[Path],
     groups: Sequence[experiment.Group],
+    painter: report.Painter,
     *,
     seeds: int,
     target: float | None,
@@ -252,8 +253,8 @@ def write_results(
     jobs = report.comparison_jobs(folder, names, trained, views, seeds)
     for h, i, view in zip(trained, done, views, strict=True):
         runs.write_data(subfolders[i], h)
-        jobs += report.run_jobs(subfolders[i], h, view)
-    report.draw(jobs)
+        jobs += report.run_jobs(subfolders[i], h, view, rates=False)  # compare.png draws every entry's rates
+    painter.draw(jobs)
     for h, i in zip(trained, done, strict=True):
         runs.write_summary(subfolders[i], h, started=started, clock=time.perf_counter)
     rows = summarize([entries[i] for i in done], trained, target=target)

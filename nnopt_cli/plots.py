@@ -456,7 +456,8 @@ def boundary_grid(path: Path, boundaries: Sequence[Boundary], *, title: str, sco
     cols = min(n, 3)
     rows = -(-n // cols)
     strip = 0.0 if rows * cols > n else 0.6  # inches below the grid for the legend, when no cell is free
-    fig = _figure(4.4 * cols + 0.8, 4.4 * rows + 0.7 + strip)
+    # one panel alone gets room for a two-column legend below it and the colour bar beside it
+    fig = _figure(max(4.4 * cols + 0.8, 7.0), 4.4 * rows + 0.7 + strip)
     axes = fig.subplots(rows, cols, squeeze=False)
     shade = None
     for ax, b in zip(axes.flat, boundaries, strict=False):
@@ -470,19 +471,20 @@ def boundary_grid(path: Path, boundaries: Sequence[Boundary], *, title: str, sco
     if spare:  # the legend gets an empty cell of the grid, where it hides no point
         spare[0].legend(handles=handles, fontsize=9, loc="center", framealpha=0.85)
     else:
-        fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=9, frameon=False)
+        fig.legend(handles=handles, loc="lower center", ncol=2 if cols == 1 else 3, fontsize=9, frameon=False)
     fig.suptitle(title, fontsize=11)
     binary = boundaries[0].binary
+    width = fig.get_figwidth()
     fig.subplots_adjust(
-        left=0.06,
-        right=0.9 if binary else 0.97,
+        left=0.6 / width,
+        right=1 - (1.4 if binary else 0.2) / width,  # inches kept for the colour bar and its labels
         bottom=(0.65 + strip) / fig.get_figheight(),
         top=1 - 0.55 / fig.get_figheight(),
         wspace=0.3,
         hspace=0.35,
     )
     if shade is not None and binary:
-        cax = fig.add_axes((0.93, 0.15, 0.015, 0.7))
+        cax = fig.add_axes((1 - 1.05 / width, 0.15, 0.15 / width, 0.7))
         fig.colorbar(shade, cax=cax).set_label(score_label)
     save(fig, path)
 

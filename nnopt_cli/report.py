@@ -210,37 +210,80 @@ def draw_confusion(folder: Path, h: History, view: RunView) -> None:
 Job = tuple[Callable[..., None], tuple[Any, ...]]
 
 
-def run_jobs(folder: Path, history: History, view: RunView) -> list[Job]:
-    """A run's figures: boundary.png (with two inputs or more), loss.png, lr.png and, with more than two
-    inputs, confusion.png (the boundary shows one plane of the inputs only). A diverged run's weights decide
-    nothing: it gets no boundary and no confusion matrix."""
-    jobs: list[Job] = [(draw_loss, (folder, history)), (draw_lr, (folder, history))]
+def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = True) -> list[Job]:
+    """A run's figures: boundary.png (with two inputs or more), loss.png, lr.png (unless `rates` is false:
+    a comparison draws every entry's rates in compare.png) and, with more than two inputs, confusion.png
+    (the boundary shows one plane of the inputs only). A diverged run's weights decide nothing: its
+    boundary picture shows the data and says so, and it gets no confusion matrix."""
+    jobs: list[Job] = [(draw_loss, (folder, history))]
+    if rates:
+        jobs.append((draw_lr, (folder, history)))
     if view.plane is not None:
-        jobs.insert(0, (draw_boundary, (folder, history, view)))
+        jobs.append((draw_boundary, (folder, history, view)))
     if view.train.x.shape[1] > 2 and history.status != "diverged":
         jobs.append((draw_confusion, (folder, history, view)))
     return jobs
 
 
-def draw(jobs: Sequence[Job], *, workers: int | None = None) -> None:
-    """Draw figures, in parallel worker processes where the machine has several cores.
+class Painter:
+    """Draws figures, in worker processes started early where the machine has several cores.
 
-    Workers are forked after matplotlib is imported, so that each starts drawing at once; where fork is not
-    available (or there is one core) the figures are drawn one after the other.
+    The workers are forked when the painter is made, before training, and each imports matplotlib and loads
+    its font at once (about half a second), so that this cost overlaps training instead of following it.
+    Workers ignore Ctrl-C: the main process decides what an interruption keeps. Where fork is not available,
+    or there is one core, the figures are drawn one after the other in this process.
     """
-    from concurrent.futures import ProcessPoolExecutor
 
-    workers = min(len(jobs), workers or os.cpu_count() or 1, 4)
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for fn, args in jobs:
-            fn(*args)
-        return
-    import matplotlib.figure  # noqa: F401  (imported once here, inherited by the forked workers)
+    def __init__(self, workers: int | None = None) -> None:
+        from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for future in [pool.submit(fn, *args) for fn, args in jobs]:
+        count = min(workers or os.cpu_count() or 1, 4)
+        self.pool: ProcessPoolExecutor | None = None
+        if count > 1 and "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            self.pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_start)
+            for _ in range(count):  # start every worker now, not at the first figure
+                self.pool.submit(int)
+
+    def __enter__(self) -> Painter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def draw(self, jobs: Sequence[Job]) -> None:
+        """Draw every job; the slowest figures go first, so that no worker is left with one at the end."""
+        ordered = sorted(jobs, key=lambda job: _COST.get(job[0].__name__, 1))[::-1]
+        if self.pool is None:
+            for fn, args in ordered:
+                fn(*args)
+            return
+        for future in [self.pool.submit(fn, *args) for fn, args in ordered]:
             future.result()
+
+
+def _worker_start() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    plots.warm_up()
+
+
+# rough drawing cost of each figure, relative to lr.png
+_COST = {
+    "draw_boundaries": 6,
+    "draw_comparison": 4,
+    "draw_boundary": 2,
+    "draw_loss": 2,
+    "draw_confusion": 1.5,
+}
+
+
+def draw(jobs: Sequence[Job], *, workers: int | None = None) -> None:
+    """Draw figures now (a Painter made and closed for them)."""
+    with Painter(workers) as painter:
+        painter.draw(jobs)
 
 
 # --- comparisons ------------------------------------------------------------------------------------

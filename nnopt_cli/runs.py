@@ -141,7 +141,6 @@ def _best(values: Sequence[float], pick: Any) -> float | None:
     return pick(finite) if finite else None
 
 
-
 def write_start(folder: Path, history_config: Any) -> None:
     """What a run writes before training: its resolved config."""
     write_text(folder / "config.yaml", history_config.to_yaml())

@@ -17,11 +17,14 @@ import pytest
 from nnopt_cli import plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the empty IEND chunk that closes every PNG
 
 
 def png_size(path: Path) -> tuple[int, int]:
+    """The width and height of a whole PNG: its signature and header first, its end chunk last."""
     data = path.read_bytes()
     assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    assert data.endswith(PNG_END), f"{path.name} is cut short"
     width, height = struct.unpack(">II", data[16:24])
     return width, height
 
@@ -40,16 +43,69 @@ def saved(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return figures
 
 
-def data() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    x = rng.uniform(-2.5, 2.5, (120, 2))
-    y = ((x**2).sum(axis=1) < 2).astype(float)[:, None]
-    return x, y
+GRID = np.linspace(-3.0, 3.0, 61)
+CENTERS = np.array([[-1.5, -1.0], [1.5, -1.0], [0.0, 1.6]])  # where each of three classes is surest
 
 
-def circle_score(radius2: float = 2.0) -> np.ndarray:
-    xx, yy, _ = plots.decision_grid()
-    return 1.0 / (1.0 + np.exp(3.0 * (xx**2 + yy**2 - radius2)))
+def points(n: int = 120, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(-2.5, 2.5, (n, 2))
+
+
+def classes_of(x: np.ndarray, k: int) -> np.ndarray:
+    """Two classes: inside the circle x1² + x2² < 2 is class 1. Three: the nearest of CENTERS."""
+    if k == 2:
+        return ((x**2).sum(axis=1) < 2).astype(int)
+    return np.argmin(((x[:, None, :] - CENTERS[None, :k]) ** 2).sum(axis=2), axis=1)
+
+
+def scores(xs: np.ndarray, ys: np.ndarray, k: int, spread: float = 2.0) -> np.ndarray:
+    """(1, G, G) for two classes: P(class 1), 0.5 on the circle of radius² `spread`; (K, G, G) for K:
+    each class's probability, a softmax of minus the distance² to its centre. Row i is ys[i]."""
+    xx, yy = np.meshgrid(xs, ys)
+    if k == 2:
+        return (1.0 / (1.0 + np.exp(3.0 * (xx**2 + yy**2 - spread))))[None]
+    d2 = (xx[None] - CENTERS[:k, 0, None, None]) ** 2 + (yy[None] - CENTERS[:k, 1, None, None]) ** 2
+    e = np.exp(-spread * d2)
+    return e / e.sum(axis=0)
+
+
+def boundary_of(
+    k: int = 2,
+    *,
+    ema: bool = False,
+    test: bool = False,
+    diverged: bool = False,
+    xs: np.ndarray = GRID,
+    ys: np.ndarray = GRID,
+    label: str = "net",
+) -> plots.Boundary:
+    """A boundary over the grid (xs, ys) with 120 training points and, with `test`, 30 test points."""
+    score = scores(xs, ys, k)
+    if diverged:  # a diverged run's weights are not finite, and nor is its score
+        score = np.full_like(score, np.nan)
+    x = points()
+    x_test = points(30, seed=1) if test else None
+    return plots.Boundary(
+        score=score,
+        label=label,
+        ema_score=scores(xs, ys, k, spread=2.5) if ema else None,
+        xs=xs,
+        ys=ys,
+        train_x=x,
+        train_labels=classes_of(x, k),
+        test_x=x_test,
+        test_labels=None if x_test is None else classes_of(x_test, k),
+        classes=("outside", "inside") if k == 2 else tuple(f"class {c}" for c in "abcdefghij"[:k]),
+        axes=("x1", "x2") if k == 2 else ("petal length", "petal width"),
+    )
+
+
+def contour_levels(ax: Any) -> list[list[float]]:
+    return [list(c.levels) for c in ax.collections if hasattr(c, "levels")]
+
+
+def scatters(ax: Any) -> list[Any]:
+    return [c for c in ax.collections if not hasattr(c, "levels")]
 
 
 def epochs_curves(n: int = 50) -> tuple[list[plots.Curve], list[plots.Curve]]:
@@ -60,16 +116,25 @@ def epochs_curves(n: int = 50) -> tuple[list[plots.Curve], list[plots.Curve]]:
 
 
 def draw_every_figure(folder: Path) -> list[Path]:
-    x, y = data()
     loss, accuracy = epochs_curves()
     k = np.arange(100)
     rates = [plots.Curve(k, 0.1 * 0.9 ** (k / 10), "exponential")]
-    b = plots.Boundary(circle_score(), "net: accuracy 95%", ema_score=circle_score(2.2))
+    b = boundary_of(ema=True, label="net: accuracy 95%")
+    three = boundary_of(3, test=True, label="net: accuracy 90%")
+    lost = boundary_of(diverged=True, label="net: diverged")
+    label = "network output ŷ"
     plots.training_curves(folder / "loss.png", title="t", loss=loss, accuracy=accuracy, note="diverged")
     plots.lr_curves(folder / "lr.png", rates, title="t")
     plots.lr_curves(folder / "lr_log.png", rates, title="t", log=True)
-    plots.boundary(folder / "boundary.png", x, y, b, title="t", score_label="network output ŷ")
-    plots.boundary_grid(folder / "grid.png", x, y, [b] * 5, title="t", score_label="network output ŷ")
+    plots.boundary(folder / "boundary.png", b, title="t", score_label=label)
+    plots.boundary(folder / "boundary3.png", three, title="t", score_label="P(class)")
+    plots.boundary(folder / "diverged.png", lost, title="t", score_label=label)
+    plots.boundary_grid(folder / "grid.png", [b, lost, b, b, b], title="t", score_label=label)
+    plots.boundary_grid(folder / "grid3.png", [three, three], title="t", score_label="P(class)")
+    counts = np.array([[9, 1, 0], [2, 7, 1], [0, 0, 10]])
+    plots.confusion(
+        folder / "confusion.png", [("train", counts), ("test", counts // 2)], ["a", "b", "c"], title="t"
+    )
     plots.comparison(folder / "compare.png", loss=loss * 2, accuracy=accuracy * 2, rates=rates * 2, title="t")
     steps = np.arange(10)
     w = -1 + 2 * 0.8 ** (steps + 1)
@@ -81,7 +146,11 @@ def draw_every_figure(folder: Path) -> list[Path]:
             "lr.png",
             "lr_log.png",
             "boundary.png",
+            "boundary3.png",
+            "diverged.png",
             "grid.png",
+            "grid3.png",
+            "confusion.png",
             "compare.png",
             "quadratic.png",
         )
@@ -189,36 +258,163 @@ def test_log_tick_labels_are_plain_text(value: float, label: str) -> None:
 
 
 def test_boundary_shades_the_score_as_an_image_under_the_contour(tmp_path: Path, saved: list[Any]) -> None:
-    x, y = data()
-    b = plots.Boundary(circle_score(), "net", ema_score=circle_score(2.5))
-    plots.boundary(tmp_path / "b.png", x, y, b, title="t", score_label="network output ŷ")
+    # a grid that is not [-3, 3]², not centred and not square: the figure follows the grid it is given
+    xs, ys = np.linspace(-2.0, 4.0, 61), np.linspace(-1.5, 1.5, 31)
+    b = boundary_of(ema=True, xs=xs, ys=ys)
+    assert b.score.shape == (1, 31, 61) and b.binary
+    plots.boundary(tmp_path / "b.png", b, title="t", score_label="network output ŷ")
     fig = saved[0]
     ax, cbar_ax = fig.axes
     (image,) = ax.get_images()
-    assert image.get_array().shape == (plots.GRID_POINTS, plots.GRID_POINTS)
+    assert image.get_array().shape == (31, 61)
     assert image.norm.vmin == 0.0 and image.norm.vmax == 1.0
+    # each grid point is the centre of its pixel: the image reaches half a step beyond the grid on each side
     left, right, bottom, top = image.get_extent()
-    assert left < -plots.GRID_LIMIT and right > plots.GRID_LIMIT and bottom < -plots.GRID_LIMIT
-    assert ax.get_xlim() == (-plots.GRID_LIMIT, plots.GRID_LIMIT)
-    levels = [list(c.levels) for c in ax.collections if hasattr(c, "levels")]
-    assert levels == [[0.5], [0.5]]  # the raw and the EMA boundary
+    assert (left, right) == pytest.approx((-2.0 - 0.05, 4.0 + 0.05))
+    assert (bottom, top) == pytest.approx((-1.5 - 0.05, 1.5 + 0.05))
+    assert ax.get_xlim() == (-2.0, 4.0) and ax.get_ylim() == (-1.5, 1.5)
+    assert contour_levels(ax) == [[0.5], [0.5]]  # the raw and the EMA boundary
     assert cbar_ax.get_ylabel() == "network output ŷ"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x1", "x2")
 
 
-def test_boundary_legend_hides_no_point(tmp_path: Path, saved: list[Any]) -> None:
-    x, y = data()
-    b = plots.Boundary(circle_score(), "net")
-    plots.boundary(tmp_path / "b.png", x, y, b, title="t", score_label="network output ŷ")
-    plots.boundary_grid(tmp_path / "g3.png", x, y, [b] * 3, title="t", score_label="network output ŷ")
-    plots.boundary_grid(tmp_path / "g5.png", x, y, [b] * 5, title="t", score_label="network output ŷ")
-    for fig in saved:
-        renderer = fig.canvas.get_renderer()
-        legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
-        assert len(legends) == 1
-        box = legends[0].get_window_extent(renderer)
-        for ax in fig.axes:
-            if ax.get_images():  # an axes that shows data
-                assert not box.overlaps(ax.get_window_extent(renderer))
+def test_boundary_draws_every_point_in_its_class_colour(tmp_path: Path, saved: list[Any]) -> None:
+    from matplotlib.colors import to_rgba
+
+    b = boundary_of()
+    plots.boundary(tmp_path / "b.png", b, title="t", score_label="network output ŷ")
+    ax = saved[0].axes[0]
+    blue, red = plots.class_colors(2)
+    drawn = {to_rgba(blue): 0, to_rgba(red): 0}
+    for c in scatters(ax):
+        (face,) = {tuple(f) for f in c.get_facecolors()}
+        drawn[face] += len(c.get_offsets())
+    assert drawn == {to_rgba(blue): int((b.train_labels == 0).sum()), to_rgba(red): int(b.train_labels.sum())}
+    assert 0 < drawn[to_rgba(red)] < len(b.train_x)
+
+
+def test_three_classes_shade_the_predicted_class(tmp_path: Path, saved: list[Any]) -> None:
+    from matplotlib.colors import to_rgb
+
+    b = boundary_of(3, ema=True)
+    assert not b.binary
+    plots.boundary(tmp_path / "b.png", b, title="t", score_label="P(class)")
+    fig = saved[0]
+    (ax,) = fig.axes  # no colourbar: the shading is a class, not a score
+    (image,) = ax.get_images()
+    shade = np.asarray(image.get_array())
+    assert shade.shape == (len(GRID), len(GRID), 3)
+    colors = plots.class_colors(3)
+    assert len({to_rgb(c) for c in colors}) == 3
+    for center, color in zip(CENTERS, colors, strict=True):
+        i, j = np.argmin(np.abs(GRID - center[1])), np.argmin(np.abs(GRID - center[0]))
+        faded = 1.0 - shade[i, j]  # white faded towards the class's colour
+        towards = 1.0 - np.array(to_rgb(color))
+        assert faded @ towards / (np.linalg.norm(faded) * np.linalg.norm(towards)) > 0.999
+    # the borders of the regions are margin-0 contours, for the raw weights (black) and the EMA's (dashed)
+    levels = contour_levels(ax)
+    assert levels and all(level == [0.0] for level in levels)
+    assert len(levels) % 2 == 0
+    assert sum(len(c.get_offsets()) for c in scatters(ax)) == len(b.train_x)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[:3] == ["class c", "class b", "class a"]
+    assert "decision boundary (where the predicted class changes)" in labels
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("petal length", "petal width")
+
+
+def test_test_points_are_drawn_hollow_and_named_in_the_legend(tmp_path: Path, saved: list[Any]) -> None:
+    b = boundary_of(3, test=True)
+    assert b.test_x is not None and b.test_labels is not None
+    plots.boundary(tmp_path / "b.png", b, title="t", score_label="P(class)")
+    fig = saved[0]
+    ax = fig.axes[0]
+    hollow = [c for c in scatters(ax) if len(c.get_facecolors()) == 0 or not c.get_facecolors()[:, 3].any()]
+    filled = [c for c in scatters(ax) if c not in hollow]
+    assert sum(len(c.get_offsets()) for c in hollow) == len(b.test_x)
+    assert sum(len(c.get_offsets()) for c in filled) == len(b.train_x)
+    assert all(c.get_edgecolors()[:, 3].all() for c in hollow if len(c.get_offsets()))
+    assert "hollow: test point" in [t.get_text() for t in fig.legends[0].get_texts()]
+    # without test points, no such legend entry
+    plots.boundary(tmp_path / "c.png", boundary_of(3), title="t", score_label="P(class)")
+    assert "hollow: test point" not in [t.get_text() for t in saved[1].legends[0].get_texts()]
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_a_diverged_panel_draws_its_points_and_no_contour(tmp_path: Path, saved: list[Any], k: int) -> None:
+    lost = boundary_of(k, diverged=True, test=True, label="diverged")
+    assert np.isnan(lost.score).all()
+    plots.boundary(tmp_path / "b.png", lost, title="t", score_label="network output ŷ")
+    plots.boundary_grid(tmp_path / "g.png", [boundary_of(k), lost], title="t", score_label="network output ŷ")
+    alone, grid = saved
+    ax = alone.axes[0]
+    assert ax.get_images() and contour_levels(ax) == []
+    assert sum(len(c.get_offsets()) for c in scatters(ax)) == len(lost.train_x) + 30
+    good, bad = grid.axes[:2]
+    assert contour_levels(good) != [] and contour_levels(bad) == []
+    assert bad.get_title() == "diverged" and bad.get_images()
+    for path in (tmp_path / "b.png", tmp_path / "g.png"):
+        assert png_size(path)[0] > 300
+
+
+LAYOUTS = [
+    pytest.param("one", 2, 0, id="boundary"),
+    pytest.param("one", 3, 0, id="boundary-3-classes"),
+    *[pytest.param("grid", k, n, id=f"grid-{k}-classes-{n}") for k in (2, 3) for n in (1, 2, 3, 4, 5, 6)],
+]
+
+
+@pytest.mark.parametrize(("kind", "k", "n"), LAYOUTS)
+def test_boundary_legend_hides_no_point_and_nothing_is_cut_off(
+    tmp_path: Path, saved: list[Any], kind: str, k: int, n: int
+) -> None:
+    b = boundary_of(k, test=k > 2, ema=True)  # the largest legends: every entry there is
+    label = "network output ŷ" if k == 2 else "P(class)"
+    if kind == "one":
+        plots.boundary(tmp_path / "b.png", b, title="t", score_label=label)
+    else:
+        plots.boundary_grid(tmp_path / "g.png", [b] * n, title="t", score_label=label)
+    (fig,) = saved
+    renderer = fig.canvas.get_renderer()
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    assert len(legends) == 1
+    box = legends[0].get_window_extent(renderer)
+    data_axes = [ax for ax in fig.axes if ax.get_images()]
+    assert len(data_axes) == (1 if kind == "one" else n)
+    for ax in data_axes:
+        assert not box.overlaps(ax.get_window_extent(renderer))
+    # the legend and every axes with its labels (the colourbar's too) lie inside the figure
+    inside = [box] + [ax.get_tightbbox(renderer) for ax in fig.axes if ax.axison]
+    for bb in inside:
+        assert bb.x0 >= 0 and bb.y0 >= 0 and bb.x1 <= fig.bbox.width and bb.y1 <= fig.bbox.height
+
+
+def test_class_colors() -> None:
+    from matplotlib.colors import to_rgb
+
+    assert plots.class_colors(2) == [plots.CLASS_COLORS[0], plots.CLASS_COLORS[1]]
+    for k in (3, 10, 12):
+        colors = plots.class_colors(k)
+        assert len(colors) == k and len({to_rgb(c) for c in colors}) == k
+
+
+def test_confusion_writes_counts_and_shades_shares(tmp_path: Path, saved: list[Any]) -> None:
+    train = np.array([[8, 2, 0], [1, 6, 3], [0, 0, 10]])
+    empty = np.zeros((3, 3), dtype=int)
+    classes = ["setosa", "versicolor", "virginica"]
+    plots.confusion(tmp_path / "c.png", [("train", train), ("test", empty)], classes, title="iris")
+    fig = saved[0]
+    ax_train, ax_test = fig.axes
+    assert ax_train.get_title() == "train: 24 of 30 right (80.0%)"
+    assert ax_test.get_title() == "test: 0 of 0 right (no points)"
+    (image,) = ax_train.get_images()
+    np.testing.assert_allclose(image.get_array(), train / train.sum(axis=1, keepdims=True))
+    assert sorted(int(t.get_text()) for t in ax_train.texts) == sorted(train.ravel().tolist())
+    assert [t.get_text() for t in ax_train.get_xticklabels()] == classes
+    assert [t.get_text() for t in ax_train.get_yticklabels()] == classes
+    assert (ax_train.get_xlabel(), ax_train.get_ylabel()) == ("predicted class", "true class")
+    width, height = png_size(tmp_path / "c.png")
+    assert width > 300 and height > 200
+    assert sorted(tmp_path.iterdir()) == [tmp_path / "c.png"]
 
 
 def test_warm_up_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,10 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 def test_readme_opens_with_the_install_and_train_command() -> None:
     first = next(line.strip() for line in README.splitlines() if line.startswith("    "))
     # in a virtual environment: a system Python may refuse `pip install` outside one
-    assert first == "python3 -m venv .venv && . .venv/bin/activate && pip install . && nnopt train configs/l2.yaml"
+    assert (
+        first
+        == "python3 -m venv .venv && . .venv/bin/activate && pip install . && nnopt train configs/l2.yaml"
+    )
 
 
 def test_files_the_readme_names_exist() -> None:
