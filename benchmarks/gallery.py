@@ -50,7 +50,7 @@ def main() -> None:
         shutil.copy(folder / "compare.png", OUT / "compare.png")
         shutil.copy(folder / "boundaries.png", OUT / "compare_boundaries.png")
         iris = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs" / "iris").glob("*.yaml"))
-        nnopt("compare", *iris, "--runs-root", str(runs / "iris"), "--quiet")
+        nnopt("compare", *iris, "--entry-pictures", "--runs-root", str(runs / "iris"), "--quiet")
         folder = newest(runs / "iris")
         shutil.copy(folder / "compare.png", OUT / "iris_compare.png")
         shutil.copy(folder / "boundaries.png", OUT / "iris_boundaries.png")

@@ -152,6 +152,11 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
     help="Repeat every entry with seeds seed, seed+1, ...; tables show mean ± std, plots a band.",
 )
 @click.option(
+    "--entry-pictures",
+    is_flag=True,
+    help="Also draw each entry's own loss.png, lr.png and boundary.png (confusion.png) in its folder.",
+)
+@click.option(
     "--target-loss",
     type=click.FloatRange(min=0.0, min_open=True),
     help="Define the converged epoch as the first epoch with loss <= this value.",
@@ -164,6 +169,7 @@ def compare(
     sets: tuple[str, ...],
     epochs: int | None,
     seeds: int,
+    entry_pictures: bool,
     target_loss: float | None,
     runs_root: Path,
     quiet: bool,
@@ -179,9 +185,9 @@ def compare(
       nnopt compare sgd sgdm adagrad rmsprop adam --config configs/l2.yaml --epochs 300
       nnopt compare configs/adam.yaml configs/rmsprop.yaml --seeds 5
 
-    Writes <runs-root>/<YYYYmmdd-HHMMSS>-compare/ with a run folder per entry, compare.png, boundaries.png and
-    compare.csv. Exit code 0 (a diverged entry is a result and is shown as such), 2 for bad input, 130 when
-    interrupted.
+    Writes <runs-root>/<YYYYmmdd-HHMMSS>-compare/ with a run folder per entry (its data; its pictures with
+    --entry-pictures), compare.png, boundaries.png and compare.csv. Exit code 0 (a diverged entry is a
+    result and is shown as such), 2 for bad input, 130 when interrupted.
     """
     from nnopt_cli import compare as compare_mod
     from nnopt_cli import config as config_mod
@@ -211,6 +217,7 @@ def compare(
             groups,
             painter,
             seeds=seeds,
+            entry_pictures=entry_pictures,
             target=target_loss,
             started=started,
         )

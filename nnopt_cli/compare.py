@@ -239,21 +239,28 @@ def write_results(
     painter: report.Painter,
     *,
     seeds: int,
+    entry_pictures: bool = False,
     target: float | None,
     started: float,
 ) -> list[Row]:
-    """Complete every trained entry's run folder, draw compare.png and boundaries.png (all figures as
-    independent jobs), and write compare.csv last. Entries left untrained (None) keep a folder with
-    config.yaml only. Returns the table's rows."""
+    """Complete every trained entry's run folder (its pictures only with `entry_pictures`), draw compare.png
+    and boundaries.png (all figures as independent jobs), and write compare.csv last. Entries left untrained
+    (None) keep a folder with config.yaml only. Returns the table's rows."""
     prepared = {i: g.prepared for g in groups for i in g.indices}
     done = [i for i, h in enumerate(histories) if h is not None]
     trained = [h for h in histories if h is not None]
     names = [entries[i].name for i in done]
-    views = [experiment.run_view(trained[j], prepared[i]) for j, i in enumerate(done)]
-    jobs = report.comparison_jobs(folder, names, trained, views, seeds)
-    for h, i, view in zip(trained, done, views, strict=True):
+    firsts: dict[str, int] = {}  # each entry's first seed: the one boundaries.png shows
+    for j, name in enumerate(names):
+        firsts.setdefault(name, j)
+    drawn = range(len(done)) if entry_pictures else firsts.values()
+    views = {j: experiment.run_view(trained[j], prepared[done[j]]) for j in drawn}
+    shown = [(trained[j], views[j]) for j in firsts.values()]
+    jobs = report.comparison_jobs(folder, names, trained, shown, seeds)
+    for j, (h, i) in enumerate(zip(trained, done, strict=True)):
         runs.write_data(subfolders[i], h)
-        jobs += report.run_jobs(subfolders[i], h, view, rates=False)  # compare.png draws every entry's rates
+        if entry_pictures:
+            jobs += report.run_jobs(subfolders[i], h, views[j])
     painter.draw(jobs)
     for h, i in zip(trained, done, strict=True):
         runs.write_summary(subfolders[i], h, started=started, clock=time.perf_counter)

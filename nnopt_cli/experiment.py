@@ -1,7 +1,7 @@
 """From resolved configs to trained histories: data, network and starting weights made once, configs of
 equal shape grouped into populations, each population trained by the loop.
 
-    configs ──► data sets (one per data.path) ──► network, head, starting weights per run
+    configs ──► data sets (one per data section) ──► network, head, starting weights per run
             ──► groups of equal `loop.population_key` ──► loop.run ──► histories
 
 Everything that can be refused (a data file, an init_from file, a network too large for memory) is refused
@@ -151,6 +151,8 @@ def prepare(configs: Sequence[Config]) -> list[Group]:
     for indices in by_key.values():
         members = [configs[i] for i in indices]
         d = datasets[members[0].data_key()]
+        for c in members:
+            _check_plot_features(c, d.train)
         net, head = network(members[0], d.full, rows=len(members))
         starts = np.stack([starting_params(c, net) for c in members])
         prepared = loop.Prepared(net, head, d.train, d.test, starts)
@@ -204,7 +206,7 @@ def plane(config: Config, prepared: loop.Prepared) -> Plane | None:
     d = train.x.shape[1]
     if d < 2:
         return None
-    names = train.feature_names or tuple(f"x{i + 1}" for i in range(d))
+    names = _input_names(train)
     if config.plot_features is not None:
         chosen = tuple(_feature_index(f, names, i) for i, f in enumerate(config.plot_features))
     elif d == 2:
@@ -221,6 +223,21 @@ def plane(config: Config, prepared: loop.Prepared) -> Plane | None:
         values = ", ".join(f"{names[k]} {held[k]:.3g}" for k in others)
         note = f"other inputs held at their training mean: {values}"
     return Plane((i, j), _axis(points[:, i]), _axis(points[:, j]), held, (names[i], names[j]), note)
+
+
+def _input_names(train: data_mod.Dataset) -> tuple[str, ...]:
+    return train.feature_names or tuple(f"x{i + 1}" for i in range(train.x.shape[1]))
+
+
+def _check_plot_features(config: Config, train: data_mod.Dataset) -> None:
+    """plot.features must name inputs the data has, and there must be two or more of them."""
+    if config.plot_features is None:
+        return
+    names = _input_names(train)
+    if len(names) < 2:
+        raise SetupError(f"plot.features: the data has a single input ({names[0]}), no plane to draw")
+    for i, feature in enumerate(config.plot_features):
+        _feature_index(feature, names, i)
 
 
 def _feature_index(feature: str | int, names: tuple[str, ...], position: int) -> int:

@@ -338,23 +338,17 @@ def draw_comparison(folder: Path, names: Sequence[str], histories: Sequence[Hist
     )
 
 
-def draw_boundaries(
-    folder: Path, names: Sequence[str], histories: Sequence[History], views: Sequence[RunView], seeds: int
-) -> None:
+def draw_boundaries(folder: Path, firsts: Sequence[tuple[History, RunView]], seeds: int) -> None:
     """boundaries.png: every entry's decision boundary (its first seed) in one grid."""
-    firsts: dict[str, tuple[History, RunView]] = {}
-    for name, h, view in zip(names, histories, views, strict=True):
-        firsts.setdefault(name, (h, view))
-    pairs = [(h, v) for h, v in firsts.values() if v.plane is not None]
+    pairs = [(h, v) for h, v in firsts if v.plane is not None]
     if not pairs:
         return
     note = pairs[0][1].plane.note if pairs[0][1].plane is not None else ""
+    title = "Decision boundaries after training" + (" (first seed)" if seeds > 1 else "")
     plots.boundary_grid(
         folder / "boundaries.png",
-        [_boundary(h, view) if h.status != "diverged" else _diverged(h, view) for h, view in pairs],
-        title="Decision boundaries after training"
-        + (" (first seed)" if seeds > 1 else "")
-        + (f"; {note}" if note else ""),
+        [_diverged(h, view) if h.status == "diverged" else _boundary(h, view) for h, view in pairs],
+        title=title + (f"; {note}" if note else ""),
         score_label=score_label(pairs[0][0].config),
     )
 
@@ -379,10 +373,15 @@ def _diverged(h: History, view: RunView) -> plots.Boundary:
 
 
 def comparison_jobs(
-    folder: Path, names: Sequence[str], histories: Sequence[History], views: Sequence[RunView], seeds: int
+    folder: Path,
+    names: Sequence[str],
+    histories: Sequence[History],
+    firsts: Sequence[tuple[History, RunView]],
+    seeds: int,
 ) -> list[Job]:
+    """compare.png from every entry's history; boundaries.png from each entry's first seed and its view."""
     return [
-        (draw_boundaries, (folder, list(names), list(histories), list(views), seeds)),
+        (draw_boundaries, (folder, list(firsts), seeds)),
         (draw_comparison, (folder, list(names), list(histories), seeds)),
     ]
 

@@ -167,6 +167,17 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
         ("loss: bce\nmodel:\n  output: sigmoid\n", [], "loss: bce works on the logits"),
         ("model:\n  init: truncated\n", [], "did you mean 'truncated_normal'?"),
         ("model:\n  init_std: 0\n", [], "model.init_std"),
+        ("data:\n  name: irs\n", [], "data.name: unknown value 'irs'; did you mean 'iris'?"),
+        ("data:\n  name: circle\n  noise: 0.7\n", [], "data.noise"),
+        ("data:\n  name: iris\n  test_size: 150\n", [], "leave no training row"),
+        ("data:\n  name: iris\n  test_size: 1.5\n", [], "data.test_size"),
+        ("data:\n  name: iris\n  path: x.csv\n", [], "only the csv data set takes a path"),
+        (
+            "data:\n  name: iris\nplot:\n  features: [petal, 1]\n",
+            [],
+            "plot.features[0]: no input named 'petal'",
+        ),
+        ("data:\n  name: csv\n", [], "data.path: the csv data set needs a path"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_folder(
@@ -234,8 +245,12 @@ def test_compare_trains_entries_like_train(tmp_path: Path) -> None:
         "compare.csv",
     }
     for name in ("sgd", "adam"):
-        # an entry's rates are drawn with every other entry's in compare.png, not in an lr.png of its own
-        assert {p.name for p in (folder / name).iterdir()} == RUN_FILES - {"lr.png"}
+        # an entry's folder holds its data; its pictures are drawn with --entry-pictures
+        assert {p.name for p in (folder / name).iterdir()} == RUN_FILES - {
+            "loss.png",
+            "lr.png",
+            "boundary.png",
+        }
     rows = read_csv(folder / "compare.csv")
     assert [r["name"] for r in rows] == ["sgd", "adam"]
     assert list(rows[0])[:6] == [
@@ -259,6 +274,20 @@ def test_compare_trains_entries_like_train(tmp_path: Path) -> None:
             assert np.array_equal(a[key], b[key])
     assert "Optimizers side by side" in result.output
     assert "converged epoch:" in result.output
+
+
+def test_compare_draws_each_entrys_pictures_on_request(tmp_path: Path) -> None:
+    iris = [str(ROOT / "configs" / "iris" / f"{name}.yaml") for name in ("sgd", "adam")]
+    args = ["compare", *iris, "--epochs", "3", "--entry-pictures", "--runs-root", str(tmp_path), "-q"]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path)
+    for name in ("sgd", "adam"):
+        # iris has four inputs: its confusion matrices join the run's pictures
+        assert {p.name for p in (folder / name).iterdir()} == RUN_FILES | {"confusion.png"}
+    rows = read_csv(folder / "compare.csv")
+    assert "final_test_accuracy" in rows[0] and "final_test_loss" in rows[0]
+    assert "test accuracy stays at its final value" in result.output
 
 
 def test_compare_entries_start_from_the_same_weights() -> None:
