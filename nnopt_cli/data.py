@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -549,33 +550,19 @@ def check_set(
     return name, args
 
 
-def load_set(
-    name: str | None = None,
-    *,
-    path: str | Path | None = None,
-    features: Sequence[str] | None = None,
-    label: str | None = None,
-    samples: int = 300,
-    noise: float = 0.0,
-    seed: int = 0,
-    key: str = "data",
-) -> Dataset:
-    """The data set `name` (see `DATA_SETS`), its arguments checked first (`check_set`).
+def load_set(name: str | None = None, **arguments: Any) -> Dataset:
+    """The data set `name` (see `DATA_SETS`), its arguments checked first.
 
     Args:
-      name: a key of DATA_SETS; None means csv when `path` is given, else dot.
-      path, features, label: csv only (see `read_csv`).
-      samples: generated sets: the number of points, 2 .. MAX_SAMPLES (circle, gauss and spiral draw
-        ceil(samples/2) per class).
-      noise: generated sets: 0 .. 0.5, the Playground's noise slider / 100.
-      seed: generated sets: the RandomState seed; the same seed gives the same points.
-      key: the key path the arguments sit under in messages ("data" → "data.noise").
+      name: a key of DATA_SETS; None means csv when a `path` is given, else dot.
+      **arguments: those of `check_set`: path, features, label (csv only, see `read_csv`); samples (the
+        generated sets' number of points, 2 .. MAX_SAMPLES; circle, gauss and spiral draw ceil(samples/2)
+        per class), noise (0 .. 0.5, the Playground's noise slider / 100), seed (the RandomState seed: the
+        same seed gives the same points); key (the key path in messages, "data" → "data.noise").
     Raises:
       DataError: a bad argument (its key is "data.<argument>"), or a file that cannot be used (no key).
     """
-    name, args = check_set(
-        name, path=path, features=features, label=label, samples=samples, noise=noise, seed=seed, key=key
-    )
+    name, args = check_set(name, **arguments)
     dataset = DATA_SETS[name](args)
     return dataset if dataset.name else replace(dataset, name=name)
 

@@ -6,6 +6,7 @@ figures of a folder are independent jobs, so they can be drawn in any order or p
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -57,13 +58,14 @@ def _short(value: Any) -> str:
 
 
 def score_label(config: Any) -> str:
-    """What the boundary picture's colour means for this head."""
+    """What the boundary picture's colour means for this head (two classes)."""
+    one = "P(y_c = 1)" if config.data_name == "dot" else "P(class 1)"
     if config.loss == "bce":
-        return "sigmoid(output) = P(y_c = 1)"
+        return f"sigmoid(output) = {one}"
     if config.loss == "ce":
-        return "softmax(logits)₁ = P(y_c = 1)"
+        return f"softmax(logits)₁ = {one}"
     if config.output == "softmax":
-        return "softmax output₁ = P(y_c = 1)"
+        return f"softmax output₁ = {one}"
     if config.output == "sigmoid":
         return "sigmoid output ŷ"
     return "network output ŷ"
@@ -356,20 +358,7 @@ def draw_boundaries(folder: Path, firsts: Sequence[tuple[History, RunView]], see
 def _diverged(h: History, view: RunView) -> plots.Boundary:
     """A diverged entry's panel: the data, and no decisions (its weights are not finite)."""
     b = _boundary(h, view)
-    blank = np.full_like(b.score, np.nan)
-    return plots.Boundary(
-        score=blank,
-        label=b.label,
-        ema_score=None,
-        xs=b.xs,
-        ys=b.ys,
-        train_x=b.train_x,
-        train_labels=b.train_labels,
-        test_x=b.test_x,
-        test_labels=b.test_labels,
-        classes=b.classes,
-        axes=b.axes,
-    )
+    return dataclasses.replace(b, score=np.full_like(b.score, np.nan), ema_score=None)
 
 
 def comparison_jobs(
