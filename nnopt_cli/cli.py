@@ -120,14 +120,11 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
         (group,) = experiment.prepare([config])
         folder = runs.make_folder(runs_root, config.name)
     runs.write_start(folder, config)
-    with report.Painter() as painter:  # its workers get ready to draw while the network trains
-        with console.EpochReporter(
-            config.name, config.epochs, every=config.log_every, quiet=quiet
-        ) as progress:
-            (history,) = loop.run([config], group.prepared, on_epoch=progress)
-        view = experiment.run_view(history, group.prepared)
-        runs.write_data(folder, history)
-        painter.draw(report.run_jobs(folder, history, view))
+    with console.EpochReporter(config.name, config.epochs, every=config.log_every, quiet=quiet) as progress:
+        (history,) = loop.run([config], group.prepared, on_epoch=progress)
+    view = experiment.run_view(history, group.prepared)
+    runs.write_data(folder, history)
+    report.draw(report.run_jobs(folder, history, view))
     summary = runs.write_summary(folder, history, started=started, clock=time.perf_counter)
     out.print(console.result_table(summary, folder))
     _finish(history.status, history.message)
@@ -191,7 +188,7 @@ def compare(
     """
     from nnopt_cli import compare as compare_mod
     from nnopt_cli import config as config_mod
-    from nnopt_cli import console, experiment, report, runs
+    from nnopt_cli import console, experiment, runs
 
     started = time.perf_counter()
     with _one_line_errors():
@@ -206,21 +203,19 @@ def compare(
     subfolders = compare_mod.start_folders(folder, items, seeds=seeds)
     label = f"compare ({len(items)} runs)"
     epochs_max = max(e.config.epochs for e in items)
-    with report.Painter() as painter:  # its workers get ready to draw while the entries train
-        with console.EpochReporter(label, epochs_max, every=base.log_every, quiet=quiet) as progress:
-            histories = compare_mod.train_entries(items, groups, on_epoch=progress)
-        rows = compare_mod.write_results(
-            folder,
-            items,
-            histories,
-            subfolders,
-            groups,
-            painter,
-            seeds=seeds,
-            entry_pictures=entry_pictures,
-            target=target_loss,
-            started=started,
-        )
+    with console.EpochReporter(label, epochs_max, every=base.log_every, quiet=quiet) as progress:
+        histories = compare_mod.train_entries(items, groups, on_epoch=progress)
+    rows = compare_mod.write_results(
+        folder,
+        items,
+        histories,
+        subfolders,
+        groups,
+        seeds=seeds,
+        entry_pictures=entry_pictures,
+        target=target_loss,
+        started=started,
+    )
     out = console.console()
     out.print(console.compare_table(rows, seeds=seeds))
     with_test = any(h is not None and h.with_test for h in histories)

@@ -236,7 +236,6 @@ def write_results(
     histories: Sequence[loop.History | None],
     subfolders: Sequence[Path],
     groups: Sequence[experiment.Group],
-    painter: report.Painter,
     *,
     seeds: int,
     entry_pictures: bool = False,
@@ -261,7 +260,7 @@ def write_results(
         runs.write_data(subfolders[i], h)
         if entry_pictures:
             jobs += report.run_jobs(subfolders[i], h, views[j])
-    painter.draw(jobs)
+    report.draw(jobs)
     for h, i in zip(trained, done, strict=True):
         runs.write_summary(subfolders[i], h, started=started, clock=time.perf_counter)
     rows = summarize([entries[i] for i in done], trained, target=target)

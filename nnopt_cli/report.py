@@ -227,65 +227,43 @@ def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = Tru
     return jobs
 
 
-class Painter:
-    """Draws figures, in worker processes started early where the machine has several cores.
+def draw(jobs: Sequence[Job], *, workers: int | None = None) -> None:
+    """Draw figures, in parallel worker processes where the machine has several cores; the slowest figures
+    go first, so that no worker is left alone with one at the end.
 
-    The workers are forked when the painter is made, before training, and each imports matplotlib and loads
-    its font at once (about half a second), so that this cost overlaps training instead of following it.
-    Workers ignore Ctrl-C: the main process decides what an interruption keeps. Where fork is not available,
-    or there is one core, the figures are drawn one after the other in this process.
+    matplotlib is imported and its font loaded here once, before the workers are forked, so that each
+    starts drawing at once; they ignore Ctrl-C (the main process decides what an interruption keeps). Where
+    fork is not available, or there is one core, the figures are drawn one after the other.
     """
+    from concurrent.futures import ProcessPoolExecutor
 
-    def __init__(self, workers: int | None = None) -> None:
-        from concurrent.futures import ProcessPoolExecutor
-
-        count = min(workers or os.cpu_count() or 1, 4)
-        self.pool: ProcessPoolExecutor | None = None
-        if count > 1 and "fork" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("fork")
-            self.pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_start)
-            for _ in range(count):  # start every worker now, not at the first figure
-                self.pool.submit(int)
-
-    def __enter__(self) -> Painter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def draw(self, jobs: Sequence[Job]) -> None:
-        """Draw every job; the slowest figures go first, so that no worker is left with one at the end."""
-        ordered = sorted(jobs, key=lambda job: _COST.get(job[0].__name__, 1))[::-1]
-        if self.pool is None:
-            for fn, args in ordered:
-                fn(*args)
-            return
-        for future in [self.pool.submit(fn, *args) for fn, args in ordered]:
+    ordered = sorted(jobs, key=lambda job: _COST.get(job[0].__name__, 1.0), reverse=True)
+    count = min(len(ordered), workers or os.cpu_count() or 1, 4)
+    if count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for fn, args in ordered:
+            fn(*args)
+        return
+    plots.warm_up()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_ignore_ctrl_c) as pool:
+        for future in [pool.submit(fn, *args) for fn, args in ordered]:
             future.result()
 
 
-def _worker_start() -> None:
+def _ignore_ctrl_c() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    plots.warm_up()
 
 
 # rough drawing cost of each figure, relative to lr.png
 _COST = {
-    "draw_boundaries": 6,
-    "draw_comparison": 4,
-    "draw_boundary": 2,
-    "draw_loss": 2,
+    "draw_boundaries": 6.0,
+    "draw_comparison": 4.0,
+    "draw_boundary": 2.0,
+    "draw_loss": 2.0,
     "draw_confusion": 1.5,
 }
-
-
-def draw(jobs: Sequence[Job], *, workers: int | None = None) -> None:
-    """Draw figures now (a Painter made and closed for them)."""
-    with Painter(workers) as painter:
-        painter.draw(jobs)
 
 
 # --- comparisons ------------------------------------------------------------------------------------
