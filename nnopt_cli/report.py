@@ -1,7 +1,8 @@
 """What a run's and a comparison's pictures show: histories and arrays in, figures (plots.py) out.
 
-Nothing here runs the model: the decision boundary arrives as a score grid (experiment.boundary). The
-figures of a folder are independent jobs, so they can be drawn in any order or process.
+Nothing here runs the model: the network's decisions arrive as arrays (experiment.run_view: the score over a
+plane of two inputs, the confusion matrices). The figures of a folder are independent jobs, so they can be
+drawn in any order or process.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def describe_run(config: Any) -> str:
 
 
 def describe_network(config: Any) -> str:
-    """'2-11-1 relu, linear output, mse' style: the layer widths between input and output, and the head."""
+    """'hidden 11 relu, linear output, mse': the hidden layers' widths and activation, and the head."""
     if not config.hidden:
         return f"no hidden layer, {config.output} output, {config.loss}"
     hidden = "-".join(map(str, config.hidden))
