@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
+import signal
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
 import click
@@ -14,7 +18,8 @@ import click
 from nnopt_cli import __version__
 
 EXIT_DIVERGED = 3
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2
+EXIT_TERMINATED = 143  # SIGTERM: 128 + 15
 
 
 class InputError(click.ClickException):
@@ -44,6 +49,70 @@ def _one_line_errors() -> Iterator[None]:
         yield
     except _input_errors() as exc:
         raise InputError(str(exc)) from None
+
+
+def _io_message(exc: OSError) -> str:
+    """One line for a file that could not be written: which file, and why in words."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full (no space left on device)"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = f"cannot write there ({exc.strerror})"
+    elif exc.errno == errno.ENOTDIR:
+        why = "a part of the path is a file, not a folder"
+    else:
+        why = f"cannot write ({exc.strerror or exc})"
+    return f"{where}{why}"
+
+
+@contextmanager
+def _completing(folder: Path) -> Iterator[None]:
+    """Fill a run (or comparison) folder: a folder that cannot be completed is removed, never left without its
+    summary.json; a file that cannot be written (disk full, no permission) is one `Error:` line."""
+    try:
+        yield
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise InputError(f"{_io_message(exc)}; removed the unfinished {folder}") from None
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+class _Stopping:
+    """SIGINT (Ctrl-C) and SIGTERM while a folder is being filled.
+
+    The first signal asks training to stop (`requested`, which the loop reads after every update): it keeps
+    the last whole epoch and says interrupted. That signal, and any that follow, do not stop the writing: the
+    folder is completed (under a second, whatever the planned length) before the command exits with
+    128 + the first signal's number (130 for Ctrl-C, 143 for SIGTERM).
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._saved: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+
+    def requested(self) -> bool:
+        return self.signum is not None
+
+    def __enter__(self) -> _Stopping:
+        for s in self.SIGNALS:
+            self._saved[s] = signal.signal(s, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for s, handler in self._saved.items():
+            signal.signal(s, handler)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_TERMINATED if self.signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -96,11 +165,12 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
       nnopt train configs/sgd.yaml --set optimizer.name=adam --set optimizer.lr=0.01
       nnopt train configs/quadratic.yaml --set optimizer.lr=1.0
 
-    Every config key is described in the README's "Config reference"; configs/ holds one example per
-    optimizer and feature.
+    Every config key, with its default, is described in the README's section "The config file"; configs/
+    holds one example per optimizer and feature.
 
-    Exit code 0 when training completed, 2 for bad input (nothing is written), 3 when the loss diverged,
-    130 when interrupted.
+    Exit code 0 when training completed, 2 for bad input or a file that cannot be written (nothing is left
+    behind), 3 when the loss diverged, 130 when interrupted by Ctrl-C and 143 by SIGTERM (the last whole
+    epoch is kept).
     """
     from nnopt_cli import config as config_mod
     from nnopt_cli import console, experiment, loop, quadratic, report, runs
@@ -110,24 +180,29 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
     with _one_line_errors():
         config = config_mod.load(config_file, sets)
         if config.model_type == "quadratic":
+            experiment.check_length([config], per_epoch=1)
             folder = runs.make_folder(runs_root, config.name)
-            runs.write_start(folder, config)
-            toy = quadratic.train(config)
-            report.draw_quadratic(folder, toy)
-            summary = runs.write_quadratic_results(folder, toy, started=started, clock=time.perf_counter)
+            with _completing(folder), _Stopping() as stop:
+                runs.write_start(folder, config)
+                toy = quadratic.train(config, should_stop=stop.requested)
+                report.draw_quadratic(folder, toy)
+                summary = runs.write_quadratic_results(folder, toy, started=started, clock=time.perf_counter)
             out.print(console.result_table(summary, folder))
-            _finish(toy.status, toy.message)
+            _finish(toy.status, toy.message, stop)
         (group,) = experiment.prepare([config])
         folder = runs.make_folder(runs_root, config.name)
-    runs.write_start(folder, config)
-    with console.EpochReporter(config.name, config.epochs, every=config.log_every, quiet=quiet) as progress:
-        (history,) = loop.run([config], group.prepared, on_epoch=progress)
-    view = experiment.run_view(history, group.prepared)
-    runs.write_data(folder, history)
-    report.draw(report.run_jobs(folder, history, view))
-    summary = runs.write_summary(folder, history, started=started, clock=time.perf_counter)
+    with _completing(folder), _Stopping() as stop:
+        runs.write_start(folder, config)
+        with console.EpochReporter(
+            config.name, config.epochs, every=config.log_every, quiet=quiet
+        ) as progress:
+            (history,) = loop.run([config], group.prepared, on_epoch=progress, should_stop=stop.requested)
+        view = experiment.run_view(history, group.prepared)
+        runs.write_data(folder, history)
+        report.draw(report.run_jobs(folder, history, view))
+        summary = runs.write_summary(folder, history, started=started, clock=time.perf_counter)
     out.print(console.result_table(summary, folder))
-    _finish(history.status, history.message)
+    _finish(history.status, history.message, stop)
 
 
 @cli.command()
@@ -184,7 +259,8 @@ def compare(
 
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-compare/ with a run folder per entry (its data; its pictures with
     --entry-pictures), compare.png, boundaries.png and compare.csv. Exit code 0 (a diverged entry is a
-    result and is shown as such), 2 for bad input, 130 when interrupted.
+    result and is shown as such), 2 for bad input or a file that cannot be written, 130 when interrupted
+    by Ctrl-C, 143 by SIGTERM.
     """
     from nnopt_cli import compare as compare_mod
     from nnopt_cli import config as config_mod
@@ -200,37 +276,41 @@ def compare(
         items = compare_mod.build_entries(entries, base, sets=sets, epochs=epochs, seeds=seeds)
         groups = experiment.prepare([e.config for e in items])
         folder = runs.make_folder(runs_root, "compare")
-    subfolders = compare_mod.start_folders(folder, items, seeds=seeds)
-    label = f"compare ({len(items)} runs)"
-    epochs_max = max(e.config.epochs for e in items)
-    with console.EpochReporter(label, epochs_max, every=base.log_every, quiet=quiet) as progress:
-        histories = compare_mod.train_entries(items, groups, on_epoch=progress)
-    rows = compare_mod.write_results(
-        folder,
-        items,
-        histories,
-        subfolders,
-        groups,
-        seeds=seeds,
-        entry_pictures=entry_pictures,
-        target=target_loss,
-        started=started,
-    )
+    with _completing(folder), _Stopping() as stop:
+        subfolders = compare_mod.start_folders(folder, items, seeds=seeds)
+        label = f"compare ({len(items)} runs)"
+        epochs_max = max(e.config.epochs for e in items)
+        with console.EpochReporter(label, epochs_max, every=base.log_every, quiet=quiet) as progress:
+            histories = compare_mod.train_entries(
+                items, groups, on_epoch=progress, should_stop=stop.requested
+            )
+        rows = compare_mod.write_results(
+            folder,
+            items,
+            histories,
+            subfolders,
+            groups,
+            seeds=seeds,
+            entry_pictures=entry_pictures,
+            target=target_loss,
+            started=started,
+        )
     out = console.console()
     out.print(console.compare_table(rows, seeds=seeds))
     with_test = any(h is not None and h.with_test for h in histories)
     out.print(compare_mod.caption(target_loss, with_test=with_test), markup=False, highlight=False)
     out.print(f"compare folder: {folder}", markup=False, highlight=False)
     if any(h is None or h.status == "interrupted" for h in histories):
-        _finish("interrupted", "interrupted; every entry keeps what it did")
+        _finish("interrupted", "interrupted; every entry keeps what it did", stop)
     sys.exit(0)
 
 
-def _finish(status: str, message: str) -> NoReturn:
-    """Exit with the code of a run's status, saying why when it did not complete."""
+def _finish(status: str, message: str, stop: _Stopping) -> NoReturn:
+    """Exit with the code of a run's status (an interruption: 130 for Ctrl-C, 143 for SIGTERM), saying why
+    when it did not complete."""
     if status != "completed":
         click.echo(f"nnopt: {message}", err=True)
-    codes = {"completed": 0, "diverged": EXIT_DIVERGED, "interrupted": EXIT_INTERRUPTED}
+    codes = {"completed": 0, "diverged": EXIT_DIVERGED, "interrupted": stop.exit_code}
     sys.exit(codes[status])
 
 
@@ -348,24 +428,36 @@ def _check_curve_options(type_name: str, own: dict[str, Any]) -> None:
     "types",
     multiple=True,
     metavar="TYPE",
-    help="Schedule type; repeat for several curves. Options after a --type apply to that curve, "
-    "options before the first --type to all. Default: exponential.",
+    help="Schedule type: constant, exponential, natural_exp, inverse_time, polynomial, cosine, "
+    "cosine_restarts, linear_cosine, noisy_linear_cosine or piecewise_constant; repeat for several curves. "
+    "Options after a --type apply to that curve, options before the first --type to all.  "
+    "[default: exponential]",
 )
 @click.option("--lr", type=float, help="Initial rate lr0.  [default: 0.5]")
 @click.option("--decay-steps", type=int, help="decay_steps D.  [default: 10]")
 @click.option("--decay-rate", type=float, help="decay_rate.  [default: 0.9]")
-@click.option("--staircase/--no-staircase", default=None, help="Decay in whole steps of D.")
+@click.option(
+    "--staircase/--no-staircase", default=None, help="Decay in whole steps of D.  [default: no-staircase]"
+)
 @click.option("--end-lr", type=float, help="polynomial: end rate.  [default: 0.0001]")
 @click.option("--power", type=float, help="polynomial: power.  [default: 1]")
-@click.option("--cycle/--no-cycle", default=None, help="polynomial: restart the decay every D steps.")
-@click.option("--alpha", type=float, help="cosine family: floor as a fraction of lr0.")
-@click.option("--beta", type=float, help="linear_cosine: constant added to the rate.")
-@click.option("--num-periods", type=float, help="linear_cosine: cosine periods within D.")
-@click.option("--initial-variance", type=float, help="noisy_linear_cosine: noise variance at step 0.")
-@click.option("--variance-decay", type=float, help="noisy_linear_cosine: decay of the noise variance.")
+@click.option(
+    "--cycle/--no-cycle",
+    default=None,
+    help="polynomial: restart the decay every D steps.  [default: no-cycle]",
+)
+@click.option("--alpha", type=float, help="cosine family: floor as a fraction of lr0.  [default: 0]")
+@click.option("--beta", type=float, help="linear_cosine: constant added to the rate.  [default: 0.001]")
+@click.option("--num-periods", type=float, help="linear_cosine: cosine periods within D.  [default: 0.5]")
+@click.option(
+    "--initial-variance", type=float, help="noisy_linear_cosine: noise variance at step 0.  [default: 1]"
+)
+@click.option(
+    "--variance-decay", type=float, help="noisy_linear_cosine: decay of the noise variance.  [default: 0.55]"
+)
 @click.option("--first-decay-steps", type=int, help="cosine_restarts: first period (default: decay_steps).")
-@click.option("--t-mul", type=float, help="cosine_restarts: period growth factor.")
-@click.option("--m-mul", type=float, help="cosine_restarts: restart height factor.")
+@click.option("--t-mul", type=float, help="cosine_restarts: period growth factor.  [default: 2]")
+@click.option("--m-mul", type=float, help="cosine_restarts: restart height factor.  [default: 1]")
 @click.option(
     "--boundaries",
     callback=_number_list,
@@ -416,7 +508,13 @@ def _check_curve_options(type_name: str, own: dict[str, Any]) -> None:
     metavar="FILE.csv",
     help="Also write the values: a step column, then one column per curve.",
 )
-@RUNS_ROOT
+@click.option(
+    "--runs-root",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder that receives the PNG, as <YYYYmmdd-HHMMSS>-lr-<type>.png, when --out is not given.",
+)
 def plot_lr(
     types: tuple[str, ...],
     seed: int,
@@ -446,6 +544,14 @@ def plot_lr(
         shared, groups = _curve_groups(ctx)
         if not groups:
             groups = [("type", "exponential", {})]
+        from_file = [value for kind, value, _ in groups if kind == "config"]
+        if shared and from_file:
+            # options before the first --type apply to every curve, and a config's curve cannot take them
+            given = ", ".join(lrplot.option_name(k) for k in shared)
+            raise InputError(
+                f"{given} before --config {from_file[0]}: a config's schedule comes from the file; "
+                "write schedule options after the --type they belong to"
+            )
         curves = []
         for kind, value, own in groups:
             if kind == "config":
@@ -462,11 +568,17 @@ def plot_lr(
                     "e.g. --boundaries 50,120 --values 0.1,0.05,0.01"
                 )
             curves.append(lrplot.from_parameters(value, merged, steps=steps, seed=seed, warmup_steps=warmup))
-        if out is None:
-            first = groups[0][1] if groups[0][0] == "type" else Path(groups[0][1]).stem
-            out = runs.new_file(runs_root, f"lr-{first}", ".png")
         for target in (out, csv_path):
             if target is not None and not target.parent.exists():
                 raise InputError(f"{target}: the folder {target.parent} does not exist")
-    lrplot.write(curves, png=out, csv=csv_path, log=log, unit=unit)
+        claimed = out is None
+        if out is None:
+            first = groups[0][1] if groups[0][0] == "type" else Path(groups[0][1]).stem
+            out = runs.new_file(runs_root, f"lr-{first}", ".png")
+    try:
+        lrplot.write(curves, png=out, csv=csv_path, log=log, unit=unit)
+    except OSError as exc:
+        if claimed:  # the empty file that held the name
+            out.unlink(missing_ok=True)
+        raise InputError(_io_message(exc)) from None
     click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))

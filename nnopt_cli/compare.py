@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,21 +68,16 @@ def build_entries(
     if seeds < 1:
         raise config_mod.ConfigError(f"--seeds: must be >= 1, got {seeds}")
     extra = list(sets) + ([f"train.epochs={epochs}"] if epochs is not None else [])
-    resolved: list[tuple[str, config_mod.Config]] = []
-    for spec in specs:
-        if spec in optimizers.OPTIMIZER_NAMES:
-            raw = base.to_dict()
-            raw["name"] = spec
-            raw["optimizer"] = {"name": spec, "lr": base.lr, "decay": base.lr_decay}
-            resolved.append((spec, config_mod.from_dict(raw, extra, name=spec)))
-        elif _is_config_file(spec):
-            loaded = config_mod.load(spec, extra)
-            resolved.append((loaded.name, loaded))
-        else:
+    for item in sets:
+        if item.partition("=")[0].strip() in ("optimizer.name", "name"):
+            # an entry's name says what it trains; a --set that changed every entry's optimizer or name
+            # would leave the table, compare.csv and the legend naming what did not run
+            key = item.partition("=")[0].strip()
             raise config_mod.ConfigError(
-                f"compare: {spec!r} is neither an optimizer nor a config file; "
-                f"{checks.did_you_mean(spec, optimizers.OPTIMIZER_NAMES)}"
+                f"--set {key}: compare's entries choose the optimizer and the name; name the optimizers "
+                "as entries (nnopt compare sgd rmsprop) or give config files"
             )
+    resolved = [_resolve(spec, base, extra) for spec in specs]
     names = _unique([name for name, _ in resolved])
     entries = []
     for (_, cfg), name in zip(resolved, names, strict=True):
@@ -91,6 +86,27 @@ def build_entries(
         for s in range(seeds):
             entries.append(Entry(name, cfg.replace(name=name, seed=base.seed + s), s))
     return entries
+
+
+def _resolve(spec: str, base: config_mod.Config, extra: list[str]) -> tuple[str, config_mod.Config]:
+    """An entry's name and resolved config; a --set the entry refuses is reported with the entry."""
+    try:
+        if spec in optimizers.OPTIMIZER_NAMES:
+            raw = base.to_dict()
+            raw["name"] = spec
+            raw["optimizer"] = {"name": spec, "lr": base.lr, "decay": base.lr_decay}
+            return spec, config_mod.from_dict(raw, extra, name=spec)
+        if _is_config_file(spec):
+            loaded = config_mod.load(spec, extra)
+            return loaded.name, loaded
+    except config_mod.ConfigError as exc:
+        if str(exc).startswith("--set "):  # another entry may take it (adam has beta1, sgd does not)
+            raise config_mod.ConfigError(f"compare entry {spec}: {exc}") from None
+        raise
+    raise config_mod.ConfigError(
+        f"compare: {spec!r} is neither an optimizer nor a config file; "
+        f"{checks.did_you_mean(spec, optimizers.OPTIMIZER_NAMES)}"
+    )
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -118,11 +134,12 @@ def train_entries(
     groups: Sequence[experiment.Group],
     *,
     on_epoch: loop.EpochCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[loop.History | None]:
     """Train every entry: the groups made by `experiment.prepare`, one after the other. Returns one history
     per entry, in order; when a group is interrupted the groups after it are not trained (None)."""
     del entries
-    return experiment.train_groups(groups, on_epoch=on_epoch)
+    return experiment.train_groups(groups, on_epoch=on_epoch, should_stop=should_stop)
 
 
 def converged_epoch(loss: Sequence[float], target: float | None = None) -> int | None:

@@ -220,8 +220,14 @@ class _Origin:
         return self.file
 
     def error(self, key: str, problem: str) -> ConfigError:
-        if key.partition("[")[0] in self.sets:
+        path = key.partition("[")[0]
+        if path in self.sets:
             return ConfigError(f"--set {key}: {problem}")
+        if path and path not in self.lines:
+            # a section that only a --set made (`--set a.b.c=1` makes `a`): blame that --set
+            made = sorted(s for s in self.sets if s.startswith(path + "."))
+            if made:
+                return ConfigError(f"--set {made[0]}: {key}: {problem}")
         if not key:
             return ConfigError(f"{self.file}: {problem}")
         return ConfigError(f"{self.where(key)}: {key}: {problem}")

@@ -11,7 +11,7 @@ here, before anything is written or trained.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +79,40 @@ def network(config: Config, dataset: data_mod.Dataset, *, rows: int = 1) -> tupl
             f"than half of this machine's memory ({_gib(available)})"
         )
     return mlp.MLP(widths, config.activation, config.leaky_alpha), head
+
+
+# What a run keeps while it trains, beyond its network: per epoch, one Python float in a list per metrics.csv
+# column (a pointer and the float object, with room to spare); per update, its rate (the block tabled, the
+# trace made of the blocks, the trace's copy in the history).
+_BYTES_PER_EPOCH_COLUMN = 48
+_BYTES_PER_UPDATE = 24
+
+
+def check_length(configs: Sequence[Config], *, per_epoch: int) -> None:
+    """Refuse a planned length whose history would not fit in memory, before anything is written: the
+    per-epoch metrics and the rate of every update grow with train.epochs (or train.steps of the quadratic
+    toy), and a run that cannot keep them would fail hours in, or at once (epochs: 1e12).
+
+    Raises:
+      SetupError: naming the key, the planned epochs and updates, the memory they need and what there is.
+    """
+    first = configs[0]
+    columns: float
+    if first.model_type == "quadratic":
+        key, length, updates, columns = "train.steps", first.steps, first.steps, 4
+    else:
+        key, length, updates = "train.epochs", first.epochs, first.epochs * per_epoch
+        columns = 6 + 2 * (first.test_size != 0)
+        columns += sum(2 + 2 * (c.test_size != 0) for c in configs if c.ema_decay is not None) / len(configs)
+    needed = len(configs) * (length * columns * _BYTES_PER_EPOCH_COLUMN + updates * _BYTES_PER_UPDATE)
+    available = _memory_bytes()
+    if needed > available // 2:
+        runs = f"{len(configs)} runs" if len(configs) > 1 else "a run"
+        what = f"{updates:,} updates" if key == "train.steps" else f"{length:,} epochs ({updates:,} updates)"
+        raise SetupError(
+            f"{key} {length}: the metrics and rates of {what} of {runs} need about {_gib(int(needed))}, more "
+            f"than half of this machine's memory ({_gib(available)}); plan fewer"
+        )
 
 
 def _memory_bytes() -> int:
@@ -154,19 +188,25 @@ def prepare(configs: Sequence[Config]) -> list[Group]:
         for c in members:
             _check_plot_features(c, d.train)
         net, head = network(members[0], d.full, rows=len(members))
+        check_length(members, per_epoch=loop.steps_per_epoch(members[0].batch_size, d.train.size))
         starts = np.stack([starting_params(c, net) for c in members])
         prepared = loop.Prepared(net, head, d.train, d.test, starts)
         groups.append(Group(indices, members, prepared))
     return groups
 
 
-def train_groups(groups: Sequence[Group], *, on_epoch: EpochCallback | None = None) -> list[History | None]:
-    """Train the groups one after the other. Returns one history per run in the caller's order; when a group
-    is interrupted the groups after it are not trained (None)."""
+def train_groups(
+    groups: Sequence[Group],
+    *,
+    on_epoch: EpochCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[History | None]:
+    """Train the groups one after the other (`should_stop` as loop.run takes it). Returns one history per run
+    in the caller's order; when a group is interrupted the groups after it are not trained (None)."""
     total = sum(len(g.indices) for g in groups)
     histories: list[History | None] = [None] * total
     for g in groups:
-        trained = loop.run(g.configs, g.prepared, on_epoch=on_epoch)
+        trained = loop.run(g.configs, g.prepared, on_epoch=on_epoch, should_stop=should_stop)
         for i, h in zip(g.indices, trained, strict=True):
             histories[i] = h
         if any(h.status == "interrupted" for h in trained):
@@ -174,10 +214,15 @@ def train_groups(groups: Sequence[Group], *, on_epoch: EpochCallback | None = No
     return histories
 
 
-def train(config: Config, *, on_epoch: EpochCallback | None = None) -> History:
+def train(
+    config: Config,
+    *,
+    on_epoch: EpochCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> History:
     """One run, prepared and trained."""
     (group,) = prepare([config])
-    return loop.run([config], group.prepared, on_epoch=on_epoch)[0]
+    return loop.run([config], group.prepared, on_epoch=on_epoch, should_stop=should_stop)[0]
 
 
 GRID_POINTS = 241  # grid points per axis of a boundary picture

@@ -64,6 +64,10 @@ class History:
     ema_test_loss: list[float] = field(default_factory=list)
     ema_test_accuracy: list[float] = field(default_factory=list)
     lr_trace: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # the same measures before the first update ("loss", "data_loss", "accuracy", and with EMA or a test
+    # split their twins, keyed as the lists above): the pictures' epoch 0. Not a row of metrics.csv, whose
+    # rows are the epochs trained, 1..E.
+    start: dict[str, float] = field(default_factory=dict)
     params: dict[str, np.ndarray] = field(default_factory=dict)
     params_ema: dict[str, np.ndarray] | None = None
     status: str = "running"
@@ -175,10 +179,17 @@ class _Row:
 
 
 def run(
-    configs: Sequence[Config], prepared: Prepared, *, on_epoch: EpochCallback | None = None
+    configs: Sequence[Config],
+    prepared: Prepared,
+    *,
+    on_epoch: EpochCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[History]:
     """Train the runs of `configs` (equal `population_key`) together.
 
+    Args:
+      should_stop: asked after every update; once it says True, training stops as Ctrl-C stops it (the
+        command line's answer to SIGTERM, or to a signal it holds back: no exception has to reach the loop).
     Returns:
       One History per config, in order. A run whose loss or parameters become NaN or infinite stops with
       status "diverged" and keeps the weights it stopped with; Ctrl-C stops every run with status
@@ -213,6 +224,7 @@ def run(
         measures.append(
             _Measure(mlp.Forward(net, pop.values, test.x), head.targets(test.labels), test.labels)
         )
+    _measure_start(measures, pop, head, rows)
     block_epochs = max(1, BLOCK_UPDATES // (per_epoch * p))
     lr_block = ema_block = None
     block_start = 0
@@ -235,6 +247,8 @@ def run(
                     i = k - block_start
                     pop.step(lr_block[i], None if ema_block is None else ema_block[i])
                     k += 1
+                    if should_stop is not None and should_stop():
+                        raise KeyboardInterrupt
                 _evaluate(measures, pop, head, rows, epoch, k, lr_block[k - 1 - block_start])
                 np.copyto(epoch_end, pop.values)
                 if on_epoch is not None:
@@ -341,6 +355,27 @@ class _Measure:
         right = head.predict(logits) == self.labels
         accuracy = np.add.reduce(right, axis=1, dtype=np.float64) / self.labels.shape[0]
         return head.value(logits, self.y_t).tolist(), accuracy.tolist()
+
+
+def _measure_start(measures: list[_Measure], pop: Population, head: losses.Head, rows: list[_Row]) -> None:
+    """Every run's measures at its starting parameters, before the first update (History.start)."""
+    p = pop.size
+    with np.errstate(all="ignore"):
+        data, accuracy = measures[0](head)
+        penalty = pop.penalty(pop.theta)
+        if pop.shadow is not None:  # the shadows start at the parameters
+            penalty = np.concatenate([penalty, pop.penalty(pop.shadow)])
+        loss = (np.array(data) + penalty).tolist()
+        test_loss, test_accuracy = measures[1](head) if len(measures) > 1 else ([], [])
+    for i, r in enumerate(rows):
+        start = {"loss": loss[i], "data_loss": data[i], "accuracy": accuracy[i]}
+        if test_loss:
+            start.update(test_loss=test_loss[i], test_accuracy=test_accuracy[i])
+        if r.ema_decay is not None:
+            start.update(ema_loss=loss[p + i], ema_accuracy=accuracy[p + i])
+            if test_loss:
+                start.update(ema_test_loss=test_loss[p + i], ema_test_accuracy=test_accuracy[p + i])
+        r.history.start = start
 
 
 def _evaluate(

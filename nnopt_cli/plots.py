@@ -67,10 +67,12 @@ def warm_up() -> None:
 
 
 def save(fig: Figure, path: Path) -> None:
-    """Write the figure through a temporary name, so a PNG on disk is always whole."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, dpi=DPI, format="png", pil_kwargs={"compress_level": PNG_COMPRESSION})
-    tmp.replace(path)
+    """Write the figure through a temporary name of its own, so a PNG on disk is always whole and commands
+    drawing into one folder at once never share a temporary file."""
+    from nnopt_cli.runs import replacing
+
+    with replacing(path, "wb") as f:
+        fig.savefig(f, dpi=DPI, format="png", pil_kwargs={"compress_level": PNG_COMPRESSION})
 
 
 def _fit_y_labels(fig: Figure, row: Sequence[Axes], *, pad: float = 0.12) -> None:
@@ -128,7 +130,14 @@ def _log_y(ax: Axes) -> None:
 
 @dataclass(frozen=True)
 class Curve:
-    """One line on a figure: x, y and its legend label (colour optional)."""
+    """One line on a figure: x, y and its legend label (colour optional).
+
+    Attributes:
+      marker, mark_offset: a marker drawn every tenth of the line's length, starting at `mark_offset` (a
+        fraction of it), so that lines lying on each other still show each one's markers.
+      width, zorder: the line's width and stacking (None: the figure's default).
+      diverged_at: the x where the run blew up: the line stops before it, and the figure marks it.
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -136,6 +145,88 @@ class Curve:
     color: str | None = None
     style: str = "-"
     band: tuple[np.ndarray, np.ndarray] | None = None  # (low, high) shaded around the line
+    marker: str | None = None
+    mark_offset: float = 0.0
+    width: float | None = None
+    zorder: float | None = None
+    diverged_at: float | None = None
+
+
+ENTRY_STYLES = ("-", "--", "-.", ":")
+ENTRY_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+
+
+def entry_colors(n: int) -> list[Any]:
+    """n colours, none repeated: matplotlib's ten (C0..C9) up to ten entries, tab20 up to twenty, then n
+    hues spread around the colour wheel."""
+    if n <= 10:
+        return [f"C{i}" for i in range(n)]
+    from matplotlib import colormaps
+
+    if n <= 20:
+        cmap = colormaps["tab20"]
+        return [cmap(i) for i in range(n)]
+    hsv = colormaps["hsv"]
+    return [hsv(i / n) for i in range(n)]
+
+
+def entry_look(i: int, n: int, colors: Sequence[Any], *, solid: bool = False) -> dict[str, Any]:
+    """How entry i of n is drawn: its colour, a marker of its own placed where no other entry's is (so that
+    curves lying on each other still show every entry), a line style of its own unless `solid` (when dashes
+    mean test rows), and a width that shrinks from the first entry to the last, later ones on top."""
+    return {
+        "color": colors[i],
+        "style": "-" if solid else ENTRY_STYLES[i % len(ENTRY_STYLES)],
+        "marker": ENTRY_MARKERS[i % len(ENTRY_MARKERS)],
+        "mark_offset": 0.1 * i / max(n, 1),
+        "width": 2.6 - 1.4 * i / max(n - 1, 1),
+        "zorder": 2 + i,
+    }
+
+
+# Points a line keeps when drawn: two per pixel column of the widest figure and more. A trace of millions
+# of updates draws as fast as a short one, and looks the same.
+MAX_DRAWN = 4000
+
+
+def _bins(n: int, limit: int) -> tuple[int, int]:
+    """(number of bins, points per bin) that cut n points into at most limit // 2 runs of consecutive ones."""
+    bins = max(1, limit // 2)
+    size = -(-n // bins)
+    return -(-n // size), size
+
+
+def thin(x: np.ndarray, y: np.ndarray, limit: int = MAX_DRAWN) -> tuple[np.ndarray, np.ndarray]:
+    """At most `limit` points of a line that draw as the whole line: of each run of consecutive points, the
+    lowest and the highest, in their order. Every extreme (a negative rate, a spike) is kept; a run of NaN
+    stays NaN (a gap)."""
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    if n <= limit:
+        return np.asarray(x), y
+    bins, size = _bins(n, limit)
+    padded = np.full(bins * size, np.nan)
+    padded[:n] = y
+    runs = padded.reshape(bins, size)
+    nan = np.isnan(runs)
+    low = np.where(nan, np.inf, runs).argmin(axis=1)
+    high = np.where(nan, -np.inf, runs).argmax(axis=1)
+    keep = np.sort(np.stack([low, high], axis=1), axis=1) + (np.arange(bins) * size)[:, None]
+    keep = keep.ravel()
+    return np.asarray(x)[keep], y[keep]
+
+
+def _thin_band(
+    x: np.ndarray, low: np.ndarray, high: np.ndarray, limit: int = MAX_DRAWN
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A band drawn with at most `limit` points: each run of points becomes its lowest low and its highest
+    high."""
+    n = len(x)
+    if n <= limit:
+        return x, low, high
+    bins, size = _bins(n, limit)
+    starts = np.arange(bins) * size
+    return np.asarray(x)[starts], np.fmin.reduceat(low, starts), np.fmax.reduceat(high, starts)
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -145,19 +236,63 @@ def _finite(values: np.ndarray) -> np.ndarray:
 def _marker(c: Curve) -> dict[str, Any]:
     """A line needs two points: a curve of one point is drawn as a dot (other curves keep their style)."""
     lone = np.isfinite(c.y).sum() == 1 and c.style in ("-", "--", "-.", ":")  # a style may carry its own
+    if c.marker is not None:
+        return {"marker": c.marker, "markevery": (c.mark_offset, 0.1), "markersize": 5}
     return {"marker": "o"} if lone else {}
+
+
+def _mark_divergence(ax: Axes, c: Curve, color: Any) -> None:
+    """Where a run blew up: a cross on its last finite value and a dotted line at the epoch it diverged."""
+    assert c.diverged_at is not None
+    finite = np.nonzero(np.isfinite(c.y))[0]
+    if finite.size:
+        last = finite[-1]
+        ax.plot([c.x[last]], [c.y[last]], "X", color=color, markersize=9, markeredgecolor="black", zorder=6)
+    ax.axvline(c.diverged_at, color=color, linestyle=":", linewidth=1.3)
+    ax.annotate(
+        f"diverged at epoch {c.diverged_at:g}",
+        xy=(c.diverged_at, 0.98),
+        xycoords=("data", "axes fraction"),
+        rotation=90,
+        ha="right",
+        va="top",
+        fontsize=8,
+        color=color,
+    )
 
 
 def _draw(ax: Axes, curves: Sequence[Curve], *, log: bool = False) -> None:
     for c in curves:
-        (line,) = ax.plot(c.x, c.y, c.style, color=c.color, label=c.label, linewidth=1.6, **_marker(c))
+        x, y = thin(c.x, c.y)
+        options = {"linewidth": c.width or 1.6, **_marker(c)}
+        if c.zorder is not None:
+            options["zorder"] = c.zorder
+        (line,) = ax.plot(x, y, c.style, color=c.color, label=c.label, **options)
         if c.band is not None:
-            ax.fill_between(c.x, c.band[0], c.band[1], color=line.get_color(), alpha=0.2, linewidth=0)
+            bx, low, high = _thin_band(c.x, c.band[0], c.band[1])
+            ax.fill_between(bx, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+        if c.diverged_at is not None:
+            _mark_divergence(ax, c, line.get_color())
     if log:
         positive = np.concatenate([_finite(c.y)[_finite(c.y) > 0] for c in curves] or [np.ones(1)])
         if positive.size:
             _log_y(ax)
     ax.grid(True, which="major", alpha=0.3)
+
+
+def _percent_axis(ax: Axes, curves: Sequence[Curve]) -> None:
+    """Accuracy (a share in [0, 1]) shown in percent, the axis fitted to the values drawn (93–97% is not
+    squashed into a 0–100% axis), never beyond 0% or 100% by more than a sliver."""
+    from matplotlib.ticker import PercentFormatter
+
+    values = np.concatenate([_finite(np.asarray(c.y, dtype=float)) for c in curves] + [np.zeros(0)])
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
+    if not values.size:
+        ax.set_ylim(0.0, 1.0)
+        return
+    low, high = float(values.min()), float(values.max())
+    margin = max(0.08 * (high - low), 0.01)
+    ax.set_ylim(max(low - margin, -0.005), min(high + margin, 1.005))
 
 
 def _rate_limits(ax: Axes, curves: Sequence[Curve]) -> None:
@@ -186,11 +321,11 @@ def training_curves(
     ax_loss.set_title("Loss")
     ax_loss.legend(fontsize=8)
     _draw(ax_acc, accuracy)
+    _percent_axis(ax_acc, accuracy)
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel(f"accuracy on {measured_on}")
-    ax_acc.set_ylim(-0.02, 1.02)
-    ax_acc.set_title("Accuracy (share of points classified right)")
-    ax_acc.legend(fontsize=8, loc="lower right")
+    ax_acc.set_title("Accuracy (% of points classified right)")
+    ax_acc.legend(fontsize=8, loc="best")
     fig.suptitle(title, fontsize=11)
     if note:
         fig.text(0.5, 0.01, note, ha="center", va="bottom", fontsize=8, color="firebrick")
@@ -210,15 +345,18 @@ def lr_curves(
     log: bool = False,
 ) -> None:
     """Learning rate against step, one line per schedule."""
-    fig = _figure(8.5, 4.8)
-    ax = fig.subplots()
     n = len(curves)
+    below = n > 3  # many curves: the legend goes under the axes, where it covers none of them
+    strip = 0.3 + 0.2 * n if below else 0.0  # inches
+    fig = _figure(8.5, 4.8 + strip)
+    ax = fig.subplots()
     for i, c in enumerate(curves):
         # each update uses one rate until the next: steps; earlier curves on top, so none hides another
         drawstyle = "steps-post" if len(c.x) <= 400 else "default"
+        x, y = thin(c.x, c.y)
         ax.plot(
-            c.x,
-            c.y,
+            x,
+            y,
             c.style,
             color=c.color or LR_COLORS[i % len(LR_COLORS)],
             label=c.label,
@@ -236,8 +374,13 @@ def lr_curves(
     ax.set_ylabel("learning rate" + (" (log scale)" if log else ""))
     ax.set_title(title, fontsize=11)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, framealpha=0.9).set_zorder(20)
-    fig.subplots_adjust(right=0.97, bottom=0.12, top=0.9)
+    height = fig.get_figheight()
+    if below:
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=1, fontsize=8, frameon=False)
+    else:
+        ax.legend(fontsize=8, framealpha=0.9, loc="best").set_zorder(20)
+    fig.subplots_adjust(right=0.97, bottom=(0.55 + strip) / height, top=1 - 0.45 / height)
     _fit_y_labels(fig, [ax])
     save(fig, path)
 
@@ -595,10 +738,10 @@ def comparison(
     ax_loss.set_ylabel(f"loss on {measured_on} (log scale)")
     ax_loss.set_title("Loss")
     _draw(ax_acc, accuracy)
+    _percent_axis(ax_acc, accuracy)
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel(f"accuracy on {measured_on}")
-    ax_acc.set_ylim(-0.02, 1.02)
-    ax_acc.set_title("Accuracy")
+    ax_acc.set_title("Accuracy (%)")
     _draw(ax_lr, rates)
     _rate_limits(ax_lr, rates)
     ax_lr.set_xlabel("step (update number k, from 0)")

@@ -13,6 +13,7 @@ step, so after the course's 40 steps w is about 6.6e12, finite, and the run woul
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,9 +48,9 @@ def loss(w: float | np.ndarray) -> np.float64 | np.ndarray:
     return np.square(np.float64(w) + 1.0) if isinstance(w, float) else np.square(w + 1.0)
 
 
-def train(config: Config) -> QuadraticHistory:
+def train(config: Config, *, should_stop: Callable[[], bool] | None = None) -> QuadraticHistory:
     """Run the toy; stops as diverged when the loss is not finite or passes
-    DIVERGENCE_FACTOR × max(loss(w0), 1)."""
+    DIVERGENCE_FACTOR × max(loss(w0), 1), and as interrupted on Ctrl-C or once `should_stop()` says so."""
     from nnopt_cli.loop import learning_rates
 
     opt = optimizers.build(config.optimizer, config.optimizer_params)
@@ -75,6 +76,8 @@ def train(config: Config) -> QuadraticHistory:
                     history.diverged_step = k
                     history.message = _divergence_message(config, k, value, history.loss[-1], start)
                     break
+                if should_stop is not None and should_stop():
+                    raise KeyboardInterrupt
     except KeyboardInterrupt:
         history.status = "interrupted"
         history.message = f"interrupted after {len(history.step)} of {config.steps} steps"

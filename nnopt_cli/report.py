@@ -115,59 +115,67 @@ def _boundary(h: History, view: RunView) -> plots.Boundary:
     )
 
 
+def titled(name: str, text: str) -> str:
+    """'name: text', or the text alone when it already starts with the name ('sgd lr=0.005', not
+    'sgd: sgd lr=0.005')."""
+    return text if text == name or text.startswith(f"{name} ") else f"{name}: {text}"
+
+
+def _series(h: History, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Epochs and values of one measure, from epoch 0 (before the first update) when it was measured."""
+    values = getattr(h, key)
+    if key in h.start:
+        return np.arange(len(values) + 1, dtype=float), np.asarray([h.start[key], *values], dtype=float)
+    return np.asarray(h.epoch, dtype=float), np.asarray(values, dtype=float)
+
+
 def draw_loss(folder: Path, h: History) -> None:
     config = h.config
-    epochs = np.asarray(h.epoch, dtype=float)
+    blew_up = float(h.diverged_epoch) if h.diverged_epoch is not None else None
     reg = config.regularizer != "none" and config.reg_scale > 0
     loss_label = "loss (data loss + regularization)" if reg else f"loss ({config.loss})"
     if h.with_test:
         loss_label = f"training {loss_label}"
-    loss_curves = [plots.Curve(epochs, np.asarray(h.loss), loss_label, color="C0")]
+    loss_curves = [plots.Curve(*_series(h, "loss"), loss_label, color="C0", diverged_at=blew_up)]
     if reg:
         # with a test split the dashes are the test curves, so the training data loss is dotted
         style = ":" if h.with_test else "--"
         loss_curves.append(
-            plots.Curve(
-                epochs, np.asarray(h.data_loss), f"data loss ({config.loss})", color="C0", style=style
-            )
+            plots.Curve(*_series(h, "data_loss"), f"data loss ({config.loss})", color="C0", style=style)
         )
     acc_curves = [
         plots.Curve(
-            epochs, np.asarray(h.accuracy), "training accuracy" if h.with_test else "accuracy", color="C2"
+            *_series(h, "accuracy"),
+            "training accuracy" if h.with_test else "accuracy",
+            color="C2",
+            diverged_at=blew_up,
         )
     ]
     if config.ema_decay is not None:
-        loss_curves.append(plots.Curve(epochs, np.asarray(h.ema_loss), "loss of the EMA weights", color="C1"))
-        acc_curves.append(
-            plots.Curve(epochs, np.asarray(h.ema_accuracy), "accuracy of the EMA weights", color="C1")
-        )
+        loss_curves.append(plots.Curve(*_series(h, "ema_loss"), "loss of the EMA weights", color="C1"))
+        acc_curves.append(plots.Curve(*_series(h, "ema_accuracy"), "accuracy of the EMA weights", color="C1"))
     if h.with_test:
         # the held-out rows: the colour of the training curve they go with, dashed
         loss_curves.append(
-            plots.Curve(
-                epochs, np.asarray(h.test_loss), f"test data loss ({config.loss})", color="C0", style="--"
-            )
+            plots.Curve(*_series(h, "test_loss"), f"test data loss ({config.loss})", color="C0", style="--")
         )
-        acc_curves.append(
-            plots.Curve(epochs, np.asarray(h.test_accuracy), "test accuracy", color="C2", style="--")
-        )
+        acc_curves.append(plots.Curve(*_series(h, "test_accuracy"), "test accuracy", color="C2", style="--"))
         if config.ema_decay is not None:
             loss_curves.append(
                 plots.Curve(
-                    epochs, np.asarray(h.ema_test_loss), "test data loss, EMA weights", color="C1", style="--"
+                    *_series(h, "ema_test_loss"), "test data loss, EMA weights", color="C1", style="--"
                 )
             )
             acc_curves.append(
                 plots.Curve(
-                    epochs,
-                    np.asarray(h.ema_test_accuracy),
+                    *_series(h, "ema_test_accuracy"),
                     "test accuracy, EMA weights",
                     color="C1",
                     style="--",
                 )
             )
     note = h.message if h.status != "completed" else ""
-    title = f"{config.name}: {describe_run(config)}"
+    title = titled(config.name, describe_run(config))
     where = "training (solid) and test rows (dashed)" if h.with_test else "the full data set"
     plots.training_curves(
         folder / "loss.png", title=title, loss=loss_curves, accuracy=acc_curves, note=note, measured_on=where
@@ -233,8 +241,9 @@ def draw(jobs: Sequence[Job], *, workers: int | None = None) -> None:
     go first, so that no worker is left alone with one at the end.
 
     matplotlib is imported and its font loaded here once, before the workers are forked, so that each
-    starts drawing at once; they ignore Ctrl-C (the main process decides what an interruption keeps). Where
-    fork is not available, or there is one core, the figures are drawn one after the other.
+    starts drawing at once; they ignore Ctrl-C and SIGTERM (the main process decides what an interruption
+    keeps) and exit if the main process is killed. Where fork is not available, or there is one core, the
+    figures are drawn one after the other.
     """
     from concurrent.futures import ProcessPoolExecutor
 
@@ -246,15 +255,29 @@ def draw(jobs: Sequence[Job], *, workers: int | None = None) -> None:
         return
     plots.warm_up()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_ignore_ctrl_c) as pool:
+    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_start) as pool:
         for future in [pool.submit(fn, *args) for fn, args in ordered]:
             future.result()
 
 
-def _ignore_ctrl_c() -> None:
+def _worker_start() -> None:
+    """A drawing worker ignores Ctrl-C and SIGTERM, which reach the whole process group: the main process
+    decides what an interruption keeps, and finishes the figures with its workers. A worker whose main
+    process is gone (killed outright) exits by itself instead of waiting for work forever."""
     import signal
+    import threading
+    import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def exit_with_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=exit_with_parent, daemon=True).start()
 
 
 # rough drawing cost of each figure, relative to lr.png
@@ -286,27 +309,36 @@ def _by_name(names: Sequence[str], histories: Sequence[History]) -> dict[str, li
 
 
 def draw_comparison(folder: Path, names: Sequence[str], histories: Sequence[History], seeds: int) -> None:
-    """compare.png: loss, accuracy and learning rate, one colour per entry (mean and band over seeds)."""
+    """compare.png: loss, accuracy and learning rate, one colour per entry (mean and band over seeds), from
+    epoch 0 (the shared start). Each entry also has its own marker (and, without a test split, its own line
+    style), and later entries are drawn thinner on top, so entries whose curves coincide stay visible."""
     by_name = _by_name(names, histories)
+    with_test = any(h.with_test for h in histories)
+    colors = plots.entry_colors(len(by_name))
     loss_curves, acc_curves, lr_curves = [], [], []
     for i, (name, hs) in enumerate(by_name.items()):
-        color = f"C{i % 10}"
-        described = describe_run(hs[0].config)
-        label = described if described.split(" ")[0] == name else f"{name}: {described}"
+        look = plots.entry_look(i, len(by_name), colors, solid=with_test)
+        label = titled(name, describe_run(hs[0].config))
         done = [h for h in hs if h.loss]
         if not done:
             continue
-        epochs = np.asarray(done[0].epoch[: min(len(h.epoch) for h in done)], dtype=float)
-        loss, loss_band = _band([np.asarray(h.loss) for h in done])
-        acc, acc_band = _band([np.asarray(h.accuracy) for h in done])
-        loss_curves.append(plots.Curve(epochs, loss, label, color=color, band=loss_band))
-        acc_curves.append(plots.Curve(epochs, acc, name, color=color, band=acc_band))
+        blew_up = None
+        if all(h.status == "diverged" for h in done):
+            blew_up = float(min(h.diverged_epoch or 0 for h in done))
+            label += f" (diverged at epoch {blew_up:g})"
+        series = [_series(h, "loss") for h in done]
+        epochs = series[0][0][: min(len(x) for x, _ in series)]
+        loss, loss_band = _band([y for _, y in series])
+        acc, acc_band = _band([_series(h, "accuracy")[1] for h in done])
+        loss_curves.append(plots.Curve(epochs, loss, label, band=loss_band, diverged_at=blew_up, **look))
+        acc_curves.append(plots.Curve(epochs, acc, name, band=acc_band, diverged_at=blew_up, **look))
         if done[0].with_test:  # the held-out rows, dashed in the entry's colour, out of the legend
-            test_loss, _ = _band([np.asarray(h.test_loss) for h in done])
-            test_acc, _ = _band([np.asarray(h.test_accuracy) for h in done])
-            loss_curves.append(plots.Curve(epochs, test_loss, f"_{name} test", color=color, style="--"))
-            acc_curves.append(plots.Curve(epochs, test_acc, f"_{name} test", color=color, style="--"))
-        lr_curves.append(plots.Curve(np.arange(len(hs[0].lr_trace)), hs[0].lr_trace, name, color=color))
+            test_loss, _ = _band([_series(h, "test_loss")[1] for h in done])
+            test_acc, _ = _band([_series(h, "test_accuracy")[1] for h in done])
+            dashed = {**look, "style": "--"}
+            loss_curves.append(plots.Curve(epochs, test_loss, f"_{name} test", **dashed))
+            acc_curves.append(plots.Curve(epochs, test_acc, f"_{name} test", **dashed))
+        lr_curves.append(plots.Curve(np.arange(len(hs[0].lr_trace)), hs[0].lr_trace, name, **look))
     spread = f"; lines: mean of {seeds} seeds, bands: min to max" if seeds > 1 else ""
     with_test = any(h.with_test for h in histories)
     plots.comparison(

@@ -7,15 +7,16 @@ without summary.json is a run that did not finish writing, and no file is ever h
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import io
 import json
 import math
 import os
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -57,25 +58,57 @@ def make_folder(root: str | Path, name: str, *, now: datetime | None = None) -> 
 
 
 def new_file(root: str | Path, name: str, suffix: str, *, now: datetime | None = None) -> Path:
-    """A path `<root>/<YYYYmmdd-HHMMSS>-<name><suffix>` naming no existing file, as run folders are named."""
-    return next(path for path in _stamped(root, name, suffix, now) if not path.exists())
+    """Create `<root>/<YYYYmmdd-HHMMSS>-<name><suffix>`, empty, as run folders are named: the name is claimed
+    atomically (O_EXCL), so commands started at once never get the same file. The caller replaces it."""
+    for path in _stamped(root, name, suffix, now):
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise RunFolderError(f"--runs-root {root}: cannot create a file ({exc.strerror})") from None
+        return path
+    raise AssertionError("unreachable")  # _stamped raises when it runs out of names
+
+
+@contextlib.contextmanager
+def replacing(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """A file opened under a temporary name of its own beside `path` (`.name.<pid>.<random>.tmp`), renamed
+    to `path` once written; on any failure the temporary file is removed and `path` is left as it was."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None  # name the file, not its temporary
+    try:
+        opened = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="")
+        with opened as f:
+            yield f
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_text(path: Path, text: str) -> None:
     """Write a text file through a temporary name in the same folder."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with replacing(path) as f:
+        f.write(text)
 
 
-def write_csv(path: Path, columns: Mapping[str, Sequence[Any]]) -> None:
-    """Columns of equal length as CSV, floats in shortest round-trip form."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(list(columns))
-    for row in zip(*columns.values(), strict=True):
-        writer.writerow([_cell(v) for v in row])
-    write_text(path, buffer.getvalue())
+def write_csv(path: Path, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> None:
+    """Columns of equal length as CSV, floats in shortest round-trip form, written row by row (a column may
+    be a range or an array: nothing is converted to a list first)."""
+    with replacing(path) as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(list(columns))
+        for row in zip(*columns.values(), strict=True):
+            writer.writerow([_cell(v) for v in row])
 
 
 def _cell(value: Any) -> str:
@@ -85,9 +118,8 @@ def _cell(value: Any) -> str:
 
 
 def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp.npz")
-    np.savez(tmp, **arrays)  # type: ignore[arg-type]
-    os.replace(tmp, path)
+    with replacing(path, "wb") as f:
+        np.savez(f, **arrays)  # type: ignore[arg-type]
 
 
 def _json_number(value: float | None) -> float | None:
@@ -111,6 +143,8 @@ def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
         "final_data_loss": _json_number(h.data_loss[-1] if h.data_loss else None),
         "final_accuracy": _json_number(h.accuracy[-1] if h.accuracy else None),
         "best_loss": min(finite) if finite else None,
+        "start_loss": _json_number(h.start.get("loss")),  # before the first update (epoch 0)
+        "start_accuracy": _json_number(h.start.get("accuracy")),
         "diverged_epoch": h.diverged_epoch,
         "train_seconds": round(h.train_seconds, 6),
         "total_seconds": round(total_seconds, 6),
@@ -151,7 +185,7 @@ def write_data(folder: Path, history: History) -> None:
     h = history
     write_csv(folder / "metrics.csv", h.metrics_columns())
     done = h.steps_done
-    write_csv(folder / "lr.csv", {"step": list(range(done)), "lr": h.lr_trace[:done].tolist()})
+    write_csv(folder / "lr.csv", {"step": range(done), "lr": h.lr_trace[:done]})
     write_npz(folder / "params.npz", h.params)
     if h.params_ema is not None:
         write_npz(folder / "params_ema.npz", h.params_ema)

@@ -359,3 +359,137 @@ def test_compare_entries_of_different_shapes_train_in_groups(tmp_path: Path) -> 
         np.load(only_folder(tmp_path / "t") / "params.npz") as b,
     ):
         assert all(np.array_equal(a[k], b[k]) for k in a.files)
+
+
+def test_train_help_points_to_a_readme_section_that_exists() -> None:
+    import re
+
+    text = " ".join(invoke("train", "--help").output.split())
+    (section,) = re.findall(r'README\'s section "([^"]+)"', text)
+    assert f"\n## {section}\n" in (ROOT / "README.md").read_text()
+    assert "configs/" in text
+
+
+def _start_training(tmp_path: Path, epochs: int) -> Any:
+    """`nnopt train` in a child process, returned once it has finished an epoch (its first progress line, on
+    stderr)."""
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "nnopt_cli", "train", str(ROOT / "configs" / "sgd.yaml")]
+    args += ["--runs-root", str(tmp_path), "--set", f"train.epochs={epochs}", "--set", "train.log_every=1"]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stderr is not None
+    assert child.stderr.readline().startswith("epoch 1/")
+    return child
+
+
+def test_sigterm_is_ctrl_c_keeps_the_last_whole_epoch_and_exits_143(tmp_path: Path) -> None:
+    import signal
+
+    child = _start_training(tmp_path, 10_000_000)
+    child.send_signal(signal.SIGTERM)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 143
+    folder = only_folder(tmp_path)
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    done = summary["epochs_done"]
+    assert done >= 1 and f"interrupted after {done} epoch" in err
+    assert len(read_csv(folder / "metrics.csv")) == done
+    assert len(read_csv(folder / "lr.csv")) == 10 * done  # the updates made, not the 1e8 planned
+    assert {p.name for p in folder.iterdir()} == RUN_FILES
+
+
+def test_a_second_ctrl_c_still_leaves_a_summary_that_says_interrupted(tmp_path: Path) -> None:
+    import signal
+
+    child = _start_training(tmp_path, 10_000_000)
+    child.send_signal(signal.SIGINT)
+    child.send_signal(signal.SIGINT)
+    child.communicate(timeout=120)
+    assert child.returncode == 130
+    folder = only_folder(tmp_path)
+    assert json.loads((folder / "summary.json").read_text())["status"] == "interrupted"
+    assert {p.name for p in folder.iterdir()} == RUN_FILES
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full)  # params.npz, written after training
+    result = train_sgd(tmp_path / "runs", "train.epochs=2")
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: ") and "params.npz: the disk is full" in line
+    assert "removed the unfinished" in line
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_compare_on_a_full_disk_removes_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from nnopt_cli import plots
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "compare.png")
+
+    monkeypatch.setattr(plots, "save", full)
+    root = tmp_path / "runs"
+    result = CliRunner().invoke(
+        cli, ["compare", "sgd", "adam", "--epochs", "2", "--runs-root", str(root), "-q"]
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: compare.png: the disk is full")
+    assert list(root.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root", "{file}/runs"],
+        ["train", str(ROOT / "configs" / "quadratic.yaml"), "--runs-root", "{file}/runs"],
+        ["compare", "sgd", "--runs-root", "{file}/runs"],
+        ["plot-lr", "--runs-root", "{file}/runs"],
+        ["plot-lr", "--out", "{file}/x.png"],
+        ["plot-lr", "--csv", "{file}/x.csv", "--out", "{folder}/x.png"],
+    ],
+)
+def test_an_output_under_a_file_is_one_line(tmp_path: Path, args: list[str]) -> None:
+    file = tmp_path / "a-file"
+    file.write_text("")
+    filled = [a.format(file=file, folder=tmp_path) for a in args]
+    result = CliRunner().invoke(cli, filled + (["-q"] if args[0] != "plot-lr" else []))
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: ") and ("Not a directory" in line or "is a file, not a folder" in line)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing written, the PNG neither
+
+
+@pytest.mark.parametrize("option", ["--out", "--csv", "--runs-root"])
+def test_a_read_only_output_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str) -> None:
+    # tests may run as root, who writes anywhere: the file system's refusal is simulated
+    import errno
+    import os
+
+    real_open = os.open
+
+    def read_only(path: Any, flags: int, *args: Any) -> int:
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", read_only)
+    target = {"--out": "x.png", "--csv": "x.csv", "--runs-root": "runs"}[option]
+    args = ["plot-lr", option, str(tmp_path / target)]
+    if option == "--csv":
+        args += ["--out", str(tmp_path / "x.png")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: ") and "Read-only file system" in line

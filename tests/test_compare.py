@@ -53,3 +53,18 @@ def test_rows_and_csv_leave_diverged_values_empty() -> None:
     assert columns["final_accuracy"] == [0.75, ""] and columns["final_loss"] == [0.5, ""]
     assert columns["converged_epoch"] == [2, ""]
     assert columns["status"] == ["completed", "diverged"]
+
+
+@pytest.mark.parametrize("item", ["optimizer.name=rmsprop", "name=x"])
+def test_a_set_that_would_rename_what_entries_train_is_refused(item: str) -> None:
+    # every entry would train rmsprop while the table, compare.csv and the legend still said sgd and adam
+    key = item.partition("=")[0]
+    with pytest.raises(config.ConfigError, match=rf"^--set {key}: compare's entries choose the optimizer"):
+        compare.build_entries(["sgd", "adam"], config.from_dict({}), sets=[item])
+
+
+def test_a_set_an_entry_refuses_names_the_entry() -> None:
+    # adam has beta1, sgd does not: the error says which entry refused it
+    with pytest.raises(config.ConfigError) as info:
+        compare.build_entries(["adam", "sgd"], config.from_dict({}), sets=["optimizer.beta1=0.5"])
+    assert str(info.value).startswith("compare entry sgd: --set optimizer.beta1: unknown key")

@@ -374,3 +374,20 @@ def test_aliases_within_the_bound_still_work(tmp_path: Path) -> None:
     assert config.load(path).optimizer == "adam"
     path = write(tmp_path, "model:\n  hidden: &w [8, 8]\nname: widths\n")
     assert config.load(path).hidden == (8, 8)
+
+
+def test_a_section_made_by_set_is_blamed_on_the_set(tmp_path: Path) -> None:
+    # `--set a.b.c.d=1` makes the sections a, a.b, a.b.c: the unknown key `a` came from the option, not
+    # from the file
+    path = tmp_path / "run.yaml"
+    path.write_text("optimizer:\n  lr: 0.01\n")
+    with pytest.raises(config.ConfigError) as info:
+        config.load(path, ["a.b.c.d=1"])
+    assert str(info.value).startswith("--set a.b.c.d: a: unknown key")
+    with pytest.raises(config.ConfigError) as info:
+        config.load(path, ["optimizer.foo.bar=1"])
+    assert str(info.value).startswith("--set optimizer.foo.bar: optimizer.foo: unknown key")
+    # a key the file wrote is still the file's
+    path.write_text("a: 1\n")
+    with pytest.raises(config.ConfigError, match=r"^.*run\.yaml, line 1: a: unknown key"):
+        config.load(path)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnopt_cli import config, data, experiment, mlp
+from nnopt_cli import config, data, experiment, loop, mlp
 
 
 def cfg(*sets: str) -> config.Config:
@@ -90,3 +90,45 @@ def test_groups_are_made_by_shape_in_order_of_first_appearance() -> None:
     groups = experiment.prepare(configs)
     assert [g.indices for g in groups] == [[0, 2], [1]]
     assert groups[0].prepared.starts.shape == (2, mlp.MLP.count_params((2, 3, 1)))
+
+
+GIB = 1 << 30
+
+
+@pytest.mark.parametrize("epochs", ["1e12", "1e8", "1e7"])
+def test_a_length_whose_history_cannot_fit_is_refused_before_training(
+    monkeypatch: pytest.MonkeyPatch, epochs: str
+) -> None:
+    # dot.csv in batches of 32: 10 updates per epoch. Per epoch 6 metrics columns of 48 bytes and 10 rates of
+    # 24 bytes: 528 bytes, so 1e7 epochs need 5.28e9 bytes, more than half of 8 GiB (4.29e9)
+    monkeypatch.setattr(experiment, "_memory_bytes", lambda: 8 * GIB)
+    with pytest.raises(experiment.SetupError) as info:
+        experiment.prepare([cfg(f"train.epochs={epochs}")])
+    n = int(float(epochs))
+    expected = f"train.epochs {n}: the metrics and rates of {n:,} epochs ({10 * n:,} updates)"
+    assert str(info.value).startswith(expected)
+    assert "8.0 GiB" in str(info.value)
+
+
+def test_a_length_that_fits_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(experiment, "_memory_bytes", lambda: 16 * GIB)  # 5.28e9 < 8 GiB
+    experiment.check_length([cfg("train.epochs=1e7")], per_epoch=10)
+    with pytest.raises(experiment.SetupError, match=r"^train.steps 1000000000000: "):
+        experiment.check_length([cfg("model.type=quadratic", "train.steps=1e12")], per_epoch=1)
+
+
+def test_the_boundary_grid_of_a_wide_network_is_evaluated_in_chunks() -> None:
+    # 241 × 241 grid points through 4000 hidden units: 1.9 GB of activations at once; chunked, a few MB
+    import tracemalloc
+
+    c = cfg("model.hidden=4000", "train.epochs=1")
+    (group,) = experiment.prepare([c])
+    h = loop.run([c], group.prepared)[0]
+    where = experiment.plane(c, group.prepared)
+    assert where is not None
+    tracemalloc.start()
+    score, _ = experiment.scores(h, group.prepared, where)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert score.shape == (1, 241, 241)
+    assert peak < 200e6 < 241 * 241 * 4000 * 8

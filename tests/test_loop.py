@@ -299,3 +299,56 @@ def test_rates_and_averages_tabled_in_blocks_give_the_same_run(monkeypatch: pyte
         assert np.array_equal(blocks.params[key], whole.params[key])
         assert whole.params_ema is not None and blocks.params_ema is not None
         assert np.array_equal(blocks.params_ema[key], whole.params_ema[key])
+
+
+def test_should_stop_keeps_the_last_whole_epoch() -> None:
+    # SIGTERM and a held-back Ctrl-C reach the loop as should_stop(): asked after every update (10 per epoch),
+    # True during epoch 3 → the run keeps epochs 1 and 2, their weights and their 20 rates
+    asked = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) >= 25
+
+    h = train(cfg(train__epochs=1000000), should_stop=stop)
+    assert h.status == "interrupted"
+    assert h.epoch == [1, 2]
+    assert "interrupted after 2 epochs of 1000000" in h.message
+    assert len(h.lr_trace) == 20
+    two = train(cfg(train__epochs=2))
+    for key in h.params:
+        assert np.array_equal(h.params[key], two.params[key])
+
+
+def test_the_start_is_measured_before_the_first_update() -> None:
+    # epoch 0 of the pictures: the loss and accuracy of the starting weights, by a forward pass written here
+    c = cfg(train__epochs=1, regularizer__type="l2", regularizer__scale=0.03, ema__decay=0.9)
+    (group,) = experiment.prepare([c])
+    h = loop.run([c], group.prepared)[0]
+    net, start = group.prepared.net, group.prepared.starts[0]
+    w = net.to_arrays(start)
+    x, labels = group.prepared.train.x, group.prepared.train.labels
+    out = (np.maximum(x @ w["w1"] + w["b1"], 0) @ w["w2"] + w["b2"])[:, 0]
+    data_loss = np.mean((labels - out) ** 2)
+    penalty = 0.03 * ((w["w1"] ** 2).sum() + (w["w2"] ** 2).sum()) / 2
+    assert h.start["data_loss"] == pytest.approx(data_loss, rel=1e-12)
+    assert h.start["loss"] == pytest.approx(data_loss + penalty, rel=1e-12)
+    assert h.start["accuracy"] == np.mean((out >= 0.5) == labels)
+    assert h.start["ema_loss"] == h.start["loss"]  # the shadows start at the weights
+    assert h.epoch == [1] and len(h.loss) == 1  # metrics.csv's rows stay the epochs trained
+
+
+def test_a_diverged_run_reports_no_accuracy(tmp_path: Path) -> None:
+    import time
+
+    from nnopt_cli import report
+
+    h = train(cfg(optimizer__lr=50.0, train__epochs=100))
+    assert h.status == "diverged"
+    assert np.isnan(h.accuracy[-1])
+    summary = runs.summary(h, total_seconds=0.0)
+    assert summary["final_accuracy"] is None
+    assert report._accuracy_text(h) == f"diverged at epoch {h.diverged_epoch}"
+    folder = runs.make_folder(tmp_path, "x")
+    runs.write_summary(folder, h, started=time.perf_counter(), clock=time.perf_counter)
+    assert '"final_accuracy": null' in (folder / "summary.json").read_text()

@@ -391,3 +391,43 @@ def test_unparsable_options_are_click_usage_errors(tmp_path: Path, args: list[st
     errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and "Traceback" not in result.output
     assert pngs(tmp_path) == []
+
+
+def test_options_before_a_config_are_refused_not_ignored(tmp_path: Path) -> None:
+    # a --lr before the first --type applies to every curve, and a config's curve takes its rate from the file
+    result = CliRunner().invoke(
+        cli,
+        [
+            "plot-lr",
+            "--lr",
+            "0.1",
+            "--config",
+            str(ROOT / "configs" / "sgd.yaml"),
+            "--out",
+            str(tmp_path / "x.png"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "Error: --lr before --config" in result.output
+    assert "a config's schedule comes from the file" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_help_lists_the_types_and_shows_the_defaults() -> None:
+    from nnopt_cli import schedules
+
+    text = " ".join(CliRunner().invoke(cli, ["plot-lr", "--help"], terminal_width=400).output.split())
+    for name in schedules.SCHEDULE_TYPES:
+        assert name in text
+    defaults = schedules.SCHEDULE_PARAMS
+    for option, value in [
+        ("--alpha", defaults["cosine"]["alpha"]),
+        ("--beta", defaults["linear_cosine"]["beta"]),
+        ("--num-periods", defaults["linear_cosine"]["num_periods"]),
+        ("--t-mul", defaults["cosine_restarts"]["t_mul"]),
+        ("--m-mul", defaults["cosine_restarts"]["m_mul"]),
+        ("--variance-decay", defaults["noisy_linear_cosine"]["variance_decay"]),
+    ]:
+        assert re.search(rf"{option} FLOAT .*?\[default: {value:g}\]", text), option
+    assert "[default: no-staircase]" in text and "[default: no-cycle]" in text
+    assert re.search(r"--runs-root DIRECTORY Folder that receives the PNG", text)

@@ -421,3 +421,106 @@ def test_warm_up_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(tmp_path)
     plots.warm_up()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_thin_keeps_every_extreme_of_a_long_trace() -> None:
+    # a million rates with one negative dip, one spike and a NaN stretch (cosine_restarts past its end)
+    k = np.arange(1_000_000)
+    y = 0.01 + 0.001 * np.sin(k / 5000.0)
+    y[123_457] = -0.0017
+    y[654_321] = 0.5
+    y[900_000:] = np.nan
+    x, thinned = plots.thin(k, y)
+    assert len(thinned) <= plots.MAX_DRAWN
+    assert np.nanmin(thinned) == -0.0017 and np.nanmax(thinned) == 0.5
+    assert x[np.nanargmin(thinned)] == 123_457 and x[np.nanargmax(thinned)] == 654_321
+    assert np.all(np.diff(x) >= 0)  # in order (a flat run gives its one point twice)
+    assert np.isnan(thinned[x >= 900_000]).all() and np.isnan(thinned).any()  # the gap stays a gap
+    short = np.arange(10.0)
+    assert np.array_equal(plots.thin(short, short)[1], short)  # a short line is drawn as it is
+
+
+def test_a_long_trace_is_drawn_from_few_points(tmp_path: Path, saved: list[Any]) -> None:
+    k = np.arange(2_000_000)
+    rates = np.where(k % 1000 == 0, -0.001, 0.01)
+    plots.lr_curves(tmp_path / "lr.png", [plots.Curve(k, rates, "noisy")], title="t")
+    (line,) = saved[0].axes[0].get_lines()
+    assert len(line.get_ydata()) <= plots.MAX_DRAWN
+    assert min(line.get_ydata()) == -0.001
+    assert saved[0].axes[0].get_ylim()[0] < -0.001
+
+
+def test_a_divergence_is_marked_where_it_happened(tmp_path: Path, saved: list[Any]) -> None:
+    e = np.arange(0.0, 6.0)
+    loss = np.array([1.0, 0.8, 0.9, 5.0, 40.0, np.nan])  # epoch 5 blew up
+    plots.training_curves(
+        tmp_path / "loss.png",
+        title="t",
+        loss=[plots.Curve(e, loss, "loss", diverged_at=5.0)],
+        accuracy=[plots.Curve(e, np.array([0.4, 0.5, 0.5, 0.5, 0.5, np.nan]), "accuracy", diverged_at=5.0)],
+    )
+    ax = saved[0].axes[0]
+    curve, cross, edge = ax.get_lines()
+    assert np.array_equal(curve.get_xdata()[:5], e[:5])  # the losses up to the divergence are drawn
+    assert cross.get_marker() == "X" and (cross.get_xdata()[0], cross.get_ydata()[0]) == (4.0, 40.0)
+    assert list(edge.get_xdata()) == [5.0, 5.0]
+    assert any("diverged at epoch 5" in t.get_text() for t in ax.texts)
+
+
+def test_accuracy_is_in_percent_on_an_axis_fitted_to_the_data(tmp_path: Path, saved: list[Any]) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    e = np.arange(0.0, 101.0)
+    acc = 0.93 + 0.04 * e / 100  # 93% to 97%
+    plots.training_curves(
+        tmp_path / "loss.png",
+        title="t",
+        loss=[plots.Curve(e, np.exp(-e / 50), "loss")],
+        accuracy=[plots.Curve(e, acc, "accuracy")],
+    )
+    ax = saved[0].axes[1]
+    assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)
+    low, high = ax.get_ylim()
+    assert 0.9 < low < 0.93 and 0.97 < high < 1.0
+
+
+def test_entries_get_distinct_colours_and_looks() -> None:
+    from matplotlib.colors import to_rgba
+
+    for n in (3, 10, 12, 20, 25):
+        colors = {to_rgba(c) for c in plots.entry_colors(n)}
+        assert len(colors) == n
+    looks = [plots.entry_look(i, 12, plots.entry_colors(12)) for i in range(12)]
+    assert len({(lk["marker"], lk["mark_offset"]) for lk in looks}) == 12
+    assert [lk["width"] for lk in looks] == sorted((lk["width"] for lk in looks), reverse=True)
+
+
+def test_a_twelve_entry_comparison_keeps_its_title_clear(tmp_path: Path, saved: list[Any]) -> None:
+    e = np.arange(0.0, 50.0)
+    colors = plots.entry_colors(12)
+    curves = [
+        plots.Curve(e, np.exp(-e / (10 + i)), f"entry {i}: sgd lr=0.005", **plots.entry_look(i, 12, colors))
+        for i in range(12)
+    ]
+    plots.comparison(tmp_path / "c.png", loss=curves, accuracy=curves, rates=curves, title="Twelve entries")
+    fig = saved[0]
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle.get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not title.overlaps(ax.title.get_window_extent(renderer))
+        assert not title.overlaps(ax.get_window_extent(renderer))
+    legend = fig.legends[0].get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not legend.overlaps(ax.get_tightbbox(renderer))
+    assert legend.y0 >= 0
+
+
+def test_many_schedules_get_a_legend_outside_the_axes(tmp_path: Path, saved: list[Any]) -> None:
+    k = np.arange(200)
+    curves = [plots.Curve(k, 0.5 * 0.9 ** (k / (5 + i)), f"schedule {i}") for i in range(6)]
+    plots.lr_curves(tmp_path / "lr.png", curves, title="t")
+    fig = saved[0]
+    renderer = fig.canvas.get_renderer()
+    assert fig.axes[0].get_legend() is None
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert not legend.overlaps(fig.axes[0].get_tightbbox(renderer)) and legend.y0 >= 0

@@ -105,3 +105,23 @@ def test_a_runs_figures_come_from_its_history_and_arrays(tmp_path: Path, sets, f
     assert {p.name for p in tmp_path.iterdir()} == files
     for name in files:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_titles_do_not_repeat_the_name() -> None:
+    assert report.titled("sgd", "sgd lr=0.005") == "sgd lr=0.005"
+    assert report.titled("l2", "sgd lr=0.005, l2 scale=0.03") == "l2: sgd lr=0.005, l2 scale=0.03"
+    assert report.titled("sgdm", "sgd lr=0.005") == "sgdm: sgd lr=0.005"
+
+
+def test_one_epoch_is_said_in_the_singular() -> None:
+    c = cfg("train.epochs=1")
+    h = experiment.train(c)
+    assert report._accuracy_text(h).endswith("after 1 epoch")
+
+
+def test_curves_start_at_epoch_0_with_the_value_before_training() -> None:
+    c = cfg("train.epochs=3")
+    h = experiment.train(c)
+    epochs, loss = report._series(h, "loss")
+    assert list(epochs) == [0.0, 1.0, 2.0, 3.0]
+    assert list(loss) == [h.start["loss"], *h.loss]

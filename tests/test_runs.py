@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nnopt_cli import config, loop, runs
 
@@ -45,3 +46,53 @@ def test_summary_writes_non_finite_numbers_as_null(tmp_path: Path) -> None:
     assert saved["final_loss"] is None and saved["final_accuracy"] is None and saved["best_loss"] == 0.5
     assert saved["status"] == "diverged" and saved["diverged_epoch"] == 2
     assert len((tmp_path / "lr.csv").read_text().splitlines()) == 1 + 20
+
+
+def test_new_file_claims_each_name_once(tmp_path: Path) -> None:
+    # four plot-lr started in the same second: each gets its own file, created at once (O_EXCL)
+    paths = [runs.new_file(tmp_path, "lr-exponential", ".png", now=NOW) for _ in range(4)]
+    assert [p.name for p in paths] == [
+        "20261201-093005-lr-exponential.png",
+        "20261201-093005-lr-exponential-2.png",
+        "20261201-093005-lr-exponential-3.png",
+        "20261201-093005-lr-exponential-4.png",
+    ]
+    assert all(p.is_file() for p in paths)
+
+
+def test_writers_of_one_file_never_share_a_temporary_name(tmp_path: Path) -> None:
+    # two commands writing the same path at once: each writes its own temporary file and renames it whole
+    target = tmp_path / "x.csv"
+    with runs.replacing(target) as first:
+        first.write("first\n")
+        with runs.replacing(target) as second:
+            second.write("second\n")
+        assert target.read_text() == "second\n"
+    assert target.read_text() == "first\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+def test_a_failed_write_leaves_neither_file_nor_temporary(tmp_path: Path) -> None:
+    import errno
+
+    target = tmp_path / "params.npz"
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as info, runs.replacing(target, "wb") as f:
+        f.write(b"half")
+        full()
+    assert info.value.errno == errno.ENOSPC
+    assert info.value.filename == str(target)  # the file, not its temporary
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lr_csv_is_written_from_the_trace_without_lists(tmp_path: Path) -> None:
+    c = config.from_dict({}, ["train.epochs=2"])
+    h = loop.History(config=c, steps_per_epoch=2, epoch=[1, 2], step=[2, 4], lr=[0.5, 0.25])
+    h.loss, h.data_loss, h.accuracy = [1.0, 0.5], [1.0, 0.5], [0.5, 0.75]
+    h.lr_trace = np.array([0.5, 0.5, 0.25, 0.25])
+    h.params = {"w": np.zeros(1)}
+    runs.write_data(tmp_path, h)
+    assert (tmp_path / "lr.csv").read_text() == "step,lr\n0,0.5\n1,0.5\n2,0.25\n3,0.25\n"
