@@ -18,7 +18,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from nnopt_cli import __version__, plots  # noqa: E402
+import machine  # noqa: E402  (benchmarks/machine.py, beside this script)
+
+from nnopt_cli import plots  # noqa: E402
 
 EPOCHS, STEPS_PER_EPOCH = 800, 10
 GRID = np.linspace(-3.0, 3.0, 241)  # the plot grid over [-3, 3]² of dot.csv's two inputs
@@ -237,20 +238,6 @@ def warm(rounds: int) -> dict[str, list[float]]:
     return times
 
 
-def machine() -> dict[str, Any]:
-    import matplotlib
-
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "matplotlib": matplotlib.__version__,
-        "nnopt": __version__,
-    }
-
-
 def row(times: list[float]) -> dict[str, Any]:
     return {"median_s": statistics.median(times), "min_s": min(times), "times_s": times}
 
@@ -298,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "results": sections,
         "compare_over_run": ratio,
-        "machine": machine(),
+        "machine": machine.describe(),
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -22,10 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-import numpy as np
+import machine  # noqa: E402  (benchmarks/machine.py, beside this script)
 
-from nnopt_cli import __version__, lrplot, schedules
+from nnopt_cli import lrplot, schedules
 
 HERE = Path(__file__).resolve().parent
 TARGET_SECONDS = 1.0
@@ -61,19 +58,6 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
         fn()
         times.append(time.perf_counter() - t0)
     return times
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "matplotlib": matplotlib.__version__,
-        "matplotlib_backend": matplotlib.get_backend(),
-        "nnopt": __version__,
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         "png_bytes": png_bytes,
         "results": rows,
         "params": PARAMS,
-        "machine": machine(),
+        "machine": machine.describe(),
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -14,7 +14,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,8 +26,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nnopt_cli import __version__, config, data, experiment, loop  # noqa: E402
+import machine  # noqa: E402  (benchmarks/machine.py, beside this script)
+
 from nnopt_cli import compare as compare_mod  # noqa: E402
+from nnopt_cli import config, data, experiment, loop  # noqa: E402
 
 L2 = ROOT / "configs" / "l2.yaml"
 NNOPT = [sys.executable, "-m", "nnopt_cli"]
@@ -227,19 +228,10 @@ def main() -> None:
     for key, value in ratios.items():
         print(f"{key:<{width}}{value:>9.2f}x")
 
-    machine = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "nnopt": __version__,
-        "load_average": os.getloadavg(),
-    }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     finite = {k: {m: (x if math.isfinite(x) else None) for m, x in v.items()} for k, v in rows.items()}
     args.json.write_text(
-        json.dumps({"machine": machine, "seconds": finite, "ratios": ratios}, indent=2) + "\n"
+        json.dumps({"machine": machine.describe(), "seconds": finite, "ratios": ratios}, indent=2) + "\n"
     )
     print(f"\nwrote {args.json}")
 

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -46,27 +46,36 @@ def _stamped(root: str | Path, name: str, suffix: str, now: datetime | None) -> 
 def make_folder(root: str | Path, name: str, *, now: datetime | None = None) -> Path:
     """Create `<root>/<YYYYmmdd-HHMMSS>-<name>/`, never reusing a folder: a second run started in the same
     second gets `-2`, then `-3`, ..."""
-    for folder in _stamped(root, name, "", now):
-        try:
-            folder.mkdir()
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise RunFolderError(f"--runs-root {root}: cannot create a run folder ({exc.strerror})") from None
-        return folder
-    raise AssertionError("unreachable")  # _stamped raises when it runs out of names
+    return _claim(root, name, "", now, Path.mkdir, "a run folder")
 
 
 def new_file(root: str | Path, name: str, suffix: str, *, now: datetime | None = None) -> Path:
     """Create `<root>/<YYYYmmdd-HHMMSS>-<name><suffix>`, empty, as run folders are named: the name is claimed
     atomically (O_EXCL), so commands started at once never get the same file. The caller replaces it."""
+
+    def create(path: Path) -> None:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+
+    return _claim(root, name, suffix, now, create, "a file")
+
+
+def _claim(
+    root: str | Path,
+    name: str,
+    suffix: str,
+    now: datetime | None,
+    create: Callable[[Path], object],
+    what: str,
+) -> Path:
+    """The first stamped name that `create` makes (it fails with FileExistsError on a name already taken):
+    mkdir and O_EXCL claim a name atomically, so two commands never get the same one."""
     for path in _stamped(root, name, suffix, now):
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            create(path)
         except FileExistsError:
             continue
         except OSError as exc:
-            raise RunFolderError(f"--runs-root {root}: cannot create a file ({exc.strerror})") from None
+            raise RunFolderError(f"--runs-root {root}: cannot create {what} ({exc.strerror})") from None
         return path
     raise AssertionError("unreachable")  # _stamped raises when it runs out of names
 
