@@ -285,11 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "results": sections,
         "compare_over_run": ratio,
-        "machine": machine.describe(),
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.json}")
+    machine.save(report, args.json)
     return 0
 
 

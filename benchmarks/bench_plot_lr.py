@@ -10,7 +10,6 @@ minimum and median wall time of the whole, of the evaluation alone and of the fi
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -105,11 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         "png_bytes": png_bytes,
         "results": rows,
         "params": PARAMS,
-        "machine": machine.describe(),
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.json}")
+    machine.save(report, args.json)
     return 0
 
 

@@ -11,7 +11,6 @@ same run (2-11-1, ReLU, MSE, L2 0.03, SGD lr 0.005, batch 32, 800 epochs) is tim
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import statistics
@@ -228,12 +227,9 @@ def main() -> None:
     for key, value in ratios.items():
         print(f"{key:<{width}}{value:>9.2f}x")
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     finite = {k: {m: (x if math.isfinite(x) else None) for m, x in v.items()} for k, v in rows.items()}
-    args.json.write_text(
-        json.dumps({"machine": machine.describe(), "seconds": finite, "ratios": ratios}, indent=2) + "\n"
-    )
-    print(f"\nwrote {args.json}")
+    print()
+    machine.save({"seconds": finite, "ratios": ratios}, args.json)
 
 
 if __name__ == "__main__":

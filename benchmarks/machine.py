@@ -1,9 +1,12 @@
-"""What every benchmark records beside its figures: the machine, the versions and how busy it was."""
+"""What every benchmark records beside its figures (the machine, the versions, how busy it was), and how it
+writes them."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,3 +32,10 @@ def describe() -> dict[str, Any]:
     except ImportError:
         pass
     return out
+
+
+def save(report: dict[str, Any], path: Path) -> None:
+    """Write a benchmark's report as JSON, with the machine's description under "machine"."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**report, "machine": describe()}, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")

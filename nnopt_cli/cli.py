@@ -281,9 +281,7 @@ def compare(
         label = f"compare ({len(items)} runs)"
         epochs_max = max(e.config.epochs for e in items)
         with console.EpochReporter(label, epochs_max, every=base.log_every, quiet=quiet) as progress:
-            histories = compare_mod.train_entries(
-                items, groups, on_epoch=progress, should_stop=stop.requested
-            )
+            histories = experiment.train_groups(groups, on_epoch=progress, should_stop=stop.requested)
         rows = compare_mod.write_results(
             folder,
             items,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,19 +127,6 @@ def start_folders(folder: Path, entries: Sequence[Entry], *, seeds: int) -> list
         runs.write_start(sub, e.config)
         subfolders.append(sub)
     return subfolders
-
-
-def train_entries(
-    entries: Sequence[Entry],
-    groups: Sequence[experiment.Group],
-    *,
-    on_epoch: loop.EpochCallback | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> list[loop.History | None]:
-    """Train every entry: the groups made by `experiment.prepare`, one after the other. Returns one history
-    per entry, in order; when a group is interrupted the groups after it are not trained (None)."""
-    del entries
-    return experiment.train_groups(groups, on_epoch=on_epoch, should_stop=should_stop)
 
 
 def converged_epoch(loss: Sequence[float], target: float | None = None) -> int | None:

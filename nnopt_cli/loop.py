@@ -357,16 +357,25 @@ class _Measure:
         return head.value(logits, self.y_t).tolist(), accuracy.tolist()
 
 
+def _measure_all(
+    measures: list[_Measure], pop: Population, head: losses.Head
+) -> tuple[list[float], list[float], list[float], list[float], list[float]]:
+    """Every row's data loss, accuracy and loss (data loss + its penalty) on the training rows, and its test
+    data loss and accuracy (empty lists without a split): one forward pass over all rows per set."""
+    data, accuracy = measures[0](head)
+    penalty = pop.penalty(pop.theta)
+    if pop.shadow is not None:
+        penalty = np.concatenate([penalty, pop.penalty(pop.shadow)])
+    loss = (np.array(data) + penalty).tolist()
+    test_loss, test_accuracy = measures[1](head) if len(measures) > 1 else ([], [])
+    return data, accuracy, loss, test_loss, test_accuracy
+
+
 def _measure_start(measures: list[_Measure], pop: Population, head: losses.Head, rows: list[_Row]) -> None:
     """Every run's measures at its starting parameters, before the first update (History.start)."""
     p = pop.size
     with np.errstate(all="ignore"):
-        data, accuracy = measures[0](head)
-        penalty = pop.penalty(pop.theta)
-        if pop.shadow is not None:  # the shadows start at the parameters
-            penalty = np.concatenate([penalty, pop.penalty(pop.shadow)])
-        loss = (np.array(data) + penalty).tolist()
-        test_loss, test_accuracy = measures[1](head) if len(measures) > 1 else ([], [])
+        data, accuracy, loss, test_loss, test_accuracy = _measure_all(measures, pop, head)
     for i, r in enumerate(rows):
         start = {"loss": loss[i], "data_loss": data[i], "accuracy": accuracy[i]}
         if test_loss:
@@ -391,12 +400,7 @@ def _evaluate(
     are any, the test rows, at the end of an epoch: one forward pass over all rows per set; stops runs that
     diverged. The test loss is the data loss alone."""
     p = pop.size
-    data, accuracy = measures[0](head)
-    penalty = pop.penalty(pop.theta)
-    if pop.shadow is not None:
-        penalty = np.concatenate([penalty, pop.penalty(pop.shadow)])
-    loss = (np.array(data) + penalty).tolist()
-    test_loss, test_accuracy = measures[1](head) if len(measures) > 1 else ([], [])
+    data, accuracy, loss, test_loss, test_accuracy = _measure_all(measures, pop, head)
     finite = np.all(np.isfinite(pop.theta), axis=1).tolist()
     rates = lr[:, 0].tolist()
     for i, r in enumerate(rows):

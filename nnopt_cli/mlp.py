@@ -83,10 +83,6 @@ class MLP:
     activation: str = "relu"
     leaky_alpha: float = 0.01
 
-    @classmethod
-    def of(cls, inputs: int, hidden: Sequence[int], outputs: int, **kwargs: object) -> MLP:
-        return cls((inputs, *hidden, outputs), **kwargs)  # type: ignore[arg-type]
-
     @property
     def depth(self) -> int:
         """The number of layers with weights."""

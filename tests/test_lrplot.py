@@ -143,17 +143,9 @@ def test_steps_sets_the_number_of_rows(tmp_path: Path) -> None:
     assert column(rows, 0) == list(range(7))
 
 
-def test_one_step_is_drawn_as_a_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    figures: list[Any] = []
-    original = plots.save
-
-    def spy(fig: Any, path: Path) -> None:
-        figures.append(fig)
-        original(fig, path)
-
-    monkeypatch.setattr(plots, "save", spy)
+def test_one_step_is_drawn_as_a_point(tmp_path: Path, saved: list[Any]) -> None:
     assert run(tmp_path, "--steps", "1", "--out", "one.png").exit_code == 0
-    (line,) = figures[0].axes[0].get_lines()
+    (line,) = saved[0].axes[0].get_lines()
     assert line.get_marker() == "o" and list(line.get_ydata()) == [0.5]
     assert (tmp_path / "one.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

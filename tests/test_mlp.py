@@ -81,7 +81,7 @@ def analytic_grad(net: mlp.MLP, head: losses.Head, reg: str, scale: float, row, 
 def test_gradient_matches_finite_differences(activation, head, reg, hidden) -> None:
     output, loss, k = head
     rng = np.random.default_rng(7)
-    net = mlp.MLP.of(2, hidden, k, activation=activation, leaky_alpha=0.1)
+    net = mlp.MLP((2, *hidden, k), activation, leaky_alpha=0.1)
     row = rng.standard_normal(net.n_params)
     x = rng.standard_normal((9, 2))
     labels = rng.integers(0, max(k, 2), size=9)

@@ -29,20 +29,6 @@ def png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-@pytest.fixture
-def saved(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every figure plots.save writes (still written to disk)."""
-    figures: list[Any] = []
-    original = plots.save
-
-    def spy(fig: Any, path: Path) -> None:
-        figures.append(fig)
-        original(fig, path)
-
-    monkeypatch.setattr(plots, "save", spy)
-    return figures
-
-
 GRID = np.linspace(-3.0, 3.0, 61)
 CENTERS = np.array([[-1.5, -1.0], [1.5, -1.0], [0.0, 1.6]])  # where each of three classes is surest
 
