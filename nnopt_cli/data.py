@@ -692,9 +692,13 @@ def extent(dataset: Dataset) -> tuple[float, float, float, float]:
             f"{dataset.name or 'the data'}: a plot needs two features and a row, got "
             f"{dataset.n_features} feature(s) and {dataset.size} row(s)",
         )
-    limits: list[float] = []
-    for j in (0, 1):
-        lo, hi = float(dataset.x[:, j].min()), float(dataset.x[:, j].max())
-        pad = 0.05 * (hi - lo if hi > lo else max(abs(lo), 1.0))
-        limits += [lo - pad, hi + pad]
-    return limits[0], limits[1], limits[2], limits[3]
+    (xmin, xmax), (ymin, ymax) = padded_range(dataset.x[:, 0]), padded_range(dataset.x[:, 1])
+    return xmin, xmax, ymin, ymax
+
+
+def padded_range(values: np.ndarray) -> tuple[float, float]:
+    """(low, high) of the values widened by 5% at both ends; a range of width 0 by 5% of the value's size,
+    at least 0.05."""
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.05 * (hi - lo if hi > lo else max(abs(lo), 1.0))
+    return lo - pad, hi + pad

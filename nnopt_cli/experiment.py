@@ -302,10 +302,8 @@ def _feature_index(feature: str | int, names: tuple[str, ...], position: int) ->
 
 
 def _axis(values: np.ndarray) -> np.ndarray:
-    """GRID_POINTS coordinates over the values' range, widened by 5% at each end."""
-    low, high = float(values.min()), float(values.max())
-    pad = 0.05 * (high - low) if high > low else max(0.05, 0.05 * abs(low))
-    return np.linspace(low - pad, high + pad, GRID_POINTS)
+    """GRID_POINTS coordinates over the values' range, widened by 5% at each end (data.padded_range)."""
+    return np.linspace(*data_mod.padded_range(values), GRID_POINTS)
 
 
 def scores(history: History, prepared: loop.Prepared, where: Plane) -> tuple[np.ndarray, np.ndarray | None]:
