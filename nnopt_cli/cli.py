@@ -29,7 +29,7 @@ class InputError(click.ClickException):
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from nnopt_cli import checks, config, data, ema, experiment, optimizers, runs, schedules
+    from nnopt_cli import checks, config, data, ema, experiment, grid, optimizers, runs, schedules, sweep
 
     return (
         checks.CheckError,
@@ -40,6 +40,8 @@ def _input_errors() -> tuple[type[Exception], ...]:
         ema.EMAError,
         experiment.SetupError,
         runs.RunFolderError,
+        grid.GridError,
+        sweep.SweepError,
     )
 
 
@@ -300,6 +302,132 @@ def compare(
     out.print(f"compare folder: {folder}", markup=False, highlight=False)
     if any(h is None or h.status == "interrupted" for h in histories):
         _finish("interrupted", "interrupted; every entry keeps what it did", stop)
+    sys.exit(0)
+
+
+@cli.command()
+@click.argument("config_file", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    metavar="KEY=VALUES",
+    help="A config key and its values: a comma list of YAML values (optimizer.name=sgd,adam), START:STOP:N "
+    "(evenly spaced) or START:STOP:Nlog (log-spaced). Repeatable: the runs are the cross product.",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    help="Run every grid cell with N seeds: the config's seed and the N-1 after it.  [default: 1]",
+)
+@SETS
+@click.option(
+    "--metric",
+    default="final_loss",
+    show_default=True,
+    help="What heatmap.png, sensitivity.png and the table rank by: final_loss, best_loss, final_accuracy, "
+    "test_accuracy, test_loss or converged_epoch.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes (default: the machine's cores).",
+)
+@click.option(
+    "--max-runs",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Refuse a grid of more runs than this.",
+)
+@click.option("--save-runs", is_flag=True, help="Also write a run folder (data, no pictures) per run.")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Train on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs pip install 'nnopt[dask]').",
+)
+@RUNS_ROOT
+@QUIET
+def sweep(
+    config_file: Path,
+    grids: tuple[str, ...],
+    seeds: int | None,
+    sets: tuple[str, ...],
+    metric: str,
+    jobs: int | None,
+    max_runs: int,
+    save_runs: bool,
+    scheduler: str | None,
+    runs_root: Path,
+    quiet: bool,
+) -> None:
+    """Train every point of a grid of configs, together, and compare them.
+
+    Runs of one network shape (same data, hidden widths, batch size, epochs) train as rows of one
+    population, in chunks spread over --jobs processes; every run ends bit for bit where
+    `nnopt train CONFIG --set KEY=VALUE ... --set seed=S` ends.
+
+    \b
+      nnopt sweep configs/l2.yaml --grid optimizer.name=sgd,sgdm,adam \\
+          --grid optimizer.lr=0.001,0.003,0.01,0.03,0.1 --seeds 5
+      nnopt sweep configs/iris/sgd.yaml --grid optimizer.lr=1e-3:1:13log --grid regularizer.scale=0,0.01,0.03
+
+    Writes <runs-root>/<YYYYmmdd-HHMMSS>-sweep-<name>/ with sweep.csv (one row per run), cells.csv (mean,
+    std, min and max over seeds per grid cell), heatmap.png, sensitivity.png, curves.png, config.yaml,
+    curves.csv and, last, summary.json. Exit code 0 (diverged runs are results), 2 for bad input (nothing is
+    written), 130 when interrupted by Ctrl-C and 143 by SIGTERM (the runs keep what they did, marked).
+    """
+    from nnopt_cli import console, runs
+    from nnopt_cli import grid as grid_mod
+    from nnopt_cli import sweep as sweep_mod
+
+    started = time.perf_counter()
+    with _one_line_errors():
+        plan = grid_mod.plan(config_file, grids, sets=sets, seeds=seeds, max_runs=max_runs)
+        sweep_mod.check_metric(metric, plan)
+        sweep_mod.check_setup(plan)
+        jobs = jobs or sweep_mod.cpu_count()
+        work = sweep_mod.tasks(plan, jobs=jobs)
+        folder = runs.make_folder(runs_root, f"sweep-{plan.base.name}")
+    with _completing(folder), _Stopping() as stop:
+        sweep_mod.write_start(folder, plan, metric=metric)
+        if save_runs:
+            work = sweep_mod.with_folders(work, plan, folder / "runs")
+        label = f"sweep {plan.base.name}"
+        with console.RunsReporter(label, len(plan.points), quiet=quiet) as progress:
+            clock = time.perf_counter()
+            with _one_line_errors():
+                results = sweep_mod.execute(
+                    work, jobs=jobs, scheduler=scheduler, should_stop=stop.requested, progress=progress
+                )
+            train_seconds = time.perf_counter() - clock
+        summary, found = sweep_mod.write_results(
+            folder,
+            plan,
+            work,
+            results,
+            metric=metric,
+            saved=save_runs,
+            train_seconds=train_seconds,
+            started=started,
+            jobs=jobs,
+            scheduler=scheduler,
+        )
+    out = console.console()
+    out.print(
+        console.sweep_table(
+            [g.key for g in plan.grids],
+            sweep_mod.ranked(found, metric)[: sweep_mod.TABLE_CELLS],
+            metric=metric,
+            higher_is_better=sweep_mod.METRICS[metric][1],
+            columns=sweep_mod.csv_metrics(plan),
+        )
+    )
+    out.print(f"sweep folder: {folder}", markup=False, highlight=False)
+    if summary["status"] != "completed":
+        left = summary["not_trained"]
+        message = "interrupted; the runs keep what they did" + (f", {left} not started" if left else "")
+        _finish("interrupted", message, stop)
     sys.exit(0)
 
 

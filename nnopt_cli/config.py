@@ -210,6 +210,7 @@ class _Origin:
     file: str
     lines: dict[str, int]
     sets: set[str] = field(default_factory=set)
+    shown: dict[str, str] = field(default_factory=dict)  # a key set by another option: how to name it
 
     def where(self, key: str) -> str:
         probe = key.partition("[")[0]  # schedule.values[2] is on the line of schedule.values
@@ -221,6 +222,8 @@ class _Origin:
 
     def error(self, key: str, problem: str) -> ConfigError:
         path = key.partition("[")[0]
+        if path in self.shown:
+            return ConfigError(f"{self.shown[path]}: {problem}")
         if path in self.sets:
             return ConfigError(f"--set {key}: {problem}")
         if path and path not in self.lines:
@@ -257,6 +260,39 @@ def load(path: str | Path, sets: list[str] | tuple[str, ...] = (), *, name: str 
     origin = _Origin(shown, lines)
     _apply_sets(raw, list(sets), origin)
     return _resolve(raw, origin, default_name=name or file.stem, base_dir=file.resolve().parent)
+
+
+class Template:
+    """A config file read once, to resolve many variants of it cheaply (the points of `nnopt sweep`'s grid).
+
+    Args:
+      path, sets, name: as `load` takes them; the file and its overrides are validated at once (`base`).
+    """
+
+    def __init__(self, path: str | Path, sets: list[str] | tuple[str, ...] = (), *, name: str | None = None):
+        self.base = load(path, sets, name=name)
+        file = Path(path)
+        raw, lines = parse_yaml(file.read_text(encoding="utf-8"), str(path))
+        self._origin = _Origin(str(path), lines)
+        _apply_sets(raw, list(sets), self._origin)
+        self._raw = raw
+        self._name = name or file.stem
+        self._base_dir = file.resolve().parent
+
+    def variant(self, values: Mapping[str, Any], shown: Mapping[str, str]) -> Config:
+        """The config with each key path of `values` set to its (parsed) value.
+
+        Args:
+          shown: how an error names the option that set each key, e.g. {"optimizer.lr": "--grid
+            optimizer.lr=-1"}.
+        Raises:
+          ConfigError: the variant is not a valid config.
+        """
+        raw = _copy(self._raw)
+        origin = _Origin(self._origin.file, self._origin.lines, set(self._origin.sets), dict(shown))
+        for key, value in values.items():
+            _put(raw, key, value, shown.get(key, key))
+        return _resolve(raw, origin, default_name=self._name, base_dir=self._base_dir)
 
 
 def from_dict(raw: Mapping[str, Any], sets: list[str] | tuple[str, ...] = (), *, name: str = "run") -> Config:
@@ -407,17 +443,22 @@ def parse_set(item: str) -> tuple[str, Any]:
 def _apply_sets(raw: dict[str, Any], sets: list[str], origin: _Origin) -> None:
     for item in sets:
         key, value = parse_set(item)
-        parts = key.split(".")
-        target = raw
-        for i, part in enumerate(parts[:-1]):
-            sub = target.get(part)
-            if sub is None:
-                sub = target[part] = {}
-            if not isinstance(sub, dict):
-                raise ConfigError(f"--set {key}: {'.'.join(parts[: i + 1])} is not a section")
-            target = sub
-        target[parts[-1]] = value
+        _put(raw, key, value, f"--set {key}")
         origin.sets.add(key)
+
+
+def _put(raw: dict[str, Any], key: str, value: Any, shown: str) -> None:
+    """Set the dotted key path in raw config data, making sections on the way; `shown` names the option."""
+    parts = key.split(".")
+    target = raw
+    for i, part in enumerate(parts[:-1]):
+        sub = target.get(part)
+        if sub is None:
+            sub = target[part] = {}
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{shown}: {'.'.join(parts[: i + 1])} is not a section")
+        target = sub
+    target[parts[-1]] = value
 
 
 # --- validation -------------------------------------------------------------------------------------

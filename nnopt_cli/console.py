@@ -193,5 +193,87 @@ def _compare_cell(key: str, value: float, std: float | None) -> str:
     else:
         text = f"{value:.4g}"
     if std is not None:
-        text += f" ± {std:.1%}" if key.endswith("accuracy") else f" ± {std:.2g}"
+        if key.endswith("accuracy"):
+            text += f" ± {std:.1%}"
+        else:
+            text += f" ± {std:.0f}" if key == "converged_epoch" else f" ± {std:.2g}"
     return text
+
+
+class RunsReporter:
+    """Progress over the runs of a sweep: a Rich bar on a terminal, a plain line at every tenth of the runs
+    otherwise, nothing when quiet. Called with the runs done (a run part-way counts as its fraction)."""
+
+    def __init__(self, label: str, runs: int, *, quiet: bool = False, out: Console | None = None) -> None:
+        self.out = out or console(sys.stderr)
+        self.runs = runs
+        self.label = label
+        self.mode = "quiet" if quiet else ("bar" if self.out.is_terminal else "lines")
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+        self._shown = 0
+
+    def __enter__(self) -> RunsReporter:
+        if self.mode == "bar":
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(bar_width=30),
+                TextColumn("{task.fields[done]}/{task.total:.0f} runs"),
+                TimeElapsedColumn(),
+                console=self.out,
+                transient=False,
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task(self.label, total=self.runs, done="0")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(exc_type, exc, tb)
+
+    def __call__(self, done: float) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, completed=done, done=f"{done:.0f}")
+        elif self.mode == "lines":
+            tenth = int(10 * done / self.runs) if self.runs else 10
+            if tenth > self._shown:
+                self._shown = tenth
+                self.out.print(f"{self.label}: {done:.0f}/{self.runs} runs", markup=False)
+
+
+def sweep_table(
+    keys: Sequence[str], cells: Sequence[Any], *, metric: str, higher_is_better: bool, columns: Sequence[str]
+) -> Table:
+    """The best cells of a sweep, best first: their grid values, runs and diverged seeds, then the mean ± std
+    over seeds of each metric; the ranking metric's column in bold."""
+    table = Table(
+        title=f"Best cells by {metric} ({'highest' if higher_is_better else 'lowest'} first)",
+        box=box.SIMPLE_HEAD,
+    )
+    for key in keys:
+        table.add_column(key, no_wrap=True)
+    table.add_column("seeds\n(diverged)", justify="right")
+    for name in columns:
+        header = name.replace("_", "\n", 1)
+        table.add_column(f"[bold]{header}[/]" if name == metric else header, justify="right", no_wrap=True)
+    for cell in cells:
+        values = [_grid_label(v) for v in cell.values]
+        seeds = f"{cell.runs}" + (f" ([red]{cell.diverged}[/])" if cell.diverged else "")
+        shown = []
+        for name in columns:
+            mean, std, _, _ = cell.stats(name)
+            text = _compare_cell(name, mean, std if cell.runs - cell.diverged > 1 else None)
+            shown.append(f"[bold]{text}[/]" if name == metric else text)
+        table.add_row(*values, seeds, *shown)
+    return table
+
+
+def _grid_label(value: object) -> str:
+    from nnopt_cli.grid import label
+
+    return label(value)

@@ -70,7 +70,7 @@ def network(config: Config, dataset: data_mod.Dataset, *, rows: int = 1) -> tupl
     widths = (dataset.x.shape[1], *config.hidden, outputs)
     n = mlp.MLP.count_params(widths)
     needed = 8 * rows * (_ARRAYS_PER_PARAM * n + 3 * sum(widths) * (config.batch_size + 1024))
-    available = _memory_bytes()
+    available = memory_bytes()
     if needed > available // 2:
         hidden = list(config.hidden)
         raise SetupError(
@@ -105,7 +105,7 @@ def check_length(configs: Sequence[Config], *, per_epoch: int) -> None:
         columns = 6 + 2 * (first.test_size != 0)
         columns += sum(2 + 2 * (c.test_size != 0) for c in configs if c.ema_decay is not None) / len(configs)
     needed = len(configs) * (length * columns * _BYTES_PER_EPOCH_COLUMN + updates * _BYTES_PER_UPDATE)
-    available = _memory_bytes()
+    available = memory_bytes()
     if needed > available // 2:
         runs = f"{len(configs)} runs" if len(configs) > 1 else "a run"
         what = f"{updates:,} updates" if key == "train.steps" else f"{length:,} epochs ({updates:,} updates)"
@@ -115,11 +115,26 @@ def check_length(configs: Sequence[Config], *, per_epoch: int) -> None:
         )
 
 
-def _memory_bytes() -> int:
+def memory_bytes() -> int:
+    """This machine's physical memory (8 GiB when it cannot be read)."""
     try:
         return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):
         return 8 << 30
+
+
+def row_bytes(config: Config, dataset: data_mod.Dataset, train_size: int) -> int:
+    """About what one more run of `config` adds to a population while it trains: its rows of the network's
+    arrays, its activations, and its history over the planned epochs (what `network` and `check_length`
+    check)."""
+    outputs = losses.outputs_for(config.loss, config.output, dataset.n_classes)
+    widths = (dataset.x.shape[1], *config.hidden, outputs)
+    n = mlp.MLP.count_params(widths)
+    arrays = 8 * (_ARRAYS_PER_PARAM * n + 3 * sum(widths) * (config.batch_size + 1024))
+    tested = config.test_size != 0
+    columns = 6 + 2 * tested + (2 + 2 * tested if config.ema_decay is not None else 0)
+    updates = config.epochs * loop.steps_per_epoch(config.batch_size, train_size)
+    return arrays + config.epochs * columns * _BYTES_PER_EPOCH_COLUMN + updates * _BYTES_PER_UPDATE
 
 
 def _gib(n: int) -> str:

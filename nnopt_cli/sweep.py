@@ -1,0 +1,769 @@
+"""`nnopt sweep`: every point of a grid trained, as few populations as the shapes allow, and summarized.
+
+    plan (grid.py) ──► tasks: runs of one population key, in chunks ──► histories (local processes or Dask)
+                   ──► one outcome per run (sweep.csv) ──► cells over seeds (cells.csv) ──► pictures, summary
+
+Runs of equal `loop.population_key` train as rows of one population, so that a grid costs a few passes per
+batch instead of one per run; every row still ends bit for bit where `nnopt train` of its config ends. A
+population is cut into chunks that fit in memory and keep every worker busy. Nothing here prints; the
+command line reports progress through a callback.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnopt_cli import __version__, experiment, loop, runs
+from nnopt_cli import compare as compare_mod
+from nnopt_cli.config import Config
+from nnopt_cli.grid import Grid, Plan, Point, yaml_text
+from nnopt_cli.loop import History
+
+# name: (what the pictures call it, whether higher is better, whether it needs a test split)
+METRICS: dict[str, tuple[str, bool, bool]] = {
+    "final_loss": ("final loss (training rows)", False, False),
+    "best_loss": ("best loss over the epochs", False, False),
+    "final_accuracy": ("final training accuracy", True, False),
+    "test_accuracy": ("final test accuracy", True, True),
+    "test_loss": ("final test data loss", False, True),
+    "converged_epoch": ("converged epoch", False, False),
+}
+TABLE_CELLS = 10  # the terminal's table shows the best cells, this many
+MIN_CHUNK_ROWS = 32  # below this many rows, a population's cost per run climbs steeply
+NOT_TRAINED = "not_trained"
+
+
+class SweepError(ValueError):
+    """A sweep that cannot run (a metric the data cannot give, an unreachable scheduler); one line."""
+
+
+def check_metric(metric: str, plan: Plan) -> None:
+    if metric not in METRICS:
+        from nnopt_cli import checks
+
+        raise SweepError(f"--metric {metric}: {checks.did_you_mean(metric, list(METRICS))}")
+    if METRICS[metric][2] and not any(p.config.test_size for p in plan.points):
+        raise SweepError(f"--metric {metric}: no run has a test split; set data.test_size (e.g. 0.2)")
+
+
+def check_setup(plan: Plan) -> None:
+    """Load every data set and build every network shape once, so that a data file or init_from file that
+    cannot be used, or a network too large for memory, is refused before anything is written.
+
+    Raises:
+      data.DataError, experiment.SetupError.
+    """
+    seen: dict[tuple[object, ...], Config] = {}
+    for p in plan.points:
+        seen.setdefault((loop.population_key(p.config), p.config.init_from, p.config.plot_features), p.config)
+    experiment.prepare(list(seen.values()))
+
+
+@dataclass(frozen=True)
+class Task:
+    """Rows trained together: their grid indices and configs; run folders to write with --save-runs."""
+
+    indices: tuple[int, ...]
+    configs: tuple[Config, ...]
+    folders: tuple[Path, ...] | None = None
+
+    @property
+    def epochs(self) -> int:
+        return self.configs[0].epochs
+
+
+def tasks(plan: Plan, *, jobs: int) -> list[Task]:
+    """The populations of the plan (runs of equal population key, in grid order), cut into chunks that fit
+    in memory and leave no worker idle; the largest first."""
+    by_key: dict[tuple[object, ...], list[Point]] = {}
+    for p in plan.points:
+        by_key.setdefault(loop.population_key(p.config), []).append(p)
+    budget = experiment.memory_bytes() // 2 // max(1, jobs)
+    loaded: dict[tuple[object, ...], experiment.Data] = {}
+    out = []
+    for points in by_key.values():
+        first = points[0].config
+        if first.data_key() not in loaded:
+            loaded[first.data_key()] = experiment.load_data(first)
+        d = loaded[first.data_key()]
+        per_row = experiment.row_bytes(first, d.full, d.train.size)
+        fit = max(1, budget // per_row)
+        count = max(math.ceil(len(points) / fit), min(jobs, len(points) // MIN_CHUNK_ROWS), 1)
+        size = math.ceil(len(points) / count)
+        for start in range(0, len(points), size):
+            chunk = points[start : start + size]
+            out.append(Task(tuple(p.index for p in chunk), tuple(p.config for p in chunk)))
+    return sorted(out, key=lambda t: -len(t.indices) * t.epochs)
+
+
+def with_folders(work: Sequence[Task], plan: Plan, root: Path) -> list[Task]:
+    """The tasks, each writing a run folder per run under `root` (--save-runs)."""
+    return [
+        replace(t, folders=tuple(root / run_folder_name(plan.points[i]) for i in t.indices)) for t in work
+    ]
+
+
+def run_folder_name(point: Point) -> str:
+    return f"{point.index:05d}-seed{point.seed}"
+
+
+def train_task(
+    task: Task,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    on_epoch: loop.EpochCallback | None = None,
+) -> list[History]:
+    """Train one task's rows as one population and return their histories, light: per-epoch metrics kept,
+    the per-update arrays and the weights dropped (with --save-runs, after its run folders are written)."""
+    started = time.perf_counter()
+    (group,) = experiment.prepare(list(task.configs))
+    histories = loop.run(list(task.configs), group.prepared, on_epoch=on_epoch, should_stop=should_stop)
+    if task.folders is not None:
+        for folder, h in zip(task.folders, histories, strict=True):
+            folder.mkdir(parents=True)
+            runs.write_start(folder, h.config)
+            runs.write_data(folder, h)
+            runs.write_summary(folder, h, started=started, clock=time.perf_counter)
+    return [_light(h) for h in histories]
+
+
+def _light(h: History) -> History:
+    h.lr_trace = np.zeros(0)
+    if hasattr(h, "batch_loss"):
+        h.batch_loss = np.zeros(0)
+    h.params = {}
+    h.params_ema = None
+    return h
+
+
+# Progress: (runs done, counting a run part-way trained as its fraction of its epochs).
+Progress = Callable[[float], None]
+
+
+def execute(
+    work: Sequence[Task],
+    *,
+    jobs: int,
+    scheduler: str | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+) -> list[list[History] | None]:
+    """Train every task: in this process (jobs 1, or a single task), in `jobs` worker processes, or on a
+    Dask cluster (`scheduler`: its address). Returns each task's histories, in task order; None for a task
+    that an interruption left untrained. After `should_stop` says True, running tasks stop at their next
+    update (their rows "interrupted", keeping their last whole epoch) and no new task starts."""
+    if scheduler is not None:
+        from nnopt_cli import cluster
+
+        return cluster.execute(work, scheduler, should_stop=should_stop, progress=progress)
+    if jobs <= 1 or len(work) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _in_process(work, should_stop=should_stop, progress=progress)
+    return _in_workers(work, jobs, should_stop=should_stop, progress=progress)
+
+
+def _in_process(
+    work: Sequence[Task], *, should_stop: Callable[[], bool] | None, progress: Progress | None
+) -> list[list[History] | None]:
+    out: list[list[History] | None] = []
+    done = 0.0
+    stopping = should_stop or (lambda: False)
+    for task in work:
+        if stopping():
+            out.append(None)
+            continue
+
+        def on_epoch(epoch: int, histories: Sequence[History], task: Task = task, base: float = done) -> None:
+            if progress is not None:
+                progress(base + len(task.indices) * epoch / task.epochs)
+
+        out.append(train_task(task, should_stop=should_stop, on_epoch=on_epoch))
+        done += len(task.indices)
+        if progress is not None:
+            progress(done)
+    return out
+
+
+# What a worker process shares with the main process: a stop flag it reads after every update, and the
+# epochs done by the task in each slot, which the main process turns into the progress bar.
+_shared: dict[str, Any] = {}
+
+
+def _worker_start(stop: Any, epochs: Any) -> None:
+    # Ctrl-C reaches the whole process group: the main process decides, and sets the stop flag
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _shared["stop"], _shared["epochs"] = stop, epochs
+
+
+def _worker_task(slot: int, task: Task) -> list[History] | None:
+    stop, epochs = _shared["stop"], _shared["epochs"]
+    if stop.value:
+        return None
+
+    def on_epoch(epoch: int, histories: Sequence[History]) -> None:
+        epochs[slot] = epoch
+
+    return train_task(task, should_stop=lambda: bool(stop.value), on_epoch=on_epoch)
+
+
+def _in_workers(
+    work: Sequence[Task],
+    jobs: int,
+    *,
+    should_stop: Callable[[], bool] | None,
+    progress: Progress | None,
+) -> list[list[History] | None]:
+    context = multiprocessing.get_context("fork")
+    stop = context.RawValue("b", 0)
+    epochs = context.RawArray("d", len(work))
+    with context.Pool(min(jobs, len(work)), initializer=_worker_start, initargs=(stop, epochs)) as pool:
+        pending = {i: pool.apply_async(_worker_task, (i, task)) for i, task in enumerate(work)}
+        results: dict[int, list[History] | None] = {}
+        while pending:
+            if should_stop is not None and should_stop():
+                stop.value = 1
+            for i in [i for i, r in pending.items() if r.ready()]:
+                results[i] = pending.pop(i).get()
+            if progress is not None:
+                progress(
+                    sum(len(work[i].indices) for i in results)
+                    + sum(len(work[i].indices) * epochs[i] / work[i].epochs for i in pending)
+                )
+            if pending:
+                next(iter(pending.values())).wait(0.1)
+    return [results[i] for i in range(len(work))]
+
+
+@dataclass
+class Outcome:
+    """One run of the grid as sweep.csv reports it."""
+
+    point: Point
+    status: str
+    metrics: dict[str, float | None]
+    epochs_done: int = 0
+    diverged_epoch: int | None = None
+
+
+def outcome(point: Point, h: History | None) -> Outcome:
+    """A run's final numbers: the last epoch's loss, accuracy and test measures (none for a diverged run,
+    whose outputs are NaN), its best loss, and its converged epoch (as `nnopt compare` defines it)."""
+    if h is None:
+        return Outcome(point, NOT_TRAINED, {m: None for m in METRICS})
+    usable = h.status != "diverged"
+    finite = [v for v in h.loss if math.isfinite(v)]
+    converged = None
+    if h.status == "completed":
+        converged = (
+            compare_mod.settled_epoch(h.test_accuracy) if h.with_test else compare_mod.converged_epoch(h.loss)
+        )
+    metrics: dict[str, float | None] = {
+        "final_loss": _finite(h.loss[-1]) if h.loss and usable else None,
+        "best_loss": min(finite) if finite else None,
+        "final_accuracy": _finite(h.accuracy[-1]) if h.accuracy and usable else None,
+        "test_loss": _finite(h.test_loss[-1]) if h.test_loss and usable else None,
+        "test_accuracy": _finite(h.test_accuracy[-1]) if h.test_accuracy and usable else None,
+        "converged_epoch": float(converged) if converged is not None else None,
+    }
+    return Outcome(point, h.status, metrics, h.epochs_done, h.diverged_epoch)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+@dataclass
+class Cell:
+    """One grid cell (one value of every grid key) over its seeds."""
+
+    values: tuple[Any, ...]
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def runs(self) -> int:
+        return sum(o.status != NOT_TRAINED for o in self.outcomes)
+
+    @property
+    def diverged(self) -> int:
+        return sum(o.status == "diverged" for o in self.outcomes)
+
+    def finite(self, metric: str) -> np.ndarray:
+        return np.array([v for o in self.outcomes if (v := o.metrics[metric]) is not None], dtype=float)
+
+    def stats(self, metric: str) -> tuple[float, float, float, float]:
+        """Mean, std, min and max over the seeds that gave a value; NaN for none."""
+        v = self.finite(metric)
+        if v.size == 0:
+            return (math.nan,) * 4
+        return float(v.mean()), float(v.std()), float(v.min()), float(v.max())
+
+
+def cells(plan: Plan, outcomes: Sequence[Outcome]) -> list[Cell]:
+    by_values: dict[tuple[Any, ...], Cell] = {}
+    for o in outcomes:
+        key = tuple(yaml_text(v) for v in o.point.values)
+        by_values.setdefault(key, Cell(o.point.values)).outcomes.append(o)
+    return list(by_values.values())
+
+
+def best_cell(found: Sequence[Cell], metric: str) -> Cell | None:
+    """The cell whose mean metric is best (the first such in grid order); None when none has a value."""
+    order = ranked(found, metric)
+    return order[0] if order else None
+
+
+def ranked(found: Sequence[Cell], metric: str) -> list[Cell]:
+    """The cells with a value, best first (grid order among equals)."""
+    higher = METRICS[metric][1]
+    with_value = [(c.stats(metric)[0], i, c) for i, c in enumerate(found)]
+    with_value = [t for t in with_value if not math.isnan(t[0])]
+    with_value.sort(key=lambda t: (-t[0] if higher else t[0], t[1]))
+    return [c for _, _, c in with_value]
+
+
+# --- files ------------------------------------------------------------------------------------------
+
+
+def with_test(plan: Plan) -> bool:
+    return any(p.config.test_size for p in plan.points)
+
+
+def csv_metrics(plan: Plan) -> list[str]:
+    names = ["final_loss", "best_loss", "final_accuracy"]
+    if with_test(plan):
+        names += ["test_loss", "test_accuracy"]
+    return names + ["converged_epoch"]
+
+
+def sweep_columns(plan: Plan, outcomes: Sequence[Outcome], *, saved: bool) -> dict[str, list[Any]]:
+    """sweep.csv: one row per run: its index, each grid key's value (as YAML text: what --set takes), the
+    seed, the status, every metric and the epochs done; the run folder with --save-runs."""
+    columns: dict[str, list[Any]] = {"run": [o.point.index for o in outcomes]}
+    for i, g in enumerate(plan.grids):
+        columns[g.key] = [yaml_text(o.point.values[i]) for o in outcomes]
+    columns["seed"] = [o.point.seed for o in outcomes]
+    columns["status"] = [o.status for o in outcomes]
+    for m in csv_metrics(plan):
+        columns[m] = [_metric_text(m, o.metrics[m]) for o in outcomes]
+    columns["epochs_done"] = [o.epochs_done for o in outcomes]
+    columns["diverged_epoch"] = ["" if o.diverged_epoch is None else o.diverged_epoch for o in outcomes]
+    if saved:
+        columns["folder"] = [f"runs/{run_folder_name(o.point)}" for o in outcomes]
+    return columns
+
+
+def _metric_text(metric: str, value: float | None) -> Any:
+    if value is None or not math.isfinite(value):
+        return ""
+    if metric == "converged_epoch":
+        return int(value)
+    return float(value)
+
+
+def cell_columns(plan: Plan, found: Sequence[Cell]) -> dict[str, list[Any]]:
+    """cells.csv: one row per grid cell: its grid values, the number of runs and of diverged runs, then the
+    mean, std, min and max over seeds of every metric (over the seeds that gave a value)."""
+    columns: dict[str, list[Any]] = {}
+    for i, g in enumerate(plan.grids):
+        columns[g.key] = [yaml_text(c.values[i]) for c in found]
+    columns["runs"] = [c.runs for c in found]
+    columns["diverged"] = [c.diverged for c in found]
+    for m in csv_metrics(plan):
+        stats = [c.stats(m) for c in found]
+        for j, name in enumerate(("mean", "std", "min", "max")):
+            columns[f"{m}_{name}"] = [_stat_text(s[j]) for s in stats]
+    return columns
+
+
+def _stat_text(value: float) -> Any:
+    return "" if not math.isfinite(value) else float(value)
+
+
+def write_start(folder: Path, plan: Plan, *, metric: str) -> None:
+    """config.yaml of a sweep: the command's inputs (base file, --set, grids, seeds, metric) and the resolved
+    base config."""
+    import yaml
+
+    content = {
+        "config": plan.config_file,
+        "set": list(plan.sets),
+        "grid": {g.key: list(g.values) for g in plan.grids},
+        "seeds": list(plan.seeds),
+        "metric": metric,
+        "base": plan.base.to_dict(),
+    }
+    runs.write_text(folder / "config.yaml", yaml.safe_dump(content, sort_keys=False, default_flow_style=None))
+
+
+def summary(
+    plan: Plan,
+    outcomes: Sequence[Outcome],
+    found: Sequence[Cell],
+    *,
+    metric: str,
+    train_seconds: float,
+    total_seconds: float,
+    jobs: int,
+    scheduler: str | None,
+    task_count: int,
+) -> dict[str, Any]:
+    statuses = [o.status for o in outcomes]
+    best = best_cell(found, metric)
+    trained = len(outcomes) - statuses.count(NOT_TRAINED)
+    out: dict[str, Any] = {
+        "kind": "sweep",
+        "name": plan.base.name,
+        "status": "completed"
+        if trained == len(outcomes) and "interrupted" not in statuses
+        else "interrupted",
+        "runs": len(outcomes),
+        "completed": statuses.count("completed"),
+        "diverged": statuses.count("diverged"),
+        "interrupted": statuses.count("interrupted"),
+        "not_trained": statuses.count(NOT_TRAINED),
+        "cells": len(found),
+        "seeds": len(plan.seeds),
+        "grid": {g.key: list(g.values) for g in plan.grids},
+        "metric": metric,
+        "best": None,
+        "populations": task_count,
+        "jobs": jobs,
+        "scheduler": scheduler,
+        "train_seconds": round(train_seconds, 6),
+        "runs_per_second": round(trained / train_seconds, 3) if train_seconds > 0 else None,
+        "total_seconds": round(total_seconds, 6),
+        "nnopt_version": __version__,
+        "numpy_version": np.__version__,
+    }
+    if best is not None:
+        mean, std, low, high = best.stats(metric)
+        out["best"] = {
+            "metric": metric,
+            "value": mean,
+            "std": std,
+            "cell": {g.key: v for g, v in zip(plan.grids, best.values, strict=True)},
+            "runs": best.runs,
+            "diverged": best.diverged,
+        }
+    return out
+
+
+# --- pictures ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which grid keys the pictures put where: the heatmap's x and y (None for one key) and panels, the
+    sensitivity picture's x (the first numeric key; None if there is none) and its lines (the others)."""
+
+    heat_x: int
+    heat_y: int | None
+    panels: tuple[int, ...]
+    line_x: int | None
+    lines: tuple[int, ...]
+
+
+def layout(grids: Sequence[Grid]) -> Layout:
+    numeric = [i for i, g in enumerate(grids) if g.numeric and len(g.values) > 1]
+    first_two = list(range(min(2, len(grids))))
+    heat_x = next((i for i in first_two if i in numeric), first_two[0])
+    others = [i for i in first_two if i != heat_x]
+    heat_y = others[0] if others else None
+    panels = tuple(range(2, len(grids)))
+    line_x = numeric[0] if numeric else None
+    lines = tuple(i for i in range(len(grids)) if i != line_x)
+    return Layout(heat_x, heat_y, panels, line_x, lines)
+
+
+def figure_jobs(
+    folder: Path, plan: Plan, found: Sequence[Cell], best_runs: dict[str, History], *, metric: str
+) -> list[Any]:
+    """heatmap.png, sensitivity.png (with a numeric grid key) and curves.png, as report.draw jobs."""
+    where = layout(plan.grids)
+    label, higher, _ = METRICS[metric]
+    title = _title(plan, metric)
+    jobs: list[Any] = []
+    x = _axis(plan.grids[where.heat_x])
+    y = _axis(plan.grids[where.heat_y]) if where.heat_y is not None else None
+    panels = _panels(plan, found, where, metric)
+    jobs.append(
+        (
+            draw_heatmap,
+            (
+                folder / "heatmap.png",
+                dict(title=title, metric_label=label, higher_is_better=higher, x=x, y=y, panels=panels),
+            ),
+        )
+    )
+    if where.line_x is not None:
+        jobs.append(
+            (
+                draw_sensitivity,
+                (
+                    folder / "sensitivity.png",
+                    dict(
+                        title=title,
+                        metric_label=label,
+                        higher_is_better=higher,
+                        x=_axis(plan.grids[where.line_x]),
+                        lines=_lines(plan, found, where, metric),
+                        log_y=not higher and metric != "converged_epoch",
+                    ),
+                ),
+            )
+        )
+    if best_runs:
+        what = "line of sensitivity.png" if where.line_x is not None else "cell"
+        jobs.append((draw_curves, (folder, best_runs, f"The best run (by {metric}) of each {what}")))
+    return jobs
+
+
+def draw_heatmap(path: Path, arguments: dict[str, Any]) -> None:
+    from nnopt_cli import gridplots
+
+    gridplots.heatmap(path, **arguments)
+
+
+def draw_sensitivity(path: Path, arguments: dict[str, Any]) -> None:
+    from nnopt_cli import gridplots
+
+    gridplots.sensitivity(path, **arguments)
+
+
+def draw_curves(folder: Path, best_runs: dict[str, History], title: str) -> None:
+    from nnopt_cli import report
+
+    report.draw_comparison(
+        folder, list(best_runs), list(best_runs.values()), 1, path=folder / "curves.png", title=title
+    )
+
+
+def _title(plan: Plan, metric: str) -> str:
+    sizes = " × ".join(f"{len(g.values)} {g.key}" for g in plan.grids)
+    seeds = f" × {len(plan.seeds)} seeds" if len(plan.seeds) > 1 else ""
+    return f"{plan.base.name}: {sizes}{seeds}; {METRICS[metric][0]}" + (
+        ", mean over seeds" if len(plan.seeds) > 1 else ""
+    )
+
+
+def _axis(g: Grid) -> Any:
+    from nnopt_cli import gridplots
+
+    values = tuple(float(v) for v in g.values) if g.numeric else None
+    return gridplots.Axis(g.key, g.labels, values, g.spans_decades())
+
+
+def _index(plan: Plan, found: Sequence[Cell]) -> dict[tuple[int, ...], Cell]:
+    """Each cell by the positions of its values in the grids."""
+    positions = [{yaml_text(v): i for i, v in enumerate(g.values)} for g in plan.grids]
+    return {tuple(positions[k][yaml_text(v)] for k, v in enumerate(c.values)): c for c in found}
+
+
+def _panels(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> list[Any]:
+    import itertools
+
+    from nnopt_cli import gridplots
+
+    by_position = _index(plan, found)
+    nx = len(plan.grids[where.heat_x].values)
+    ny = len(plan.grids[where.heat_y].values) if where.heat_y is not None else 1
+    out = []
+    for rest in itertools.product(*(range(len(plan.grids[k].values)) for k in where.panels)):
+        mean = np.full((ny, nx), np.nan)
+        diverged = np.zeros((ny, nx), dtype=int)
+        counts = np.zeros((ny, nx), dtype=int)
+        for iy in range(ny):
+            for ix in range(nx):
+                position = [0] * len(plan.grids)
+                position[where.heat_x] = ix
+                if where.heat_y is not None:
+                    position[where.heat_y] = iy
+                for k, r in zip(where.panels, rest, strict=True):
+                    position[k] = r
+                cell = by_position.get(tuple(position))
+                if cell is None:
+                    continue
+                mean[iy, ix] = cell.stats(metric)[0]
+                diverged[iy, ix] = cell.diverged
+                counts[iy, ix] = cell.runs
+        title = ", ".join(
+            f"{plan.grids[k].key} = {plan.grids[k].labels[r]}"
+            for k, r in zip(where.panels, rest, strict=True)
+        )
+        out.append(gridplots.Panel(title, mean, diverged, counts))
+    return out
+
+
+def line_label(plan: Plan, where: Layout, values: tuple[Any, ...]) -> str:
+    return ", ".join(
+        plan.grids[k].labels[plan.grids[k].values.index(values[k])]
+        if len(where.lines) == 1
+        else f"{plan.grids[k].key}={plan.grids[k].labels[plan.grids[k].values.index(values[k])]}"
+        for k in where.lines
+    )
+
+
+def _lines(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> list[Any]:
+    import itertools
+
+    from nnopt_cli import gridplots
+
+    assert where.line_x is not None
+    by_position = _index(plan, found)
+    nx = len(plan.grids[where.line_x].values)
+    out = []
+    for rest in itertools.product(*(range(len(plan.grids[k].values)) for k in where.lines)):
+        stats = np.full((4, nx), np.nan)
+        diverged = np.zeros(nx, dtype=int)
+        counts = np.zeros(nx, dtype=int)
+        for ix in range(nx):
+            position = [0] * len(plan.grids)
+            position[where.line_x] = ix
+            for k, r in zip(where.lines, rest, strict=True):
+                position[k] = r
+            cell = by_position.get(tuple(position))
+            if cell is None:
+                continue
+            stats[:, ix] = cell.stats(metric)
+            diverged[ix] = cell.diverged
+            counts[ix] = cell.runs
+        values = [None] * len(plan.grids)
+        for k, r in zip(where.lines, rest, strict=True):
+            values[k] = plan.grids[k].values[r]
+        name = line_label(plan, where, tuple(values)) if where.lines else ""
+        out.append(gridplots.Line(name, stats[0], stats[2], stats[3], diverged, counts))
+    return out
+
+
+def line_of(plan: Plan, where: Layout, point: Point) -> str:
+    """The sensitivity line (or, without a numeric key, the cell) a run belongs to, as a label."""
+    keys = where.lines if where.line_x is not None else tuple(range(len(plan.grids)))
+    shown = Layout(where.heat_x, where.heat_y, where.panels, where.line_x, keys)
+    return line_label(plan, shown, point.values) or plan.base.name
+
+
+class BestRuns:
+    """The best run of each line so far, by the metric: what curves.png draws, kept while results arrive
+    so that a sweep of thousands of runs never holds thousands of histories."""
+
+    LIMIT = 12  # curves.png draws the best lines, at most this many
+
+    def __init__(self, plan: Plan, metric: str) -> None:
+        self.plan, self.metric = plan, metric
+        self.where = layout(plan.grids)
+        self.higher = METRICS[metric][1]
+        self.best: dict[str, tuple[float, History]] = {}
+
+    def offer(self, o: Outcome, h: History) -> None:
+        value = o.metrics[self.metric]
+        if value is None:
+            return
+        key = line_of(self.plan, self.where, o.point)
+        held = self.best.get(key)
+        if held is None or (value > held[0] if self.higher else value < held[0]):
+            self.best[key] = (value, h)
+
+    def histories(self) -> dict[str, History]:
+        """The best lines' best runs, best first, with their rates (recomputed from their configs)."""
+        order = sorted(self.best.items(), key=lambda kv: -kv[1][0] if self.higher else kv[1][0])
+        out = {}
+        for key, (_, h) in order[: self.LIMIT]:
+            per_epoch = h.steps_per_epoch
+            h.lr_trace = loop.learning_rates(h.config, h.steps_done, per_epoch)
+            out[f"{key} seed {h.config.seed}"] = replace(h)
+        return out
+
+
+def collect(
+    plan: Plan, work: Sequence[Task], results: Sequence[list[History] | None], metric: str
+) -> tuple[list[Outcome], BestRuns]:
+    """Every run's outcome in grid order, and the best run of each line."""
+    histories: dict[int, History] = {}
+    for task, got in zip(work, results, strict=True):
+        if got is not None:
+            histories.update(zip(task.indices, got, strict=True))
+    best = BestRuns(plan, metric)
+    outcomes = []
+    for p in plan.points:
+        h = histories.get(p.index)
+        o = outcome(p, h)
+        outcomes.append(o)
+        if h is not None:
+            best.offer(o, h)
+    return outcomes, best
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def curves_columns(best_runs: dict[str, History]) -> dict[str, list[Any]]:
+    """curves.csv: the per-epoch metrics of the runs curves.png draws (long format: one row per run and
+    epoch, the line's label first), so that the picture can be drawn again from the folder."""
+    columns: dict[str, list[Any]] = {"line": [], "run": []}
+    names = ["epoch", "step", "lr", "loss", "data_loss", "accuracy", "test_loss", "test_accuracy"]
+    for name in names:
+        columns[name] = []
+    for label, h in best_runs.items():
+        metrics = h.metrics_columns()
+        for i in range(h.epochs_done):
+            columns["line"].append(label)
+            columns["run"].append(h.config.name)
+            for name in names:
+                values = metrics.get(name)
+                columns[name].append(values[i] if values else "")
+    return columns
+
+
+def write_results(
+    folder: Path,
+    plan: Plan,
+    work: Sequence[Task],
+    results: Sequence[list[History] | None],
+    *,
+    metric: str,
+    saved: bool,
+    train_seconds: float,
+    started: float,
+    jobs: int,
+    scheduler: str | None,
+) -> tuple[dict[str, Any], list[Cell]]:
+    """sweep.csv, cells.csv, curves.csv, the pictures and, last, summary.json. Returns the summary and the
+    cells."""
+    import json
+
+    from nnopt_cli import report
+
+    outcomes, best = collect(plan, work, results, metric)
+    found = cells(plan, outcomes)
+    runs.write_csv(folder / "sweep.csv", sweep_columns(plan, outcomes, saved=saved))
+    runs.write_csv(folder / "cells.csv", cell_columns(plan, found))
+    best_runs = best.histories()
+    runs.write_csv(folder / "curves.csv", curves_columns(best_runs))
+    report.draw(figure_jobs(folder, plan, found, best_runs, metric=metric))
+    content = summary(
+        plan,
+        outcomes,
+        found,
+        metric=metric,
+        train_seconds=train_seconds,
+        total_seconds=time.perf_counter() - started,
+        jobs=jobs,
+        scheduler=scheduler,
+        task_count=len(work),
+    )
+    runs.write_text(folder / "summary.json", json.dumps(content, indent=2) + "\n")
+    return content, found
