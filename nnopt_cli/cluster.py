@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from nnopt_cli.loop import History
     from nnopt_cli.sweep import Progress, Task
 
-CONNECT_SECONDS = 10
+CONNECT_SECONDS = 5
 
 
 def execute(

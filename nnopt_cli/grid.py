@@ -3,7 +3,7 @@ resolved to a checked config before anything trains.
 
     --grid optimizer.lr=0.001,0.01,0.1       a comma list of YAML values
     --grid optimizer.lr=1e-3:1:13log         13 log-spaced values from 1e-3 to 1, both ends included
-    --grid regularizer.scale=0:0.1:5         5 evenly spaced values
+    --grid regularizer.scale=0:0.1:5         5 evenly spaced values (ranges: 12 significant digits)
     --grid model.hidden=[16,8],[32]          commas inside brackets belong to the value
 
 The runs are the cross product of the grids, in the order given (the last grid varies fastest), each with
@@ -169,7 +169,8 @@ def _spaced(key: str, shown: str, start_text: str, stop_text: str, count: str, l
     else:
         values = np.linspace(start, stop, n)
     whole = _is_int(start_text) and _is_int(stop_text) and not log and np.all(values == np.round(values))
-    out: tuple[Any, ...] = tuple(int(v) for v in values) if whole else tuple(float(v) for v in values)
+    # 12 significant digits: 0.075, not linspace's 0.07500000000000001
+    out: tuple[Any, ...] = tuple(int(v) for v in values) if whole else tuple(float(f"{v:.12g}") for v in values)
     return Grid(key, out, tuple(yaml_text(v) for v in out), log=bool(log))
 
 

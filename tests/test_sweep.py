@@ -1,0 +1,283 @@
+"""`nnopt sweep`: every run equals `nnopt train` of its config, the files say what the runs did, bad input
+writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from nnopt_cli import grid, sweep
+from nnopt_cli.cli import cli
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+L2 = str(CONFIGS / "l2.yaml")
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _sweep(tmp_path: Path, *args: str, root: str = "runs") -> Path:
+    result = CliRunner().invoke(cli, ["sweep", *args, "--runs-root", str(tmp_path / root), "--quiet"])
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / root).iterdir()
+    return folder
+
+
+def _train(tmp_path: Path, config: str, sets: list[str]) -> Path:
+    root = (
+        tmp_path
+        / "train"
+        / str(len(list((tmp_path / "train").glob("*"))) if (tmp_path / "train").exists() else 0)
+    )
+    args = ["train", config, "--runs-root", str(root), "--quiet"]
+    for s in sets:
+        args += ["--set", s]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code in (0, 3), result.output
+    (folder,) = root.iterdir()
+    return folder
+
+
+GRID = ["--grid", "optimizer.name=sgd,adam", "--grid", "optimizer.lr=0.01,0.1", "--seeds", "2"]
+
+
+def test_every_run_equals_train_of_its_config_bit_for_bit(tmp_path):
+    folder = _sweep(tmp_path, L2, *GRID, "--set", "train.epochs=40", "--save-runs", "--jobs", "2")
+    rows = _rows(folder / "sweep.csv")
+    assert len(rows) == 8
+    for row in (rows[0], rows[3], rows[6]):  # a sample of grid points, both optimizers, both seeds
+        sets = [
+            "train.epochs=40",
+            f"optimizer.name={row['optimizer.name']}",
+            f"optimizer.lr={row['optimizer.lr']}",
+            f"seed={row['seed']}",
+        ]
+        alone = _train(tmp_path, L2, sets)
+        saved = folder / row["folder"]
+        with np.load(alone / "params.npz") as a, np.load(saved / "params.npz") as b:
+            assert sorted(a.files) == sorted(b.files)
+            for key in a.files:
+                assert np.array_equal(a[key], b[key])
+        assert (alone / "metrics.csv").read_bytes() == (saved / "metrics.csv").read_bytes()
+        metrics = _rows(alone / "metrics.csv")
+        assert float(row["final_loss"]) == float(metrics[-1]["loss"])
+        assert float(row["final_accuracy"]) == float(metrics[-1]["accuracy"])
+        assert float(row["best_loss"]) == min(float(m["loss"]) for m in metrics)
+
+
+def test_processes_and_chunks_do_not_change_a_result(tmp_path):
+    one = _sweep(tmp_path, L2, *GRID, "--set", "train.epochs=20", "--jobs", "1", root="one")
+    two = _sweep(tmp_path, L2, *GRID, "--set", "train.epochs=20", "--jobs", "2", root="two")
+    assert (one / "sweep.csv").read_bytes() == (two / "sweep.csv").read_bytes()
+    assert (one / "cells.csv").read_bytes() == (two / "cells.csv").read_bytes()
+
+
+def test_cells_are_the_seeds_statistics_and_files_are_complete(tmp_path):
+    folder = _sweep(
+        tmp_path, L2, "--grid", "optimizer.lr=0.01,0.05,60", "--seeds", "3", "--set", "train.epochs=30"
+    )
+    names = {p.name for p in folder.iterdir()}
+    assert {"config.yaml", "sweep.csv", "cells.csv", "curves.csv", "summary.json", "heatmap.png"} <= names
+    assert {"sensitivity.png", "curves.png"} <= names
+    runs = _rows(folder / "sweep.csv")
+    cells = _rows(folder / "cells.csv")
+    assert [c["optimizer.lr"] for c in cells] == ["0.01", "0.05", "60"]
+    for cell in cells:
+        mine = [r for r in runs if r["optimizer.lr"] == cell["optimizer.lr"]]
+        assert int(cell["runs"]) == 3
+        assert int(cell["diverged"]) == sum(r["status"] == "diverged" for r in mine)
+        values = np.array([float(r["final_loss"]) for r in mine if r["final_loss"]])
+        if values.size:
+            assert float(cell["final_loss_mean"]) == pytest.approx(values.mean(), rel=4 * 2.0**-52)
+            assert float(cell["final_loss_std"]) == pytest.approx(values.std(), rel=1e-12, abs=1e-300)
+            assert float(cell["final_loss_min"]) == values.min()
+            assert float(cell["final_loss_max"]) == values.max()
+        else:
+            assert cell["final_loss_mean"] == ""
+    # lr 60 blows up: every seed diverged, alone, and says when
+    blown = [r for r in runs if r["optimizer.lr"] == "60"]
+    assert all(r["status"] == "diverged" and r["diverged_epoch"] and r["final_loss"] == "" for r in blown)
+    assert all(r["status"] == "completed" for r in runs if r["optimizer.lr"] != "60")
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["kind"] == "sweep" and summary["status"] == "completed"
+    assert summary["runs"] == 9 and summary["diverged"] == 3
+    best = min((c for c in cells if c["final_loss_mean"]), key=lambda c: float(c["final_loss_mean"]))
+    assert summary["best"]["cell"] == {"optimizer.lr": float(best["optimizer.lr"])}
+    assert summary["best"]["value"] == float(best["final_loss_mean"])
+
+
+def test_test_split_columns_and_metric(tmp_path):
+    folder = _sweep(
+        tmp_path,
+        str(CONFIGS / "iris" / "adam.yaml"),
+        "--grid",
+        "optimizer.lr=0.01,0.1",
+        "--set",
+        "train.epochs=15",
+        "--metric",
+        "test_accuracy",
+    )
+    header = next(csv.reader((folder / "sweep.csv").open()))
+    assert {"test_loss", "test_accuracy"} <= set(header)
+    summary = json.loads((folder / "summary.json").read_text())
+    rows = _rows(folder / "sweep.csv")
+    assert summary["best"]["value"] == max(float(r["test_accuracy"]) for r in rows)
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--grid", "optimizer.lrr=0.1"], "did you mean"),
+        (["--grid", "optimizer.lr=0.1,-2"], "--grid optimizer.lr=-2"),
+        (["--grid", "optimizer.lr="], "an empty value"),
+        ([], "at least one --grid"),
+        (["--grid", "optimizer.lr=0.1,0.2", "--seeds", "3", "--max-runs", "5"], "more than --max-runs 5"),
+        (["--grid", "optimizer.lr=0.1", "--metric", "final_los"], "did you mean 'final_loss'"),
+        (["--grid", "optimizer.lr=0.1", "--metric", "test_accuracy"], "no run has a test split"),
+        (["--grid", "data.path=missing.csv"], "missing.csv"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, words):
+    result = CliRunner().invoke(cli, ["sweep", L2, *args, "--runs-root", str(tmp_path / "runs")])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and words in lines[0], result.output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def _plan(points: int, epochs: int = 10) -> grid.Plan:
+    lrs = ",".join(str(0.001 * (i + 1)) for i in range(points))
+    return grid.plan(L2, [f"optimizer.lr={lrs}"], sets=[f"train.epochs={epochs}"])
+
+
+def test_chunks_keep_workers_busy_and_fit_in_memory(monkeypatch):
+    plan = _plan(75)
+    assert [len(t.indices) for t in sweep.tasks(plan, jobs=2)] == [38, 37]
+    assert [len(t.indices) for t in sweep.tasks(_plan(20), jobs=2)] == [20]  # too few rows to split
+    chunks = sweep.tasks(plan, jobs=1)
+    assert [len(t.indices) for t in chunks] == [75]
+    # a machine with room for about 10 rows: chunks of at most 10, every run once
+    d = sweep.experiment.load_data(plan.base)
+    per_row = sweep.experiment.row_bytes(plan.base, d.full, d.train.size)
+    monkeypatch.setattr(sweep.experiment, "memory_bytes", lambda: 2 * 10 * per_row + 1)
+    small = sweep.tasks(plan, jobs=1)
+    assert max(len(t.indices) for t in small) <= 10
+    assert sorted(i for t in small for i in t.indices) == list(range(75))
+
+
+def test_interrupted_tasks_keep_their_epochs_and_later_tasks_are_not_trained(monkeypatch):
+    plan = _plan(4, epochs=50)
+    monkeypatch.setattr(sweep, "MIN_CHUNK_ROWS", 1)
+    work = sweep.tasks(plan, jobs=4)  # one run per task
+    calls = {"n": 0}
+
+    def stop_after_some_updates() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 10 * 25  # during the first task's 26th epoch (10 updates an epoch)
+
+    results = sweep.execute(work, jobs=1, should_stop=stop_after_some_updates)
+    first = results[0]
+    assert first is not None and first[0].status == "interrupted"
+    assert 0 < first[0].epochs_done < 50
+    assert results[1:] == [None, None, None]
+    outcomes, _ = sweep.collect(plan, work, results, "final_loss")
+    statuses = sorted(o.status for o in outcomes)
+    assert statuses == ["interrupted", "not_trained", "not_trained", "not_trained"]
+
+
+def test_layout_puts_the_numeric_key_on_x():
+    grids = [grid.parse("optimizer.name=sgd,adam"), grid.parse("optimizer.lr=0.1,0.2")]
+    where = sweep.layout(grids)
+    assert (where.heat_x, where.heat_y, where.line_x, where.lines) == (1, 0, 1, (0,))
+    three = sweep.layout([*grids, grid.parse("regularizer.scale=0,0.1")])
+    assert three.panels == (2,) and three.line_x == 1 and three.lines == (0, 2)
+    words = sweep.layout([grid.parse("optimizer.name=sgd,adam")])
+    assert words.heat_y is None and words.line_x is None
+
+
+def test_ctrl_c_keeps_what_the_runs_did_and_exits_130(tmp_path):
+    root = tmp_path / "runs"
+    command = [
+        sys.executable,
+        "-m",
+        "nnopt_cli",
+        "sweep",
+        L2,
+        "--grid",
+        "optimizer.lr=0.01,0.02",
+        "--set",
+        "train.epochs=1000000",
+        "--runs-root",
+        str(root),
+        "--jobs",
+        "1",
+    ]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (root.exists() and any(root.iterdir())):
+        time.sleep(0.1)
+    time.sleep(1.0)  # training is under way
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    (folder,) = root.iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    rows = _rows(folder / "sweep.csv")
+    assert [r["status"] for r in rows] == ["interrupted", "interrupted"]
+    assert all(int(r["epochs_done"]) > 0 and math.isfinite(float(r["final_loss"])) for r in rows)
+
+
+def test_dask_cluster_gives_the_local_results(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    args = [
+        L2,
+        "--grid",
+        "optimizer.name=sgd,adam",
+        "--grid",
+        "optimizer.lr=0.01,0.1",
+        "--set",
+        "train.epochs=15",
+    ]
+    local = _sweep(tmp_path, *args, "--jobs", "1", root="local")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = _sweep(tmp_path, *args, "--scheduler", cluster.scheduler_address, root="remote")
+    assert (local / "sweep.csv").read_bytes() == (remote / "sweep.csv").read_bytes()
+    summary = json.loads((remote / "summary.json").read_text())
+    assert summary["scheduler"] == cluster.scheduler_address
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path):
+    pytest.importorskip("distributed")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            L2,
+            "--grid",
+            "optimizer.lr=0.1",
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+            "--runs-root",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "cannot reach a Dask scheduler" in result.output
+    assert not any(tmp_path.iterdir())
