@@ -29,7 +29,20 @@ class InputError(click.ClickException):
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from nnopt_cli import checks, config, data, ema, experiment, grid, optimizers, runs, schedules, sweep
+    from nnopt_cli import (
+        catalog,
+        checks,
+        config,
+        data,
+        ema,
+        experiment,
+        grid,
+        optimizers,
+        replot,
+        runs,
+        schedules,
+        sweep,
+    )
 
     return (
         checks.CheckError,
@@ -42,6 +55,8 @@ def _input_errors() -> tuple[type[Exception], ...]:
         runs.RunFolderError,
         grid.GridError,
         sweep.SweepError,
+        catalog.CatalogError,
+        replot.ReplotError,
     )
 
 
@@ -429,6 +444,51 @@ def sweep(
         message = "interrupted; the runs keep what they did" + (f", {left} not started" if left else "")
         _finish("interrupted", message, stop)
     sys.exit(0)
+
+
+@cli.command()
+@click.argument("run", metavar="RUN")
+@click.option(
+    "--runs-root",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder RUN is looked up in when it is not a path.",
+)
+@click.option(
+    "--entry-pictures",
+    is_flag=True,
+    help="A comparison: also draw each entry's own loss.png, lr.png and boundary.png (confusion.png).",
+)
+def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
+    """Draw a run's pictures again from its folder, without training.
+
+    RUN is a run folder, a comparison's or a sweep's, or the start or end of a folder name under
+    --runs-root. The pictures are drawn from the files the folder holds (config.yaml, metrics.csv, lr.csv,
+    params.npz, summary.json) by the code `nnopt train` and `nnopt compare` draw them with, so they are the
+    files those commands wrote, byte for byte: for a folder whose drawing was cut off, or after a change
+    of how pictures are drawn. Prints each file written; nothing else in the folder changes.
+
+    \b
+      nnopt replot runs/20261121-173834-l2
+      nnopt replot l2                                   (the one folder under runs/ ending in l2)
+      nnopt replot 20261121-180102-compare --entry-pictures
+
+    Exit code 0 when drawn, 2 for a folder that cannot be redrawn (a missing or unreadable metrics.csv,
+    params.npz or config.yaml, files that disagree, data that changed since the run) or a picture that
+    cannot be written.
+    """
+    from nnopt_cli import catalog
+    from nnopt_cli import replot as replot_mod
+
+    with _one_line_errors():
+        folder = catalog.resolve(run, runs_root)
+        try:
+            written = replot_mod.redraw(folder, entry_pictures=entry_pictures)
+        except OSError as exc:
+            raise InputError(_io_message(exc)) from None
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 def _finish(status: str, message: str, stop: _Stopping) -> NoReturn:

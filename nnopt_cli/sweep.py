@@ -338,9 +338,10 @@ def with_test(plan: Plan) -> bool:
     return any(p.config.test_size for p in plan.points)
 
 
-def csv_metrics(plan: Plan) -> list[str]:
+def csv_metrics(plan: Plan, tested: bool | None = None) -> list[str]:
+    """The metrics of sweep.csv and cells.csv: the test ones when any run has a test split."""
     names = ["final_loss", "best_loss", "final_accuracy"]
-    if with_test(plan):
+    if with_test(plan) if tested is None else tested:
         names += ["test_loss", "test_accuracy"]
     return names + ["converged_epoch"]
 
@@ -398,6 +399,7 @@ def write_start(folder: Path, plan: Plan, *, metric: str) -> None:
         "config": plan.config_file,
         "set": list(plan.sets),
         "grid": {g.key: list(g.values) for g in plan.grids},
+        "log_spaced": [g.key for g in plan.grids if g.log],
         "seeds": list(plan.seeds),
         "metric": metric,
         "base": plan.base.to_dict(),
@@ -662,7 +664,7 @@ class BestRuns:
         self.plan, self.metric = plan, metric
         self.where = layout(plan.grids)
         self.higher = METRICS[metric][1]
-        self.best: dict[str, tuple[float, History]] = {}
+        self.best: dict[str, tuple[float, int, History]] = {}
 
     def offer(self, o: Outcome, h: History) -> None:
         value = o.metrics[self.metric]
@@ -671,16 +673,16 @@ class BestRuns:
         key = line_of(self.plan, self.where, o.point)
         held = self.best.get(key)
         if held is None or (value > held[0] if self.higher else value < held[0]):
-            self.best[key] = (value, h)
+            self.best[key] = (value, o.point.index, h)
 
-    def histories(self) -> dict[str, History]:
-        """The best lines' best runs, best first, with their rates (recomputed from their configs)."""
+    def histories(self) -> dict[str, tuple[int, History]]:
+        """The best lines' best runs, best first, labelled, with their run index and their rates (recomputed
+        from their configs)."""
         order = sorted(self.best.items(), key=lambda kv: -kv[1][0] if self.higher else kv[1][0])
         out = {}
-        for key, (_, h) in order[: self.LIMIT]:
-            per_epoch = h.steps_per_epoch
-            h.lr_trace = loop.learning_rates(h.config, h.steps_done, per_epoch)
-            out[f"{key} seed {h.config.seed}"] = replace(h)
+        for key, (_, index, h) in order[: self.LIMIT]:
+            h.lr_trace = loop.learning_rates(h.config, h.steps_done, h.steps_per_epoch)
+            out[f"{key} seed {h.config.seed}"] = (index, h)
         return out
 
 
@@ -710,21 +712,33 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def curves_columns(best_runs: dict[str, History]) -> dict[str, list[Any]]:
-    """curves.csv: the per-epoch metrics of the runs curves.png draws (long format: one row per run and
-    epoch, the line's label first), so that the picture can be drawn again from the folder."""
-    columns: dict[str, list[Any]] = {"line": [], "run": []}
-    names = ["epoch", "step", "lr", "loss", "data_loss", "accuracy", "test_loss", "test_accuracy"]
-    for name in names:
-        columns[name] = []
-    for label, h in best_runs.items():
-        metrics = h.metrics_columns()
+CURVE_MEASURES = ("loss", "data_loss", "accuracy", "test_loss", "test_accuracy")
+
+
+def curves_columns(best_runs: dict[str, tuple[int, History]], *, tested: bool) -> dict[str, list[Any]]:
+    """curves.csv: the per-epoch measures of the runs curves.png draws, so that the picture can be drawn
+    again from the folder: one row per run and epoch, from epoch 0 (before the first update, no step or rate
+    yet), with the line's label, the run's index in sweep.csv, its status and diverged epoch."""
+    names = [m for m in CURVE_MEASURES if tested or not m.startswith("test_")]
+    columns: dict[str, list[Any]] = {
+        k: [] for k in ("line", "run", "status", "diverged_epoch", "epoch", "step", "lr", *names)
+    }
+    for label, (index, h) in best_runs.items():
+        rows: list[tuple[Any, Any, Any, dict[str, Any]]] = [
+            (0, "", "", {m: h.start.get(m, "") for m in names})
+        ]
         for i in range(h.epochs_done):
+            rows.append((h.epoch[i], h.step[i], h.lr[i], {m: getattr(h, m)[i] for m in names}))
+        for epoch, step, lr, measures in rows:
             columns["line"].append(label)
-            columns["run"].append(h.config.name)
-            for name in names:
-                values = metrics.get(name)
-                columns[name].append(values[i] if values else "")
+            columns["run"].append(index)
+            columns["status"].append(h.status)
+            columns["diverged_epoch"].append("" if h.diverged_epoch is None else h.diverged_epoch)
+            columns["epoch"].append(epoch)
+            columns["step"].append(step)
+            columns["lr"].append(lr)
+            for m in names:
+                columns[m].append(measures[m])
     return columns
 
 
@@ -752,8 +766,8 @@ def write_results(
     runs.write_csv(folder / "sweep.csv", sweep_columns(plan, outcomes, saved=saved))
     runs.write_csv(folder / "cells.csv", cell_columns(plan, found))
     best_runs = best.histories()
-    runs.write_csv(folder / "curves.csv", curves_columns(best_runs))
-    report.draw(figure_jobs(folder, plan, found, best_runs, metric=metric))
+    runs.write_csv(folder / "curves.csv", curves_columns(best_runs, tested=with_test(plan)))
+    report.draw(figure_jobs(folder, plan, found, {k: h for k, (_, h) in best_runs.items()}, metric=metric))
     content = summary(
         plan,
         outcomes,
@@ -767,3 +781,112 @@ def write_results(
     )
     runs.write_text(folder / "summary.json", json.dumps(content, indent=2) + "\n")
     return content, found
+
+
+# --- drawing a finished sweep again ----------------------------------------------------------------
+
+
+def redraw(folder: Path) -> list[Path]:
+    """Draw a sweep folder's heatmap.png, sensitivity.png and curves.png again from its config.yaml,
+    sweep.csv and curves.csv, without training: the same figures the sweep drew.
+
+    Raises:
+      SweepError: a file missing or unreadable, naming it.
+    """
+    import csv
+
+    import yaml
+
+    from nnopt_cli import config as config_mod
+    from nnopt_cli import report
+
+    where = folder / "config.yaml"
+    try:
+        content = yaml.safe_load(where.read_text(encoding="utf-8"))
+        base_raw = content["base"]
+        base = config_mod.from_dict(base_raw, name=base_raw["name"])
+        log = set(content.get("log_spaced") or ())
+        grids = tuple(
+            Grid(key, tuple(values), tuple(yaml_text(v) for v in values), key in log)
+            for key, values in content["grid"].items()
+        )
+        metric = content["metric"]
+        plan_seeds = tuple(content["seeds"])
+        file, sets = content["config"], tuple(content["set"])
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+        raise SweepError(f"{where}: not a sweep's config.yaml ({_why(exc)})") from None
+    except config_mod.ConfigError as exc:
+        raise SweepError(f"{where}: base: {exc}") from None
+
+    def rows_of(name: str) -> list[dict[str, str]]:
+        try:
+            with (folder / name).open(newline="", encoding="utf-8") as f:
+                return list(csv.DictReader(f))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise SweepError(f"{folder / name}: cannot read ({_why(exc)})") from None
+
+    runs_rows = rows_of("sweep.csv")
+    tested = bool(runs_rows) and "test_loss" in runs_rows[0]
+    points, outcomes = [], []
+    try:
+        for row in runs_rows:
+            values = tuple(g.values[g.texts.index(row[g.key])] for g in grids)
+            point = Point(int(row["run"]), values, int(row["seed"]), base)
+            metrics = {m: (float(row[m]) if row.get(m) else None) for m in METRICS}
+            diverged = int(row["diverged_epoch"]) if row["diverged_epoch"] else None
+            points.append(point)
+            outcomes.append(Outcome(point, row["status"], metrics, int(row["epochs_done"]), diverged))
+    except (KeyError, ValueError) as exc:
+        raise SweepError(
+            f"{folder / 'sweep.csv'}: a row does not fit the grid of config.yaml ({_why(exc)})"
+        ) from None
+    plan = Plan(file, sets, base, grids, plan_seeds, tuple(points))
+    found = cells(plan, outcomes)
+    best_runs = _read_curves(rows_of("curves.csv"), plan, base_raw, tested=tested)
+    jobs = figure_jobs(folder, plan, found, best_runs, metric=metric)
+    report.draw(jobs)
+    return [
+        args[0] if isinstance(args[0], Path) and args[0].suffix else folder / "curves.png" for _, args in jobs
+    ]
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _read_curves(
+    rows: list[dict[str, str]], plan: Plan, base_raw: dict[str, Any], *, tested: bool
+) -> dict[str, History]:
+    """The histories curves.png draws, from curves.csv; each run's config resolved again from the base and
+    its grid values, as the sweep resolved it."""
+    from nnopt_cli import config as config_mod
+
+    by_index = {p.index: p for p in plan.points}
+    names = [m for m in CURVE_MEASURES if tested or not m.startswith("test_")]
+    lines: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        lines.setdefault(row["line"], []).append(row)
+    out = {}
+    for label, mine in lines.items():
+        point = by_index[int(mine[0]["run"])]
+        sets = [f"{g.key}={yaml_text(v)}" for g, v in zip(plan.grids, point.values, strict=True)]
+        config = config_mod.from_dict(base_raw, [*sets, f"seed={point.seed}"], name=base_raw["name"])
+        epochs = mine[1:]
+        h = History(
+            config=config,
+            steps_per_epoch=int(epochs[0]["step"]) if epochs else 1,
+            with_test=tested,
+            start={m: float(mine[0][m]) for m in names if mine[0][m] != ""},
+            status=mine[0]["status"],
+            diverged_epoch=int(mine[0]["diverged_epoch"]) if mine[0]["diverged_epoch"] else None,
+        )
+        h.epoch = [int(r["epoch"]) for r in epochs]
+        h.step = [int(r["step"]) for r in epochs]
+        h.lr = [float(r["lr"]) for r in epochs]
+        for m in names:
+            setattr(h, m, [float(r[m]) for r in epochs])
+        h.lr_trace = loop.learning_rates(config, h.steps_done, h.steps_per_epoch)
+        out[label] = h
+    return out

@@ -281,3 +281,29 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
     assert result.exit_code == 2, result.output
     assert "cannot reach a Dask scheduler" in result.output
     assert not any(tmp_path.iterdir())
+
+
+def test_replot_draws_the_sweeps_pictures_again_byte_for_byte(tmp_path):
+    folder = _sweep(
+        tmp_path,
+        str(CONFIGS / "iris" / "sgd.yaml"),
+        "--grid",
+        "optimizer.name=sgd,sgdm",
+        "--grid",
+        "optimizer.lr=1e-2:1:3log",
+        "--grid",
+        "regularizer.scale=0,0.01",
+        "--set",
+        "train.epochs=12",
+        "--set",
+        "regularizer.type=l2",
+        "--seeds",
+        "2",
+    )
+    pictures = {p.name: p.read_bytes() for p in folder.glob("*.png")}
+    assert set(pictures) == {"heatmap.png", "sensitivity.png", "curves.png"}
+    for name in pictures:
+        (folder / name).unlink()
+    result = CliRunner().invoke(cli, ["replot", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert {p.name: p.read_bytes() for p in folder.glob("*.png")} == pictures
