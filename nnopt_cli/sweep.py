@@ -520,6 +520,7 @@ def figure_jobs(
                         x=_axis(plan.grids[where.line_x]),
                         lines=_lines(plan, found, where, metric),
                         log_y=not higher and metric != "converged_epoch",
+                        line_key=plan.grids[where.lines[0]].key if len(where.lines) == 1 else "",
                     ),
                 ),
             )
