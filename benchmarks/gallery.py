@@ -55,6 +55,22 @@ def main() -> None:
         shutil.copy(folder / "compare.png", OUT / "iris_compare.png")
         shutil.copy(folder / "boundaries.png", OUT / "iris_boundaries.png")
         shutil.copy(folder / "sgd" / "confusion.png", OUT / "iris_sgd_confusion.png")
+        nnopt(
+            "sweep",
+            "configs/l2.yaml",
+            "--grid",
+            "optimizer.name=sgd,sgdm,adam",
+            "--grid",
+            "optimizer.lr=0.001,0.003,0.01,0.03,0.1,0.3,1,3",
+            "--seeds",
+            "5",
+            "--runs-root",
+            str(runs / "sweep"),
+            "--quiet",
+        )
+        folder = newest(runs / "sweep")
+        for name in ("heatmap", "sensitivity", "curves"):
+            shutil.copy(folder / f"{name}.png", OUT / f"sweep_{name}.png")
         for name, sets in (
             ("circle", ["data.name=circle", "data.noise=0.1"]),
             (

@@ -666,6 +666,8 @@ class BestRuns:
         self.where = layout(plan.grids)
         self.higher = METRICS[metric][1]
         self.best: dict[str, tuple[float, int, History]] = {}
+        self._keys = self.where.lines if self.where.line_x is not None else tuple(range(len(plan.grids)))
+        self._places: dict[str, tuple[int, ...]] = {}
 
     def offer(self, o: Outcome, h: History) -> None:
         value = o.metrics[self.metric]
@@ -675,13 +677,17 @@ class BestRuns:
         held = self.best.get(key)
         if held is None or (value > held[0] if self.higher else value < held[0]):
             self.best[key] = (value, o.point.index, h)
+            # the line's place among the lines: its values' positions in their grids (sensitivity.png's order)
+            self._places[key] = tuple(self.plan.grids[k].values.index(o.point.values[k]) for k in self._keys)
 
     def histories(self) -> dict[str, tuple[int, History]]:
-        """The best lines' best runs, best first, labelled, with their run index and their rates (recomputed
-        from their configs)."""
+        """The best runs of the best lines (at most LIMIT), in the lines' order (so that each keeps its colour
+        of sensitivity.png), labelled, with their run index and their rates (recomputed from their
+        configs)."""
         order = sorted(self.best.items(), key=lambda kv: -kv[1][0] if self.higher else kv[1][0])
+        chosen = sorted(order[: self.LIMIT], key=lambda kv: self._places[kv[0]])
         out = {}
-        for key, (_, index, h) in order[: self.LIMIT]:
+        for key, (_, index, h) in chosen:
             h.lr_trace = loop.learning_rates(h.config, h.steps_done, h.steps_per_epoch)
             out[f"{key} seed {h.config.seed}"] = (index, h)
         return out
