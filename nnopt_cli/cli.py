@@ -320,6 +320,110 @@ def compare(
     sys.exit(0)
 
 
+@cli.command("runs")
+@click.argument("root", default="runs", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--status",
+    metavar="STATUS",
+    help="Only runs with this status: completed, interrupted, diverged or incomplete.",
+)
+@click.option(
+    "--name",
+    "name_glob",
+    metavar="GLOB",
+    help="Only runs whose name or folder name matches, e.g. 'l2*' or '202612*' (quote it).",
+)
+@click.option(
+    "--sort",
+    "sort_by",
+    metavar="COLUMN",
+    help="Order by a column: started (the default, newest first), final_loss (lowest first), final_accuracy "
+    "or test_accuracy (highest first), train_seconds, lr, epochs_done, entries, name, status, kind, "
+    "optimizer, schedule, folder. A leading - reverses: --sort=-final_loss.",
+)
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Show the first N runs only.")
+@click.option("--all", "all_entries", is_flag=True, help="Also list each comparison's entries under it.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for the terminal, or every column unshortened as CSV or JSON.",
+)
+def list_runs(
+    root: Path,
+    status: str | None,
+    name_glob: str | None,
+    sort_by: str | None,
+    limit: int | None,
+    all_entries: bool,
+    output_format: str,
+) -> None:
+    """List the run folders under ROOT (default runs), newest first.
+
+    One line per folder: nnopt train runs (kind train or quadratic), comparisons and sweeps (one line each,
+    with their number of runs and the best value of each column); a folder without its last file
+    (summary.json, or compare.csv) is incomplete. Only summary.json and config.yaml are read, so a thousand
+    runs list in well under a second.
+
+    \b
+      nnopt runs
+      nnopt runs --status completed --sort final_accuracy --limit 10
+      nnopt runs --name 'l2*' --all
+      nnopt runs experiments/ --format csv > runs.csv
+
+    Exit code 0, or 2 for a ROOT that is not a folder, an unknown --status or --sort column.
+    """
+    from nnopt_cli import catalog, console
+
+    with _one_line_errors():
+        records = catalog.filter_records(catalog.scan(root), status=status, name_glob=name_glob)
+        if sort_by is not None:
+            records = catalog.sort_records(records, sort_by)
+        records = catalog.limit(records, limit)
+    if output_format == "csv":
+        click.echo(catalog.to_csv(catalog.as_rows(records, all_entries)), nl=False)
+    elif output_format == "json":
+        click.echo(catalog.to_json(catalog.as_rows(records, all_entries)), nl=False)
+    elif not records:
+        click.echo(f"no runs under {root}" + (" match" if status or name_glob else ""))
+    else:
+        out = console.console()
+        out.print(catalog.table(records, all_entries, width=out.width))
+
+
+@cli.command()
+@click.argument("run")
+@click.option(
+    "--runs-root",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder whose run folders RUN may name.",
+)
+def show(run: str, runs_root: Path) -> None:
+    """Show one run: its summary, the config keys that differ from the defaults, and its files.
+
+    RUN is a run folder's path, or the start or the end of a folder name under --runs-root, as long as it
+    names one folder only (the error lists the candidates).
+
+    \b
+      nnopt show 20261201-173834              (the start of the folder's name)
+      nnopt show adam                         (its end: the one run named adam)
+      nnopt show runs/20261201-173834-l2
+      nnopt show 20261201-180102-compare/adam (an entry of a comparison)
+
+    Exit code 0, or 2 when RUN names no folder or several.
+    """
+    from nnopt_cli import catalog, console
+
+    with _one_line_errors():
+        folder = catalog.resolve(run, runs_root)
+        found = catalog.details(folder)
+    console.console().print(catalog.show_panel(found))
+
+
 @cli.command()
 @click.argument("config_file", metavar="CONFIG", type=click.Path(path_type=Path))
 @click.option(

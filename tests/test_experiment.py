@@ -101,7 +101,7 @@ def test_a_length_whose_history_cannot_fit_is_refused_before_training(
 ) -> None:
     # dot.csv in batches of 32: 10 updates per epoch. Per epoch 6 metrics columns of 48 bytes and 10 rates of
     # 24 bytes: 528 bytes, so 1e7 epochs need 5.28e9 bytes, more than half of 8 GiB (4.29e9)
-    monkeypatch.setattr(experiment, "_memory_bytes", lambda: 8 * GIB)
+    monkeypatch.setattr(experiment, "memory_bytes", lambda: 8 * GIB)
     with pytest.raises(experiment.SetupError) as info:
         experiment.prepare([cfg(f"train.epochs={epochs}")])
     n = int(float(epochs))
@@ -111,7 +111,7 @@ def test_a_length_whose_history_cannot_fit_is_refused_before_training(
 
 
 def test_a_length_that_fits_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(experiment, "_memory_bytes", lambda: 16 * GIB)  # 5.28e9 < 8 GiB
+    monkeypatch.setattr(experiment, "memory_bytes", lambda: 16 * GIB)  # 5.28e9 < 8 GiB
     experiment.check_length([cfg("train.epochs=1e7")], per_epoch=10)
     with pytest.raises(experiment.SetupError, match=r"^train.steps 1000000000000: "):
         experiment.check_length([cfg("model.type=quadratic", "train.steps=1e12")], per_epoch=1)
