@@ -6,15 +6,20 @@ path steps every row. A run alone is a population of one, which is why an entry 
 bit for bit where `nnopt train` of the same config ends.
 
 Learning rates and moving-average factors are computed for a block of updates at a time, so memory does
-not grow with the planned number of updates.
+not grow with the planned number of updates; so is the loss of every mini-batch (History.batch_loss).
+
+A run can continue where another stopped (`Start`, which resume.py reads from a run folder): with the
+other's weights, optimizer state, moving average, shuffling generator and history, and the rates and
+factors tabled from its global step on, it ends bit for bit where one uninterrupted run ends.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +30,24 @@ from nnopt_cli.population import Population, RowSpec
 
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
 BLOCK_UPDATES = 1 << 16  # rates and EMA factors are tabled for about this many row-updates at a time
+# bytes of batch logits (and, under a weight penalty, of parameters) kept until their losses are computed
+TRACE_BYTES = 1 << 22
+# the per-epoch lists of a History, as metrics.csv has them (a run without EMA or a test split leaves some
+# empty)
+METRICS = (
+    "epoch",
+    "step",
+    "lr",
+    "loss",
+    "data_loss",
+    "accuracy",
+    "ema_loss",
+    "ema_accuracy",
+    "test_loss",
+    "test_accuracy",
+    "ema_test_loss",
+    "ema_test_accuracy",
+)
 
 
 @dataclass(frozen=True)
@@ -45,8 +68,28 @@ class Prepared:
 
 
 @dataclass
+class Checkpoint:
+    """What continuing a run bit for bit needs besides its parameters and its history (a run folder's
+    state.npz): the state after `epochs` epochs, `steps` updates.
+
+    Attributes:
+      moments: the optimizer's state of the run by the names of its rule (`optimizers.state_names`: m, v,
+        a; Adam's step count t a 0-d array), each shaped like the flat parameters.
+      shadow: (n,) the moving average of the parameters, with ema.decay; else None.
+      rng_state: the shuffling generator's `bit_generator.state`, with data.shuffle; else None.
+    """
+
+    epochs: int
+    steps: int
+    moments: dict[str, np.ndarray]
+    shadow: np.ndarray | None = None
+    rng_state: Mapping[str, Any] | None = None
+
+
+@dataclass
 class History:
-    """What one run did: per-epoch metrics, the rate of every update made, final parameters."""
+    """What one run did: per-epoch metrics, the rate and mini-batch loss of every update made, final
+    parameters and the state to continue from."""
 
     config: Config
     steps_per_epoch: int
@@ -64,6 +107,12 @@ class History:
     ema_test_loss: list[float] = field(default_factory=list)
     ema_test_accuracy: list[float] = field(default_factory=list)
     lr_trace: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # the loss of the mini-batch each update was computed on, one per update done (float64, like lr_trace):
+    # the objective whose gradient the update took, at the parameters before it: the batch's data loss, from
+    # the logits of the backward pass, plus the weight penalty. That is the `loss` the course's loop
+    # computes on each batch and prints (seed 004: loss_mse + regularizer·loss_regularization); without a
+    # regularizer, the data loss alone.
+    batch_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # the same measures before the first update ("loss", "data_loss", "accuracy", and with EMA or a test
     # split their twins, keyed as the lists above): the pictures' epoch 0. Not a row of metrics.csv, whose
     # rows are the epochs trained, 1..E.
@@ -75,6 +124,9 @@ class History:
     message: str = ""
     train_seconds: float = 0.0  # the loop time of the whole population this run trained in
     population_size: int = 1
+    checkpoint: Checkpoint | None = None  # the state that goes with params (the last whole epoch's)
+    resumed_from: str | None = None  # the run folder this run continued, and after how many epochs
+    resumed_at_epoch: int | None = None
 
     @property
     def epochs_done(self) -> int:
@@ -103,6 +155,19 @@ class History:
                 columns["ema_test_loss"] = self.ema_test_loss
                 columns["ema_test_accuracy"] = self.ema_test_accuracy
         return columns
+
+
+@dataclass
+class Start:
+    """Where a run continues: the flat parameters `theta` (n,) and `checkpoint` of a run after
+    `checkpoint.epochs` epochs, and its history until then (the per-epoch lists, lr_trace, batch_loss and
+    start; `resume.load` reads all of it from a run folder). `source` names where it came from
+    (History.resumed_from)."""
+
+    theta: np.ndarray
+    checkpoint: Checkpoint
+    history: History
+    source: str = ""
 
 
 # Called after every epoch with (epoch number 1..E, the histories so far).
@@ -176,6 +241,7 @@ class _Row:
     active: bool = True
     stopped: tuple[np.ndarray, np.ndarray | None] | None = None  # where a run that stopped early stopped
     lr_blocks: list[np.ndarray] = field(default_factory=list)
+    losses_before: np.ndarray = field(default_factory=lambda: np.zeros(0))  # batch losses of a Start
 
 
 def run(
@@ -184,26 +250,38 @@ def run(
     *,
     on_epoch: EpochCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    resume: Sequence[Start] | None = None,
+    trace: bool = True,
 ) -> list[History]:
     """Train the runs of `configs` (equal `population_key`) together.
 
     Args:
       should_stop: asked after every update; once it says True, training stops as Ctrl-C stops it (the
         command line's answer to SIGTERM, or to a signal it holds back: no exception has to reach the loop).
+      resume: one Start per config, all after the same number of epochs: each run continues from its start
+        (whose theta replaces its row of prepared.starts) up to its train.epochs, and ends bit for bit where
+        an uninterrupted run of that length ends. None: every run starts at epoch 0.
+      trace: False leaves History.batch_loss empty; only for measuring what recording it costs
+        (benchmarks/bench_trace.py).
     Returns:
       One History per config, in order. A run whose loss or parameters become NaN or infinite stops with
       status "diverged" and keeps the weights it stopped with; Ctrl-C stops every run with status
-      "interrupted" and keeps the weights of the last whole epoch, the ones its metrics describe.
+      "interrupted" and keeps the weights of the last whole epoch, the ones its metrics describe. Each
+      history's checkpoint goes with the weights it keeps.
+    Raises:
+      ValueError: configs that cannot train together, or starts that do not fit them.
     """
     first = configs[0]
     if any(population_key(c) != population_key(first) for c in configs):
         raise ValueError("loop.run needs runs with the same data, network, loss and epochs")
     net, head = prepared.net, prepared.head
-    pop = Population(prepared.starts, [row_spec(c) for c in configs], net.weight_mask())
-    ordered = [configs[i] for i in pop.order]
     train, test = prepared.train, prepared.test
     per_epoch = steps_per_epoch(first.batch_size, train.size)
     epochs = first.epochs
+    done = 0 if resume is None else _check_resume(configs, resume, per_epoch, net.n_params, trace)
+    starts = prepared.starts if resume is None else np.stack([s.theta for s in resume])
+    pop = Population(starts, [row_spec(c) for c in configs], net.weight_mask())
+    ordered = [configs[i] for i in pop.order]
     p = pop.size
     rows = [
         _Row(
@@ -224,33 +302,54 @@ def run(
         measures.append(
             _Measure(mlp.Forward(net, pop.values, test.x), head.targets(test.labels), test.labels)
         )
-    _measure_start(measures, pop, head, rows)
+    if resume is None:
+        _measure_start(measures, pop, head, rows)
+    else:
+        _restore(pop, rows, shuffle_rngs, [resume[i] for i in pop.order])
+    batch_losses = _BatchLosses(pop, head, first.batch_size, train.size) if trace else None
     block_epochs = max(1, BLOCK_UPDATES // (per_epoch * p))
     lr_block = ema_block = None
     block_start = 0
+    # what an interruption keeps: the parameters, optimizer states and generators of the last whole epoch
     epoch_end = pop.values.copy()
+    pop.keep_state()
+    rng_states = _rng_states(shuffle_rngs) if first.shuffle else None
+
+    def rng_state(i: int) -> Mapping[str, Any] | None:
+        return shuffle_rngs[i].bit_generator.state if first.shuffle else None
+
     histories = [r.history for r in rows]
     started = time.perf_counter()
-    epoch = 0
     try:
         with np.errstate(all="ignore"):
-            for epoch in range(1, epochs + 1):
+            for epoch in range(done + 1, epochs + 1):
                 k = (epoch - 1) * per_epoch
-                if (epoch - 1) % block_epochs == 0:
+                if (epoch - 1 - done) % block_epochs == 0:
                     block_start = k
                     block_end = min(epochs, epoch - 1 + block_epochs) * per_epoch
                     lr_block, ema_block = _tables(rows, k, block_end)
                 assert lr_block is not None
-                batches = fixed_batches or _shuffled_batches(x_t, y_t, shuffle_rngs, first.batch_size)
+                if fixed_batches is None:
+                    batches, order = _shuffled_batches(x_t, y_t, shuffle_rngs, first.batch_size)
+                else:
+                    batches, order = fixed_batches, None
+                if batch_losses is not None:
+                    batch_losses.start_epoch(y_t, order)
                 for xb, yb in batches:
-                    from_mlp(xb, yb)
+                    logits = from_mlp(xb, yb)
+                    if batch_losses is not None:
+                        batch_losses.keep(logits)
                     i = k - block_start
                     pop.step(lr_block[i], None if ema_block is None else ema_block[i])
                     k += 1
                     if should_stop is not None and should_stop():
                         raise KeyboardInterrupt
-                _evaluate(measures, pop, head, rows, epoch, k, lr_block[k - 1 - block_start])
+                for i in _evaluate(measures, pop, head, rows, epoch, k, lr_block[k - 1 - block_start]):
+                    rows[i].history.checkpoint = _checkpoint(pop, i, rows[i], rng_state(i))
                 np.copyto(epoch_end, pop.values)
+                pop.keep_state()
+                if rng_states is not None:
+                    rng_states = _rng_states(shuffle_rngs)
                 if on_epoch is not None:
                     on_epoch(epoch, [histories[j] for j in pop.position])
                 if not any(r.active for r in rows):
@@ -263,13 +362,18 @@ def run(
                 r.active = False
                 shadow = epoch_end[p + i].copy() if r.ema_decay is not None else None
                 r.stopped = (epoch_end[i].copy(), shadow)
+                state = None if rng_states is None else rng_states[i]
+                r.history.checkpoint = _checkpoint(pop, i, r, state, kept=True)
     elapsed = time.perf_counter() - started
+    with np.errstate(all="ignore"):
+        traced = batch_losses.all() if batch_losses is not None else None
 
     for i, r in enumerate(rows):
         h = r.history
         h.train_seconds = elapsed
         if h.status == "running":
             h.status = "completed"
+            h.checkpoint = _checkpoint(pop, i, r, rng_state(i))
         theta, shadow = r.stopped or (
             pop.theta[i],
             pop.shadow[i] if r.ema_decay is not None and pop.shadow is not None else None,
@@ -278,7 +382,186 @@ def run(
         if shadow is not None:
             h.params_ema = net.to_arrays(shadow)
         h.lr_trace = _rates_done(r, h.steps_done)
+        if traced is not None:
+            h.batch_loss = np.concatenate([r.losses_before, traced[:, i]])[: h.steps_done]
     return [histories[j] for j in pop.position]
+
+
+def _check_resume(
+    configs: Sequence[Config], resume: Sequence[Start], per_epoch: int, n: int, trace: bool
+) -> int:
+    """The epochs the starts have done (the same for all), after checking that each fits its config."""
+    if len(resume) != len(configs):
+        raise ValueError(f"{len(resume)} starts for {len(configs)} runs")
+    done = resume[0].checkpoint.epochs
+    for c, s in zip(configs, resume, strict=True):
+        point, h = s.checkpoint, s.history
+        problem = ""
+        if point.epochs != done:
+            problem = f"after {point.epochs} epochs, another after {done}: runs continue together"
+        elif done > c.epochs:
+            problem = f"after {done} epochs, more than train.epochs {c.epochs}"
+        elif point.steps != done * per_epoch:
+            problem = f"{point.steps} updates in {done} epochs of {per_epoch}"
+        elif s.theta.shape != (n,):
+            problem = f"parameters of shape {s.theta.shape}, the network has ({n},)"
+        elif set(point.moments) != set(optimizers.state_names(c.optimizer)):
+            problem = f"optimizer state {sorted(point.moments)}, {c.optimizer} keeps "
+            problem += f"{list(optimizers.state_names(c.optimizer))}"
+        elif "t" in point.moments and int(point.moments["t"]) != point.steps:
+            problem = f"Adam's step count {int(point.moments['t'])} after {point.steps} updates"
+        elif (point.shadow is None) != (c.ema_decay is None):
+            problem = "a moving average where ema.decay has none, or none where it has one"
+        elif (point.rng_state is None) == c.shuffle:
+            problem = "a shuffling generator where data.shuffle is off, or none where it is on"
+        elif any(len(getattr(h, key)) != done for key in _ALWAYS):
+            problem = f"a history of {h.epochs_done} epochs"
+        elif len(h.lr_trace) < point.steps or (trace and len(h.batch_loss) < point.steps):
+            problem = f"rates or batch losses of fewer than its {point.steps} updates"
+        if problem:
+            raise ValueError(f"loop.run: the start of {c.name} does not fit it: {problem}")
+    return done
+
+
+_ALWAYS = ("epoch", "step", "lr", "loss", "data_loss", "accuracy")  # the lists every run fills
+
+
+def _restore(pop: Population, rows: list[_Row], rngs: list[np.random.Generator], starts: list[Start]) -> None:
+    """Put each start's optimizer state, moving average, generator and history in place (internal order)."""
+    for i, (r, s) in enumerate(zip(rows, starts, strict=True)):
+        point, old, h = s.checkpoint, s.history, r.history
+        pop.set_state(i, point.moments)
+        if pop.shadow is not None:
+            pop.shadow[i] = point.shadow if point.shadow is not None else s.theta
+        if point.rng_state is not None:
+            rngs[i].bit_generator.state = dict(point.rng_state)
+        for key in METRICS:
+            getattr(h, key).extend(getattr(old, key))
+        h.start = dict(old.start)
+        h.resumed_from, h.resumed_at_epoch = s.source or None, point.epochs
+        r.lr_blocks.append(np.asarray(old.lr_trace[: point.steps], dtype=np.float64))
+        r.losses_before = np.asarray(old.batch_loss[: point.steps], dtype=np.float64)
+
+
+def _rng_states(rngs: list[np.random.Generator]) -> list[Mapping[str, Any]]:
+    return [rng.bit_generator.state for rng in rngs]
+
+
+def _checkpoint(
+    pop: Population, i: int, r: _Row, rng_state: Mapping[str, Any] | None, *, kept: bool = False
+) -> Checkpoint:
+    """The state that goes with the parameters internal row i keeps: its optimizer state now or, with
+    `kept`, as `Population.keep_state` last copied it (a whole epoch's); its moving average (the one it
+    stopped with, if it stopped early); its generator's state, given (None without data.shuffle)."""
+    h = r.history
+    shadow = None
+    if r.ema_decay is not None:
+        shadow = r.stopped[1] if r.stopped is not None else None if pop.shadow is None else pop.shadow[i]
+    return Checkpoint(
+        epochs=h.epochs_done,
+        steps=h.steps_done,
+        moments=pop.state_of(i, kept=kept),
+        shadow=None if shadow is None else np.array(shadow),
+        rng_state=rng_state,
+    )
+
+
+class _BatchLosses:
+    """The loss of the mini-batch of every update (History.batch_loss), computed a block of updates at a
+    time. Per update the loop only copies the batch's logits from the backward pass and, under a weight
+    penalty, the parameters the update starts from into buffers of TRACE_BYTES at most (the targets are
+    the epoch's, kept once per epoch); full buffers, and the last ones, become losses in a few calls over
+    all their updates: one or two copies per update instead of a dozen small NumPy calls. Each loss is
+    computed from its own batch's entries alone, so a row's losses depend neither on where the blocks end
+    nor on the other rows."""
+
+    def __init__(self, pop: Population, head: losses.Head, batch_size: int, size: int) -> None:
+        p, n = pop.theta.shape
+        per_update = 8 * p * (head.outputs * batch_size + (n if pop.penalized else 0))
+        self.slots = max(1, TRACE_BYTES // per_update)
+        self.pop, self.head, self.batch = pop, head, batch_size
+        self.per_epoch = steps_per_epoch(batch_size, size)
+        self.last_width = size - (self.per_epoch - 1) * batch_size  # of an epoch's last batch
+        self.logits = np.zeros((self.slots, p, head.outputs, batch_size))
+        self.theta = np.empty((self.slots, p, n)) if pop.penalized else None
+        self.filled = 0
+        self.batch_index = 0  # of the next update within its epoch
+        # per epoch in the buffer: its first slot, the batch of that slot, the epoch's targets by batch
+        # (per_epoch, P or 1, K, B)
+        self.epochs: list[tuple[int, int, np.ndarray]] = []
+        self._fixed: tuple[np.ndarray, np.ndarray] | None = None  # y_t and its targets by batch
+        self.blocks: list[np.ndarray] = []  # (updates, P) losses, internal order
+
+    def start_epoch(self, y_t: np.ndarray, order: np.ndarray | None) -> None:
+        """An epoch begins, on the targets y_t (K, N) in data order or in `order` ((N,) or (P, N))."""
+        if order is None:
+            if self._fixed is None or self._fixed[0] is not y_t:
+                self._fixed = (y_t, _by_batch(y_t, self.per_epoch, self.batch))
+            targets = self._fixed[1]
+        else:
+            permuted = y_t[..., order]
+            targets = _by_batch(
+                permuted if order.ndim == 1 else np.moveaxis(permuted, -2, 0), self.per_epoch, self.batch
+            )
+        self.epochs.append((self.filled, 0, targets))
+        self.batch_index = 0
+
+    def keep(self, logits: np.ndarray) -> None:
+        """Record an update before it is made: its batch's logits (P, K, B)."""
+        j = self.filled
+        if logits.shape[-1] == self.batch:
+            self.logits[j] = logits
+        else:
+            self.logits[j, ..., : logits.shape[-1]] = logits
+        if self.theta is not None:
+            self.theta[j] = self.pop.theta
+        self.filled = j + 1
+        self.batch_index += 1
+        if self.filled == self.slots:
+            self._flush()
+
+    def _flush(self) -> None:
+        m = self.filled
+        if not m:
+            return
+        first_batch = self.epochs[0][1]
+        batch = (first_batch + np.arange(m)) % self.per_epoch  # the batch of each slot within its epoch
+        if all(targets is self.epochs[0][2] for _, _, targets in self.epochs):  # in data order
+            y = self.epochs[0][2][batch]
+        else:
+            ends = [first for first, _, _ in self.epochs[1:]] + [m]
+            y = np.concatenate(
+                [
+                    np.broadcast_to(targets[b : b + end - first], (end - first, *self.logits.shape[1:]))
+                    for (first, b, targets), end in zip(self.epochs, ends, strict=True)
+                ]
+            )
+        values = self.head.value(self.logits[:m], y)
+        if self.last_width < self.batch:  # an epoch's smaller last batch: its own entries only
+            smaller = np.flatnonzero(batch == self.per_epoch - 1)
+            w = self.last_width
+            values[smaller] = self.head.value(self.logits[smaller, ..., :w], y[smaller, ..., :w])
+        if self.theta is not None:
+            values += self.pop.penalties(self.theta[:m])
+        self.blocks.append(values)
+        current = self.epochs[-1][2]
+        self.epochs = [(0, self.batch_index, current)] if self.batch_index < self.per_epoch else []
+        self.filled = 0
+
+    def all(self) -> np.ndarray:
+        """(updates recorded, P): the loss of every update's batch, internal order."""
+        self._flush()
+        return np.concatenate(self.blocks) if self.blocks else np.zeros((0, self.logits.shape[1]))
+
+
+def _by_batch(y_t: np.ndarray, per_epoch: int, batch_size: int) -> np.ndarray:
+    """An epoch's targets (K, N) or (P, K, N) as (per_epoch, 1 or P, K, batch_size), batch b's targets at b
+    (the last batch's padded with zeros)."""
+    y = y_t if y_t.ndim == 3 else y_t[None]
+    p, k, n = y.shape
+    padded = np.zeros((p, k, per_epoch * batch_size))
+    padded[..., :n] = y
+    return padded.reshape(p, k, per_epoch, batch_size).transpose(2, 0, 1, 3)
 
 
 def _epochs(n: int) -> str:
@@ -332,12 +615,13 @@ def _batches(
 
 def _shuffled_batches(
     x_t: np.ndarray, y_t: np.ndarray, rngs: list[np.random.Generator], batch_size: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """An epoch's batches in a new order per run, and the order: (N,) when every run drew the same one,
+    else (P, N)."""
     n = x_t.shape[-1]
     orders = np.stack([rng.permutation(n) for rng in rngs])
-    if all(np.array_equal(orders[0], o) for o in orders[1:]):
-        return _batches(x_t, y_t, orders[0], batch_size)
-    return _batches(x_t, y_t, orders, batch_size)
+    order = orders[0] if all(np.array_equal(orders[0], o) for o in orders[1:]) else orders
+    return _batches(x_t, y_t, order, batch_size), order
 
 
 @dataclass
@@ -395,11 +679,12 @@ def _evaluate(
     epoch: int,
     step: int,
     lr: np.ndarray,
-) -> None:
+) -> list[int]:
     """Loss and accuracy of every active run (and its moving average) on the training rows and, when there
     are any, the test rows, at the end of an epoch: one forward pass over all rows per set; stops runs that
-    diverged. The test loss is the data loss alone."""
+    diverged, and returns their internal rows. The test loss is the data loss alone."""
     p = pop.size
+    diverged_now = []
     data, accuracy, loss, test_loss, test_accuracy = _measure_all(measures, pop, head)
     finite = np.all(np.isfinite(pop.theta), axis=1).tolist()
     rates = lr[:, 0].tolist()
@@ -432,6 +717,8 @@ def _evaluate(
             h.status = "diverged"
             h.diverged_epoch = epoch
             h.message = _divergence_message(h.config, epoch, loss[i])
+            diverged_now.append(i)
+    return diverged_now
 
 
 def _divergence_message(config: Config, epoch: int, loss: float) -> str:

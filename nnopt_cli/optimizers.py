@@ -309,6 +309,24 @@ _FACTORIES: dict[str, Callable[..., Optimizer]] = {
 }
 
 
+# The state each rule keeps between steps: its arrays' names are what a run folder's state.npz saves.
+_STATES: dict[str, Any] = {  # NamedTuple classes
+    "sgd": EmptyState,
+    "sgdm": SGDMState,
+    "momentum": MomentumState,
+    "adagrad": AdagradState,
+    "rmsprop": RMSPropState,
+    "adam": AdamState,
+}
+
+
+def state_names(name: str) -> tuple[str, ...]:
+    """The names of the arrays rule `name` keeps between steps, in its state's order: none for sgd, m for
+    sgdm, v for momentum (the velocity), a for adagrad (the accumulator), v for rmsprop, t, m and v for adam
+    (t, the step count, a 0-d int64)."""
+    return tuple(_STATES[name]._fields)
+
+
 def build(name: str, hparams: Mapping[str, Any]) -> Optimizer:
     """The rule `name` with settings already validated (`check_params`): no checks, no defaults."""
     return _FACTORIES[name](**hparams)

@@ -136,6 +136,7 @@ class Curve:
       marker, mark_offset: a marker drawn every tenth of the line's length, starting at `mark_offset` (a
         fraction of it), so that lines lying on each other still show each one's markers.
       width, zorder: the line's width and stacking (None: the figure's default).
+      alpha: the line's opacity (None: opaque); a faint line stays behind the others it shares axes with.
       diverged_at: the x where the run blew up: the line stops before it, and the figure marks it.
     """
 
@@ -149,6 +150,7 @@ class Curve:
     mark_offset: float = 0.0
     width: float | None = None
     zorder: float | None = None
+    alpha: float | None = None
     diverged_at: float | None = None
 
 
@@ -183,6 +185,9 @@ def entry_look(i: int, n: int, colors: Sequence[Any], *, solid: bool = False) ->
         "zorder": 2 + i,
     }
 
+
+LOG_CEILING = 1e100  # above this, a log axis's limits are set by hand, within LOG_RANGE (see _draw)
+LOG_RANGE = (1e-200, 1e200)
 
 # Points a line keeps when drawn: two per pixel column of the widest figure and more. A trace of millions
 # of updates draws as fast as a short one, and looks the same.
@@ -267,6 +272,8 @@ def _draw(ax: Axes, curves: Sequence[Curve], *, log: bool = False) -> None:
         options = {"linewidth": c.width or 1.6, **_marker(c)}
         if c.zorder is not None:
             options["zorder"] = c.zorder
+        if c.alpha is not None:
+            options["alpha"] = c.alpha
         (line,) = ax.plot(x, y, c.style, color=c.color, label=c.label, **options)
         if c.band is not None:
             bx, low, high = _thin_band(c.x, c.band[0], c.band[1])
@@ -276,6 +283,11 @@ def _draw(ax: Axes, curves: Sequence[Curve], *, log: bool = False) -> None:
     if log:
         positive = np.concatenate([_finite(c.y)[_finite(c.y) > 0] for c in curves] or [np.ones(1)])
         if positive.size:
+            if positive.max() > LOG_CEILING:
+                # a loss blowing up towards the largest float (1e90, 1e271, ...): matplotlib's limits and
+                # ticks for such a span overflow, so the axis stops at LOG_RANGE and the line leaves it
+                bottom = max(float(positive.min()) / 2, LOG_RANGE[0])
+                ax.set_ylim(bottom, min(float(positive.max()) * 1e3, LOG_RANGE[1]))
             _log_y(ax)
     ax.grid(True, which="major", alpha=0.3)
 

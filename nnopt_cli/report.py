@@ -129,6 +129,19 @@ def _series(h: History, key: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(h.epoch, dtype=float), np.asarray(values, dtype=float)
 
 
+BATCH_LABEL = "loss of each mini-batch (before its update)"
+# the loss curve's blue (C0), pale: it stays behind the per-epoch curves and still shows in the legend
+BATCH_COLOR = "#a3c8e8"
+
+
+def _batch_curve(h: History) -> plots.Curve:
+    """The loss of every update's mini-batch, faint and thin under the per-epoch curves, at the update's
+    place in its epoch: update i ends epoch position (i + 1)/steps_per_epoch, so an epoch's last update
+    sits on that epoch's point."""
+    x = np.arange(1, len(h.batch_loss) + 1) / max(h.steps_per_epoch, 1)
+    return plots.Curve(x, h.batch_loss, BATCH_LABEL, color=BATCH_COLOR, width=0.7, zorder=1)
+
+
 def draw_loss(folder: Path, h: History) -> None:
     config = h.config
     blew_up = float(h.diverged_epoch) if h.diverged_epoch is not None else None
@@ -137,6 +150,8 @@ def draw_loss(folder: Path, h: History) -> None:
     if h.with_test:
         loss_label = f"training {loss_label}"
     loss_curves = [plots.Curve(*_series(h, "loss"), loss_label, color="C0", diverged_at=blew_up)]
+    if len(h.batch_loss):
+        loss_curves.append(_batch_curve(h))
     if reg:
         # with a test split the dashes are the test curves, so the training data loss is dotted
         style = ":" if h.with_test else "--"
@@ -308,10 +323,19 @@ def _by_name(names: Sequence[str], histories: Sequence[History]) -> dict[str, li
     return by_name
 
 
-def draw_comparison(folder: Path, names: Sequence[str], histories: Sequence[History], seeds: int) -> None:
-    """compare.png: loss, accuracy and learning rate, one colour per entry (mean and band over seeds), from
-    epoch 0 (the shared start). Each entry also has its own marker (and, without a test split, its own line
-    style), and later entries are drawn thinner on top, so entries whose curves coincide stay visible."""
+def draw_comparison(
+    folder: Path,
+    names: Sequence[str],
+    histories: Sequence[History],
+    seeds: int,
+    *,
+    path: Path | None = None,
+    title: str | None = None,
+) -> None:
+    """compare.png (or `path`): loss, accuracy and learning rate, one colour per entry (mean and band over
+    seeds), from epoch 0 (the shared start). Each entry also has its own marker (and, without a test split,
+    its own line style), and later entries are drawn thinner on top, so entries whose curves coincide stay
+    visible."""
     by_name = _by_name(names, histories)
     with_test = any(h.with_test for h in histories)
     colors = plots.entry_colors(len(by_name))
@@ -342,11 +366,11 @@ def draw_comparison(folder: Path, names: Sequence[str], histories: Sequence[Hist
     spread = f"; lines: mean of {seeds} seeds, bands: min to max" if seeds > 1 else ""
     with_test = any(h.with_test for h in histories)
     plots.comparison(
-        folder / "compare.png",
+        path or folder / "compare.png",
         loss=loss_curves,
         accuracy=acc_curves,
         rates=lr_curves,
-        title=f"Same network, same start, same batches: {len(by_name)} entries{spread}",
+        title=title or f"Same network, same start, same batches: {len(by_name)} entries{spread}",
         measured_on="training (solid) and test rows (dashed)" if with_test else "the full data set",
     )
 

@@ -154,6 +154,8 @@ def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
         "best_loss": min(finite) if finite else None,
         "start_loss": _json_number(h.start.get("loss")),  # before the first update (epoch 0)
         "start_accuracy": _json_number(h.start.get("accuracy")),
+        # every measure before the first update: a folder's pictures can be drawn from its files alone
+        "start": {key: _json_number(value) for key, value in h.start.items()},
         "diverged_epoch": h.diverged_epoch,
         "train_seconds": round(h.train_seconds, 6),
         "total_seconds": round(total_seconds, 6),
@@ -163,6 +165,9 @@ def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
     if h.population_size > 1:
         # train_seconds is then the loop time of the whole population, shared by all of its runs
         out["population_size"] = h.population_size
+    if h.resumed_from is not None:
+        out["resumed_from"] = h.resumed_from  # the run folder this one continued, after this many epochs
+        out["resumed_at_epoch"] = h.resumed_at_epoch
     if h.config.ema_decay is not None:
         out["final_ema_loss"] = _json_number(h.ema_loss[-1] if h.ema_loss else None)
         out["final_ema_accuracy"] = _json_number(h.ema_accuracy[-1] if h.ema_accuracy else None)
@@ -190,14 +195,61 @@ def write_start(folder: Path, history_config: Any) -> None:
 
 
 def write_data(folder: Path, history: History) -> None:
-    """metrics.csv, lr.csv (the updates done), params.npz and, with EMA, params_ema.npz."""
+    """metrics.csv, lr.csv and trace.csv (the updates done), params.npz, with EMA params_ema.npz, and
+    state.npz (what continuing the run needs, `state_arrays`).
+
+    trace.csv has a row per update: step k (from 0), the 1-based epoch it belongs to, its rate and the loss
+    of the mini-batch it was computed on (History.batch_loss). A history without batch losses (a loop run
+    told not to record them) gets no trace.csv, and one without a checkpoint no state.npz.
+    """
     h = history
     write_csv(folder / "metrics.csv", h.metrics_columns())
     done = h.steps_done
     write_csv(folder / "lr.csv", {"step": range(done), "lr": h.lr_trace[:done]})
+    if len(h.batch_loss) >= done:
+        write_csv(folder / "trace.csv", trace_columns(h))
     write_npz(folder / "params.npz", h.params)
     if h.params_ema is not None:
         write_npz(folder / "params_ema.npz", h.params_ema)
+    if h.checkpoint is not None:
+        write_npz(folder / "state.npz", state_arrays(h))
+
+
+def trace_columns(history: History) -> dict[str, np.ndarray]:
+    """The columns of trace.csv: step, epoch, lr, batch_loss, one row per update done."""
+    h = history
+    done = h.steps_done
+    step = np.arange(done)
+    per_epoch = max(h.steps_per_epoch, 1)
+    return {
+        "step": step,
+        "epoch": step // per_epoch + 1,
+        "lr": h.lr_trace[:done],
+        "batch_loss": h.batch_loss[:done],
+    }
+
+
+def state_arrays(history: History) -> dict[str, np.ndarray]:
+    """The content of state.npz: what continuing the run bit for bit needs besides params.npz and the
+    history files, the state that goes with params.npz (an interrupted run's last whole epoch).
+
+    step and epochs_done (0-d int64), optimizer (its name), the rule's state arrays by their names
+    (optimizers.state_names: m, v, a; Adam's t 0-d), with EMA shadow (the flat moving average), with
+    data.shuffle rng_state (the shuffling generator's bit_generator.state as JSON text).
+    """
+    point = history.checkpoint
+    assert point is not None
+    arrays: dict[str, np.ndarray] = {
+        "step": np.array(point.steps, dtype=np.int64),
+        "epochs_done": np.array(point.epochs, dtype=np.int64),
+        "optimizer": np.array(history.config.optimizer),
+    }
+    arrays.update(point.moments)
+    if point.shadow is not None:
+        arrays["shadow"] = point.shadow
+    if point.rng_state is not None:
+        arrays["rng_state"] = np.array(json.dumps(point.rng_state))
+    return arrays
 
 
 def write_summary(folder: Path, history: History, *, started: float, clock: Any) -> dict[str, Any]:

@@ -198,6 +198,7 @@ def test_mixed_population_equals_single_runs_bitwise() -> None:
             for key in h.params_ema:
                 assert np.array_equal(h.params_ema[key], alone.params_ema[key])
         assert h.loss == alone.loss and h.ema_loss == alone.ema_loss
+        assert np.array_equal(h.batch_loss, alone.batch_loss)
 
 
 def test_a_diverged_member_keeps_the_weights_it_stopped_with() -> None:
@@ -352,3 +353,136 @@ def test_a_diverged_run_reports_no_accuracy(tmp_path: Path) -> None:
     folder = runs.make_folder(tmp_path, "x")
     runs.write_summary(folder, h, started=time.perf_counter(), clock=time.perf_counter)
     assert '"final_accuracy": null' in (folder / "summary.json").read_text()
+
+
+def _mse_by_hand(w: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
+    """The course's 2-H-1 network written out: relu(x·w1 + b1)·w2 + b2, and its mean squared error."""
+    out = (np.maximum(x @ w["w1"] + w["b1"], 0.0) @ w["w2"] + w["b2"])[:, 0]
+    return float(np.mean((y - out) ** 2))
+
+
+def test_batch_loss_is_each_batchs_objective_before_its_update() -> None:
+    # lr 0: every update starts from the starting weights, so update k's loss is batch k's data loss there
+    # plus the L2 penalty (the course's printed `loss`); 300 rows in batches of 32: the last has 12
+    c = cfg(train__epochs=2, optimizer__lr=0.0, regularizer__type="l2", regularizer__scale=0.03)
+    (group,) = experiment.prepare([c])
+    (h,) = loop.run([c], group.prepared)
+    w = group.prepared.net.to_arrays(group.prepared.starts[0])
+    x, y = group.prepared.train.x, group.prepared.train.labels.astype(float)
+    penalty = 0.03 * ((w["w1"] ** 2).sum() + (w["w2"] ** 2).sum()) / 2
+    expected = [_mse_by_hand(w, x[i : i + 32], y[i : i + 32]) + penalty for i in range(0, 300, 32)]
+    assert len(h.batch_loss) == h.steps_done == 20 and h.batch_loss.dtype == np.float64
+    np.testing.assert_allclose(h.batch_loss, expected * 2, rtol=1e-12)
+
+
+def test_shuffled_batch_losses_follow_each_epochs_order() -> None:
+    # data.shuffle: epoch e's batches are the rows of default_rng([seed, 1])'s e-th permutation, in order
+    c = cfg(train__epochs=2, optimizer__lr=0.0, data__shuffle="true", seed=5)
+    (group,) = experiment.prepare([c])
+    (h,) = loop.run([c], group.prepared)
+    w = group.prepared.net.to_arrays(group.prepared.starts[0])
+    x, y = group.prepared.train.x, group.prepared.train.labels.astype(float)
+    rng = np.random.default_rng([5, 1])
+    expected = []
+    for _ in range(2):
+        order = rng.permutation(300)
+        expected += [_mse_by_hand(w, x[order[i : i + 32]], y[order[i : i + 32]]) for i in range(0, 300, 32)]
+    np.testing.assert_allclose(h.batch_loss, expected, rtol=1e-12)
+
+
+def test_batch_loss_with_full_batches_is_the_loss_of_each_epochs_start() -> None:
+    # one batch per epoch: update k starts from the weights after k epochs, whose loss on the whole set is
+    # computed here by hand from the weights a k-epoch run ends with (and is what that run reports)
+    c = cfg(train__epochs=4, data__batch_size=300, optimizer__lr=0.1, optimizer__name="adam")
+    h = train(c)
+    ds = data.load()
+    for k in range(1, 4):
+        shorter = train(c.with_overrides([f"train.epochs={k}"]))
+        by_hand = _mse_by_hand(shorter.params, ds.x, ds.labels.astype(float))
+        assert h.batch_loss[k] == pytest.approx(by_hand, rel=1e-12)
+        assert h.batch_loss[k] == pytest.approx(shorter.loss[-1], rel=1e-12)
+    assert h.batch_loss[0] == pytest.approx(h.start["loss"], rel=1e-12)
+
+
+def test_cross_entropy_batch_losses_of_a_softmax_network() -> None:
+    # no hidden layer, three logits, ce: batch k's loss is the mean of logsumexp(z) − z_true over its rows
+    c = cfg(
+        train__epochs=1,
+        optimizer__lr=0.0,
+        data__name="iris",
+        model__hidden="[]",
+        loss="ce",
+        data__batch_size=50,
+    )
+    (group,) = experiment.prepare([c])
+    (h,) = loop.run([c], group.prepared)
+    w = group.prepared.net.to_arrays(group.prepared.starts[0])
+    x, labels = group.prepared.train.x, group.prepared.train.labels
+    expected = []
+    for i in range(0, 150, 50):
+        z = x[i : i + 50] @ w["w1"] + w["b1"]
+        top = z.max(axis=1, keepdims=True)
+        log_p = z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+        expected.append(float(-np.mean(log_p[np.arange(50), labels[i : i + 50]])))
+    np.testing.assert_allclose(h.batch_loss, expected, rtol=1e-12)
+
+
+def test_batch_losses_do_not_depend_on_blocks_or_on_other_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the losses are computed a buffer of updates at a time: a buffer of a few updates (which ends mid-epoch
+    # and splits the smaller last batch from its epoch) gives the bits of one large buffer, and a population
+    # (each row its own shuffled order) the bits of each run alone
+    configs = [
+        cfg(train__epochs=5, data__shuffle="true", seed=s, optimizer__name=o, regularizer__type=r)
+        for s, o, r in ((0, "adam", "l2"), (1, "sgd", "none"), (2, "rmsprop", "l1"))
+    ]
+    together = train_together(configs)
+    alone = [train(c) for c in configs]
+    monkeypatch.setattr(loop, "TRACE_BYTES", 3000)
+    small = train_together(configs)
+    for a, b, c in zip(together, alone, small, strict=True):
+        assert len(a.batch_loss) == 50
+        assert np.array_equal(a.batch_loss, b.batch_loss)
+        assert np.array_equal(a.batch_loss, c.batch_loss)
+
+
+def test_a_diverged_runs_trace_ends_at_its_last_update() -> None:
+    h = train(cfg(optimizer__lr=50.0, train__epochs=100))
+    assert h.status == "diverged" and h.diverged_epoch is not None
+    assert len(h.batch_loss) == len(h.lr_trace) == 10 * h.diverged_epoch == h.steps_done
+    assert h.checkpoint is not None and h.checkpoint.steps == h.steps_done
+
+
+def test_the_checkpoint_of_an_interrupted_run_is_its_last_whole_epochs() -> None:
+    # the optimizer state kept with the weights of epoch 2 is the state a 2-epoch run ends with
+    asked = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) >= 25
+
+    c = cfg(train__epochs=50, optimizer__name="adam", data__shuffle="true", ema__decay=0.9)
+    h = train(c, should_stop=stop)
+    two = train(c.with_overrides(["train.epochs=2"]))
+    assert h.checkpoint is not None and two.checkpoint is not None
+    assert (h.checkpoint.epochs, h.checkpoint.steps) == (2, 20)
+    assert h.checkpoint.moments.keys() == {"t", "m", "v"}
+    for key in h.checkpoint.moments:
+        assert np.array_equal(h.checkpoint.moments[key], two.checkpoint.moments[key]), key
+    assert np.array_equal(h.checkpoint.shadow, two.checkpoint.shadow)  # type: ignore[arg-type]
+    assert h.checkpoint.rng_state == two.checkpoint.rng_state
+    assert np.array_equal(h.batch_loss, two.batch_loss)
+
+
+def test_a_start_that_does_not_fit_is_refused() -> None:
+    c = cfg(train__epochs=4, optimizer__name="adam")
+    part = train(c.with_overrides(["train.epochs=2"]))
+    (group,) = experiment.prepare([c])
+    theta = group.prepared.net.from_arrays(part.params)
+    assert part.checkpoint is not None
+    wrong = loop.Checkpoint(2, 20, {"m": part.checkpoint.moments["m"]})
+    with pytest.raises(ValueError, match="optimizer state"):
+        loop.run([c], group.prepared, resume=[loop.Start(theta, wrong, part)])
+    with pytest.raises(ValueError, match="more than train.epochs 1"):
+        short = c.with_overrides(["train.epochs=1"])
+        (g1,) = experiment.prepare([short])
+        loop.run([short], g1.prepared, resume=[loop.Start(theta, part.checkpoint, part)])

@@ -30,6 +30,7 @@ from nnopt_cli.optimizers import (
     OptimizerError,
     legacy_decay,
     make_optimizer,
+    state_names,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -686,3 +687,11 @@ def test_a_column_of_rates_updates_each_row_as_its_rate_alone_bitwise(name, hp) 
         for i in range(p):
             opt.update(alone[i], g[i].copy(), states[i], float(rates[k, i]))
     assert np.array_equal(stacked, alone, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_state_names_are_the_fields_of_the_rules_state(name):
+    # state.npz saves a rule's state under these names
+    state = make_optimizer(name).init(np.zeros((2, 3)))
+    assert state_names(name) == state._fields
+    assert state_names("adam") == ("t", "m", "v")

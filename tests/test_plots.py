@@ -510,3 +510,31 @@ def test_many_schedules_get_a_legend_outside_the_axes(tmp_path: Path, saved: lis
     assert fig.axes[0].get_legend() is None
     legend = fig.legends[0].get_window_extent(renderer)
     assert not legend.overlaps(fig.axes[0].get_tightbbox(renderer)) and legend.y0 >= 0
+
+
+def test_a_curve_can_be_faint(tmp_path: Path, saved: list[Any]) -> None:
+    e = np.arange(5.0)
+    plots.training_curves(
+        tmp_path / "loss.png",
+        title="t",
+        loss=[plots.Curve(e, e + 1, "loss"), plots.Curve(e, e + 2, "faint", alpha=0.3, zorder=1, width=0.5)],
+        accuracy=[plots.Curve(e, e / 10, "accuracy")],
+    )
+    main, faint = saved[0].axes[0].get_lines()
+    assert main.get_alpha() is None and faint.get_alpha() == 0.3
+    assert faint.get_zorder() == 1 and faint.get_linewidth() == 0.5
+
+
+@pytest.mark.parametrize("top", [1e101, 1e271, 1.7e308])
+def test_a_loss_near_the_largest_float_still_draws(tmp_path: Path, saved: list[Any], top: float) -> None:
+    # matplotlib's own limits and ticks overflow for such spans: the axis stops at plots.LOG_RANGE
+    x = np.arange(6.0)
+    plots.training_curves(
+        tmp_path / "loss.png",
+        title="t",
+        loss=[plots.Curve(x, np.array([4.0, 1e3, 1e30, 1e90, top, np.nan]), "loss")],
+        accuracy=[plots.Curve(x, np.full(6, 0.5), "accuracy")],
+    )
+    low, high = saved[0].axes[0].get_ylim()
+    assert low == 2.0 and high == min(top * 1e3, plots.LOG_RANGE[1])
+    png_size(tmp_path / "loss.png")

@@ -97,3 +97,51 @@ def test_penalty_is_each_rows_own_regularizer_on_weights_only() -> None:
         expected = {"none": 0.0, "l2": s.reg_scale * np.sum(w**2) / 2, "l1": s.reg_scale * np.sum(np.abs(w))}
         # a sum of 5 terms: a few ulps of the total
         assert abs(got[i] - expected[s.regularizer]) <= 8 * np.finfo(float).eps * expected[s.regularizer]
+
+
+def test_penalties_of_many_parameter_sets_are_each_sets_penalty() -> None:
+    # the batch losses' penalty: U sets of P rows at once, each equal to `penalty` of that set to round-off
+    rng = np.random.default_rng(3)
+    pop = Population(rng.standard_normal((len(SPECS), N)), SPECS, MASK)
+    many = rng.standard_normal((5, len(SPECS), N))
+    got = pop.penalties(many)
+    assert got.shape == (5, len(SPECS))
+    for u in range(5):
+        np.testing.assert_allclose(got[u], pop.penalty(many[u]), rtol=1e-14, atol=1e-15)
+
+
+def test_a_rows_optimizer_state_can_be_read_and_put_back() -> None:
+    # what a run folder's state.npz saves and a resumed run puts back: a population stepped 3 times, its
+    # state copied into a fresh one, and both stepped 3 more times, end bit for bit alike
+    rng = np.random.default_rng(4)
+    p = len(SPECS)
+    starts = rng.standard_normal((p, N))
+    grads = [rng.standard_normal((p, N)) for _ in range(6)]
+    rates = [rng.uniform(0.001, 0.1, p) for _ in range(6)]
+    whole = drive(SPECS, starts, grads, rates)
+    first = drive(SPECS, starts, grads[:3], rates[:3])
+    second = Population(first.rows(), SPECS, MASK)
+    for i in range(p):
+        state = first.state_of(i)
+        assert set(state) == set(optimizers.state_names(first.specs[i].optimizer))
+        second.set_state(i, state)
+    assert second.shadow is not None and first.shadow is not None
+    second.shadow[...] = first.shadow
+    for g, lr in zip(grads[3:], rates[3:], strict=True):
+        second.grads[...] = second.to_internal(g)
+        second.step(second.to_internal(lr[:, None]), None)
+    for i, s in enumerate(SPECS):
+        if not s.ema:  # the factors of drive's first 3 steps would be needed for the rest
+            assert np.array_equal(second.rows()[i], whole.rows()[i]), s
+
+
+def test_keep_state_copies_the_state_aside() -> None:
+    rng = np.random.default_rng(5)
+    pop = Population(rng.standard_normal((2, N)), [spec("adam"), spec("sgdm")], MASK)
+    pop.keep_state()
+    pop.grads[...] = rng.standard_normal((2, N))
+    pop.step(np.full((2, 1), 0.1), None)
+    assert int(pop.state_of(0)["t"]) == 1 and int(pop.state_of(0, kept=True)["t"]) == 0
+    assert not pop.state_of(1, kept=True)["m"].any() and pop.state_of(1)["m"].any()
+    pop.keep_state()
+    assert np.array_equal(pop.state_of(1, kept=True)["m"], pop.state_of(1)["m"])

@@ -125,3 +125,33 @@ def test_curves_start_at_epoch_0_with_the_value_before_training() -> None:
     epochs, loss = report._series(h, "loss")
     assert list(epochs) == [0.0, 1.0, 2.0, 3.0]
     assert list(loss) == [h.start["loss"], *h.loss]
+
+
+def test_loss_png_draws_each_mini_batchs_loss_faintly_under_the_epochs(tmp_path: Path, saved) -> None:
+    # 300 rows in batches of 32: 10 updates an epoch; update i sits at epoch position (i + 1)/10, so each
+    # epoch's last update is drawn at that epoch, where the per-epoch point is
+    c = cfg("train.epochs=3", "regularizer.type=l2")
+    h = experiment.train(c)
+    report.draw_loss(tmp_path, h)
+    ax = saved[0].axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    faint = lines[report.BATCH_LABEL]
+    main = lines["loss (data loss + regularization)"]
+    np.testing.assert_allclose(faint.get_xdata(), np.arange(1, 31) / 10)
+    assert np.array_equal(faint.get_ydata(), h.batch_loss)
+    assert faint.get_zorder() < main.get_zorder()
+    assert faint.get_linewidth() < main.get_linewidth()
+    assert faint.get_color() == report.BATCH_COLOR != main.get_color()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend.index("loss (data loss + regularization)") < legend.index(report.BATCH_LABEL)
+
+
+def test_a_blow_up_is_drawn_up_to_where_the_axis_can_go(tmp_path: Path, saved) -> None:
+    # sgd at lr 2 diverges in epoch 1: its batch losses climb to 1e271 and then NaN; the picture is drawn
+    h = experiment.train(cfg("optimizer.lr=2", "regularizer.type=l2"))
+    assert h.status == "diverged" and np.nanmax(h.batch_loss) > 1e200
+    report.draw_loss(tmp_path, h)
+    ax = saved[0].axes[0]
+    low, high = ax.get_ylim()
+    assert high <= 1e200 and low < h.start["loss"]
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -96,3 +96,53 @@ def test_lr_csv_is_written_from_the_trace_without_lists(tmp_path: Path) -> None:
     h.params = {"w": np.zeros(1)}
     runs.write_data(tmp_path, h)
     assert (tmp_path / "lr.csv").read_text() == "step,lr\n0,0.5\n1,0.5\n2,0.25\n3,0.25\n"
+
+
+def test_trace_csv_has_a_row_per_update_with_its_epoch(tmp_path: Path) -> None:
+    c = config.from_dict({}, ["train.epochs=2"])
+    h = loop.History(config=c, steps_per_epoch=3, epoch=[1, 2], step=[3, 6], lr=[0.5, 0.25])
+    h.loss, h.data_loss, h.accuracy = [1.0, 0.5], [1.0, 0.5], [0.5, 0.75]
+    h.lr_trace = np.array([0.5, 0.5, 0.5, 0.25, 0.25, 0.25])
+    h.batch_loss = np.array([2.0, 1 / 3, math.inf, 0.1, 0.2, math.nan])
+    h.params = {"w": np.zeros(1)}
+    runs.write_data(tmp_path, h)
+    with (tmp_path / "trace.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["step", "epoch", "lr", "batch_loss"]
+    assert [int(r["step"]) for r in rows] == list(range(6))
+    assert [int(r["epoch"]) for r in rows] == [1, 1, 1, 2, 2, 2]
+    assert [float(r["lr"]) for r in rows] == h.lr_trace.tolist()
+    back = np.array([float(r["batch_loss"]) for r in rows])
+    assert np.array_equal(back, h.batch_loss, equal_nan=True)  # exact, inf and nan included
+    assert not (tmp_path / "state.npz").exists()  # a history made by hand has no checkpoint
+
+
+def test_a_trained_runs_folder_has_its_trace_state_and_start(tmp_path: Path) -> None:
+    from nnopt_cli import experiment
+
+    c = config.from_dict({}, ["train.epochs=3", "optimizer.name=rmsprop", "ema.decay=0.9"])
+    h = experiment.train(c)
+    runs.write_data(tmp_path, h)
+    summary = runs.write_summary(tmp_path, h, started=time.perf_counter(), clock=time.perf_counter)
+    assert len((tmp_path / "trace.csv").read_text().splitlines()) == 1 + h.steps_done == 31
+    with np.load(tmp_path / "state.npz") as state:
+        assert sorted(state.files) == ["epochs_done", "optimizer", "shadow", "step", "v"]
+        assert str(state["optimizer"]) == "rmsprop" and int(state["step"]) == 30
+    assert summary["start"] == h.start and set(summary["start"]) == {
+        "loss",
+        "data_loss",
+        "accuracy",
+        "ema_loss",
+        "ema_accuracy",
+    }
+    assert "resumed_from" not in summary
+
+
+def test_summary_start_writes_non_finite_measures_as_null() -> None:
+    h = loop.History(config=config.from_dict({}), steps_per_epoch=10)
+    h.start = {"loss": math.inf, "data_loss": 0.5, "accuracy": math.nan}
+    h.resumed_from, h.resumed_at_epoch = "/runs/x", 4
+    out = runs.summary(h, total_seconds=0.0)
+    assert out["start"] == {"loss": None, "data_loss": 0.5, "accuracy": None}
+    assert (out["resumed_from"], out["resumed_at_epoch"]) == ("/runs/x", 4)
+    json.dumps(out, allow_nan=False)
