@@ -169,8 +169,19 @@ QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress bar or pro
 @click.argument("config_file", metavar="CONFIG", type=click.Path(path_type=Path))
 @RUNS_ROOT
 @SETS
+@click.option("--epochs", type=click.IntRange(min=1), help="Short for --set train.epochs=N.")
+@click.option("--lr", type=click.FloatRange(min=0.0, min_open=True), help="Short for --set optimizer.lr=X.")
+@click.option("--seed", type=click.IntRange(min=0), help="Short for --set seed=S.")
 @QUIET
-def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool) -> None:
+def train(
+    config_file: Path,
+    runs_root: Path,
+    sets: tuple[str, ...],
+    epochs: int | None,
+    lr: float | None,
+    seed: int | None,
+    quiet: bool,
+) -> None:
     """Train as CONFIG (a YAML file) says and write a run folder.
 
     The folder <runs-root>/<YYYYmmdd-HHMMSS>-<name>/ receives config.yaml, metrics.csv, lr.csv, params.npz
@@ -180,6 +191,7 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
     \b
       nnopt train configs/l2.yaml
       nnopt train configs/sgd.yaml --set optimizer.name=adam --set optimizer.lr=0.01
+      nnopt train configs/adam.yaml --epochs 200 --lr 0.003 --seed 4
       nnopt train configs/quadratic.yaml --set optimizer.lr=1.0
 
     Every config key, with its default, is described in the README's section "The config file"; configs/
@@ -195,7 +207,11 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
     started = time.perf_counter()
     out = console.console()
     with _one_line_errors():
-        config = config_mod.load(config_file, sets)
+        config = config_mod.load(config_file, sets + _shortcuts(epochs=epochs, lr=lr, seed=seed))
+        if config.model_type == "quadratic" and epochs is not None:
+            raise InputError(
+                "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"
+            )
         if config.model_type == "quadratic":
             experiment.check_length([config], per_epoch=1)
             folder = runs.make_folder(runs_root, config.name)
@@ -220,6 +236,12 @@ def train(config_file: Path, runs_root: Path, sets: tuple[str, ...], quiet: bool
         summary = runs.write_summary(folder, history, started=started, clock=time.perf_counter)
     out.print(console.result_table(summary, folder))
     _finish(history.status, history.message, stop)
+
+
+def _shortcuts(*, epochs: int | None, lr: float | None, seed: int | None) -> tuple[str, ...]:
+    """--epochs, --lr and --seed as the --set options they stand for (applied after every --set)."""
+    given = {"train.epochs": epochs, "optimizer.lr": None if lr is None else repr(lr), "seed": seed}
+    return tuple(f"{key}={value}" for key, value in given.items() if value is not None)
 
 
 @cli.command()

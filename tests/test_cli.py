@@ -493,3 +493,76 @@ def test_a_read_only_output_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
     assert result.exit_code == 2, result.output
     (line,) = result.output.strip().splitlines()
     assert line.startswith("Error: ") and "Read-only file system" in line
+
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_epochs_lr_and_seed_are_short_for_their_sets(tmp_path):
+    runner = CliRunner()
+    short = runner.invoke(
+        cli,
+        [
+            "train",
+            str(_ROOT / "configs" / "l2.yaml"),
+            "--epochs",
+            "7",
+            "--lr",
+            "0.03",
+            "--seed",
+            "4",
+            "-q",
+            "--runs-root",
+            str(tmp_path / "a"),
+        ],
+    )
+    long = runner.invoke(
+        cli,
+        [
+            "train",
+            str(_ROOT / "configs" / "l2.yaml"),
+            "--set",
+            "train.epochs=7",
+            "--set",
+            "optimizer.lr=0.03",
+            "--set",
+            "seed=4",
+            "-q",
+            "--runs-root",
+            str(tmp_path / "b"),
+        ],
+    )
+    assert short.exit_code == 0 and long.exit_code == 0, short.output + long.output
+    (a,) = (tmp_path / "a").iterdir()
+    (b,) = (tmp_path / "b").iterdir()
+    assert (a / "config.yaml").read_text() == (b / "config.yaml").read_text()
+    assert "epochs: 7" in (a / "config.yaml").read_text()
+    assert (a / "metrics.csv").read_bytes() == (b / "metrics.csv").read_bytes()
+    # a shortcut wins over a --set of the same key, as a later --set would
+    both = runner.invoke(
+        cli,
+        [
+            "train",
+            str(_ROOT / "configs" / "l2.yaml"),
+            "--set",
+            "train.epochs=3",
+            "--epochs",
+            "2",
+            "-q",
+            "--runs-root",
+            str(tmp_path / "c"),
+        ],
+    )
+    assert both.exit_code == 0
+    (c,) = (tmp_path / "c").iterdir()
+    assert len((c / "metrics.csv").read_text().splitlines()) == 1 + 2
+
+
+def test_epochs_shortcut_refused_for_the_quadratic_toy(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        ["train", str(_ROOT / "configs" / "quadratic.yaml"), "--epochs", "3", "--runs-root", str(tmp_path)],
+    )
+    assert result.exit_code == 2
+    assert "use --set train.steps=N" in result.output
+    assert not any(tmp_path.iterdir())
