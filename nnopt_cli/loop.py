@@ -31,7 +31,7 @@ from nnopt_cli.population import Population, RowSpec
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
 BLOCK_UPDATES = 1 << 16  # rates and EMA factors are tabled for about this many row-updates at a time
 # bytes of batch logits (and, under a weight penalty, of parameters) kept until their losses are computed
-TRACE_BYTES = 1 << 22
+TRACE_BYTES = 1 << 18
 # the per-epoch lists of a History, as metrics.csv has them (a run without EMA or a test split leaves some
 # empty)
 METRICS = (
@@ -471,82 +471,89 @@ class _BatchLosses:
     time. Per update the loop only copies the batch's logits from the backward pass and, under a weight
     penalty, the parameters the update starts from into buffers of TRACE_BYTES at most (the targets are
     the epoch's, kept once per epoch); full buffers, and the last ones, become losses in a few calls over
-    all their updates: one or two copies per update instead of a dozen small NumPy calls. Each loss is
-    computed from its own batch's entries alone, so a row's losses depend neither on where the blocks end
-    nor on the other rows."""
+    all their updates (the full batches in one, the smaller last batches of the epochs in another): one or
+    two copies per update instead of a dozen small NumPy calls. Each loss is computed from its own batch's
+    entries alone, so a row's losses depend neither on where the blocks end nor on the other rows."""
 
     def __init__(self, pop: Population, head: losses.Head, batch_size: int, size: int) -> None:
         p, n = pop.theta.shape
-        per_update = 8 * p * (head.outputs * batch_size + (n if pop.penalized else 0))
-        self.slots = max(1, TRACE_BYTES // per_update)
+        k = head.outputs
+        self.slots = max(1, TRACE_BYTES // (8 * p * (k * batch_size + (n if pop.penalized else 0))))
         self.pop, self.head, self.batch = pop, head, batch_size
         self.per_epoch = steps_per_epoch(batch_size, size)
-        self.last_width = size - (self.per_epoch - 1) * batch_size  # of an epoch's last batch
-        self.logits = np.zeros((self.slots, p, head.outputs, batch_size))
+        self.full_batches = size // batch_size  # an epoch's batches of batch_size rows; then a smaller one
+        last = size - self.full_batches * batch_size
+        self.logits = np.empty((self.slots if self.full_batches else 0, p, k, batch_size))
+        self.last_logits = np.empty((self.slots // self.per_epoch + 1 if last else 0, p, k, last))
         self.theta = np.empty((self.slots, p, n)) if pop.penalized else None
-        self.filled = 0
-        self.batch_index = 0  # of the next update within its epoch
-        # per epoch in the buffer: its first slot, the batch of that slot, the epoch's targets by batch
-        # (per_epoch, P or 1, K, B)
-        self.epochs: list[tuple[int, int, np.ndarray]] = []
-        self._fixed: tuple[np.ndarray, np.ndarray] | None = None  # y_t and its targets by batch
+        self.filled = self.n_last = 0  # updates in the block, and how many of them on a smaller last batch
+        # per epoch in the block: its first update in the block, that update's batch, the epoch's targets
+        # by batch: (full batches, P or 1, K, B) and the last, smaller batch's (P or 1, K, rows) or None
+        self.epochs: list[tuple[int, int, tuple[np.ndarray, np.ndarray | None]]] = []
+        self._fixed: tuple[np.ndarray, tuple[np.ndarray, np.ndarray | None]] | None = None  # y_t's
         self.blocks: list[np.ndarray] = []  # (updates, P) losses, internal order
 
     def start_epoch(self, y_t: np.ndarray, order: np.ndarray | None) -> None:
         """An epoch begins, on the targets y_t (K, N) in data order or in `order` ((N,) or (P, N))."""
         if order is None:
             if self._fixed is None or self._fixed[0] is not y_t:
-                self._fixed = (y_t, _by_batch(y_t, self.per_epoch, self.batch))
+                self._fixed = (y_t, _by_batch(y_t, self.batch))
             targets = self._fixed[1]
         else:
             permuted = y_t[..., order]
-            targets = _by_batch(
-                permuted if order.ndim == 1 else np.moveaxis(permuted, -2, 0), self.per_epoch, self.batch
-            )
+            targets = _by_batch(permuted if order.ndim == 1 else np.moveaxis(permuted, -2, 0), self.batch)
         self.epochs.append((self.filled, 0, targets))
-        self.batch_index = 0
 
     def keep(self, logits: np.ndarray) -> None:
         """Record an update before it is made: its batch's logits (P, K, B)."""
         j = self.filled
         if logits.shape[-1] == self.batch:
-            self.logits[j] = logits
+            self.logits[j - self.n_last] = logits
         else:
-            self.logits[j, ..., : logits.shape[-1]] = logits
+            self.last_logits[self.n_last] = logits
+            self.n_last += 1
         if self.theta is not None:
             self.theta[j] = self.pop.theta
         self.filled = j + 1
-        self.batch_index += 1
-        if self.filled == self.slots:
+        if j + 1 == self.slots:
             self._flush()
 
     def _flush(self) -> None:
         m = self.filled
         if not m:
             return
-        first_batch = self.epochs[0][1]
-        batch = (first_batch + np.arange(m)) % self.per_epoch  # the batch of each slot within its epoch
-        if all(targets is self.epochs[0][2] for _, _, targets in self.epochs):  # in data order
-            y = self.epochs[0][2][batch]
+        batch = (self.epochs[0][1] + np.arange(m)) % self.per_epoch  # each update's batch in its epoch
+        last = batch == self.full_batches  # the smaller last batches (none when every batch is full)
+        fixed = self.epochs[0][2]
+        if all(targets is fixed for _, _, targets in self.epochs):  # data order: the same every epoch
+            y, y_last = fixed[0][batch[~last]], None if fixed[1] is None else fixed[1][None]
         else:
-            ends = [first for first, _, _ in self.epochs[1:]] + [m]
-            y = np.concatenate(
-                [
-                    np.broadcast_to(targets[b : b + end - first], (end - first, *self.logits.shape[1:]))
-                    for (first, b, targets), end in zip(self.epochs, ends, strict=True)
-                ]
-            )
-        values = self.head.value(self.logits[:m], y)
-        if self.last_width < self.batch:  # an epoch's smaller last batch: its own entries only
-            smaller = np.flatnonzero(batch == self.per_epoch - 1)
-            w = self.last_width
-            values[smaller] = self.head.value(self.logits[smaller, ..., :w], y[smaller, ..., :w])
+            y, y_last = self._shuffled_targets(m)
+        values = np.empty((m, self.logits.shape[1]))
+        values[~last] = self.head.value(self.logits[: m - self.n_last], y)
+        if self.n_last:
+            assert y_last is not None
+            values[last] = self.head.value(self.last_logits[: self.n_last], y_last)
         if self.theta is not None:
             values += self.pop.penalties(self.theta[:m])
         self.blocks.append(values)
-        current = self.epochs[-1][2]
-        self.epochs = [(0, self.batch_index, current)] if self.batch_index < self.per_epoch else []
-        self.filled = 0
+        first, b, current = self.epochs[-1]
+        following = b + m - first  # the batch of the epoch under way that the next update is made on
+        self.epochs = [(0, following, current)] if following < self.per_epoch else []
+        self.filled = self.n_last = 0
+
+    def _shuffled_targets(self, m: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """The targets of the block's full batches and of its smaller last batches, epoch by epoch."""
+        full_shape, last_shape = self.logits.shape[1:], self.last_logits.shape[1:]
+        fulls, lasts = [], []
+        ends = [first for first, _, _ in self.epochs[1:]] + [m]
+        for (first, b, (full, smaller)), end in zip(self.epochs, ends, strict=True):
+            stop = b + end - first
+            upto = min(stop, self.full_batches)
+            fulls.append(np.broadcast_to(full[b:upto], (max(upto - b, 0), *full_shape)))
+            if smaller is not None and b <= self.full_batches < stop:
+                lasts.append(np.broadcast_to(smaller, last_shape))
+        return np.concatenate(fulls), np.stack(lasts) if lasts else None
 
     def all(self) -> np.ndarray:
         """(updates recorded, P): the loss of every update's batch, internal order."""
@@ -554,14 +561,14 @@ class _BatchLosses:
         return np.concatenate(self.blocks) if self.blocks else np.zeros((0, self.logits.shape[1]))
 
 
-def _by_batch(y_t: np.ndarray, per_epoch: int, batch_size: int) -> np.ndarray:
-    """An epoch's targets (K, N) or (P, K, N) as (per_epoch, 1 or P, K, batch_size), batch b's targets at b
-    (the last batch's padded with zeros)."""
+def _by_batch(y_t: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """An epoch's targets (K, N) or (P, K, N) batch by batch: the full batches' (N // B, 1 or P, K, B) and
+    the smaller last batch's (1 or P, K, N mod B), or None when N is a multiple of B."""
     y = y_t if y_t.ndim == 3 else y_t[None]
     p, k, n = y.shape
-    padded = np.zeros((p, k, per_epoch * batch_size))
-    padded[..., :n] = y
-    return padded.reshape(p, k, per_epoch, batch_size).transpose(2, 0, 1, 3)
+    q = n // batch_size
+    full = y[..., : q * batch_size].reshape(p, k, q, batch_size).transpose(2, 0, 1, 3)
+    return full, (y[..., q * batch_size :] if n % batch_size else None)
 
 
 def _epochs(n: int) -> str:
