@@ -39,6 +39,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         grid,
         optimizers,
         replot,
+        resume,
         runs,
         schedules,
         sweep,
@@ -57,6 +58,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         sweep.SweepError,
         catalog.CatalogError,
         replot.ReplotError,
+        resume.ResumeError,
     )
 
 
@@ -165,8 +167,20 @@ SETS = click.option(
 QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
 
 
+RESUME = click.option(
+    "--resume",
+    "resume_folder",
+    type=click.Path(path_type=Path),
+    metavar="RUN",
+    help="Continue the run in folder RUN (a path, or the start or end of a folder name under --runs-root) "
+    "where it stopped, into a new folder (CONFIG is then RUN's); "
+    "--set may change only train.epochs, train.log_every, name and plot.*.",
+)
+
+
 @cli.command()
-@click.argument("config_file", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.argument("config_file", metavar="[CONFIG]", required=False, type=click.Path(path_type=Path))
+@RESUME
 @RUNS_ROOT
 @SETS
 @click.option("--epochs", type=click.IntRange(min=1), help="Short for --set train.epochs=N.")
@@ -174,7 +188,8 @@ QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress bar or pro
 @click.option("--seed", type=click.IntRange(min=0), help="Short for --set seed=S.")
 @QUIET
 def train(
-    config_file: Path,
+    config_file: Path | None,
+    resume_folder: Path | None,
     runs_root: Path,
     sets: tuple[str, ...],
     epochs: int | None,
@@ -182,17 +197,23 @@ def train(
     seed: int | None,
     quiet: bool,
 ) -> None:
-    """Train as CONFIG (a YAML file) says and write a run folder.
+    """Train as CONFIG (a YAML file) says and write a run folder, or continue the run of a folder.
 
-    The folder <runs-root>/<YYYYmmdd-HHMMSS>-<name>/ receives config.yaml, metrics.csv, lr.csv, params.npz
-    (and params_ema.npz with ema.decay), loss.png, lr.png, boundary.png and, last, summary.json; with
-    model.type quadratic, quadratic.png instead of loss.png and boundary.png.
+    The folder <runs-root>/<YYYYmmdd-HHMMSS>-<name>/ receives config.yaml, metrics.csv, lr.csv, trace.csv
+    (the loss of every mini-batch), params.npz (and params_ema.npz with ema.decay), state.npz (what
+    --resume needs), loss.png, lr.png, boundary.png and, last, summary.json; with model.type quadratic,
+    quadratic.png instead of loss.png and boundary.png.
+
+    With --resume RUN, training continues from the epochs RUN has done (for an interrupted run, its last
+    whole epoch) up to train.epochs (RUN's own, or --epochs N) into a new folder, and ends bit for bit where
+    one uninterrupted run of that length ends.
 
     \b
       nnopt train configs/l2.yaml
       nnopt train configs/sgd.yaml --set optimizer.name=adam --set optimizer.lr=0.01
       nnopt train configs/adam.yaml --epochs 200 --lr 0.003 --seed 4
       nnopt train configs/quadratic.yaml --set optimizer.lr=1.0
+      nnopt train --resume runs/20261121-173834-l2 --epochs 1600
 
     Every config key, with its default, is described in the README's section "The config file"; configs/
     holds one example per optimizer and feature.
@@ -206,30 +227,52 @@ def train(
 
     started = time.perf_counter()
     out = console.console()
+    start = None
     with _one_line_errors():
-        config = config_mod.load(config_file, sets + _shortcuts(epochs=epochs, lr=lr, seed=seed))
-        if config.model_type == "quadratic" and epochs is not None:
-            raise InputError(
-                "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"
-            )
-        if config.model_type == "quadratic":
-            experiment.check_length([config], per_epoch=1)
-            folder = runs.make_folder(runs_root, config.name)
-            with _completing(folder), _Stopping() as stop:
-                runs.write_start(folder, config)
-                toy = quadratic.train(config, should_stop=stop.requested)
-                report.draw_quadratic(folder, toy)
-                summary = runs.write_quadratic_results(folder, toy, started=started, clock=time.perf_counter)
-            out.print(console.result_table(summary, folder))
-            _finish(toy.status, toy.message, stop)
-        (group,) = experiment.prepare([config])
+        overrides = sets + _shortcuts(epochs=epochs, lr=lr, seed=seed)
+        if resume_folder is not None:
+            from nnopt_cli import resume
+
+            if config_file is not None:
+                raise InputError(f"CONFIG {config_file} and --resume {resume_folder}: give one of them")
+            from nnopt_cli import catalog
+
+            config, start = resume.load(catalog.resolve(str(resume_folder), runs_root), overrides)
+            group = resume.prepare(config, start)
+        else:
+            if config_file is None:
+                raise InputError("missing CONFIG (a YAML file), or --resume RUN to continue a run")
+            config = config_mod.load(config_file, overrides)
+            if config.model_type == "quadratic" and epochs is not None:
+                raise InputError(
+                    "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"
+                )
+            if config.model_type == "quadratic":
+                experiment.check_length([config], per_epoch=1)
+                folder = runs.make_folder(runs_root, config.name)
+                with _completing(folder), _Stopping() as stop:
+                    runs.write_start(folder, config)
+                    toy = quadratic.train(config, should_stop=stop.requested)
+                    report.draw_quadratic(folder, toy)
+                    summary = runs.write_quadratic_results(
+                        folder, toy, started=started, clock=time.perf_counter
+                    )
+                out.print(console.result_table(summary, folder))
+                _finish(toy.status, toy.message, stop)
+            (group,) = experiment.prepare([config])
         folder = runs.make_folder(runs_root, config.name)
     with _completing(folder), _Stopping() as stop:
         runs.write_start(folder, config)
         with console.EpochReporter(
             config.name, config.epochs, every=config.log_every, quiet=quiet
         ) as progress:
-            (history,) = loop.run([config], group.prepared, on_epoch=progress, should_stop=stop.requested)
+            (history,) = loop.run(
+                [config],
+                group.prepared,
+                on_epoch=progress,
+                should_stop=stop.requested,
+                resume=None if start is None else [start],
+            )
         view = experiment.run_view(history, group.prepared)
         runs.write_data(folder, history)
         report.draw(report.run_jobs(folder, history, view))

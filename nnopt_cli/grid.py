@@ -170,7 +170,9 @@ def _spaced(key: str, shown: str, start_text: str, stop_text: str, count: str, l
         values = np.linspace(start, stop, n)
     whole = _is_int(start_text) and _is_int(stop_text) and not log and np.all(values == np.round(values))
     # 12 significant digits: 0.075, not linspace's 0.07500000000000001
-    out: tuple[Any, ...] = tuple(int(v) for v in values) if whole else tuple(float(f"{v:.12g}") for v in values)
+    out: tuple[Any, ...] = (
+        tuple(int(v) for v in values) if whole else tuple(float(f"{v:.12g}") for v in values)
+    )
     return Grid(key, out, tuple(yaml_text(v) for v in out), log=bool(log))
 
 

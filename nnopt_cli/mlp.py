@@ -341,7 +341,6 @@ class Backprop:
             self._fused_first(x_t, plan)
         return plan.logits
 
-
     def _fused_first(self, x_t: np.ndarray, plan: _Plan) -> None:
         """d[w_1; b_1] of a network with one hidden layer and one output, from dz_2 (P, 1, B) directly:
 

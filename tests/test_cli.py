@@ -20,6 +20,8 @@ RUN_FILES = {
     "config.yaml",
     "metrics.csv",
     "lr.csv",
+    "trace.csv",
+    "state.npz",
     "params.npz",
     "loss.png",
     "lr.png",
