@@ -21,9 +21,10 @@ from nnopt_cli import data as data_mod
 from nnopt_cli.config import Config
 from nnopt_cli.loop import EpochCallback, History
 
-# the arrays a population keeps per parameter and row: values and shadows, gradients, two optimizer moments,
-# EMA scratch, the copies kept at each epoch's end, penalty scales
-_ARRAYS_PER_PARAM = 10
+# the arrays a population keeps per parameter and row: values and shadows, gradients, two optimizer moments
+# and their copies at each epoch's end, EMA scratch, the values' copies kept at each epoch's end, penalty
+# scales
+_ARRAYS_PER_PARAM = 12
 
 
 class SetupError(ValueError):
@@ -83,9 +84,10 @@ def network(config: Config, dataset: data_mod.Dataset, *, rows: int = 1) -> tupl
 
 # What a run keeps while it trains, beyond its network: per epoch, one Python float in a list per metrics.csv
 # column (a pointer and the float object, with room to spare); per update, its rate (the block tabled, the
-# trace made of the blocks, the trace's copy in the history).
+# trace made of the blocks, the trace's copy in the history) and its mini-batch loss (the blocks and the
+# trace made of them).
 _BYTES_PER_EPOCH_COLUMN = 48
-_BYTES_PER_UPDATE = 24
+_BYTES_PER_UPDATE = 40
 
 
 def check_length(configs: Sequence[Config], *, per_epoch: int) -> None:

@@ -568,3 +568,36 @@ def test_epochs_shortcut_refused_for_the_quadratic_toy(tmp_path):
     assert result.exit_code == 2
     assert "use --set train.steps=N" in result.output
     assert not any(tmp_path.iterdir())
+
+
+def test_resume_from_the_command_line_ends_where_one_longer_run_ends(tmp_path):
+    config = str(_ROOT / "configs" / "ema.yaml")
+    base = ["--set", "data.shuffle=true", "--set", "optimizer.name=adam", "-q"]
+    runner = CliRunner()
+    whole = runner.invoke(
+        cli, ["train", config, *base, "--epochs", "12", "--runs-root", str(tmp_path / "whole")]
+    )
+    half = runner.invoke(
+        cli, ["train", config, *base, "--epochs", "5", "--runs-root", str(tmp_path / "runs")]
+    )
+    assert whole.exit_code == 0 and half.exit_code == 0, whole.output + half.output
+    (first,) = (tmp_path / "runs").iterdir()
+    # RUN may be the end of a folder name under --runs-root, as nnopt show takes it
+    suffix = first.name[-12:]
+    resumed = runner.invoke(
+        cli, ["train", "--resume", suffix, "--epochs", "12", "-q", "--runs-root", str(tmp_path / "runs")]
+    )
+    assert resumed.exit_code == 0, resumed.output
+    (second,) = [p for p in (tmp_path / "runs").iterdir() if p != first]
+    (alone,) = (tmp_path / "whole").iterdir()
+    for name in ("metrics.csv", "lr.csv", "trace.csv"):
+        assert (second / name).read_bytes() == (alone / name).read_bytes(), name
+    for name in ("params.npz", "params_ema.npz"):
+        with np.load(second / name) as a, np.load(alone / name) as b:
+            assert all(np.array_equal(a[k], b[k]) for k in b.files)
+    summary = json.loads((second / "summary.json").read_text())
+    assert summary["resumed_at_epoch"] == 5 and summary["epochs_done"] == 12
+    refused = runner.invoke(
+        cli, ["train", "--resume", str(second), "--lr", "0.5", "--runs-root", str(tmp_path / "runs")]
+    )
+    assert refused.exit_code == 2 and "optimizer.lr" in refused.output
