@@ -56,6 +56,15 @@ def load_data(config: Config) -> Data:
     return Data(full, train, test)
 
 
+def layer_widths(config: Config, dataset: data_mod.Dataset) -> tuple[int, ...]:
+    """The network's widths on `dataset`: its inputs, the hidden layers, and the outputs the task needs."""
+    return (
+        dataset.x.shape[1],
+        *config.hidden,
+        losses.outputs_for(config.loss, config.output, dataset.n_classes),
+    )
+
+
 def network(config: Config, dataset: data_mod.Dataset, *, rows: int = 1) -> tuple[mlp.MLP, losses.Head]:
     """The network and head of `config` on `dataset`: inputs from the data, outputs from the task.
 
@@ -129,8 +138,7 @@ def row_bytes(config: Config, dataset: data_mod.Dataset, train_size: int) -> int
     """About what one more run of `config` adds to a population while it trains: its rows of the network's
     arrays, its activations, and its history over the planned epochs (what `network` and `check_length`
     check)."""
-    outputs = losses.outputs_for(config.loss, config.output, dataset.n_classes)
-    widths = (dataset.x.shape[1], *config.hidden, outputs)
+    widths = layer_widths(config, dataset)
     n = mlp.MLP.count_params(widths)
     arrays = 8 * (_ARRAYS_PER_PARAM * n + 3 * sum(widths) * (config.batch_size + 1024))
     tested = config.test_size != 0
