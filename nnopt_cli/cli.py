@@ -54,6 +54,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         ema.EMAError,
         experiment.SetupError,
         runs.RunFolderError,
+        runs.FolderError,
         grid.GridError,
         sweep.SweepError,
         catalog.CatalogError,

@@ -1,8 +1,9 @@
-"""The run folder: its name, and every file a run writes into it.
+"""The run folder: its name, and every file a run writes into it and reads back.
 
 A folder is made only after the config, the data and the starting parameters have been checked, its
 config.yaml is written first and summary.json last, and every file goes through a temporary name, so a folder
-without summary.json is a run that did not finish writing, and no file is ever half-written.
+without summary.json is a run that did not finish writing, and no file is ever half-written. `read_history`
+and `read_quadratic` read a folder back into the history its files were written from.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import math
 import os
 import secrets
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,13 +22,22 @@ from typing import IO, Any
 
 import numpy as np
 
-from nnopt_cli import __version__
+from nnopt_cli import __version__, loop, quadratic
+from nnopt_cli import config as config_mod
+from nnopt_cli.config import Config
 from nnopt_cli.loop import History
 from nnopt_cli.quadratic import QuadraticHistory
+
+STATUSES = ("completed", "interrupted", "diverged")  # summary.json's status: how a run ended
 
 
 class RunFolderError(OSError):
     """The runs root cannot be used; one line."""
+
+
+class FolderError(ValueError):
+    """A run folder whose files cannot be read back: one missing or unreadable, or files that disagree with
+    each other. str() is one line naming the file (and the line and column of a bad cell)."""
 
 
 def _stamped(root: str | Path, name: str, suffix: str, now: datetime | None) -> Iterator[Path]:
@@ -284,3 +295,334 @@ def write_quadratic_results(
     }
     write_text(folder / "summary.json", json.dumps(result, indent=2) + "\n")
     return result
+
+
+# --- reading a folder back --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def folder_errors_as(error: Callable[[str], Exception]) -> Iterator[None]:
+    """A FolderError raised inside, raised again as `error` of its line: a command's own one-line error."""
+    try:
+        yield
+    except FolderError as exc:
+        raise error(str(exc)) from None
+
+
+def read_config(folder: Path) -> Config:
+    """The run's resolved config, from the folder's config.yaml.
+
+    Raises:
+      FolderError: no config.yaml, or one that is not a valid config (config.ConfigError's line).
+    """
+    path = Path(folder) / "config.yaml"
+    if not path.exists():
+        raise FolderError(f"{path}: no such file; a run folder begins with its resolved config")
+    try:
+        return config_mod.load(path)
+    except config_mod.ConfigError as exc:
+        raise FolderError(str(exc)) from None
+
+
+def read_history(folder: Path, config: Config | None = None) -> History:
+    """The History a run folder's files were written from.
+
+    Per epoch metrics.csv; per update lr.csv and trace.csv (batch_loss stays empty without it); params.npz,
+    with ema.decay params_ema.npz; from summary.json status, message, diverged_epoch, train_seconds,
+    population_size and `start`, the measures before the first update (in summaries written before `start`,
+    start_loss and start_accuracy alone, and none with a test split). A folder without summary.json, cut off
+    before its last file, gets the status the loop gave it, read off the files, and no start.
+    steps_per_epoch is 0 when no epoch was done (the data then says it).
+
+    Args:
+      folder: a run folder (of `nnopt train`, an entry of `nnopt compare`, a sweep's saved run).
+      config: the config to read the files with (default: the folder's config.yaml); a change of it must
+        not change what the run writes.
+    Raises:
+      FolderError: the quadratic toy's folder, a file missing or unreadable, or files that disagree.
+    """
+    folder = Path(folder)
+    config = read_config(folder) if config is None else config
+    if config.model_type != "mlp":
+        raise FolderError(
+            f"{folder / 'config.yaml'}: model.type {config.model_type}: the quadratic toy's folder has no "
+            "per-epoch history (read_quadratic reads it)"
+        )
+    summary = read_summary(folder)
+    h = History(config=config, steps_per_epoch=0, with_test=config.test_size != 0)
+    _read_metrics(folder / "metrics.csv", h)
+    h.lr_trace = _read_rates(folder / "lr.csv", h)
+    h.batch_loss = _read_batch_losses(folder / "trace.csv", h)
+    h.params = _read_weights(folder / "params.npz")
+    if config.ema_decay is not None:
+        h.params_ema = _read_weights(folder / "params_ema.npz")
+    if summary is None:
+        _infer_status(h)
+    else:
+        _apply_summary(h, summary, folder / "summary.json")
+    return h
+
+
+def read_quadratic(folder: Path, config: Config | None = None) -> QuadraticHistory:
+    """The quadratic toy's history, from its metrics.csv (step, w, loss, lr: one row per update) and
+    summary.json; without summary.json, the status quadratic.train gave it, read off metrics.csv.
+
+    Raises:
+      FolderError: not the toy's folder, a file missing or unreadable, or steps that are not 0, 1, 2, ...
+    """
+    folder = Path(folder)
+    config = read_config(folder) if config is None else config
+    if config.model_type != "quadratic":
+        raise FolderError(f"{folder / 'config.yaml'}: model.type {config.model_type}, not quadratic")
+    metrics = folder / "metrics.csv"
+    columns = _read_columns(metrics, ["step", "w", "loss", "lr"], integers=("step",), run=config)
+    if columns["step"] != list(range(len(columns["step"]))):
+        raise FolderError(f"{metrics}: steps {_span(columns['step'])}, expected 0, 1, 2, ... one per row")
+    h = QuadraticHistory(
+        config=config,
+        lr_trace=np.asarray(columns["lr"], dtype=np.float64),
+        step=columns["step"],
+        w=columns["w"],
+        loss=columns["loss"],
+        lr=columns["lr"],
+    )
+    summary = read_summary(folder)
+    if summary is None:
+        _infer_quadratic_status(h)
+    else:
+        path = folder / "summary.json"
+        h.status, h.message, h.train_seconds = _outcome(summary, path)
+        h.diverged_step = _typed(summary, "diverged_step", int, path, None)
+    return h
+
+
+def read_summary(folder: Path) -> dict[str, Any] | None:
+    """summary.json's content, or None when the run never wrote it.
+
+    Raises:
+      FolderError: not JSON, or JSON that is not a mapping.
+    """
+    path = Path(folder) / "summary.json"
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FolderError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(content, dict):
+        raise FolderError(f"{path}: holds {type(content).__name__}, not a mapping")
+    return content
+
+
+def read_npz(path: Path, *, holding: str = "named arrays") -> dict[str, np.ndarray]:
+    """The named arrays of an .npz file `write_npz` wrote (params.npz, state.npz, ...).
+
+    Args:
+      holding: what the file holds, for the error's words ("weights", "a run's state").
+    Raises:
+      FolderError: no such file, not an .npz file, or a single .npy array.
+    """
+    if not path.is_file():
+        raise FolderError(_missing(path))
+    arrays = None
+    try:
+        saved = np.load(path, allow_pickle=False)
+        if hasattr(saved, "files"):
+            with contextlib.closing(saved):
+                arrays = {key: np.asarray(saved[key]) for key in saved.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise FolderError(f"{path}: not an .npz file of {holding} ({exc})") from None
+    if arrays is None:
+        raise FolderError(f"{path}: a single array, not an .npz file of {holding}")
+    return arrays
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """A CSV file's header and rows, as text (no header: an empty file).
+
+    Raises:
+      FolderError: no such file, or not readable as CSV text.
+    """
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        raise FolderError(_missing(path)) from None
+    except UnicodeDecodeError:
+        raise FolderError(f"{path}: not a CSV text file") from None
+    except (OSError, csv.Error) as exc:
+        raise FolderError(f"{path}: cannot read: {exc}") from None
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def _missing(path: Path) -> str:
+    return f"{path}: no such file; the run stopped before writing it"
+
+
+def _read_columns(
+    path: Path, header: list[str], *, integers: Sequence[str], run: Config
+) -> dict[str, list[Any]]:
+    """The columns of a CSV file `write_csv` wrote for `run`: `header` exactly, integers in the `integers`
+    columns and floats (their repr, 'nan' and 'inf' included) in the others."""
+    found, rows = read_rows(path)
+    if found != header:
+        shown = ",".join(found) if found else "no header"
+        raise FolderError(
+            f"{path}: columns {shown}; config.yaml's run (model.type {run.model_type}"
+            f"{', ema' if run.ema_decay is not None else ''}"
+            f"{', a test split' if run.test_size != 0 else ''}) writes {','.join(header)}"
+        )
+    columns: dict[str, list[Any]] = {key: [] for key in header}
+    for line, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise FolderError(f"{path}, line {line}: {len(row)} cells, the header has {len(header)}")
+        for key, cell in zip(header, row, strict=True):
+            try:
+                columns[key].append(int(cell) if key in integers else float(cell))
+            except ValueError:
+                kind = "an integer" if key in integers else "a number"
+                raise FolderError(f"{path}, line {line}: {key} {cell!r} is not {kind}") from None
+    return columns
+
+
+def _read_metrics(path: Path, h: History) -> None:
+    """metrics.csv into h's per-epoch lists: epochs 1, 2, 3, ..., the same number of updates apart."""
+    columns = _read_columns(path, list(h.metrics_columns()), integers=("epoch", "step"), run=h.config)
+    for key, values in columns.items():
+        getattr(h, key).extend(values)
+    h.steps_per_epoch = h.step[0] if h.step else 0
+    for line, (epoch, step) in enumerate(zip(h.epoch, h.step, strict=True), start=2):
+        if epoch != line - 1 or step != epoch * h.steps_per_epoch:
+            raise FolderError(
+                f"{path}, line {line}: epoch {epoch} at step {step}, expected epoch {line - 1} at step "
+                f"{(line - 1) * h.steps_per_epoch} ({h.steps_per_epoch} updates per epoch)"
+            )
+
+
+def _read_rates(path: Path, h: History) -> np.ndarray:
+    """lr.csv: the rate of every update metrics.csv counts."""
+    columns = _read_columns(path, ["step", "lr"], integers=("step",), run=h.config)
+    _check_updates(path, columns["step"], h.steps_done, exact=True)
+    return np.asarray(columns["lr"], dtype=np.float64)
+
+
+def _read_batch_losses(path: Path, h: History) -> np.ndarray:
+    """trace.csv's batch loss of every update metrics.csv counts; none when the run kept no trace."""
+    if not path.is_file():
+        return np.zeros(0)
+    header = ["step", "epoch", "lr", "batch_loss"]
+    columns = _read_columns(path, header, integers=("step", "epoch"), run=h.config)
+    _check_updates(path, columns["step"], h.steps_done, exact=False)
+    # a trace.csv that runs past metrics.csv's last epoch is cut there: a History holds one batch loss per
+    # update done, as the loop returns it
+    return np.asarray(columns["batch_loss"][: h.steps_done], dtype=np.float64)
+
+
+def _check_updates(path: Path, steps: list[int], done: int, *, exact: bool) -> None:
+    """A per-update file's steps are 0, 1, 2, ... covering the `done` updates metrics.csv counts (`exact`:
+    and no more)."""
+    numbered = steps == list(range(len(steps)))
+    if not numbered or len(steps) < done or (exact and len(steps) != done):
+        raise FolderError(
+            f"{path}: {len(steps)} updates numbered {_span(steps)}; metrics.csv says {done} updates were "
+            f"made, numbered {_span(list(range(done)))}"
+        )
+
+
+def _span(steps: list[int]) -> str:
+    return f"{steps[0]} to {steps[-1]}" if steps else "none"
+
+
+def _read_weights(path: Path) -> dict[str, np.ndarray]:
+    """params.npz or params_ema.npz: the named weight arrays, all of them numbers."""
+    arrays = read_npz(path, holding="weights")
+    for key, value in arrays.items():
+        if not np.issubdtype(value.dtype, np.number):
+            raise FolderError(f"{path}: {key} holds {value.dtype} values, not numbers")
+    return arrays
+
+
+def _apply_summary(h: History, summary: dict[str, Any], path: Path) -> None:
+    """summary.json's status, message, timing and epoch 0 into h, its counts checked against metrics.csv."""
+    h.status, h.message, h.train_seconds = _outcome(summary, path)
+    h.diverged_epoch = _typed(summary, "diverged_epoch", int, path, None)
+    h.population_size = _typed(summary, "population_size", int, path, 1)
+    for key, counted in (("epochs_done", h.epochs_done), ("steps", h.steps_done)):
+        if key in summary and summary[key] != counted:
+            raise FolderError(f"{path}: {key} {summary[key]!r}, metrics.csv says {counted}")
+    h.start = _start(summary, path, with_test=h.with_test)
+
+
+def _outcome(summary: dict[str, Any], path: Path) -> tuple[str, str, float]:
+    """A summary's status, message and train_seconds, as every kind of run writes them."""
+    status = summary.get("status")
+    if status not in STATUSES:
+        raise FolderError(f"{path}: status {status!r}, expected one of {', '.join(STATUSES)}")
+    message = _typed(summary, "message", str, path, "")
+    seconds = float(_typed(summary, "train_seconds", (int, float), path, 0.0))
+    return status, message, seconds
+
+
+def _start(summary: dict[str, Any], path: Path, *, with_test: bool) -> dict[str, float]:
+    """The measures before the first update: summary.json's `start`, else start_loss and start_accuracy."""
+    start = summary.get("start")
+    if start is not None:
+        if not isinstance(start, dict):
+            raise FolderError(f"{path}: start is {type(start).__name__}, expected a mapping of measures")
+        return {str(k): _measure(v, f"start.{k}", path) for k, v in start.items()}
+    if with_test:
+        # a summary from before `start`: with a test split no epoch 0 at all, or compare.png would draw
+        # the test curves against epochs that begin at 0
+        return {}
+    return {
+        key: _measure(summary[f"start_{key}"], f"start_{key}", path)
+        for key in ("loss", "accuracy")
+        if f"start_{key}" in summary
+    }
+
+
+def _typed(summary: dict[str, Any], key: str, kind: Any, path: Path, default: Any) -> Any:
+    """summary[key], or `default` when absent; anything but a `kind` (a bool included) is refused."""
+    value = summary.get(key, default)
+    if value is not default and (not isinstance(value, kind) or isinstance(value, bool)):
+        name = {str: "text", int: "an integer"}.get(kind, "a number")
+        raise FolderError(f"{path}: {key} is {value!r}, not {name}")
+    return value
+
+
+def _measure(value: Any, key: str, path: Path) -> float:
+    """A measure of summary.json: a number, or null for one that was NaN or infinite (read as NaN)."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FolderError(f"{path}: {key} is {value!r}, not a number")
+    return float(value)
+
+
+def _infer_status(h: History) -> None:
+    """The status loop.run gave a run whose summary.json was never written, by its rules."""
+    finite = all(np.all(np.isfinite(a)) for a in h.params.values())
+    if h.loss and not (math.isfinite(h.loss[-1]) and finite):
+        h.status = "diverged"
+        h.diverged_epoch = h.epoch[-1]
+        h.message = loop._divergence_message(h.config, h.epoch[-1], h.loss[-1])
+    elif h.epochs_done >= h.config.epochs:
+        h.status = "completed"
+    else:
+        h.status = "interrupted"
+        h.message = f"interrupted after {loop._epochs(h.epochs_done)} of {h.config.epochs}"
+
+
+def _infer_quadratic_status(h: QuadraticHistory) -> None:
+    """The status quadratic.train gave a toy run whose summary.json was never written, by its rules."""
+    config = h.config
+    start = max(float(quadratic.loss(config.w0)), 1.0)
+    if h.loss and not h.loss[-1] <= quadratic.DIVERGENCE_FACTOR * start:  # also true for NaN
+        k = h.step[-1]
+        h.status, h.diverged_step = "diverged", k
+        h.message = quadratic._divergence_message(config, k, h.w[-1], h.loss[-1], start)
+    elif len(h.step) >= config.steps:
+        h.status = "completed"
+    else:
+        h.status = "interrupted"
+        h.message = f"interrupted after {len(h.step)} of {config.steps} steps"

@@ -234,15 +234,12 @@ def test_a_run_stopped_before_its_first_epoch_ended(runs: Path, tmp_path: Path) 
     assert h.message == "interrupted after 0 epochs of 20"
 
 
-def test_trace_csv_fills_the_batch_loss_where_the_history_keeps_one(runs: Path, tmp_path: Path) -> None:
+def test_trace_csv_fills_the_batch_loss(runs: Path, tmp_path: Path) -> None:
     folder = copy(runs, tmp_path)
     rows = [f"{k},{k // 10 + 1},0.005,{1.0 / (k + 1)!r}" for k in range(200)]
     (folder / "trace.csv").write_text("step,epoch,lr,batch_loss\n" + "\n".join(rows) + "\n")
     h = replot.read_history(folder)
-    if hasattr(h, "batch_loss"):
-        np.testing.assert_array_equal(h.batch_loss, 1.0 / np.arange(1, 201))
-    else:
-        assert replot.BATCH_LOSS not in vars(h)
+    np.testing.assert_array_equal(h.batch_loss, 1.0 / np.arange(1, 201))
 
 
 def test_summary_start_is_every_epoch_0_measure(runs: Path, tmp_path: Path) -> None:

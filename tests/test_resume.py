@@ -272,3 +272,16 @@ def test_state_npz_holds_what_continuing_needs(tmp_path: Path) -> None:
     rng = np.random.default_rng([3, 1])  # the loop's shuffling generator for seed 3, after two epochs
     rng.permutation(300), rng.permutation(300)
     assert state == rng.bit_generator.state
+
+
+def test_a_folder_whose_files_cannot_be_read_back_is_refused(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path, train(cfg(*optimizer("sgd"), epochs=2)))
+    trace = folder / "trace.csv"
+    kept = trace.read_text()
+    trace.unlink()
+    refused(folder, r"no trace.csv \(the batch loss of every update")
+    trace.write_text(kept)
+    metrics = folder / "metrics.csv"
+    lines = metrics.read_text().splitlines()
+    metrics.write_text("\n".join([lines[0], lines[1].replace(",", ",x", 1)]) + "\n")
+    refused(folder, r"metrics.csv, line 2: step 'x\d+' is not an integer$")

@@ -146,3 +146,100 @@ def test_summary_start_writes_non_finite_measures_as_null() -> None:
     assert out["start"] == {"loss": None, "data_loss": 0.5, "accuracy": None}
     assert (out["resumed_from"], out["resumed_at_epoch"]) == ("/runs/x", 4)
     json.dumps(out, allow_nan=False)
+
+
+# --- reading a folder back --------------------------------------------------------------------------
+
+
+def written(folder: Path, h: loop.History) -> Path:
+    """`h` written as nnopt train writes a run folder."""
+    runs.write_start(folder, h.config)
+    runs.write_data(folder, h)
+    runs.write_summary(folder, h, started=0.0, clock=lambda: 0.0)
+    return folder
+
+
+def test_a_folder_reads_back_as_the_history_it_was_written_from(tmp_path: Path) -> None:
+    from nnopt_cli import experiment
+
+    sets = ["train.epochs=3", "optimizer.name=adam", "ema.decay=0.9", "data.name=iris", "data.test_size=30"]
+    h = experiment.train(config.from_dict({}, sets))
+    read = runs.read_history(written(tmp_path, h))
+    assert read.config == h.config and read.with_test
+    assert read.metrics_columns() == h.metrics_columns()
+    assert (read.steps_per_epoch, read.start) == (h.steps_per_epoch, h.start)
+    assert (read.status, read.message, read.diverged_epoch) == ("completed", "", None)
+    np.testing.assert_array_equal(read.lr_trace, h.lr_trace)
+    np.testing.assert_array_equal(read.batch_loss, h.batch_loss)
+    assert h.params_ema is not None and read.params_ema is not None
+    for mine, theirs in ((read.params, h.params), (read.params_ema, h.params_ema)):
+        assert mine.keys() == theirs.keys()
+        assert all(np.array_equal(mine[k], theirs[k]) for k in mine)
+    assert read.checkpoint is None  # state.npz is resume's to read
+
+
+def test_a_bad_cell_is_one_line_naming_the_file_line_and_column(tmp_path: Path) -> None:
+    from nnopt_cli import experiment
+
+    folder = written(tmp_path, experiment.train(config.from_dict({}, ["train.epochs=2"])))
+    metrics = folder / "metrics.csv"
+    lines = metrics.read_text().splitlines()
+    cells = lines[2].split(",")
+    cells[3] = "0.1x"  # the loss of epoch 2
+    metrics.write_text("\n".join([*lines[:2], ",".join(cells)]) + "\n")
+    with pytest.raises(runs.FolderError) as info:
+        runs.read_history(folder)
+    assert str(info.value) == f"{metrics}, line 3: loss '0.1x' is not a number"
+
+
+def test_files_that_disagree_are_refused(tmp_path: Path) -> None:
+    from nnopt_cli import experiment
+
+    folder = written(tmp_path, experiment.train(config.from_dict({}, ["train.epochs=2"])))
+    trace = folder / "trace.csv"
+    lines = trace.read_text().splitlines()
+    trace.write_text("\n".join(lines[:-1]) + "\n")
+    with pytest.raises(
+        runs.FolderError, match=r"trace.csv: 19 updates numbered 0 to 18; metrics.csv says 20"
+    ):
+        runs.read_history(folder)
+    trace.write_text("\n".join(lines) + "\n")
+    summary = json.loads((folder / "summary.json").read_text())
+    (folder / "summary.json").write_text(json.dumps({**summary, "steps": 30}))
+    with pytest.raises(runs.FolderError, match=r"summary.json: steps 30, metrics.csv says 20$"):
+        runs.read_history(folder)
+    (folder / "summary.json").write_text("[]")
+    with pytest.raises(runs.FolderError, match=r"summary.json: holds list, not a mapping$"):
+        runs.read_history(folder)
+
+
+def test_read_npz_reads_a_state_and_refuses_a_single_array(tmp_path: Path) -> None:
+    from nnopt_cli import experiment
+
+    folder = written(tmp_path, experiment.train(config.from_dict({}, ["train.epochs=1"])))
+    assert str(runs.read_npz(folder / "state.npz")["optimizer"]) == "sgd"
+    with (folder / "params.npz").open("wb") as f:
+        np.save(f, np.zeros(3))
+    with pytest.raises(runs.FolderError, match=r"params.npz: a single array, not an .npz file of weights$"):
+        runs.read_history(folder)
+    (folder / "params.npz").unlink()
+    with pytest.raises(
+        runs.FolderError, match=r"params.npz: no such file; the run stopped before writing it"
+    ):
+        runs.read_history(folder)
+
+
+def test_the_quadratic_toys_folder_reads_back(tmp_path: Path) -> None:
+    from nnopt_cli import quadratic
+
+    c = config.from_dict({"model": {"type": "quadratic"}})
+    toy = quadratic.train(c)
+    runs.write_start(tmp_path, c)
+    runs.write_quadratic_results(tmp_path, toy, started=0.0, clock=lambda: 0.0)
+    read = runs.read_quadratic(tmp_path)
+    assert (read.step, read.w, read.loss, read.lr) == (toy.step, toy.w, toy.loss, toy.lr)
+    assert (read.status, read.message, read.diverged_step) == (toy.status, toy.message, toy.diverged_step)
+    with pytest.raises(runs.FolderError, match=r"model.type quadratic: the quadratic toy's folder has no"):
+        runs.read_history(tmp_path)
+    (tmp_path / "summary.json").unlink()
+    assert runs.read_quadratic(tmp_path).status == "completed"  # read off metrics.csv, as train decided it
