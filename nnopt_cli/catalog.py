@@ -40,7 +40,7 @@ from nnopt_cli import checks
 
 if TYPE_CHECKING:
     from rich.console import Group
-    from rich.table import Table
+    from rich.text import Text
 
 KINDS = ("train", "quadratic", "compare", "sweep")
 STATUSES = ("completed", "interrupted", "diverged", "incomplete")
@@ -966,19 +966,17 @@ def table(
     *,
     width: int | None = None,
     title: str | None = None,
-) -> Table:
+) -> Text:
     """The listing as the terminal shows it, one row per record in the given order: the run folder
     (its stamp and name), kind, status, optimizer, lr, schedule, epochs, final loss, train and test
     accuracy (test only when some run has a split), training time, and runs (only when there is a
     comparison or a sweep); with `all_entries`, each comparison's entries indented under it.
 
     With `width` (the terminal's), columns that do not fit are left out, schedule first, then kind, lr,
-    time, epochs, optimizer and runs, rather than cutting every cell short. Rich spends most of a long
-    table's time on each cell's padding and measurement, so every cell carries its own column gap and the
-    widths are counted here: a thousand rows print in half the time."""
-    from rich import box
+    time, epochs, optimizer and runs, rather than cutting every cell short. The table is laid out here, as
+    one styled text, line by line: a Rich Table measures every cell, which makes a thousand rows take most
+    of a second."""
     from rich.cells import cell_len
-    from rich.table import Table
     from rich.text import Text
 
     shown = [(r, 0) for r in records]
@@ -994,21 +992,43 @@ def table(
     }
     cells["folder"] = [r.folder.name if depth == 0 else f"  └ {r.folder.name}" for r, depth in shown]
     headers = {key: header.split("\n") for header, key, _ in _TABLE_COLUMNS}
-    widths = {key: 2 + max(map(cell_len, headers[key] + cells[key])) for key in keys}
+    widths = {key: max(map(cell_len, headers[key] + cells[key])) for key in keys}
     for key in _DROPPED_FIRST:
-        if width is None or sum(widths[k] for k in keys) + len(keys) + 1 <= width:  # a gap between columns
+        if width is None or sum(widths[k] + 3 for k in keys) <= width:  # a gap of 3 between columns
             break
         if key in keys:
             keys.remove(key)
+    left = {key: is_left for _, key, is_left in _TABLE_COLUMNS}
 
-    out = Table(title=title, box=box.SIMPLE_HEAD, padding=0, pad_edge=False)
-    for _, key, left in _TABLE_COLUMNS:
-        if key in keys:
-            text = Text("\n".join(f" {line} " for line in headers[key]))
-            out.add_column(text, justify="left" if left else "right", no_wrap=True, width=widths[key])
+    def cell(key: str, text: str) -> str:
+        pad = " " * (widths[key] - cell_len(text))
+        return f"{text}{pad}" if left[key] else f"{pad}{text}"
+
+    out = Text(no_wrap=True, overflow="ignore")
+    total = 1 + sum(widths[k] + 2 for k in keys)  # a line: a space, then each cell after a gap of 2
+    if title:
+        out.append(title.center(total).rstrip() + "\n", style="italic")
+    height = max(len(headers[k]) for k in keys)
+    for line in range(height):
+        # a header of fewer lines sits at the bottom, next to the values
+        words = [
+            headers[k][line - height + len(headers[k])] if line >= height - len(headers[k]) else ""
+            for k in keys
+        ]
+        out.append(
+            (" " + "".join("  " + cell(k, w) for k, w in zip(keys, words, strict=True))).rstrip() + "\n",
+            style="bold",
+        )
+    out.append(" " + "─" * (total - 1) + "\n")
     for i, (r, depth) in enumerate(shown):
-        styles = {"folder": "dim" if depth else "", "status": _STATUS_STYLE.get(r.status, "")}
-        out.add_row(*(Text(f" {cells[key][i]} ", style=styles.get(key, "")) for key in keys))
+        out.append(" ")
+        for k in keys:
+            style = (
+                "dim" if k == "folder" and depth else _STATUS_STYLE.get(r.status, "") if k == "status" else ""
+            )
+            out.append("  " + cell(k, cells[k][i]), style=style or None)
+        out.append("\n")
+    out.rstrip()
     return out
 
 
