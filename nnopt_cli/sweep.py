@@ -236,24 +236,39 @@ def _in_workers(
     should_stop: Callable[[], bool] | None,
     progress: Progress | None,
 ) -> list[list[History] | None]:
+    """The tasks in `jobs` forked worker processes, the largest first. The workers leave when the pool is
+    shut down (never by a signal, which they ignore); a worker that dies (killed, out of memory) is one
+    SweepError, not a wait that never ends."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     context = multiprocessing.get_context("fork")
     stop = context.RawValue("b", 0)
     epochs = context.RawArray("d", len(work))
-    with context.Pool(min(jobs, len(work)), initializer=_worker_start, initargs=(stop, epochs)) as pool:
-        pending = {i: pool.apply_async(_worker_task, (i, task)) for i, task in enumerate(work)}
-        results: dict[int, list[History] | None] = {}
+    results: dict[int, list[History] | None] = {}
+    with ProcessPoolExecutor(
+        min(jobs, len(work)), mp_context=context, initializer=_worker_start, initargs=(stop, epochs)
+    ) as pool:
+        futures = {pool.submit(_worker_task, i, task): i for i, task in enumerate(work)}
+        pending = set(futures)
         while pending:
             if should_stop is not None and should_stop():
                 stop.value = 1
-            for i in [i for i, r in pending.items() if r.ready()]:
-                results[i] = pending.pop(i).get()
+            done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            for f in done:
+                try:
+                    results[futures[f]] = f.result()
+                except BrokenProcessPool:
+                    stop.value = 1
+                    raise SweepError(
+                        "a worker process died while training (killed, or out of memory); try fewer --jobs"
+                    ) from None
             if progress is not None:
+                running = [futures[f] for f in pending]
                 progress(
                     sum(len(work[i].indices) for i in results)
-                    + sum(len(work[i].indices) * epochs[i] / work[i].epochs for i in pending)
+                    + sum(len(work[i].indices) * epochs[i] / work[i].epochs for i in running)
                 )
-            if pending:
-                next(iter(pending.values())).wait(0.1)
     return [results[i] for i in range(len(work))]
 
 

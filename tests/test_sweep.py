@@ -307,3 +307,17 @@ def test_replot_draws_the_sweeps_pictures_again_byte_for_byte(tmp_path):
     result = CliRunner().invoke(cli, ["replot", str(folder)])
     assert result.exit_code == 0, result.output
     assert {p.name: p.read_bytes() for p in folder.glob("*.png")} == pictures
+
+
+def test_a_worker_that_dies_is_one_error_not_a_hang(monkeypatch):
+    plan = _plan(4)
+    monkeypatch.setattr(sweep, "MIN_CHUNK_ROWS", 1)
+    work = sweep.tasks(plan, jobs=2)
+    assert len(work) == 2
+
+    def die(task, **_):
+        os._exit(1)  # as the kernel's out-of-memory killer would end it
+
+    monkeypatch.setattr(sweep, "train_task", die)
+    with pytest.raises(sweep.SweepError, match="a worker process died"):
+        sweep.execute(work, jobs=2)
