@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nnopt_cli import plots, schedules
+from nnopt_cli import workers as worker_processes
 from nnopt_cli.data import Dataset
 from nnopt_cli.experiment import RunView
 from nnopt_cli.loop import History
@@ -270,29 +271,11 @@ def draw(jobs: Sequence[Job], *, workers: int | None = None) -> None:
         return
     plots.warm_up()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_start) as pool:
+    with ProcessPoolExecutor(
+        max_workers=count, mp_context=context, initializer=worker_processes.start
+    ) as pool:
         for future in [pool.submit(fn, *args) for fn, args in ordered]:
             future.result()
-
-
-def _worker_start() -> None:
-    """A drawing worker ignores Ctrl-C and SIGTERM, which reach the whole process group: the main process
-    decides what an interruption keeps, and finishes the figures with its workers. A worker whose main
-    process is gone (killed outright) exits by itself instead of waiting for work forever."""
-    import signal
-    import threading
-    import time
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    parent = os.getppid()
-
-    def exit_with_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=exit_with_parent, daemon=True).start()
 
 
 # rough drawing cost of each figure, relative to lr.png

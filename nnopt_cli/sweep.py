@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import __version__, experiment, loop, runs
+from nnopt_cli import __version__, experiment, loop, runs, workers
 from nnopt_cli import compare as compare_mod
 from nnopt_cli.config import Config
 from nnopt_cli.grid import Grid, Plan, Point, yaml_text
@@ -212,9 +211,7 @@ _shared: dict[str, Any] = {}
 
 
 def _worker_start(stop: Any, epochs: Any) -> None:
-    # Ctrl-C reaches the whole process group: the main process decides, and sets the stop flag
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    workers.start()  # signals are the main process's to decide on: it sets the stop flag
     _shared["stop"], _shared["epochs"] = stop, epochs
 
 
