@@ -515,7 +515,8 @@ def layout(grids: Sequence[Grid]) -> Layout:
 def figure_jobs(
     folder: Path, plan: Plan, found: Sequence[Cell], best_runs: dict[str, History], *, metric: str
 ) -> list[Any]:
-    """heatmap.png, sensitivity.png (with a numeric grid key) and curves.png, as report.draw jobs."""
+    """heatmap.png, sensitivity.png (with a numeric grid key) and curves.png, as report.draw jobs (each job's
+    first argument is the file it writes)."""
     where = layout(plan.grids)
     label, higher, _ = METRICS[metric]
     title = _title(plan, metric)
@@ -552,7 +553,8 @@ def figure_jobs(
         )
     if best_runs:
         what = "line of sensitivity.png" if where.line_x is not None else "cell"
-        jobs.append((draw_curves, (folder, best_runs, f"The best run (by {metric}) of each {what}")))
+        title = f"The best run (by {metric}) of each {what}"
+        jobs.append((draw_curves, (folder / "curves.png", best_runs, title)))
     return jobs
 
 
@@ -568,12 +570,10 @@ def draw_sensitivity(path: Path, arguments: dict[str, Any]) -> None:
     gridplots.sensitivity(path, **arguments)
 
 
-def draw_curves(folder: Path, best_runs: dict[str, History], title: str) -> None:
+def draw_curves(path: Path, best_runs: dict[str, History], title: str) -> None:
     from nnopt_cli import report
 
-    report.draw_comparison(
-        folder, list(best_runs), list(best_runs.values()), 1, path=folder / "curves.png", title=title
-    )
+    report.draw_comparison(path.parent, list(best_runs), list(best_runs.values()), 1, path=path, title=title)
 
 
 def _title(plan: Plan, metric: str) -> str:
@@ -877,9 +877,7 @@ def redraw(folder: Path) -> list[Path]:
     best_runs = _read_curves(rows_of("curves.csv"), plan, base_raw, tested=tested)
     jobs = figure_jobs(folder, plan, found, best_runs, metric=metric)
     report.draw(jobs)
-    return [
-        args[0] if isinstance(args[0], Path) and args[0].suffix else folder / "curves.png" for _, args in jobs
-    ]
+    return [args[0] for _, args in jobs]  # every picture job's first argument is its file
 
 
 def _why(exc: BaseException) -> str:
