@@ -44,6 +44,9 @@ def cases(epochs: int) -> dict[str, tuple[list[config.Config], experiment.Group,
             )
         ],
         "iris: the course's 5 optimizers, one population": iris,
+        "a sweep's population: configs/l2.yaml at 64 rates": [
+            base.with_overrides([f"optimizer.lr={0.1 ** (1 + 3 * i / 63)!r}"]) for i in range(64)
+        ],
     }
     out = {}
     for name, configs in chosen.items():

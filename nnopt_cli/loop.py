@@ -31,7 +31,7 @@ from nnopt_cli.population import Population, RowSpec
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
 BLOCK_UPDATES = 1 << 16  # rates and EMA factors are tabled for about this many row-updates at a time
 # bytes of batch logits (and, under a weight penalty, of parameters) kept until their losses are computed
-TRACE_BYTES = 1 << 18
+TRACE_BYTES = 1 << 21
 # the per-epoch lists of a History, as metrics.csv has them (a run without EMA or a test split leaves some
 # empty)
 METRICS = (

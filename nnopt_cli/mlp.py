@@ -32,7 +32,7 @@ INITS = ("normal", "he", "xavier", "truncated_normal")
 
 # act(z, a, d) writes the activation into `a` and, unless d is None (a forward pass only), its derivative
 # act'(z) into `d` (float64, shaped like z), so that the backward pass multiplies float by float (a bool
-# mask would be cast on every update).
+# mask would be cast on every update). `a` may be `z` itself: each reads z before it writes a.
 Activation = Callable[[np.ndarray, np.ndarray, np.ndarray | None], None]
 
 
@@ -235,7 +235,6 @@ class Forward:
         self.chunk = max(1, min(n, chunk_bytes // (8 * rows * (widest + 1)))) if n else 1
         self.x_t = inputs_t(x)
         self.logits_buf = np.empty((rows, net.widths[-1], n))
-        self.z = [np.empty((rows, w, self.chunk)) for w in net.widths[1:-1]]
         self.a = _activation_buffers(net, rows, self.chunk)
 
     def __call__(self) -> np.ndarray:
@@ -246,9 +245,10 @@ class Forward:
             width = stop - start
             a = self.x_t[:, start:stop]
             for i, block_t in enumerate(self.blocks_t[:-1]):
-                z, a_next = self.z[i][..., :width], self.a[i][..., :width]
-                np.matmul(block_t, a, out=z)
-                self.act(z, a_next[:, :-1], None)
+                a_next = self.a[i][..., :width]
+                hidden = a_next[:, :-1]
+                np.matmul(block_t, a, out=hidden)  # z_l, then act(z_l) in its place
+                self.act(hidden, hidden, None)
                 a = a_next
             np.matmul(self.blocks_t[-1], a, out=self.logits_buf[..., start:stop])
         return self.logits_buf
@@ -276,8 +276,10 @@ class Backprop:
     def _plan(self, batch: int) -> _Plan:
         """The buffers of one batch size, as the steps of a pass (see `_Plan`)."""
         p, widths, last = self.rows, self.net.widths, self.net.depth - 1
-        z = [np.empty((p, w, batch)) for w in widths[1:]]  # z_1 .. z_L (z_L: the logits)
         a = _activation_buffers(self.net, p, batch)  # [a_l; 1] of the hidden layers
+        # z_1 .. z_L (z_L: the logits); a hidden layer's z is written where its activation goes, and the
+        # activation and its derivative computed in place (act' from z or from act(z): both are known)
+        z = [block[:, :-1] for block in a] + [np.empty((p, widths[-1], batch))]
         d_act = [np.empty((p, w, batch)) for w in widths[1:-1]]
         dz = [np.empty((p, w, batch)) for w in widths[1:]]
         plan = _Plan(
