@@ -342,17 +342,19 @@ def cells(plan: Plan, outcomes: Sequence[Outcome]) -> list[Cell]:
 
 
 def best_cell(found: Sequence[Cell], metric: str) -> Cell | None:
-    """The cell whose mean metric is best (the first such in grid order); None when none has a value."""
+    """The first of `ranked`; None when no cell has a value."""
     order = ranked(found, metric)
     return order[0] if order else None
 
 
 def ranked(found: Sequence[Cell], metric: str) -> list[Cell]:
-    """The cells with a value, best first (grid order among equals)."""
+    """The cells with a value, best first: those where no seed diverged by their mean metric, then those
+    where some did (their mean is over the seeds that survived, a less reliable number), each in grid order
+    among equals. heatmap.png frames the first, as the best cell."""
     higher = METRICS[metric][1]
     with_value = [(c.stats(metric)[0], i, c) for i, c in enumerate(found)]
     with_value = [t for t in with_value if not math.isnan(t[0])]
-    with_value.sort(key=lambda t: (-t[0] if higher else t[0], t[1]))
+    with_value.sort(key=lambda t: (t[2].diverged > 0, -t[0] if higher else t[0], t[1]))
     return [c for _, _, c in with_value]
 
 

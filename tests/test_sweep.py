@@ -321,3 +321,25 @@ def test_a_worker_that_dies_is_one_error_not_a_hang(monkeypatch):
     monkeypatch.setattr(sweep, "train_task", die)
     with pytest.raises(sweep.SweepError, match="a worker process died"):
         sweep.execute(work, jobs=2)
+
+
+def test_cells_where_a_seed_diverged_rank_after_those_where_none_did():
+    plan = _plan(3)
+    points = plan.points
+
+    def outcome(i: int, status: str, loss: float | None) -> sweep.Outcome:
+        metrics = {m: None for m in sweep.METRICS}
+        metrics["final_loss"] = loss
+        return sweep.Outcome(points[i], status, metrics)
+
+    found = [
+        sweep.Cell(points[0].values, [outcome(0, "completed", 0.5)]),
+        sweep.Cell(points[1].values, [outcome(1, "completed", 0.1), outcome(1, "diverged", None)]),
+        sweep.Cell(points[2].values, [outcome(2, "completed", 0.3)]),
+    ]
+    assert [c.values for c in sweep.ranked(found, "final_loss")] == [
+        points[2].values,
+        points[0].values,
+        points[1].values,
+    ]
+    assert sweep.best_cell(found, "final_loss") is found[2]
