@@ -148,6 +148,8 @@ def cli() -> None:
       nnopt train configs/l2.yaml
       nnopt plot-lr --type polynomial --cycle
       nnopt compare sgd sgdm adam
+      nnopt sweep configs/l2.yaml --grid optimizer.lr=1e-3:1:7log --seeds 3
+      nnopt runs
     """
 
 
