@@ -33,7 +33,7 @@ def execute(
     Raises:
       sweep.SweepError: Dask is not installed, or the scheduler cannot be reached.
     """
-    from nnopt_cli.sweep import SweepError, train_task
+    from nnopt_cli.sweep import SweepError, runs_done, train_task
 
     try:
         from distributed import Client
@@ -65,7 +65,7 @@ def execute(
                 except Exception as exc:  # a worker without nnopt, or one that died
                     raise SweepError(f"--scheduler {address}: a task failed on a worker: {exc}") from None
             if progress is not None:
-                progress(float(sum(len(work[i].indices) for i, got in results.items() if got is not None)))
+                progress(sum(runs_done(got) for got in results.values()))
             if pending:
                 time.sleep(0.1)
     finally:

@@ -198,11 +198,22 @@ def _in_process(
             if progress is not None:
                 progress(base + len(task.indices) * epoch / task.epochs)
 
-        out.append(train_task(task, should_stop=should_stop, on_epoch=on_epoch))
-        done += len(task.indices)
+        got = train_task(task, should_stop=should_stop, on_epoch=on_epoch)
+        out.append(got)
+        done += runs_done(got)
         if progress is not None:
             progress(done)
     return out
+
+
+def runs_done(histories: Sequence[History] | None) -> float:
+    """What a task's histories count for on the progress bar: a run that completed or diverged is done, an
+    interrupted one counts as the fraction of its epochs it trained."""
+    if histories is None:
+        return 0.0
+    return sum(
+        1.0 if h.status in ("completed", "diverged") else h.epochs_done / h.config.epochs for h in histories
+    )
 
 
 # What a worker process shares with the main process: a stop flag it reads after every update, and the
@@ -263,7 +274,7 @@ def _in_workers(
             if progress is not None:
                 running = [futures[f] for f in pending]
                 progress(
-                    sum(len(work[i].indices) for i in results)
+                    sum(runs_done(got) for got in results.values())
                     + sum(len(work[i].indices) * epochs[i] / work[i].epochs for i in running)
                 )
     return [results[i] for i in range(len(work))]
