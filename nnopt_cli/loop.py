@@ -358,7 +358,7 @@ def run(
         for i, r in enumerate(rows):
             if r.active:
                 r.history.status = "interrupted"
-                r.history.message = f"interrupted after {_epochs(r.history.epochs_done)} of {epochs}"
+                r.history.message = interrupted_message(r.history.epochs_done, epochs)
                 r.active = False
                 shadow = epoch_end[p + i].copy() if r.ema_decay is not None else None
                 r.stopped = (epoch_end[i].copy(), shadow)
@@ -571,8 +571,9 @@ def _by_batch(y_t: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray 
     return full, (y[..., q * batch_size :] if n % batch_size else None)
 
 
-def _epochs(n: int) -> str:
-    return f"{n} epoch" if n == 1 else f"{n} epochs"
+def interrupted_message(done: int, planned: int) -> str:
+    """What an interrupted run says: "interrupted after 3 epochs of 800"."""
+    return f"interrupted after {done} epoch{'' if done == 1 else 's'} of {planned}"
 
 
 def _tables(rows: list[_Row], k0: int, k1: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -723,12 +724,12 @@ def _evaluate(
             r.stopped = (pop.theta[i].copy(), shadow)
             h.status = "diverged"
             h.diverged_epoch = epoch
-            h.message = _divergence_message(h.config, epoch, loss[i])
+            h.message = divergence_message(h.config, epoch, loss[i])
             diverged_now.append(i)
     return diverged_now
 
 
-def _divergence_message(config: Config, epoch: int, loss: float) -> str:
+def divergence_message(config: Config, epoch: int, loss: float) -> str:
     what = "NaN" if np.isnan(loss) else ("infinite" if not np.isfinite(loss) else "finite")
     message = f"diverged at epoch {epoch}: the loss became {what}"
     if what == "finite":

@@ -74,7 +74,7 @@ def train(config: Config, *, should_stop: Callable[[], bool] | None = None) -> Q
                 if not history.loss[-1] <= DIVERGENCE_FACTOR * start:  # also true for NaN
                     history.status = "diverged"
                     history.diverged_step = k
-                    history.message = _divergence_message(config, k, value, history.loss[-1], start)
+                    history.message = divergence_message(config, k, value, history.loss[-1], start)
                     break
                 if should_stop is not None and should_stop():
                     raise KeyboardInterrupt
@@ -87,7 +87,7 @@ def train(config: Config, *, should_stop: Callable[[], bool] | None = None) -> Q
     return history
 
 
-def _divergence_message(config: Config, k: int, w: float, value: float, start: float) -> str:
+def divergence_message(config: Config, k: int, w: float, value: float, start: float) -> str:
     if np.isfinite(value):
         what = f"the loss reached {value:.3g}, over {DIVERGENCE_FACTOR:g} × {start:g} (its start)"
     else:

@@ -605,12 +605,12 @@ def _infer_status(h: History) -> None:
     if h.loss and not (math.isfinite(h.loss[-1]) and finite):
         h.status = "diverged"
         h.diverged_epoch = h.epoch[-1]
-        h.message = loop._divergence_message(h.config, h.epoch[-1], h.loss[-1])
+        h.message = loop.divergence_message(h.config, h.epoch[-1], h.loss[-1])
     elif h.epochs_done >= h.config.epochs:
         h.status = "completed"
     else:
         h.status = "interrupted"
-        h.message = f"interrupted after {loop._epochs(h.epochs_done)} of {h.config.epochs}"
+        h.message = loop.interrupted_message(h.epochs_done, h.config.epochs)
 
 
 def _infer_quadratic_status(h: QuadraticHistory) -> None:
@@ -620,7 +620,7 @@ def _infer_quadratic_status(h: QuadraticHistory) -> None:
     if h.loss and not h.loss[-1] <= quadratic.DIVERGENCE_FACTOR * start:  # also true for NaN
         k = h.step[-1]
         h.status, h.diverged_step = "diverged", k
-        h.message = quadratic._divergence_message(config, k, h.w[-1], h.loss[-1], start)
+        h.message = quadratic.divergence_message(config, k, h.w[-1], h.loss[-1], start)
     elif len(h.step) >= config.steps:
         h.status = "completed"
     else:
