@@ -637,9 +637,10 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
 
     RUN is a run folder, a comparison's or a sweep's, or the start or end of a folder name under
     --runs-root. The pictures are drawn from the files the folder holds (config.yaml, metrics.csv, lr.csv,
-    params.npz, summary.json) by the code `nnopt train` and `nnopt compare` draw them with, so they are the
-    files those commands wrote, byte for byte: for a folder whose drawing was cut off, or after a change
-    of how pictures are drawn. Prints each file written; nothing else in the folder changes.
+    trace.csv, params.npz, summary.json; a sweep's sweep.csv and curves.csv) by the code `nnopt train`,
+    `nnopt compare` and `nnopt sweep` draw them with, so they are the files those commands wrote, byte for
+    byte: for a folder whose drawing was cut off, or after a change of how pictures are drawn. Prints each
+    file written; nothing else in the folder changes.
 
     \b
       nnopt replot runs/20261121-173834-l2
