@@ -32,7 +32,43 @@ def console(stream: TextIO | None = None) -> Console:
     return out
 
 
-class EpochReporter:
+class _Reporter:
+    """A progress report: a Rich bar on a terminal (its columns and fields from the subclass), plain lines
+    in a pipe or a log, nothing when quiet; a context manager around the work it reports on."""
+
+    def __init__(self, label: str, total: float, *, quiet: bool, out: Console | None) -> None:
+        self.out = out or console(sys.stderr)
+        self.label = label
+        self.total = total
+        self.mode = "quiet" if quiet else ("bar" if self.out.is_terminal else "lines")
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+
+    def _bar(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The bar's columns after its label, and the fields they show at the start."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        if self.mode == "bar":
+            columns, fields = self._bar()
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"), *columns, console=self.out, transient=False
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task(self.label, total=self.total, **fields)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(exc_type, exc, tb)
+
+
+class EpochReporter(_Reporter):
     """Reports training progress: a Rich bar on a terminal, a plain line every `every` epochs otherwise,
     nothing when quiet. Used as the `on_epoch` callback of the training loop."""
 
@@ -45,39 +81,20 @@ class EpochReporter:
         quiet: bool = False,
         out: Console | None = None,
     ) -> None:
-        self.out = out or console(sys.stderr)
+        super().__init__(label, epochs, quiet=quiet, out=out)
         self.epochs = epochs
         self.every = every
-        self.label = label
-        self.mode = "quiet" if quiet else ("bar" if self.out.is_terminal else "lines")
-        self.progress: Progress | None = None
-        self.task: TaskID | None = None
         self._last = 0.0
 
-    def __enter__(self) -> EpochReporter:
-        if self.mode == "bar":
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(bar_width=24),
-                MofNCompleteColumn(),
-                TextColumn("epochs"),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[status]}"),
-                console=self.out,
-                transient=False,
-            )
-            self.progress.__enter__()
-            self.task = self.progress.add_task(self.label, total=self.epochs, status="")
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(exc_type, exc, tb)
+    def _bar(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        columns = (
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TextColumn("epochs"),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[status]}"),
+        )
+        return columns, {"status": ""}
 
     def __call__(self, epoch: int, histories: Sequence[History]) -> None:
         if self.mode == "quiet":
@@ -200,41 +217,22 @@ def _compare_cell(key: str, value: float, std: float | None) -> str:
     return text
 
 
-class RunsReporter:
+class RunsReporter(_Reporter):
     """Progress over the runs of a sweep: a Rich bar on a terminal, a plain line at every tenth of the runs
     otherwise, nothing when quiet. Called with the runs done (a run part-way counts as its fraction)."""
 
     def __init__(self, label: str, runs: int, *, quiet: bool = False, out: Console | None = None) -> None:
-        self.out = out or console(sys.stderr)
+        super().__init__(label, runs, quiet=quiet, out=out)
         self.runs = runs
-        self.label = label
-        self.mode = "quiet" if quiet else ("bar" if self.out.is_terminal else "lines")
-        self.progress: Progress | None = None
-        self.task: TaskID | None = None
         self._shown = 0
 
-    def __enter__(self) -> RunsReporter:
-        if self.mode == "bar":
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(bar_width=30),
-                TextColumn("{task.fields[done]}/{task.total:.0f} runs"),
-                TimeElapsedColumn(),
-                console=self.out,
-                transient=False,
-            )
-            self.progress.__enter__()
-            self.task = self.progress.add_task(self.label, total=self.runs, done="0")
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(exc_type, exc, tb)
+    def _bar(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        columns = (
+            BarColumn(bar_width=30),
+            TextColumn("{task.fields[done]}/{task.total:.0f} runs"),
+            TimeElapsedColumn(),
+        )
+        return columns, {"done": "0"}
 
     def __call__(self, done: float) -> None:
         if self.progress is not None and self.task is not None:
