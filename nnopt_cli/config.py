@@ -246,10 +246,16 @@ def load(path: str | Path, sets: list[str] | tuple[str, ...] = (), *, name: str 
     Raises:
       ConfigError: unreadable or malformed YAML, unknown key, wrong type, value out of range.
     """
+    raw, origin = _read(path, sets)
     file = Path(path)
+    return _resolve(raw, origin, default_name=name or file.stem, base_dir=file.resolve().parent)
+
+
+def _read(path: str | Path, sets: list[str] | tuple[str, ...]) -> tuple[dict[str, Any], _Origin]:
+    """A config file's raw data with the overrides applied, and where each key came from."""
     shown = str(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{shown}: no such config file") from None
     except IsADirectoryError:
@@ -259,7 +265,7 @@ def load(path: str | Path, sets: list[str] | tuple[str, ...] = (), *, name: str 
     raw, lines = parse_yaml(text, shown)
     origin = _Origin(shown, lines)
     _apply_sets(raw, list(sets), origin)
-    return _resolve(raw, origin, default_name=name or file.stem, base_dir=file.resolve().parent)
+    return raw, origin
 
 
 class Template:
@@ -270,14 +276,11 @@ class Template:
     """
 
     def __init__(self, path: str | Path, sets: list[str] | tuple[str, ...] = (), *, name: str | None = None):
-        self.base = load(path, sets, name=name)
         file = Path(path)
-        raw, lines = parse_yaml(file.read_text(encoding="utf-8"), str(path))
-        self._origin = _Origin(str(path), lines)
-        _apply_sets(raw, list(sets), self._origin)
-        self._raw = raw
+        self._raw, self._origin = _read(path, sets)  # read once; every variant starts from a copy
         self._name = name or file.stem
         self._base_dir = file.resolve().parent
+        self.base = _resolve(_copy(self._raw), self._origin, default_name=self._name, base_dir=self._base_dir)
 
     def variant(self, values: Mapping[str, Any], shown: Mapping[str, str]) -> Config:
         """The config with each key path of `values` set to its (parsed) value.

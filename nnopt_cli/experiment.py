@@ -72,12 +72,11 @@ def network(config: Config, dataset: data_mod.Dataset, *, rows: int = 1) -> tupl
       SetupError: an output/loss pairing the data cannot take, or parameters (of `rows` runs together) or
         activations that would not fit in this machine's memory, checked before anything is allocated.
     """
-    outputs = losses.outputs_for(config.loss, config.output, dataset.n_classes)
+    widths = layer_widths(config, dataset)
     try:
-        head = losses.Head(config.output, config.loss, outputs)
+        head = losses.Head(config.output, config.loss, widths[-1])
     except losses.HeadError as exc:
         raise SetupError(str(exc)) from None
-    widths = (dataset.x.shape[1], *config.hidden, outputs)
     n = mlp.MLP.count_params(widths)
     needed = 8 * rows * (_ARRAYS_PER_PARAM * n + 3 * sum(widths) * (config.batch_size + 1024))
     available = memory_bytes()

@@ -610,6 +610,11 @@ def _index(plan: Plan, found: Sequence[Cell]) -> dict[tuple[int, ...], Cell]:
     return {tuple(positions[k][yaml_text(v)] for k, v in enumerate(c.values)): c for c in found}
 
 
+def _cell_at(by_position: dict[tuple[int, ...], Cell], keys: int, placed: dict[int, int]) -> Cell | None:
+    """The cell whose value of grid key k is at position placed[k] (every key placed), if it was run."""
+    return by_position.get(tuple(placed[k] for k in range(keys)))
+
+
 def _panels(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> list[Any]:
     import itertools
 
@@ -625,13 +630,10 @@ def _panels(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> li
         counts = np.zeros((ny, nx), dtype=int)
         for iy in range(ny):
             for ix in range(nx):
-                position = [0] * len(plan.grids)
-                position[where.heat_x] = ix
+                placed = {where.heat_x: ix, **dict(zip(where.panels, rest, strict=True))}
                 if where.heat_y is not None:
-                    position[where.heat_y] = iy
-                for k, r in zip(where.panels, rest, strict=True):
-                    position[k] = r
-                cell = by_position.get(tuple(position))
+                    placed[where.heat_y] = iy
+                cell = _cell_at(by_position, len(plan.grids), placed)
                 if cell is None:
                     continue
                 mean[iy, ix] = cell.stats(metric)[0]
@@ -645,13 +647,16 @@ def _panels(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> li
     return out
 
 
-def line_label(plan: Plan, where: Layout, values: tuple[Any, ...]) -> str:
-    return ", ".join(
-        plan.grids[k].labels[plan.grids[k].values.index(values[k])]
-        if len(where.lines) == 1
-        else f"{plan.grids[k].key}={plan.grids[k].labels[plan.grids[k].values.index(values[k])]}"
-        for k in where.lines
-    )
+def line_keys(plan: Plan, where: Layout) -> tuple[int, ...]:
+    """The grid keys that tell the lines of sensitivity.png (and of curves.png) apart: every key but the
+    numeric one across, or, without one, every key (a line per cell)."""
+    return where.lines if where.line_x is not None else tuple(range(len(plan.grids)))
+
+
+def line_label(plan: Plan, keys: tuple[int, ...], values: Sequence[Any]) -> str:
+    """A line's legend: the value of its one key, or key=value of each of several."""
+    shown = [(plan.grids[k].key, plan.grids[k].labels[plan.grids[k].values.index(values[k])]) for k in keys]
+    return ", ".join(value if len(keys) == 1 else f"{key}={value}" for key, value in shown)
 
 
 def _lines(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> list[Any]:
@@ -668,11 +673,8 @@ def _lines(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> lis
         diverged = np.zeros(nx, dtype=int)
         counts = np.zeros(nx, dtype=int)
         for ix in range(nx):
-            position = [0] * len(plan.grids)
-            position[where.line_x] = ix
-            for k, r in zip(where.lines, rest, strict=True):
-                position[k] = r
-            cell = by_position.get(tuple(position))
+            placed = {where.line_x: ix, **dict(zip(where.lines, rest, strict=True))}
+            cell = _cell_at(by_position, len(plan.grids), placed)
             if cell is None:
                 continue
             stats[:, ix] = cell.stats(metric)
@@ -681,16 +683,9 @@ def _lines(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> lis
         values = [None] * len(plan.grids)
         for k, r in zip(where.lines, rest, strict=True):
             values[k] = plan.grids[k].values[r]
-        name = line_label(plan, where, tuple(values)) if where.lines else ""
+        name = line_label(plan, where.lines, values)
         out.append(gridplots.Line(name, stats[0], stats[2], stats[3], diverged, counts))
     return out
-
-
-def line_of(plan: Plan, where: Layout, point: Point) -> str:
-    """The sensitivity line (or, without a numeric key, the cell) a run belongs to, as a label."""
-    keys = where.lines if where.line_x is not None else tuple(range(len(plan.grids)))
-    shown = Layout(where.heat_x, where.heat_y, where.panels, where.line_x, keys)
-    return line_label(plan, shown, point.values) or plan.base.name
 
 
 class BestRuns:
@@ -704,14 +699,14 @@ class BestRuns:
         self.where = layout(plan.grids)
         self.higher = METRICS[metric][1]
         self.best: dict[str, tuple[float, int, History]] = {}
-        self._keys = self.where.lines if self.where.line_x is not None else tuple(range(len(plan.grids)))
+        self._keys = line_keys(plan, self.where)
         self._places: dict[str, tuple[int, ...]] = {}
 
     def offer(self, o: Outcome, h: History) -> None:
         value = o.metrics[self.metric]
         if value is None:
             return
-        key = line_of(self.plan, self.where, o.point)
+        key = line_label(self.plan, self._keys, o.point.values) or self.plan.base.name
         held = self.best.get(key)
         if held is None or (value > held[0] if self.higher else value < held[0]):
             self.best[key] = (value, o.point.index, h)
