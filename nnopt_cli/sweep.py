@@ -833,7 +833,6 @@ def redraw(folder: Path) -> list[Path]:
     Raises:
       SweepError: a file missing or unreadable, naming it.
     """
-    import csv
 
     import yaml
 
@@ -860,10 +859,10 @@ def redraw(folder: Path) -> list[Path]:
 
     def rows_of(name: str) -> list[dict[str, str]]:
         try:
-            with (folder / name).open(newline="", encoding="utf-8") as f:
-                return list(csv.DictReader(f))
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise SweepError(f"{folder / name}: cannot read ({_why(exc)})") from None
+            header, rows = runs.read_rows(folder / name)
+        except runs.FolderError as exc:
+            raise SweepError(str(exc)) from None
+        return [dict(zip(header, row, strict=False)) for row in rows]
 
     runs_rows = rows_of("sweep.csv")
     tested = bool(runs_rows) and "test_loss" in runs_rows[0]
