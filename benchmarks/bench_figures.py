@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import machine  # noqa: E402  (benchmarks/machine.py, beside this script)
 
-from nnopt_cli import plots  # noqa: E402
+from nnopt_cli.figures import plots  # noqa: E402
 
 EPOCHS, STEPS_PER_EPOCH = 800, 10
 GRID = np.linspace(-3.0, 3.0, 241)  # the plot grid over [-3, 3]² of dot.csv's two inputs

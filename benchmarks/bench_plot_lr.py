@@ -21,7 +21,8 @@ from typing import Any
 
 import machine  # noqa: E402  (benchmarks/machine.py, beside this script)
 
-from nnopt_cli import lrplot, schedules
+from nnopt_cli.core import schedules
+from nnopt_cli.experiments import lrplot
 
 HERE = Path(__file__).resolve().parent
 TARGET_SECONDS = 1.0

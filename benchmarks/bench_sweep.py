@@ -61,11 +61,12 @@ def whole_commands(rounds: int) -> dict[str, dict[str, float]]:
 
 def one_size(runs: int, jobs: int) -> dict[str, float]:
     """Train `runs` runs of configs/l2.yaml (lr log-spaced) with `jobs` processes, in this process."""
-    from nnopt_cli import grid, sweep
+    from nnopt_cli.config import grid
+    from nnopt_cli.experiments import sweep, tasks
 
     option = f"optimizer.lr=1e-4:1e-1:{runs}log" if runs > 1 else "optimizer.lr=0.005"
     plan = grid.plan(L2, [option], max_runs=max(runs, 1))
-    work = sweep.tasks(plan, jobs=jobs)
+    work = tasks.chunks(plan, jobs=jobs)
     start = time.perf_counter()
     results = sweep.execute(work, jobs=jobs)
     seconds = time.perf_counter() - start

@@ -23,7 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 import machine  # noqa: E402  (benchmarks/machine.py, beside this script)
 
-from nnopt_cli import config, experiment, loop  # noqa: E402
+from nnopt_cli import config  # noqa: E402
+from nnopt_cli.core import loop  # noqa: E402
+from nnopt_cli.experiments import experiment  # noqa: E402
 
 TARGET = 1.15
 L2 = ROOT / "configs" / "l2.yaml"

@@ -27,8 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 import machine  # noqa: E402  (benchmarks/machine.py, beside this script)
 
-from nnopt_cli import compare as compare_mod  # noqa: E402
-from nnopt_cli import config, data, experiment, loop  # noqa: E402
+from nnopt_cli import config, data  # noqa: E402
+from nnopt_cli.core import loop  # noqa: E402
+from nnopt_cli.experiments import compare as compare_mod  # noqa: E402
+from nnopt_cli.experiments import experiment  # noqa: E402
 
 L2 = ROOT / "configs" / "l2.yaml"
 NNOPT = [sys.executable, "-m", "nnopt_cli"]

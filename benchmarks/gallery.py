@@ -19,7 +19,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nnopt_cli import config, plots, quadratic  # noqa: E402
+from nnopt_cli import config  # noqa: E402
+from nnopt_cli.core import quadratic  # noqa: E402
+from nnopt_cli.figures import plots  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "figures"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from nnopt_cli import plots
+from nnopt_cli.figures import plots
 
 
 @pytest.fixture

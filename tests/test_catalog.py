@@ -16,10 +16,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from nnopt_cli import catalog, report
 from nnopt_cli import config as config_mod
-from nnopt_cli import console as console_mod
 from nnopt_cli.cli import cli
+from nnopt_cli.cli import console as console_mod
+from nnopt_cli.figures import report
+from nnopt_cli.store import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nnopt_cli import checks, ema, optimizers, schedules
+from nnopt_cli import checks
 from nnopt_cli.checks import CheckError
+from nnopt_cli.core import ema, optimizers, schedules
 
 
 class Custom(CheckError):

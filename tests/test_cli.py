@@ -12,8 +12,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from nnopt_cli import __version__, config, experiment
+from nnopt_cli import __version__, config
 from nnopt_cli.cli import cli
+from nnopt_cli.experiments import experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_FILES = {
@@ -294,7 +295,7 @@ def test_compare_draws_each_entrys_pictures_on_request(tmp_path: Path) -> None:
 
 def test_compare_entries_start_from_the_same_weights() -> None:
     base = config.from_dict({})
-    from nnopt_cli import compare
+    from nnopt_cli.experiments import compare
 
     entries = compare.build_entries(["sgd", "rmsprop", str(ROOT / "configs" / "l2.yaml")], base)
     groups = experiment.prepare([e.config for e in entries])
@@ -436,7 +437,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_folder(
 def test_compare_on_a_full_disk_removes_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from nnopt_cli import plots
+    from nnopt_cli.figures import plots
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", "compare.png")

@@ -6,7 +6,9 @@ import math
 
 import pytest
 
-from nnopt_cli import compare, config, loop
+from nnopt_cli import config
+from nnopt_cli.core import loop
+from nnopt_cli.experiments import compare
 
 
 def test_converged_epoch_by_its_definition() -> None:

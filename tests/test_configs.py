@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnopt_cli import config, experiment, optimizers
+from nnopt_cli import config
+from nnopt_cli.core import optimizers
+from nnopt_cli.experiments import experiment
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 OPTIMIZER_CONFIGS = ("sgdm", "momentum", "adagrad", "rmsprop", "adam")

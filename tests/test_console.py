@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import math
 
-from nnopt_cli import compare, config, console, loop
+from nnopt_cli import config
+from nnopt_cli.cli import console
+from nnopt_cli.core import loop
+from nnopt_cli.experiments import compare
 
 
 def history(**kw: object) -> loop.History:

@@ -1,4 +1,4 @@
-"""Tests of nnopt_cli.ema against seed 003's trace and tf.train.ExponentialMovingAverage's rule."""
+"""Tests of nnopt_cli.core.ema against seed 003's trace and tf.train.ExponentialMovingAverage's rule."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnopt_cli import checks, config, experiment, loop
-from nnopt_cli.ema import EMAError, check_decay, ema_decay, ema_step
+from nnopt_cli import checks, config
+from nnopt_cli.core import loop
+from nnopt_cli.core.ema import EMAError, check_decay, ema_decay, ema_step
+from nnopt_cli.experiments import experiment
 
 
 def ema_update(shadow: np.ndarray, params: np.ndarray, decay: float, n: int) -> None:

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnopt_cli import config, data, experiment, loop, mlp
+from nnopt_cli import config, data
+from nnopt_cli.core import loop, mlp
+from nnopt_cli.experiments import experiment
 
 
 def cfg(*sets: str) -> config.Config:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nnopt_cli import config as config_mod
-from nnopt_cli import grid
+from nnopt_cli.config import grid
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nnopt_cli import gridplots
-from nnopt_cli.gridplots import Axis, Line, Panel
+from nnopt_cli.figures import gridplots
+from nnopt_cli.figures.gridplots import Axis, Line, Panel
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -97,7 +97,7 @@ def texts_overlap_or_leave(fig: Any) -> list[str]:
 
 
 def test_the_overlap_check_sees_overlaps_and_texts_cut_off() -> None:
-    from nnopt_cli import plots
+    from nnopt_cli.figures import plots
 
     fig = plots._figure(3, 2)
     fig.text(0.5, 0.5, "one")
@@ -110,7 +110,7 @@ def test_drawing_needs_no_pyplot(tmp_path: Path) -> None:
     # a fresh interpreter: another test may have imported pyplot into this one
     code = (
         "import sys; from pathlib import Path; import numpy as np\n"
-        "from nnopt_cli.gridplots import Axis, Line, Panel, heatmap, sensitivity\n"
+        "from nnopt_cli.figures.gridplots import Axis, Line, Panel, heatmap, sensitivity\n"
         "x = Axis('optimizer.lr', ('0.1', '1'), (0.1, 1.0), log=True)\n"
         "m = np.array([0.5, 0.2]); n = np.array([0, 0]); r = np.array([3, 3])\n"
         "common = dict(title='t', metric_label='loss', higher_is_better=False, x=x)\n"

@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnopt_cli import config, data, experiment, loop, runs
+from nnopt_cli import config, data
+from nnopt_cli.core import loop
+from nnopt_cli.experiments import experiment
+from nnopt_cli.store import runs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -342,7 +345,7 @@ def test_the_start_is_measured_before_the_first_update() -> None:
 def test_a_diverged_run_reports_no_accuracy(tmp_path: Path) -> None:
     import time
 
-    from nnopt_cli import report
+    from nnopt_cli.figures import report
 
     h = train(cfg(optimizer__lr=50.0, train__epochs=100))
     assert h.status == "diverged"

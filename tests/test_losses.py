@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnopt_cli import losses
+from nnopt_cli.core import losses
 
 # seed 004's example: tf.nn.softmax_cross_entropy_with_logits on these logits and labels, as it printed
 LOGITS = np.array([[12, 3, 2], [3, 10, 1], [1, 2, 5], [4, 6.5, 1.2], [3, 6, 1]], dtype=float)

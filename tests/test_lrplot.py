@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from nnopt_cli import plots
 from nnopt_cli.cli import cli
+from nnopt_cli.figures import plots
 
 ROOT = Path(__file__).resolve().parent.parent
 LR0, D, RATE, END = 0.5, 10, 0.9, 0.0001
@@ -406,7 +406,7 @@ def test_options_before_a_config_are_refused_not_ignored(tmp_path: Path) -> None
 
 
 def test_help_lists_the_types_and_shows_the_defaults() -> None:
-    from nnopt_cli import schedules
+    from nnopt_cli.core import schedules
 
     text = " ".join(CliRunner().invoke(cli, ["plot-lr", "--help"], terminal_width=400).output.split())
     for name in schedules.SCHEDULE_TYPES:

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from nnopt_cli import losses, mlp, regularizers
+from nnopt_cli.core import losses, mlp, regularizers
 
 # (output, loss, outputs): every pairing the head accepts, with 1 and 3 outputs
 HEADS = [

@@ -1,4 +1,4 @@
-"""Tests of nnopt_cli.optimizers.
+"""Tests of nnopt_cli.core.optimizers.
 
 Expected values come from hand derivations, closed-form iterates on a quadratic, a plain scalar
 transcription of the update rules, and trajectories recorded from torch.optim
@@ -19,10 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnopt_cli import config as config_mod
-from nnopt_cli import experiment
 from nnopt_cli.cli import cli
 from nnopt_cli.config import Config
-from nnopt_cli.optimizers import (
+from nnopt_cli.core.optimizers import (
     OPTIMIZER_NAMES,
     OPTIMIZER_PARAMS,
     RULES,
@@ -32,6 +31,7 @@ from nnopt_cli.optimizers import (
     make_optimizer,
     state_names,
 )
+from nnopt_cli.experiments import experiment
 
 DATA = Path(__file__).parent / "data"
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nnopt_cli import plots
+from nnopt_cli.figures import plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the empty IEND chunk that closes every PNG
@@ -154,7 +154,7 @@ def test_every_figure_function_writes_a_whole_png_and_no_temporary_file(tmp_path
 def test_drawing_needs_no_pyplot(tmp_path: Path) -> None:
     # a fresh interpreter: another test may have imported pyplot into this one
     code = (
-        "import sys; from pathlib import Path; import numpy as np; from nnopt_cli import plots\n"
+        "import sys; from pathlib import Path; import numpy as np; from nnopt_cli.figures import plots\n"
         "k = np.arange(5)\n"
         f"plots.lr_curves(Path({str(tmp_path / 'a.png')!r}), [plots.Curve(k, k * 0.1, 'x')], title='t')\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnopt_cli import ema, optimizers, regularizers
-from nnopt_cli.population import Population, RowSpec
+from nnopt_cli.core import ema, optimizers, regularizers
+from nnopt_cli.core.population import Population, RowSpec
 
 N = 7
 MASK = np.array([1, 1, 1, 0, 1, 1, 0], dtype=float)  # weights and biases, as MLP.weight_mask() gives

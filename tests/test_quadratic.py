@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from nnopt_cli import config, quadratic
+from nnopt_cli import config
 from nnopt_cli.cli import cli
+from nnopt_cli.core import quadratic
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAIN = ROOT / "configs" / "quadratic.yaml"

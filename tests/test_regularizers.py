@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnopt_cli import regularizers
+from nnopt_cli.core import regularizers
 
 MASK = np.array([1.0, 1.0, 0.0, 1.0, 0.0])  # three weights, two biases
 ROWS = np.array([[3.0, -4.0, 100.0, 0.0, -7.0], [0.5, 0.5, 1.0, -0.5, 2.0]])

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from nnopt_cli import config, experiment, replot
+from nnopt_cli import config
 from nnopt_cli.cli import cli
+from nnopt_cli.experiments import experiment, replot
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
@@ -338,8 +339,8 @@ def test_a_sweep_folder_is_the_sweep_module_s_to_redraw(
     folder = tmp_path / "20261201-120000-sweep-lr"
     folder.mkdir()
     (folder / "config.yaml").write_text("grid: {}\n")
-    without = types.ModuleType("nnopt_cli.sweep")
-    monkeypatch.setitem(sys.modules, "nnopt_cli.sweep", without)
+    without = types.ModuleType("nnopt_cli.experiments.sweep")
+    monkeypatch.setitem(sys.modules, "nnopt_cli.experiments.sweep", without)
     refused(folder, "a sweep folder; this version of nnopt cannot redraw sweep folders")
     seen = []
 
@@ -347,7 +348,7 @@ def test_a_sweep_folder_is_the_sweep_module_s_to_redraw(
         seen.append(where)
         return [where / "heatmap.png"]
 
-    with_redraw = types.ModuleType("nnopt_cli.sweep")
+    with_redraw = types.ModuleType("nnopt_cli.experiments.sweep")
     with_redraw.redraw = redraw  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "nnopt_cli.sweep", with_redraw)
+    monkeypatch.setitem(sys.modules, "nnopt_cli.experiments.sweep", with_redraw)
     assert replot.redraw(folder) == [folder / "heatmap.png"] and seen == [folder]

@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnopt_cli import config, experiment, loop, report
+from nnopt_cli import config
+from nnopt_cli.core import loop
+from nnopt_cli.experiments import experiment
+from nnopt_cli.figures import report
 
 IRIS = ("data.name=iris", "data.permute_seed=116", "data.test_size=30", "model.hidden=[]")
 

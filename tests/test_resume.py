@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnopt_cli import config, experiment, loop, resume, runs
+from nnopt_cli import config
+from nnopt_cli.core import loop
+from nnopt_cli.experiments import experiment, resume
+from nnopt_cli.store import runs
 
 # every per-step dependence at once: a schedule of the global step, a weight penalty, the moving average
 # (whose factors ramp with the step) and a new batch order every epoch

@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnopt_cli import config, loop, runs
+from nnopt_cli import config
+from nnopt_cli.core import loop
+from nnopt_cli.store import runs
 
 NOW = datetime(2026, 12, 1, 9, 30, 5)
 
@@ -118,7 +120,7 @@ def test_trace_csv_has_a_row_per_update_with_its_epoch(tmp_path: Path) -> None:
 
 
 def test_a_trained_runs_folder_has_its_trace_state_and_start(tmp_path: Path) -> None:
-    from nnopt_cli import experiment
+    from nnopt_cli.experiments import experiment
 
     c = config.from_dict({}, ["train.epochs=3", "optimizer.name=rmsprop", "ema.decay=0.9"])
     h = experiment.train(c)
@@ -160,7 +162,7 @@ def written(folder: Path, h: loop.History) -> Path:
 
 
 def test_a_folder_reads_back_as_the_history_it_was_written_from(tmp_path: Path) -> None:
-    from nnopt_cli import experiment
+    from nnopt_cli.experiments import experiment
 
     sets = ["train.epochs=3", "optimizer.name=adam", "ema.decay=0.9", "data.name=iris", "data.test_size=30"]
     h = experiment.train(config.from_dict({}, sets))
@@ -179,7 +181,7 @@ def test_a_folder_reads_back_as_the_history_it_was_written_from(tmp_path: Path) 
 
 
 def test_a_bad_cell_is_one_line_naming_the_file_line_and_column(tmp_path: Path) -> None:
-    from nnopt_cli import experiment
+    from nnopt_cli.experiments import experiment
 
     folder = written(tmp_path, experiment.train(config.from_dict({}, ["train.epochs=2"])))
     metrics = folder / "metrics.csv"
@@ -193,7 +195,7 @@ def test_a_bad_cell_is_one_line_naming_the_file_line_and_column(tmp_path: Path) 
 
 
 def test_files_that_disagree_are_refused(tmp_path: Path) -> None:
-    from nnopt_cli import experiment
+    from nnopt_cli.experiments import experiment
 
     folder = written(tmp_path, experiment.train(config.from_dict({}, ["train.epochs=2"])))
     trace = folder / "trace.csv"
@@ -214,7 +216,7 @@ def test_files_that_disagree_are_refused(tmp_path: Path) -> None:
 
 
 def test_read_npz_reads_a_state_and_refuses_a_single_array(tmp_path: Path) -> None:
-    from nnopt_cli import experiment
+    from nnopt_cli.experiments import experiment
 
     folder = written(tmp_path, experiment.train(config.from_dict({}, ["train.epochs=1"])))
     assert str(runs.read_npz(folder / "state.npz")["optimizer"]) == "sgd"
@@ -230,7 +232,7 @@ def test_read_npz_reads_a_state_and_refuses_a_single_array(tmp_path: Path) -> No
 
 
 def test_the_quadratic_toys_folder_reads_back(tmp_path: Path) -> None:
-    from nnopt_cli import quadratic
+    from nnopt_cli.core import quadratic
 
     c = config.from_dict({"model": {"type": "quadratic"}})
     toy = quadratic.train(c)

@@ -1,4 +1,4 @@
-"""Tests of nnopt_cli.schedules.
+"""Tests of nnopt_cli.core.schedules.
 
 Expected values come from four places, never from the module's own output: derivations by hand
 written out below, a scalar reference written with ``math`` straight from the table in
@@ -24,8 +24,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from nnopt_cli import checks, schedules
-from nnopt_cli.schedules import (
+from nnopt_cli import checks
+from nnopt_cli.core import schedules
+from nnopt_cli.core.schedules import (
     REQUIRED,
     SCHEDULE_PARAMS,
     SCHEDULE_TYPES,

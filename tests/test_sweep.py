@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from nnopt_cli import grid, sweep
 from nnopt_cli.cli import cli
+from nnopt_cli.config import grid
+from nnopt_cli.experiments import sweep, tasks
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 L2 = str(CONFIGS / "l2.yaml")
@@ -165,23 +166,23 @@ def _plan(points: int, epochs: int = 10) -> grid.Plan:
 
 def test_chunks_keep_workers_busy_and_fit_in_memory(monkeypatch):
     plan = _plan(75)
-    assert [len(t.indices) for t in sweep.tasks(plan, jobs=2)] == [38, 37]
-    assert [len(t.indices) for t in sweep.tasks(_plan(20), jobs=2)] == [20]  # too few rows to split
-    chunks = sweep.tasks(plan, jobs=1)
+    assert [len(t.indices) for t in tasks.chunks(plan, jobs=2)] == [38, 37]
+    assert [len(t.indices) for t in tasks.chunks(_plan(20), jobs=2)] == [20]  # too few rows to split
+    chunks = tasks.chunks(plan, jobs=1)
     assert [len(t.indices) for t in chunks] == [75]
     # a machine with room for about 10 rows: chunks of at most 10, every run once
     d = sweep.experiment.load_data(plan.base)
     per_row = sweep.experiment.row_bytes(plan.base, d.full, d.train.size)
-    monkeypatch.setattr(sweep.experiment, "memory_bytes", lambda: 2 * 10 * per_row + 1)
-    small = sweep.tasks(plan, jobs=1)
+    monkeypatch.setattr(tasks.experiment, "memory_bytes", lambda: 2 * 10 * per_row + 1)
+    small = tasks.chunks(plan, jobs=1)
     assert max(len(t.indices) for t in small) <= 10
     assert sorted(i for t in small for i in t.indices) == list(range(75))
 
 
 def test_interrupted_tasks_keep_their_epochs_and_later_tasks_are_not_trained(monkeypatch):
     plan = _plan(4, epochs=50)
-    monkeypatch.setattr(sweep, "MIN_CHUNK_ROWS", 1)
-    work = sweep.tasks(plan, jobs=4)  # one run per task
+    monkeypatch.setattr(tasks, "MIN_CHUNK_ROWS", 1)
+    work = tasks.chunks(plan, jobs=4)  # one run per task
     calls = {"n": 0}
 
     def stop_after_some_updates() -> bool:
@@ -311,15 +312,15 @@ def test_replot_draws_the_sweeps_pictures_again_byte_for_byte(tmp_path):
 
 def test_a_worker_that_dies_is_one_error_not_a_hang(monkeypatch):
     plan = _plan(4)
-    monkeypatch.setattr(sweep, "MIN_CHUNK_ROWS", 1)
-    work = sweep.tasks(plan, jobs=2)
+    monkeypatch.setattr(tasks, "MIN_CHUNK_ROWS", 1)
+    work = tasks.chunks(plan, jobs=2)
     assert len(work) == 2
 
     def die(task, **_):
         os._exit(1)  # as the kernel's out-of-memory killer would end it
 
-    monkeypatch.setattr(sweep, "train_task", die)
-    with pytest.raises(sweep.SweepError, match="a worker process died"):
+    monkeypatch.setattr(tasks, "train_task", die)
+    with pytest.raises(tasks.SweepError, match="a worker process died"):
         sweep.execute(work, jobs=2)
 
 

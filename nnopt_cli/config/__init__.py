@@ -16,9 +16,10 @@ from typing import Any
 
 import yaml
 
-from nnopt_cli import checks, ema, losses, mlp, optimizers, regularizers, schedules
+from nnopt_cli import checks
 from nnopt_cli import data as data_mod
 from nnopt_cli.checks import CheckError
+from nnopt_cli.core import ema, losses, mlp, optimizers, regularizers, schedules
 
 MODEL_TYPES = ("mlp", "quadratic")
 UNITS = ("step", "epoch")

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import losses
+from nnopt_cli.core import losses
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu")
 INITS = ("normal", "he", "xavier", "truncated_normal")

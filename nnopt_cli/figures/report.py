@@ -11,17 +11,44 @@ import dataclasses
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nnopt_cli import plots, schedules
 from nnopt_cli import workers as worker_processes
+from nnopt_cli.core import schedules
+from nnopt_cli.core.loop import History
+from nnopt_cli.core.quadratic import QuadraticHistory
 from nnopt_cli.data import Dataset
-from nnopt_cli.experiment import RunView
-from nnopt_cli.loop import History
-from nnopt_cli.quadratic import QuadraticHistory
+from nnopt_cli.figures import plots
+
+
+@dataclass(frozen=True)
+class Plane:
+    """The plane a boundary picture spans: two inputs, their grid, and where the other inputs are held."""
+
+    features: tuple[int, int]
+    xs: np.ndarray  # (G,) grid coordinates of the first input
+    ys: np.ndarray  # (G,) of the second
+    held: np.ndarray  # (d,) the value of every input off the plane: its training mean
+    names: tuple[str, str]
+    note: str  # what the picture holds fixed, "" for two inputs
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What a run's pictures show besides its history, as arrays: its decisions over a plane of two inputs
+    (None with a single input), the data, and its confusion matrices."""
+
+    plane: Plane | None
+    score: np.ndarray | None
+    ema_score: np.ndarray | None
+    train: Dataset
+    test: Dataset | None
+    confusion_train: np.ndarray
+    confusion_test: np.ndarray | None
 
 
 def describe_optimizer(config: Any) -> str:

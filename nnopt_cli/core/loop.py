@@ -19,14 +19,17 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nnopt_cli import ema, losses, mlp, optimizers, schedules
-from nnopt_cli.config import Config
-from nnopt_cli.data import Dataset
-from nnopt_cli.population import Population, RowSpec
+from nnopt_cli.core import ema, losses, mlp, optimizers, schedules
+from nnopt_cli.core.population import Population, RowSpec
+
+if TYPE_CHECKING:
+    from nnopt_cli.config import Config
+    from nnopt_cli.data import Dataset
+
 
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
 BLOCK_UPDATES = 1 << 16  # rates and EMA factors are tabled for about this many row-updates at a time

@@ -12,8 +12,6 @@ command line reports progress through a callback.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,11 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import __version__, experiment, loop, runs, workers
-from nnopt_cli import compare as compare_mod
+from nnopt_cli import __version__
 from nnopt_cli.config import Config
-from nnopt_cli.grid import Grid, Plan, Point, yaml_text
-from nnopt_cli.loop import History
+from nnopt_cli.config.grid import Grid, Plan, Point, yaml_text
+from nnopt_cli.core import loop
+from nnopt_cli.core.loop import History
+from nnopt_cli.experiments import compare as compare_mod
+from nnopt_cli.experiments import experiment, tasks
+from nnopt_cli.experiments.tasks import SweepError, Task
+from nnopt_cli.store import runs
 
 # name: (what the pictures call it, whether higher is better, whether it needs a test split)
 METRICS: dict[str, tuple[str, bool, bool]] = {
@@ -38,16 +40,7 @@ METRICS: dict[str, tuple[str, bool, bool]] = {
     "converged_epoch": ("converged epoch", False, False),
 }
 TABLE_CELLS = 10  # the terminal's table shows the best cells, this many
-MIN_CHUNK_ROWS = 32  # below this many rows, a population's cost per run climbs steeply
-# a chunk whose mini-batch activations take about this much trains fastest per run: they stay in the cache
-# (2-11-1 at batch 32: about 100 rows; a population of 256 rows costs a quarter more per run)
-CACHE_BYTES = 1 << 21
-_ACTIVATION_ARRAYS = 6  # arrays of a pass shaped like the activations: z, a, act', dz, and their neighbours
 NOT_TRAINED = "not_trained"
-
-
-class SweepError(ValueError):
-    """A sweep that cannot run (a metric the data cannot give, an unreachable scheduler); one line."""
 
 
 def check_metric(metric: str, plan: Plan) -> None:
@@ -72,52 +65,6 @@ def check_setup(plan: Plan) -> None:
     experiment.prepare(list(seen.values()))
 
 
-@dataclass(frozen=True)
-class Task:
-    """Rows trained together: their grid indices and configs; run folders to write with --save-runs."""
-
-    indices: tuple[int, ...]
-    configs: tuple[Config, ...]
-    folders: tuple[Path, ...] | None = None
-
-    @property
-    def epochs(self) -> int:
-        return self.configs[0].epochs
-
-
-def tasks(plan: Plan, *, jobs: int) -> list[Task]:
-    """The populations of the plan (runs of equal population key, in grid order), cut into chunks that fit
-    in memory, train fastest (CACHE_BYTES) and leave no worker idle; the largest first."""
-    by_key: dict[tuple[object, ...], list[Point]] = {}
-    for p in plan.points:
-        by_key.setdefault(loop.population_key(p.config), []).append(p)
-    budget = experiment.memory_bytes() // 2 // max(1, jobs)
-    loaded: dict[tuple[object, ...], experiment.Data] = {}
-    out = []
-    for points in by_key.values():
-        first = points[0].config
-        if first.data_key() not in loaded:
-            loaded[first.data_key()] = experiment.load_data(first)
-        d = loaded[first.data_key()]
-        per_row = experiment.row_bytes(first, d.full, d.train.size)
-        fit = max(1, budget // per_row)
-        active = 8 * _ACTIVATION_ARRAYS * sum(experiment.layer_widths(first, d.full)) * first.batch_size
-        fast = max(MIN_CHUNK_ROWS, CACHE_BYTES // active)
-        count = max(
-            math.ceil(len(points) / fit),
-            math.ceil(len(points) / fast),
-            min(jobs, len(points) // MIN_CHUNK_ROWS),
-            1,
-        )
-        if count > jobs > 1:  # whole rounds of chunks, so that no worker is left alone at the end
-            count = min(len(points), math.ceil(count / jobs) * jobs)
-        size = math.ceil(len(points) / count)
-        for start in range(0, len(points), size):
-            chunk = points[start : start + size]
-            out.append(Task(tuple(p.index for p in chunk), tuple(p.config for p in chunk)))
-    return sorted(out, key=lambda t: -len(t.indices) * t.epochs)
-
-
 def with_folders(work: Sequence[Task], plan: Plan, root: Path) -> list[Task]:
     """The tasks, each writing a run folder per run under `root` (--save-runs)."""
     return [
@@ -129,155 +76,22 @@ def run_folder_name(point: Point) -> str:
     return f"{point.index:05d}-seed{point.seed}"
 
 
-def train_task(
-    task: Task,
-    *,
-    should_stop: Callable[[], bool] | None = None,
-    on_epoch: loop.EpochCallback | None = None,
-) -> list[History]:
-    """Train one task's rows as one population and return their histories, light: per-epoch metrics kept,
-    the per-update arrays and the weights dropped (with --save-runs, after its run folders are written)."""
-    started = time.perf_counter()
-    (group,) = experiment.prepare(list(task.configs))
-    histories = loop.run(list(task.configs), group.prepared, on_epoch=on_epoch, should_stop=should_stop)
-    if task.folders is not None:
-        for folder, h in zip(task.folders, histories, strict=True):
-            folder.mkdir(parents=True)
-            runs.write_start(folder, h.config)
-            runs.write_data(folder, h)
-            runs.write_summary(folder, h, started=started, clock=time.perf_counter)
-    return [_light(h) for h in histories]
-
-
-def _light(h: History) -> History:
-    h.lr_trace = np.zeros(0)
-    if hasattr(h, "batch_loss"):
-        h.batch_loss = np.zeros(0)
-    h.params = {}
-    h.params_ema = None
-    return h
-
-
-# Progress: (runs done, counting a run part-way trained as its fraction of its epochs).
-Progress = Callable[[float], None]
-
-
 def execute(
     work: Sequence[Task],
     *,
     jobs: int,
     scheduler: str | None = None,
     should_stop: Callable[[], bool] | None = None,
-    progress: Progress | None = None,
+    progress: tasks.Progress | None = None,
 ) -> list[list[History] | None]:
-    """Train every task: in this process (jobs 1, or a single task), in `jobs` worker processes, or on a
-    Dask cluster (`scheduler`: its address). Returns each task's histories, in task order; None for a task
-    that an interruption left untrained. After `should_stop` says True, running tasks stop at their next
-    update (their rows "interrupted", keeping their last whole epoch) and no new task starts."""
+    """Train every task here (tasks.execute: this process or `jobs` worker processes) or on a Dask cluster
+    (`scheduler`: its address, cluster.execute). Returns each task's histories, in task order; None for a task
+    that an interruption left untrained."""
     if scheduler is not None:
-        from nnopt_cli import cluster
+        from nnopt_cli.experiments import cluster
 
         return cluster.execute(work, scheduler, should_stop=should_stop, progress=progress)
-    if jobs <= 1 or len(work) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return _in_process(work, should_stop=should_stop, progress=progress)
-    return _in_workers(work, jobs, should_stop=should_stop, progress=progress)
-
-
-def _in_process(
-    work: Sequence[Task], *, should_stop: Callable[[], bool] | None, progress: Progress | None
-) -> list[list[History] | None]:
-    out: list[list[History] | None] = []
-    done = 0.0
-    stopping = should_stop or (lambda: False)
-    for task in work:
-        if stopping():
-            out.append(None)
-            continue
-
-        def on_epoch(epoch: int, histories: Sequence[History], task: Task = task, base: float = done) -> None:
-            if progress is not None:
-                progress(base + len(task.indices) * epoch / task.epochs)
-
-        got = train_task(task, should_stop=should_stop, on_epoch=on_epoch)
-        out.append(got)
-        done += runs_done(got)
-        if progress is not None:
-            progress(done)
-    return out
-
-
-def runs_done(histories: Sequence[History] | None) -> float:
-    """What a task's histories count for on the progress bar: a run that completed or diverged is done, an
-    interrupted one counts as the fraction of its epochs it trained."""
-    if histories is None:
-        return 0.0
-    return sum(
-        1.0 if h.status in ("completed", "diverged") else h.epochs_done / h.config.epochs for h in histories
-    )
-
-
-# What a worker process shares with the main process: a stop flag it reads after every update, and the
-# epochs done by the task in each slot, which the main process turns into the progress bar.
-_shared: dict[str, Any] = {}
-
-
-def _worker_start(stop: Any, epochs: Any) -> None:
-    workers.start()  # signals are the main process's to decide on: it sets the stop flag
-    _shared["stop"], _shared["epochs"] = stop, epochs
-
-
-def _worker_task(slot: int, task: Task) -> list[History] | None:
-    stop, epochs = _shared["stop"], _shared["epochs"]
-    if stop.value:
-        return None
-
-    def on_epoch(epoch: int, histories: Sequence[History]) -> None:
-        epochs[slot] = epoch
-
-    return train_task(task, should_stop=lambda: bool(stop.value), on_epoch=on_epoch)
-
-
-def _in_workers(
-    work: Sequence[Task],
-    jobs: int,
-    *,
-    should_stop: Callable[[], bool] | None,
-    progress: Progress | None,
-) -> list[list[History] | None]:
-    """The tasks in `jobs` forked worker processes, the largest first. The workers leave when the pool is
-    shut down (never by a signal, which they ignore); a worker that dies (killed, out of memory) is one
-    SweepError, not a wait that never ends."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    context = multiprocessing.get_context("fork")
-    stop = context.RawValue("b", 0)
-    epochs = context.RawArray("d", len(work))
-    results: dict[int, list[History] | None] = {}
-    with ProcessPoolExecutor(
-        min(jobs, len(work)), mp_context=context, initializer=_worker_start, initargs=(stop, epochs)
-    ) as pool:
-        futures = {pool.submit(_worker_task, i, task): i for i, task in enumerate(work)}
-        pending = set(futures)
-        while pending:
-            if should_stop is not None and should_stop():
-                stop.value = 1
-            done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-            for f in done:
-                try:
-                    results[futures[f]] = f.result()
-                except BrokenProcessPool:
-                    stop.value = 1
-                    raise SweepError(
-                        "a worker process died while training (killed, or out of memory); try fewer --jobs"
-                    ) from None
-            if progress is not None:
-                running = [futures[f] for f in pending]
-                progress(
-                    sum(runs_done(got) for got in results.values())
-                    + sum(len(work[i].indices) * epochs[i] / work[i].epochs for i in running)
-                )
-    return [results[i] for i in range(len(work))]
+    return tasks.execute(work, jobs=jobs, should_stop=should_stop, progress=progress)
 
 
 @dataclass
@@ -572,19 +386,19 @@ def figure_jobs(
 
 
 def draw_heatmap(path: Path, arguments: dict[str, Any]) -> None:
-    from nnopt_cli import gridplots
+    from nnopt_cli.figures import gridplots
 
     gridplots.heatmap(path, **arguments)
 
 
 def draw_sensitivity(path: Path, arguments: dict[str, Any]) -> None:
-    from nnopt_cli import gridplots
+    from nnopt_cli.figures import gridplots
 
     gridplots.sensitivity(path, **arguments)
 
 
 def draw_curves(path: Path, best_runs: dict[str, History], title: str) -> None:
-    from nnopt_cli import report
+    from nnopt_cli.figures import report
 
     report.draw_comparison(path.parent, list(best_runs), list(best_runs.values()), 1, path=path, title=title)
 
@@ -598,7 +412,7 @@ def _title(plan: Plan, metric: str) -> str:
 
 
 def _axis(g: Grid) -> Any:
-    from nnopt_cli import gridplots
+    from nnopt_cli.figures import gridplots
 
     values = tuple(float(v) for v in g.values) if g.numeric else None
     return gridplots.Axis(g.key, g.labels, values, g.spans_decades())
@@ -618,7 +432,7 @@ def _cell_at(by_position: dict[tuple[int, ...], Cell], keys: int, placed: dict[i
 def _panels(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> list[Any]:
     import itertools
 
-    from nnopt_cli import gridplots
+    from nnopt_cli.figures import gridplots
 
     by_position = _index(plan, found)
     nx = len(plan.grids[where.heat_x].values)
@@ -662,7 +476,7 @@ def line_label(plan: Plan, keys: tuple[int, ...], values: Sequence[Any]) -> str:
 def _lines(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> list[Any]:
     import itertools
 
-    from nnopt_cli import gridplots
+    from nnopt_cli.figures import gridplots
 
     assert where.line_x is not None
     by_position = _index(plan, found)
@@ -745,13 +559,6 @@ def collect(
     return outcomes, best
 
 
-def cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 CURVE_MEASURES = ("loss", "data_loss", "accuracy", "test_loss", "test_accuracy")
 
 
@@ -799,7 +606,7 @@ def write_results(
     cells."""
     import json
 
-    from nnopt_cli import report
+    from nnopt_cli.figures import report
 
     outcomes, best = collect(plan, work, results, metric)
     found = cells(plan, outcomes)
@@ -837,7 +644,7 @@ def redraw(folder: Path) -> list[Path]:
     import yaml
 
     from nnopt_cli import config as config_mod
-    from nnopt_cli import report
+    from nnopt_cli.figures import report
 
     where = folder / "config.yaml"
     try:

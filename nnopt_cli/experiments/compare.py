@@ -17,8 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import checks, experiment, loop, optimizers, report, runs
+from nnopt_cli import checks
 from nnopt_cli import config as config_mod
+from nnopt_cli.core import loop, optimizers
+from nnopt_cli.experiments import experiment
+from nnopt_cli.figures import report
+from nnopt_cli.store import runs
 
 CONVERGENCE_TOLERANCE = 0.01
 

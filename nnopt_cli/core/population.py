@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import ema, optimizers, regularizers
+from nnopt_cli.core import ema, optimizers, regularizers
 
 
 @dataclass(frozen=True)

@@ -29,21 +29,11 @@ class InputError(click.ClickException):
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from nnopt_cli import (
-        catalog,
-        checks,
-        config,
-        data,
-        ema,
-        experiment,
-        grid,
-        optimizers,
-        replot,
-        resume,
-        runs,
-        schedules,
-        sweep,
-    )
+    from nnopt_cli import checks, config, data
+    from nnopt_cli.config import grid
+    from nnopt_cli.core import ema, optimizers, schedules
+    from nnopt_cli.experiments import experiment, replot, resume, tasks
+    from nnopt_cli.store import catalog, runs
 
     return (
         checks.CheckError,
@@ -56,7 +46,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         runs.RunFolderError,
         runs.FolderError,
         grid.GridError,
-        sweep.SweepError,
+        tasks.SweepError,
         catalog.CatalogError,
         replot.ReplotError,
         resume.ResumeError,
@@ -226,7 +216,11 @@ def train(
     epoch is kept).
     """
     from nnopt_cli import config as config_mod
-    from nnopt_cli import console, experiment, loop, quadratic, report, runs
+    from nnopt_cli.cli import console
+    from nnopt_cli.core import loop, quadratic
+    from nnopt_cli.experiments import experiment
+    from nnopt_cli.figures import report
+    from nnopt_cli.store import runs
 
     started = time.perf_counter()
     out = console.console()
@@ -234,11 +228,11 @@ def train(
     with _one_line_errors():
         overrides = sets + _shortcuts(epochs=epochs, lr=lr, seed=seed)
         if resume_folder is not None:
-            from nnopt_cli import resume
+            from nnopt_cli.experiments import resume
 
             if config_file is not None:
                 raise InputError(f"CONFIG {config_file} and --resume {resume_folder}: give one of them")
-            from nnopt_cli import catalog
+            from nnopt_cli.store import catalog
 
             config, start = resume.load(catalog.resolve(str(resume_folder), runs_root), overrides)
             group = resume.prepare(config, start)
@@ -347,9 +341,11 @@ def compare(
     result and is shown as such), 2 for bad input or a file that cannot be written, 130 when interrupted
     by Ctrl-C, 143 by SIGTERM.
     """
-    from nnopt_cli import compare as compare_mod
     from nnopt_cli import config as config_mod
-    from nnopt_cli import console, experiment, runs
+    from nnopt_cli.cli import console
+    from nnopt_cli.experiments import compare as compare_mod
+    from nnopt_cli.experiments import experiment
+    from nnopt_cli.store import runs
 
     started = time.perf_counter()
     with _one_line_errors():
@@ -443,7 +439,8 @@ def list_runs(
 
     Exit code 0, or 2 for a ROOT that is not a folder, an unknown --status or --sort column.
     """
-    from nnopt_cli import catalog, console
+    from nnopt_cli.cli import console
+    from nnopt_cli.store import catalog
 
     with _one_line_errors():
         records = catalog.filter_records(catalog.scan(root), status=status, name_glob=name_glob)
@@ -484,7 +481,8 @@ def show(run: str, runs_root: Path) -> None:
 
     Exit code 0, or 2 when RUN names no folder or several.
     """
-    from nnopt_cli import catalog, console
+    from nnopt_cli.cli import console
+    from nnopt_cli.store import catalog
 
     with _one_line_errors():
         folder = catalog.resolve(run, runs_root)
@@ -564,17 +562,19 @@ def sweep(
     curves.csv and, last, summary.json. Exit code 0 (diverged runs are results), 2 for bad input (nothing is
     written), 130 when interrupted by Ctrl-C and 143 by SIGTERM (the runs keep what they did, marked).
     """
-    from nnopt_cli import console, runs
-    from nnopt_cli import grid as grid_mod
-    from nnopt_cli import sweep as sweep_mod
+    from nnopt_cli.cli import console
+    from nnopt_cli.config import grid as grid_mod
+    from nnopt_cli.experiments import sweep as sweep_mod
+    from nnopt_cli.experiments import tasks
+    from nnopt_cli.store import runs
 
     started = time.perf_counter()
     with _one_line_errors():
         plan = grid_mod.plan(config_file, grids, sets=sets, seeds=seeds, max_runs=max_runs)
         sweep_mod.check_metric(metric, plan)
         sweep_mod.check_setup(plan)
-        jobs = jobs or sweep_mod.cpu_count()
-        work = sweep_mod.tasks(plan, jobs=jobs)
+        jobs = jobs or tasks.cpu_count()
+        work = tasks.chunks(plan, jobs=jobs)
         folder = runs.make_folder(runs_root, f"sweep-{plan.base.name}")
     with _completing(folder), _Stopping() as stop:
         sweep_mod.write_start(folder, plan, metric=metric)
@@ -651,8 +651,8 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
     params.npz or config.yaml, files that disagree, data that changed since the run) or a picture that
     cannot be written.
     """
-    from nnopt_cli import catalog
-    from nnopt_cli import replot as replot_mod
+    from nnopt_cli.experiments import replot as replot_mod
+    from nnopt_cli.store import catalog
 
     with _one_line_errors():
         folder = catalog.resolve(run, runs_root)
@@ -766,7 +766,7 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, s
 
 def _check_curve_options(type_name: str, own: dict[str, Any]) -> None:
     """An option given after --type TYPE must be one TYPE uses."""
-    from nnopt_cli import schedules
+    from nnopt_cli.core import schedules
 
     if type_name not in schedules.SCHEDULE_TYPES:
         return  # make_schedule reports the unknown type, with the list
@@ -896,7 +896,8 @@ def plot_lr(
       nnopt plot-lr --config configs/adam.yaml
     """
     from nnopt_cli import config as config_mod
-    from nnopt_cli import lrplot, runs
+    from nnopt_cli.experiments import lrplot
+    from nnopt_cli.store import runs
 
     ctx = click.get_current_context()
     with _one_line_errors():

@@ -9,8 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import plots, runs, schedules
 from nnopt_cli.config import Config
+from nnopt_cli.core import schedules
+from nnopt_cli.figures import plots
+from nnopt_cli.store import runs
 
 # The values of seed 001's examples, used where neither the command line nor the type sets a parameter.
 PLOT_DEFAULTS: dict[str, Any] = {
@@ -66,7 +68,8 @@ def option_name(name: str) -> str:
 
 def from_config(config: Config, source: str) -> LrCurve:
     """The rate of every update the run of `config` would make."""
-    from nnopt_cli import experiment, loop
+    from nnopt_cli.core import loop
+    from nnopt_cli.experiments import experiment
 
     if config.model_type == "quadratic":
         total, per_epoch = config.steps, 1

@@ -22,11 +22,12 @@ from typing import IO, Any
 
 import numpy as np
 
-from nnopt_cli import __version__, loop, quadratic
+from nnopt_cli import __version__
 from nnopt_cli import config as config_mod
 from nnopt_cli.config import Config
-from nnopt_cli.loop import History
-from nnopt_cli.quadratic import QuadraticHistory
+from nnopt_cli.core import loop, quadratic
+from nnopt_cli.core.loop import History
+from nnopt_cli.core.quadratic import QuadraticHistory
 
 STATUSES = ("completed", "interrupted", "diverged")  # summary.json's status: how a run ended
 

@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import experiment, loop, mlp, optimizers, runs
 from nnopt_cli.config import Config
+from nnopt_cli.core import loop, mlp, optimizers
+from nnopt_cli.experiments import experiment
+from nnopt_cli.store import runs
 
 # the config keys a resumed run may change ("plot.*": every key of the plot section)
 ALLOWED = ("train.epochs", "train.log_every", "name", "plot.*")

@@ -15,11 +15,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nnopt_cli import optimizers
-from nnopt_cli.config import Config
+from nnopt_cli.core import optimizers
+
+if TYPE_CHECKING:
+    from nnopt_cli.config import Config
+
 
 MINIMUM = -1.0
 # A loss a million times its starting value (6 orders of magnitude) is a run moving away from the minimum,
@@ -51,7 +55,7 @@ def loss(w: float | np.ndarray) -> np.float64 | np.ndarray:
 def train(config: Config, *, should_stop: Callable[[], bool] | None = None) -> QuadraticHistory:
     """Run the toy; stops as diverged when the loss is not finite or passes
     DIVERGENCE_FACTOR × max(loss(w0), 1), and as interrupted on Ctrl-C or once `should_stop()` says so."""
-    from nnopt_cli.loop import learning_rates
+    from nnopt_cli.core.loop import learning_rates
 
     opt = optimizers.build(config.optimizer, config.optimizer_params)
     trace = learning_rates(config, config.steps, 1)

@@ -791,7 +791,7 @@ def config_changes(raw: Mapping[str, Any]) -> list[ConfigChange]:
     leaves out are not listed.
     """
     from nnopt_cli import config as config_mod
-    from nnopt_cli import optimizers, schedules
+    from nnopt_cli.core import optimizers, schedules
 
     name = raw.get("name")
     try:

@@ -69,7 +69,7 @@ def warm_up() -> None:
 def save(fig: Figure, path: Path) -> None:
     """Write the figure through a temporary name of its own, so a PNG on disk is always whole and commands
     drawing into one folder at once never share a temporary file."""
-    from nnopt_cli.runs import replacing
+    from nnopt_cli.store.runs import replacing
 
     with replacing(path, "wb") as f:
         fig.savefig(f, dpi=DPI, format="png", pil_kwargs={"compress_level": PNG_COMPRESSION})

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnopt_cli import checks, loop, losses, mlp
+from nnopt_cli import checks
 from nnopt_cli import data as data_mod
 from nnopt_cli.config import Config
-from nnopt_cli.loop import EpochCallback, History
+from nnopt_cli.core import loop, losses, mlp
+from nnopt_cli.core.loop import EpochCallback, History
+from nnopt_cli.figures.report import Plane, RunView
 
 # the arrays a population keeps per parameter and row: values and shadows, gradients, two optimizer moments
 # and their copies at each epoch's end, EMA scratch, the values' copies kept at each epoch's end, penalty
@@ -252,18 +254,6 @@ def train(
 GRID_POINTS = 241  # grid points per axis of a boundary picture
 
 
-@dataclass(frozen=True)
-class Plane:
-    """The plane a boundary picture spans: two inputs, their grid, and where the other inputs are held."""
-
-    features: tuple[int, int]
-    xs: np.ndarray  # (G,) grid coordinates of the first input
-    ys: np.ndarray  # (G,) of the second
-    held: np.ndarray  # (d,) the value of every input off the plane: its training mean
-    names: tuple[str, str]
-    note: str  # what the picture holds fixed, "" for two inputs
-
-
 def plane(config: Config, prepared: loop.Prepared) -> Plane | None:
     """The plane of two inputs a boundary picture draws: plot.features, or else the two with the largest
     spread over the training rows; the other inputs held at their training mean. None for a single input.
@@ -366,20 +356,6 @@ def confusion(history: History, prepared: loop.Prepared) -> tuple[np.ndarray, np
         return counts
 
     return matrix(prepared.train), None if prepared.test is None else matrix(prepared.test)
-
-
-@dataclass(frozen=True)
-class RunView:
-    """What a run's pictures show besides its history, as arrays: its decisions over a plane of two inputs
-    (None with a single input), the data, and its confusion matrices."""
-
-    plane: Plane | None
-    score: np.ndarray | None
-    ema_score: np.ndarray | None
-    train: data_mod.Dataset
-    test: data_mod.Dataset | None
-    confusion_train: np.ndarray
-    confusion_test: np.ndarray | None
 
 
 def run_view(history: History, prepared: loop.Prepared) -> RunView:

@@ -5,7 +5,7 @@
     quadratic     runs.read_quadratic ──► QuadraticHistory ──► quadratic.png, lr.png
     comparison    compare.csv (the entries' order) and one run folder per entry
                   ──► compare.png, boundaries.png (and each entry's own pictures when asked)
-    sweep         nnopt_cli.sweep.redraw, when this version has it
+    sweep         nnopt_cli.experiments.sweep.redraw, when this version has it
 
 The pictures are drawn by the functions `nnopt train` and `nnopt compare` draw them with, from the same
 numbers: metrics.csv and lr.csv hold floats in round-trip form and the .npz files the float64 weights, so a
@@ -28,10 +28,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nnopt_cli import data as data_mod
-from nnopt_cli import experiment, loop, mlp, report, runs
 from nnopt_cli.config import Config
-from nnopt_cli.loop import History
-from nnopt_cli.quadratic import QuadraticHistory
+from nnopt_cli.core import loop, mlp
+from nnopt_cli.core.loop import History
+from nnopt_cli.core.quadratic import QuadraticHistory
+from nnopt_cli.experiments import experiment
+from nnopt_cli.figures import report
+from nnopt_cli.store import runs
 
 SWEEP_NAME = re.compile(r"^\d{8}-\d{6}-sweep-")  # <YYYYmmdd-HHMMSS>-sweep-<name>
 
@@ -233,9 +236,9 @@ def _entry_folders(folder: Path) -> list[Path]:
 
 def _redraw_sweep(folder: Path) -> list[Path]:
     try:
-        sweep = importlib.import_module("nnopt_cli.sweep")
+        sweep = importlib.import_module("nnopt_cli.experiments.sweep")
     except ModuleNotFoundError as exc:
-        if exc.name != "nnopt_cli.sweep":
+        if exc.name != "nnopt_cli.experiments.sweep":
             raise
         sweep = None
     redraw_sweep = getattr(sweep, "redraw", None)

@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from nnopt_cli.loop import History
+from nnopt_cli.core.loop import History
 
 
 def console(stream: TextIO | None = None) -> Console:
@@ -272,6 +272,6 @@ def sweep_table(
 
 
 def _grid_label(value: object) -> str:
-    from nnopt_cli.grid import label
+    from nnopt_cli.config.grid import label
 
     return label(value)

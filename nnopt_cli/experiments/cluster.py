@@ -1,6 +1,6 @@
 """`nnopt sweep --scheduler ADDRESS`: the sweep's tasks sent to a Dask distributed cluster.
 
-Each task (a chunk of one population: its configs) is one Dask task running `sweep.train_task` on a worker,
+Each task (a chunk of one population: its configs) is one Dask task running `tasks.train_task` on a worker,
 which loads the data and trains there, so the results are the local ones bit for bit. Dask is an optional
 extra (`pip install 'nnopt[dask]'`); nothing else imports this module. Workers need nnopt installed and, for
 `data.path` or `model.init_from` files and for --save-runs, the same paths (a shared file system).
@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nnopt_cli.loop import History
-    from nnopt_cli.sweep import Progress, Task
+    from nnopt_cli.core.loop import History
+    from nnopt_cli.experiments.tasks import Progress, Task
 
 CONNECT_SECONDS = 5
 
@@ -31,9 +31,9 @@ def execute(
     cannot be stopped part-way, so its rows are dropped with it.
 
     Raises:
-      sweep.SweepError: Dask is not installed, or the scheduler cannot be reached.
+      tasks.SweepError: Dask is not installed, or the scheduler cannot be reached.
     """
-    from nnopt_cli.sweep import SweepError, runs_done, train_task
+    from nnopt_cli.experiments.tasks import SweepError, runs_done, train_task
 
     try:
         from distributed import Client

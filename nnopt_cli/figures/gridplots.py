@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nnopt_cli import plots
+from nnopt_cli.figures import plots
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
