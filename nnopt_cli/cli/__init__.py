@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import errno
-import shutil
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any, NoReturn
 
 import click
@@ -32,7 +28,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from nnopt_cli import checks, config, data
     from nnopt_cli.config import grid
     from nnopt_cli.core import ema, optimizers, schedules
-    from nnopt_cli.experiments import experiment, replot, resume, tasks
+    from nnopt_cli.experiments import experiment, replot, resume, session, tasks, train
     from nnopt_cli.store import catalog, runs
 
     return (
@@ -50,6 +46,8 @@ def _input_errors() -> tuple[type[Exception], ...]:
         catalog.CatalogError,
         replot.ReplotError,
         resume.ResumeError,
+        session.WriteError,
+        train.UsageError,
     )
 
 
@@ -59,70 +57,6 @@ def _one_line_errors() -> Iterator[None]:
         yield
     except _input_errors() as exc:
         raise InputError(str(exc)) from None
-
-
-def _io_message(exc: OSError) -> str:
-    """One line for a file that could not be written: which file, and why in words."""
-    where = f"{exc.filename}: " if exc.filename else ""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        why = "the disk is full (no space left on device)"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = f"cannot write there ({exc.strerror})"
-    elif exc.errno == errno.ENOTDIR:
-        why = "a part of the path is a file, not a folder"
-    else:
-        why = f"cannot write ({exc.strerror or exc})"
-    return f"{where}{why}"
-
-
-@contextmanager
-def _completing(folder: Path) -> Iterator[None]:
-    """Fill a run (or comparison) folder: a folder that cannot be completed is removed, never left without its
-    summary.json; a file that cannot be written (disk full, no permission) is one `Error:` line."""
-    try:
-        yield
-    except OSError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise InputError(f"{_io_message(exc)}; removed the unfinished {folder}") from None
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-
-
-class _Stopping:
-    """SIGINT (Ctrl-C) and SIGTERM while a folder is being filled.
-
-    The first signal asks training to stop (`requested`, which the loop reads after every update): it keeps
-    the last whole epoch and says interrupted. That signal, and any that follow, do not stop the writing: the
-    folder is completed (under a second, whatever the planned length) before the command exits with
-    128 + the first signal's number (130 for Ctrl-C, 143 for SIGTERM).
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._saved: dict[int, Any] = {}
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.signum is None:
-            self.signum = signum
-
-    def requested(self) -> bool:
-        return self.signum is not None
-
-    def __enter__(self) -> _Stopping:
-        for s in self.SIGNALS:
-            self._saved[s] = signal.signal(s, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for s, handler in self._saved.items():
-            signal.signal(s, handler)
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_TERMINATED if self.signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -215,67 +149,26 @@ def train(
     behind), 3 when the loss diverged, 130 when interrupted by Ctrl-C and 143 by SIGTERM (the last whole
     epoch is kept).
     """
-    from nnopt_cli import config as config_mod
     from nnopt_cli.cli import console
-    from nnopt_cli.core import loop, quadratic
-    from nnopt_cli.experiments import experiment
-    from nnopt_cli.figures import report
-    from nnopt_cli.store import runs
+    from nnopt_cli.experiments import train as train_mod
 
-    started = time.perf_counter()
-    out = console.console()
-    start = None
     with _one_line_errors():
-        overrides = sets + _shortcuts(epochs=epochs, lr=lr, seed=seed)
-        if resume_folder is not None:
-            from nnopt_cli.experiments import resume
+        finished = train_mod.run(
+            config_file,
+            resume_from=None if resume_folder is None else str(resume_folder),
+            sets=sets + _shortcuts(epochs=epochs, lr=lr, seed=seed),
+            epochs_given=epochs is not None,
+            runs_root=runs_root,
+            reporter=_epoch_reporter(quiet),
+        )
+    console.console().print(console.result_table(finished.summary, finished.folder))
+    _finish(finished)
 
-            if config_file is not None:
-                raise InputError(f"CONFIG {config_file} and --resume {resume_folder}: give one of them")
-            from nnopt_cli.store import catalog
 
-            config, start = resume.load(catalog.resolve(str(resume_folder), runs_root), overrides)
-            group = resume.prepare(config, start)
-        else:
-            if config_file is None:
-                raise InputError("missing CONFIG (a YAML file), or --resume RUN to continue a run")
-            config = config_mod.load(config_file, overrides)
-            if config.model_type == "quadratic" and epochs is not None:
-                raise InputError(
-                    "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"
-                )
-            if config.model_type == "quadratic":
-                experiment.check_length([config], per_epoch=1)
-                folder = runs.make_folder(runs_root, config.name)
-                with _completing(folder), _Stopping() as stop:
-                    runs.write_start(folder, config)
-                    toy = quadratic.train(config, should_stop=stop.requested)
-                    report.draw_quadratic(folder, toy)
-                    summary = runs.write_quadratic_results(
-                        folder, toy, started=started, clock=time.perf_counter
-                    )
-                out.print(console.result_table(summary, folder))
-                _finish(toy.status, toy.message, stop)
-            (group,) = experiment.prepare([config])
-        folder = runs.make_folder(runs_root, config.name)
-    with _completing(folder), _Stopping() as stop:
-        runs.write_start(folder, config)
-        with console.EpochReporter(
-            config.name, config.epochs, every=config.log_every, quiet=quiet
-        ) as progress:
-            (history,) = loop.run(
-                [config],
-                group.prepared,
-                on_epoch=progress,
-                should_stop=stop.requested,
-                resume=None if start is None else [start],
-            )
-        view = experiment.run_view(history, group.prepared)
-        runs.write_data(folder, history)
-        report.draw(report.run_jobs(folder, history, view))
-        summary = runs.write_summary(folder, history, started=started, clock=time.perf_counter)
-    out.print(console.result_table(summary, folder))
-    _finish(history.status, history.message, stop)
+def _epoch_reporter(quiet: bool) -> Any:
+    from nnopt_cli.cli import console
+
+    return lambda label, epochs, every: console.EpochReporter(label, epochs, every=every, quiet=quiet)
 
 
 def _shortcuts(*, epochs: int | None, lr: float | None, seed: int | None) -> tuple[str, ...]:
@@ -341,47 +234,26 @@ def compare(
     result and is shown as such), 2 for bad input or a file that cannot be written, 130 when interrupted
     by Ctrl-C, 143 by SIGTERM.
     """
-    from nnopt_cli import config as config_mod
     from nnopt_cli.cli import console
     from nnopt_cli.experiments import compare as compare_mod
-    from nnopt_cli.experiments import experiment
-    from nnopt_cli.store import runs
 
-    started = time.perf_counter()
     with _one_line_errors():
-        base = (
-            config_mod.load(base_file) if base_file is not None else config_mod.from_dict({}, name="compare")
-        )
-        if base.model_type != "mlp":
-            raise InputError(f"{base_file}: model.type must be mlp to compare optimizers")
-        items = compare_mod.build_entries(entries, base, sets=sets, epochs=epochs, seeds=seeds)
-        groups = experiment.prepare([e.config for e in items])
-        folder = runs.make_folder(runs_root, "compare")
-    with _completing(folder), _Stopping() as stop:
-        subfolders = compare_mod.start_folders(folder, items, seeds=seeds)
-        label = f"compare ({len(items)} runs)"
-        epochs_max = max(e.config.epochs for e in items)
-        with console.EpochReporter(label, epochs_max, every=base.log_every, quiet=quiet) as progress:
-            histories = experiment.train_groups(groups, on_epoch=progress, should_stop=stop.requested)
-        rows = compare_mod.write_results(
-            folder,
-            items,
-            histories,
-            subfolders,
-            groups,
+        done = compare_mod.run(
+            entries,
+            base_file=base_file,
+            sets=sets,
+            epochs=epochs,
             seeds=seeds,
             entry_pictures=entry_pictures,
             target=target_loss,
-            started=started,
+            runs_root=runs_root,
+            reporter=_epoch_reporter(quiet),
         )
     out = console.console()
-    out.print(console.compare_table(rows, seeds=seeds))
-    with_test = any(h is not None and h.with_test for h in histories)
-    out.print(compare_mod.caption(target_loss, with_test=with_test), markup=False, highlight=False)
-    out.print(f"compare folder: {folder}", markup=False, highlight=False)
-    if any(h is None or h.status == "interrupted" for h in histories):
-        _finish("interrupted", "interrupted; every entry keeps what it did", stop)
-    sys.exit(0)
+    out.print(console.compare_table(done.rows, seeds=done.seeds))
+    out.print(done.caption, markup=False, highlight=False)
+    out.print(f"compare folder: {done.finished.folder}", markup=False, highlight=False)
+    _finish(done.finished)
 
 
 @cli.command("runs")
@@ -563,59 +435,34 @@ def sweep(
     written), 130 when interrupted by Ctrl-C and 143 by SIGTERM (the runs keep what they did, marked).
     """
     from nnopt_cli.cli import console
-    from nnopt_cli.config import grid as grid_mod
     from nnopt_cli.experiments import sweep as sweep_mod
-    from nnopt_cli.experiments import tasks
-    from nnopt_cli.store import runs
 
-    started = time.perf_counter()
     with _one_line_errors():
-        plan = grid_mod.plan(config_file, grids, sets=sets, seeds=seeds, max_runs=max_runs)
-        sweep_mod.check_metric(metric, plan)
-        sweep_mod.check_setup(plan)
-        jobs = jobs or tasks.cpu_count()
-        work = tasks.chunks(plan, jobs=jobs)
-        folder = runs.make_folder(runs_root, f"sweep-{plan.base.name}")
-    with _completing(folder), _Stopping() as stop:
-        sweep_mod.write_start(folder, plan, metric=metric)
-        if save_runs:
-            work = sweep_mod.with_folders(work, plan, folder / "runs")
-        label = f"sweep {plan.base.name}"
-        with console.RunsReporter(label, len(plan.points), quiet=quiet) as progress:
-            clock = time.perf_counter()
-            with _one_line_errors():
-                results = sweep_mod.execute(
-                    work, jobs=jobs, scheduler=scheduler, should_stop=stop.requested, progress=progress
-                )
-            train_seconds = time.perf_counter() - clock
-        summary, found = sweep_mod.write_results(
-            folder,
-            plan,
-            work,
-            results,
+        done = sweep_mod.run(
+            config_file,
+            grids=grids,
+            seeds=seeds,
+            sets=sets,
             metric=metric,
-            saved=save_runs,
-            train_seconds=train_seconds,
-            started=started,
             jobs=jobs,
+            max_runs=max_runs,
+            save_runs=save_runs,
             scheduler=scheduler,
+            runs_root=runs_root,
+            reporter=lambda label, runs: console.RunsReporter(label, runs, quiet=quiet),
         )
     out = console.console()
     out.print(
         console.sweep_table(
-            [g.key for g in plan.grids],
-            sweep_mod.ranked(found, metric)[: sweep_mod.TABLE_CELLS],
-            metric=metric,
-            higher_is_better=sweep_mod.METRICS[metric][1],
-            columns=sweep_mod.csv_metrics(plan),
+            done.keys,
+            done.best,
+            metric=done.metric,
+            higher_is_better=done.higher_is_better,
+            columns=done.columns,
         )
     )
-    out.print(f"sweep folder: {folder}", markup=False, highlight=False)
-    if summary["status"] != "completed":
-        left = summary["not_trained"]
-        message = "interrupted; the runs keep what they did" + (f", {left} not started" if left else "")
-        _finish("interrupted", message, stop)
-    sys.exit(0)
+    out.print(f"sweep folder: {done.finished.folder}", markup=False, highlight=False)
+    _finish(done.finished)
 
 
 @cli.command()
@@ -652,25 +499,26 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
     cannot be written.
     """
     from nnopt_cli.experiments import replot as replot_mod
-    from nnopt_cli.store import catalog
+    from nnopt_cli.store import catalog, runs
 
     with _one_line_errors():
         folder = catalog.resolve(run, runs_root)
         try:
             written = replot_mod.redraw(folder, entry_pictures=entry_pictures)
         except OSError as exc:
-            raise InputError(_io_message(exc)) from None
+            raise InputError(runs.io_message(exc)) from None
     for path in written:
         click.echo(f"wrote {path}")
 
 
-def _finish(status: str, message: str, stop: _Stopping) -> NoReturn:
-    """Exit with the code of a run's status (an interruption: 130 for Ctrl-C, 143 for SIGTERM), saying why
-    when it did not complete."""
-    if status != "completed":
-        click.echo(f"nnopt: {message}", err=True)
-    codes = {"completed": 0, "diverged": EXIT_DIVERGED, "interrupted": stop.exit_code}
-    sys.exit(codes[status])
+def _finish(finished: Any) -> NoReturn:
+    """Exit with the code of how a command ended (`session.Finished`): 0 completed, 3 diverged, 130 or 143
+    interrupted by Ctrl-C or SIGTERM; saying why when it did not complete."""
+    if finished.status != "completed":
+        click.echo(f"nnopt: {finished.message}", err=True)
+    interrupted = EXIT_TERMINATED if finished.signum == signal.SIGTERM else EXIT_INTERRUPTED
+    codes = {"completed": 0, "diverged": EXIT_DIVERGED, "interrupted": interrupted}
+    sys.exit(codes[finished.status])
 
 
 def main() -> None:
@@ -940,5 +788,5 @@ def plot_lr(
     except OSError as exc:
         if claimed:  # the empty file that held the name
             out.unlink(missing_ok=True)
-        raise InputError(_io_message(exc)) from None
+        raise InputError(runs.io_message(exc)) from None
     click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))

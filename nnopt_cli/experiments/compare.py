@@ -20,7 +20,8 @@ import numpy as np
 from nnopt_cli import checks
 from nnopt_cli import config as config_mod
 from nnopt_cli.core import loop, optimizers
-from nnopt_cli.experiments import experiment
+from nnopt_cli.experiments import experiment, session
+from nnopt_cli.experiments.train import Reporter
 from nnopt_cli.figures import report
 from nnopt_cli.store import runs
 
@@ -285,3 +286,65 @@ def caption(target: float | None, *, with_test: bool = False) -> str:
         f"{definition}. Train time: the training loop of the population the entry trained in (entries of "
         "one network shape train together, one pass per batch, and share it). Best of each column in green."
     )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A finished comparison: its folder and status, the table's rows and what the table means."""
+
+    finished: session.Finished
+    rows: list[Row]
+    seeds: int
+    caption: str
+
+
+def run(
+    specs: Sequence[str],
+    *,
+    base_file: Path | None = None,
+    sets: Sequence[str] = (),
+    epochs: int | None = None,
+    seeds: int = 1,
+    entry_pictures: bool = False,
+    target: float | None = None,
+    runs_root: Path = Path("runs"),
+    reporter: Reporter,
+) -> Comparison:
+    """Train the entries side by side into `<runs_root>/<stamp>-compare/`.
+
+    A diverged entry is a result, not a failure: the comparison is completed unless interrupted.
+    Raises:
+      config.ConfigError, data.DataError, experiment.SetupError, runs.RunFolderError (nothing written);
+      session.WriteError (the unfinished folder removed).
+    """
+    started = time.perf_counter()
+    base = config_mod.load(base_file) if base_file is not None else config_mod.from_dict({}, name="compare")
+    if base.model_type != "mlp":
+        raise config_mod.ConfigError(f"{base_file}: model.type must be mlp to compare optimizers")
+    items = build_entries(specs, base, sets=sets, epochs=epochs, seeds=seeds)
+    groups = experiment.prepare([e.config for e in items])
+    with session.filling(runs_root, "compare") as s:
+        subfolders = start_folders(s.folder, items, seeds=seeds)
+        label = f"compare ({len(items)} runs)"
+        with reporter(label, max(e.config.epochs for e in items), base.log_every) as progress:
+            histories = experiment.train_groups(groups, on_epoch=progress, should_stop=s.stop_requested)
+        rows = write_results(
+            s.folder,
+            items,
+            histories,
+            subfolders,
+            groups,
+            seeds=seeds,
+            entry_pictures=entry_pictures,
+            target=target,
+            started=started,
+        )
+    with_test = any(h is not None and h.with_test for h in histories)
+    interrupted = any(h is None or h.status == "interrupted" for h in histories)
+    finished = session.Finished(
+        s.folder,
+        "interrupted" if interrupted else "completed",
+        "interrupted; every entry keeps what it did" if interrupted else "",
+        s.signum,
+    )
+    return Comparison(finished, rows, seeds, caption(target, with_test=with_test))

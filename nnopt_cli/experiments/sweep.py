@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,12 @@ import numpy as np
 
 from nnopt_cli import __version__
 from nnopt_cli.config import Config
+from nnopt_cli.config import grid as grid_mod
 from nnopt_cli.config.grid import Grid, Plan, Point, yaml_text
 from nnopt_cli.core import loop
 from nnopt_cli.core.loop import History
 from nnopt_cli.experiments import compare as compare_mod
-from nnopt_cli.experiments import experiment, tasks
+from nnopt_cli.experiments import experiment, session, tasks
 from nnopt_cli.experiments.tasks import SweepError, Task
 from nnopt_cli.store import runs
 
@@ -734,3 +736,80 @@ def _read_curves(
         h.lr_trace = loop.learning_rates(config, h.steps_done, h.steps_per_epoch)
         out[label] = h
     return out
+
+
+@dataclass(frozen=True)
+class Swept:
+    """A finished sweep: its folder and status, and the best cells for the terminal's table."""
+
+    finished: session.Finished
+    keys: list[str]
+    best: list[Cell]
+    metric: str
+    higher_is_better: bool
+    columns: list[str]
+
+
+def run(
+    config_file: Path,
+    *,
+    grids: Sequence[str] = (),
+    seeds: int | None = None,
+    sets: Sequence[str] = (),
+    metric: str = "final_loss",
+    jobs: int | None = None,
+    max_runs: int = 10_000,
+    save_runs: bool = False,
+    scheduler: str | None = None,
+    runs_root: Path = Path("runs"),
+    reporter: Callable[[str, int], AbstractContextManager[tasks.Progress]],
+) -> Swept:
+    """Train every point of the grid into `<runs_root>/<stamp>-sweep-<name>/`.
+
+    Every point is checked, every data set loaded and every network shape built before the folder is made.
+    Diverged runs are results: the sweep is completed unless interrupted (its runs keep what they did).
+    Raises:
+      grid.GridError, config.ConfigError, data.DataError, experiment.SetupError, SweepError,
+      runs.RunFolderError (nothing written); session.WriteError (the unfinished folder removed).
+    """
+    started = time.perf_counter()
+    plan = grid_mod.plan(config_file, list(grids), sets=list(sets), seeds=seeds, max_runs=max_runs)
+    check_metric(metric, plan)
+    check_setup(plan)
+    jobs = jobs or tasks.cpu_count()
+    work = tasks.chunks(plan, jobs=jobs)
+    with session.filling(runs_root, f"sweep-{plan.base.name}") as s:
+        write_start(s.folder, plan, metric=metric)
+        if save_runs:
+            work = with_folders(work, plan, s.folder / "runs")
+        with reporter(f"sweep {plan.base.name}", len(plan.points)) as progress:
+            clock = time.perf_counter()
+            results = execute(
+                work, jobs=jobs, scheduler=scheduler, should_stop=s.stop_requested, progress=progress
+            )
+            train_seconds = time.perf_counter() - clock
+        summary, found = write_results(
+            s.folder,
+            plan,
+            work,
+            results,
+            metric=metric,
+            saved=save_runs,
+            train_seconds=train_seconds,
+            started=started,
+            jobs=jobs,
+            scheduler=scheduler,
+        )
+    status, message = "completed", ""
+    if summary["status"] != "completed":
+        left = summary["not_trained"]
+        status = "interrupted"
+        message = "interrupted; the runs keep what they did" + (f", {left} not started" if left else "")
+    return Swept(
+        session.Finished(s.folder, status, message, s.signum, summary),
+        [g.key for g in plan.grids],
+        ranked(found, metric)[:TABLE_CELLS],
+        metric,
+        METRICS[metric][1],
+        csv_metrics(plan),
+    )

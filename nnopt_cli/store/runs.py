@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import json
 import math
 import os
@@ -90,6 +91,20 @@ def _claim(
             raise RunFolderError(f"--runs-root {root}: cannot create {what} ({exc.strerror})") from None
         return path
     raise AssertionError("unreachable")  # _stamped raises when it runs out of names
+
+
+def io_message(exc: OSError) -> str:
+    """One line for a file that could not be written: which file, and why in words."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full (no space left on device)"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = f"cannot write there ({exc.strerror})"
+    elif exc.errno == errno.ENOTDIR:
+        why = "a part of the path is a file, not a folder"
+    else:
+        why = f"cannot write ({exc.strerror or exc})"
+    return f"{where}{why}"
 
 
 @contextlib.contextmanager

@@ -1,0 +1,96 @@
+"""`nnopt train`: one config, or a run folder to continue, trained into a new run folder.
+
+    config (or resume: the folder's config and state) ──► data, network, start ──► loop ──► run folder
+
+Nothing here prints: progress goes to the `reporter` the caller gives, and the result comes back as a
+`session.Finished` with the run's summary.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from nnopt_cli import config as config_mod
+from nnopt_cli.core import loop, quadratic
+from nnopt_cli.experiments import experiment, session
+from nnopt_cli.figures import report
+from nnopt_cli.store import runs
+
+# (label, epochs, print every) -> a context manager that takes each epoch's report (loop.EpochCallback)
+Reporter = Callable[[str, int, int], AbstractContextManager[loop.EpochCallback]]
+
+
+class UsageError(ValueError):
+    """Arguments that do not go together; one line."""
+
+
+def run(
+    config_file: Path | None,
+    *,
+    resume_from: str | None = None,
+    sets: Sequence[str] = (),
+    epochs_given: bool = False,
+    runs_root: Path = Path("runs"),
+    reporter: Reporter,
+) -> session.Finished:
+    """Train as `config_file` says (with the `sets` overrides), or continue the run folder `resume_from` (a
+    path, or the start or end of a folder name under `runs_root`), into a new folder under `runs_root`.
+
+    Args:
+      epochs_given: train.epochs was set by an --epochs option (named in the error for the toy, which counts
+        updates).
+    Raises:
+      UsageError, config.ConfigError, data.DataError, experiment.SetupError, resume.ResumeError,
+      runs.RunFolderError (nothing written); session.WriteError (the unfinished folder removed).
+    """
+    started = time.perf_counter()
+    start = None
+    if resume_from is not None:
+        from nnopt_cli.experiments import resume
+
+        if config_file is not None:
+            raise UsageError(f"CONFIG {config_file} and --resume {resume_from}: give one of them")
+        from nnopt_cli.store import catalog
+
+        config, start = resume.load(catalog.resolve(resume_from, runs_root), sets)
+        group = resume.prepare(config, start)
+    else:
+        if config_file is None:
+            raise UsageError("missing CONFIG (a YAML file), or --resume RUN to continue a run")
+        config = config_mod.load(config_file, tuple(sets))
+        if config.model_type == "quadratic":
+            if epochs_given:
+                raise UsageError(
+                    "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"
+                )
+            return _toy(config, runs_root, started)
+        (group,) = experiment.prepare([config])
+    with session.filling(runs_root, config.name) as s:
+        runs.write_start(s.folder, config)
+        with reporter(config.name, config.epochs, config.log_every) as progress:
+            (history,) = loop.run(
+                [config],
+                group.prepared,
+                on_epoch=progress,
+                should_stop=s.stop_requested,
+                resume=None if start is None else [start],
+            )
+        view = experiment.run_view(history, group.prepared)
+        runs.write_data(s.folder, history)
+        report.draw(report.run_jobs(s.folder, history, view))
+        summary = runs.write_summary(s.folder, history, started=started, clock=time.perf_counter)
+    return session.Finished(s.folder, history.status, history.message, s.signum, summary)
+
+
+def _toy(config: config_mod.Config, runs_root: Path, started: float) -> session.Finished:
+    """The one-parameter toy (model.type quadratic): its own history, picture and summary."""
+    experiment.check_length([config], per_epoch=1)
+    with session.filling(runs_root, config.name) as s:
+        runs.write_start(s.folder, config)
+        toy = quadratic.train(config, should_stop=s.stop_requested)
+        report.draw_quadratic(s.folder, toy)
+        summary = runs.write_quadratic_results(s.folder, toy, started=started, clock=time.perf_counter)
+    return session.Finished(s.folder, toy.status, toy.message, s.signum, summary)
