@@ -23,7 +23,7 @@ from nnopt_cli.core import loop, optimizers
 from nnopt_cli.experiments import experiment, session
 from nnopt_cli.experiments.train import Reporter
 from nnopt_cli.figures import report
-from nnopt_cli.store import runs
+from nnopt_cli.store import folders, runs
 
 CONVERGENCE_TOLERANCE = 0.01
 
@@ -127,7 +127,7 @@ def start_folders(folder: Path, entries: Sequence[Entry], *, seeds: int) -> list
     """One run folder per entry inside the comparison's folder, holding its resolved config.yaml."""
     subfolders = []
     for e in entries:
-        sub = folder / (e.name if seeds == 1 else f"{e.name}-seed{e.config.seed}")
+        sub = folder / folders.entry_folder_name(e.name, e.config.seed, seeds)
         sub.mkdir()
         runs.write_start(sub, e.config)
         subfolders.append(sub)

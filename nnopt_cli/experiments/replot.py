@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,9 +33,7 @@ from nnopt_cli.core.loop import History
 from nnopt_cli.core.quadratic import QuadraticHistory
 from nnopt_cli.experiments import experiment
 from nnopt_cli.figures import report
-from nnopt_cli.store import runs
-
-SWEEP_NAME = re.compile(r"^\d{8}-\d{6}-sweep-")  # <YYYYmmdd-HHMMSS>-sweep-<name>
+from nnopt_cli.store import folders, runs
 
 
 class ReplotError(ValueError):
@@ -59,22 +56,23 @@ def redraw(folder: Path, *, workers: int | None = None, entry_pictures: bool = F
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "no such folder"
         raise ReplotError(f"{folder}: {what}")
-    if SWEEP_NAME.match(folder.name) and not (folder / "metrics.csv").exists():
+    kind = folders.kind_of(folder)
+    if kind == folders.SWEEP:
         return _redraw_sweep(folder)
     before = _pictures(folder)
     with runs.folder_errors_as(ReplotError):
-        if (folder / "config.yaml").exists():
+        if kind == folders.COMPARISON:
+            _redraw_comparison(folder, workers, entry_pictures)
+        elif kind is None:
+            raise ReplotError(
+                f"{folder}: not a run folder (no config.yaml) nor a comparison's (no compare.csv)"
+            )
+        else:
             config = runs.read_config(folder)
             if config.model_type == "quadratic":
                 report.draw_quadratic(folder, runs.read_quadratic(folder, config))
             else:
                 _redraw_run(folder, _history(folder, config), workers)
-        elif (folder / "compare.csv").exists() or _entry_folders(folder):
-            _redraw_comparison(folder, workers, entry_pictures)
-        else:
-            raise ReplotError(
-                f"{folder}: not a run folder (no config.yaml) nor a comparison's (no compare.csv)"
-            )
     after = _pictures(folder)
     return sorted(path for path, stamp in after.items() if before.get(path) != stamp)
 
@@ -193,7 +191,7 @@ def _comparison_entries(folder: Path) -> tuple[list[tuple[Path, Config]], int]:
     order = [row[0] for row in rows]
     seeds_column = "final_loss_mean" in header  # compare.csv has mean and std columns with --seeds 2 or more
     by_name: dict[str, list[tuple[int, Path, Config]]] = {}
-    for sub in _entry_folders(folder):
+    for sub in folders.entry_folders(folder):
         config = runs.read_config(sub)
         by_name.setdefault(config.name, []).append((config.seed, sub, config))
     if not by_name:
@@ -209,7 +207,7 @@ def _comparison_entries(folder: Path) -> tuple[list[tuple[Path, Config]], int]:
     entries = []
     for name, found in by_name.items():
         for seed, sub, _ in sorted(found, key=lambda item: item[0]):
-            expected = name if seeds == 1 else f"{name}-seed{seed}"
+            expected = folders.entry_folder_name(name, seed, seeds)
             if sub.name != expected:
                 raise ReplotError(
                     f"{sub / 'config.yaml'}: entry {name!r} seed {seed}, which nnopt compare writes to "
@@ -225,10 +223,6 @@ def _comparison_entries(folder: Path) -> tuple[list[tuple[Path, Config]], int]:
             raise ReplotError(f"{table}: entry {name!r} has no folder in {folder}")
         entries += [(sub, config) for _, sub, config in sorted(by_name[name], key=lambda item: item[0])]
     return entries, seeds
-
-
-def _entry_folders(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and (p / "config.yaml").is_file())
 
 
 # --- a sweep ----------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 from nnopt_cli.config import Config
 from nnopt_cli.core import loop, mlp, optimizers
 from nnopt_cli.experiments import experiment
-from nnopt_cli.store import runs
+from nnopt_cli.store import folders, runs
 
 # the config keys a resumed run may change ("plot.*": every key of the plot section)
 ALLOWED = ("train.epochs", "train.log_every", "name", "plot.*")
@@ -93,7 +93,14 @@ def _check_run_folder(folder: Path) -> None:
     """Refuse a path that is not a run folder, pointing to the run folders inside it if there are some."""
     if not folder.is_dir():
         raise ResumeError(f"--resume {folder}: no such run folder")
-    if (folder / "config.yaml").is_file():
+    kind = folders.kind_of(folder)
+    if kind == folders.SWEEP:
+        saved = sorted((folder / "runs").glob("*/config.yaml"))
+        example = f", e.g. {saved[0].parent}" if saved else " (a sweep run with --save-runs keeps them)"
+        raise ResumeError(
+            f"--resume {folder}: a sweep, not a run; its saved runs in runs/ can be resumed{example}"
+        )
+    if kind in (folders.TRAIN, folders.TOY) and (folder / folders.CONFIG).is_file():
         return
     inside = sorted(p.parent.name for p in folder.glob("*/config.yaml"))
     if inside:

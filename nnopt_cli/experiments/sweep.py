@@ -30,7 +30,7 @@ from nnopt_cli.core.loop import History
 from nnopt_cli.experiments import compare as compare_mod
 from nnopt_cli.experiments import experiment, session, tasks
 from nnopt_cli.experiments.tasks import SweepError, Task
-from nnopt_cli.store import runs
+from nnopt_cli.store import folders, runs
 
 # name: (what the pictures call it, whether higher is better, whether it needs a test split)
 METRICS: dict[str, tuple[str, bool, bool]] = {
@@ -277,7 +277,7 @@ def summary(
     best = best_cell(found, metric)
     trained = len(outcomes) - statuses.count(NOT_TRAINED)
     out: dict[str, Any] = {
-        "kind": "sweep",
+        "kind": folders.SWEEP,
         "name": plan.base.name,
         "status": "completed"
         if trained == len(outcomes) and "interrupted" not in statuses

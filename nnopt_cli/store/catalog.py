@@ -37,14 +37,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nnopt_cli import checks
+from nnopt_cli.store import folders
 
 if TYPE_CHECKING:
     from rich.console import Group
     from rich.text import Text
 
-KINDS = ("train", "quadratic", "compare", "sweep")
-STATUSES = ("completed", "interrupted", "diverged", "incomplete")
-RUN_STATUSES = ("completed", "interrupted", "diverged")  # what a summary.json may say
+KINDS = folders.KINDS
+STATUSES = (*folders.RUN_STATUSES, folders.INCOMPLETE)  # what a listed folder may be
 
 # Every column of as_rows, in order; `parent` is the comparison folder of an entry row (--all), else null.
 COLUMNS = (
@@ -307,13 +307,11 @@ def _read_run(
         problems.insert(0, "no summary.json")
     if fields is None and not config_problem:
         problems.append("no config.yaml")
-    if summary is not None and status not in RUN_STATUSES:
+    if summary is not None and status not in folders.RUN_STATUSES:
         problems.insert(0, f"summary.json: unknown status {checks.excerpt(status)}")
     s = summary or {}
-    if fields is not None and fields.model_type is not None:
-        kind = "quadratic" if fields.model_type == "quadratic" else "train"
-    else:
-        kind = "quadratic" if "final_w" in s else "train"
+    model_type = fields.model_type if fields is not None else None
+    kind = folders.decide(folder, summary=s, config_text="", model_type=model_type) or folders.TRAIN
     message = _text(s.get("message")) or ""
     return RunRecord(
         started=started,
@@ -333,15 +331,6 @@ def _read_run(
     )
 
 
-def _entry_folders(folder: Path) -> list[Path]:
-    """A comparison's entry folders (subfolders holding config.yaml), by name."""
-    try:
-        subs = sorted(Path(e.path) for e in os.scandir(folder) if e.is_dir() and not e.name.startswith("."))
-    except OSError:
-        return []
-    return [s for s in subs if (s / "config.yaml").is_file()]
-
-
 def _compare_order(folder: Path) -> tuple[list[str], list[str], bool]:
     """compare.csv's entry names in table order and their statuses; False when there is no readable file."""
     try:
@@ -352,19 +341,14 @@ def _compare_order(folder: Path) -> tuple[list[str], list[str], bool]:
     return [r.get("name") or "" for r in rows], [r.get("status") or "" for r in rows], True
 
 
-def _seed_of(name: str) -> int:
-    tail = name.rpartition("-seed")[2]
-    return int(tail) if tail.isdigit() else 0
-
-
 def _read_compare(folder: Path, started: datetime, stem: str) -> RunRecord:
     names, statuses, done = _compare_order(folder)
-    subs = _entry_folders(folder)
+    subs = folders.entry_folders(folder)
     rank = {name: i for i, name in enumerate(names)}
 
     def order(sub: Path) -> tuple[int, int, str]:
-        entry = sub.name.rpartition("-seed")[0] if sub.name not in rank else sub.name
-        return rank.get(entry, len(rank)), _seed_of(sub.name), sub.name
+        entry, seed = (sub.name, None) if sub.name in rank else folders.entry_of(sub.name)
+        return rank.get(entry, len(rank)), seed or 0, sub.name
 
     children = []
     for sub in sorted(subs, key=order):
@@ -450,7 +434,7 @@ def _read_sweep(
     s = summary or {}
     status = s.get("status")
     problems = [why] if why else ([] if summary is not None else ["no summary.json"])
-    if summary is not None and status not in ("completed", "interrupted"):
+    if summary is not None and status not in folders.SWEEP_STATUSES:
         problems.append(f"summary.json: unknown status {checks.excerpt(status)}")
     metrics: dict[str, float | None] = dict.fromkeys(_BEST_COLUMNS.values())
     notes = []
@@ -480,12 +464,6 @@ def _read_sweep(
     )
 
 
-def _looks_like_sweep(folder: Path, stem: str) -> bool:
-    if not stem.startswith("sweep-"):
-        return False
-    return any((folder / f).exists() for f in ("sweep.csv", "cells.csv", "runs"))
-
-
 def read_folder(folder: str | Path) -> RunRecord | None:
     """The record of one folder, or None when it is not a run folder (see the module's docstring)."""
     folder = Path(folder)
@@ -499,14 +477,15 @@ def _read_folder(folder: Path) -> RunRecord | None:
     summary, why = _read_summary(folder)
     config = _read_text(folder, "config.yaml")
     bare = config == (None, "") and summary is None and not why  # neither file, nor a broken one
-    with_csv = bare and os.path.exists(os.path.join(folder, "compare.csv"))
+    text = None if bare else config[0] or ""  # "": a config.yaml that cannot be read still marks a run
+    kind = folders.decide(folder, summary=summary, config_text=text, model_type=None)
     if started is None:
-        if bare and not with_csv:
+        if kind is None or (bare and kind != folders.COMPARISON):
             return None
         started = _mtime(folder)
-    if (summary is not None and summary.get("kind") == "sweep") or _looks_like_sweep(folder, stem):
+    if kind == folders.SWEEP:
         return _read_sweep(folder, started, stem, summary, why)
-    if bare and (with_csv or _entry_folders(folder)):
+    if kind == folders.COMPARISON:
         return _read_compare(folder, started, stem)
     return _read_run(folder, started, stem, summary, why, config)
 

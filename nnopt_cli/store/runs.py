@@ -29,8 +29,7 @@ from nnopt_cli.config import Config
 from nnopt_cli.core import loop, quadratic
 from nnopt_cli.core.loop import History
 from nnopt_cli.core.quadratic import QuadraticHistory
-
-STATUSES = ("completed", "interrupted", "diverged")  # summary.json's status: how a run ended
+from nnopt_cli.store import folders
 
 
 class RunFolderError(OSError):
@@ -169,6 +168,7 @@ def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
     h = history
     finite = [v for v in h.loss if math.isfinite(v)]
     out: dict[str, Any] = {
+        "kind": folders.TRAIN,
         "name": h.config.name,
         "status": h.status,
         "message": h.message,
@@ -297,6 +297,7 @@ def write_quadratic_results(
     write_csv(folder / "lr.csv", {"step": h.step, "lr": h.lr})
     write_npz(folder / "params.npz", {"w": np.array(h.w[-1:] or [config.w0])})
     result = {
+        "kind": folders.TOY,
         "name": config.name,
         "status": h.status,
         "message": h.message,
@@ -572,8 +573,8 @@ def _apply_summary(h: History, summary: dict[str, Any], path: Path) -> None:
 def _outcome(summary: dict[str, Any], path: Path) -> tuple[str, str, float]:
     """A summary's status, message and train_seconds, as every kind of run writes them."""
     status = summary.get("status")
-    if status not in STATUSES:
-        raise FolderError(f"{path}: status {status!r}, expected one of {', '.join(STATUSES)}")
+    if status not in folders.RUN_STATUSES:
+        raise FolderError(f"{path}: status {status!r}, expected one of {', '.join(folders.RUN_STATUSES)}")
     message = _typed(summary, "message", str, path, "")
     seconds = float(_typed(summary, "train_seconds", (int, float), path, 0.0))
     return status, message, seconds

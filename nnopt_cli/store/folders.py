@@ -1,0 +1,116 @@
+"""The kinds of folder nnopt writes, the file that completes each, and how to tell them apart: one place.
+
+    train      <stamp>-<name>/           config.yaml first, the data, the pictures, summary.json last
+    quadratic  <stamp>-<name>/           the toy (model.type quadratic): the same files, its own columns
+    compare    <stamp>-compare/          an entry folder per entry and seed (a train folder), compare.csv last
+    sweep      <stamp>-sweep-<name>/     config.yaml (the command's inputs, with a `grid:`), the CSVs, the
+                                         pictures, summary.json last; runs/ holds --save-runs' train folders
+
+Every reader (nnopt runs and show, replot, resume) asks `kind_of`; every writer names its files and entry
+folders from here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+TRAIN, TOY, COMPARISON, SWEEP = "train", "quadratic", "compare", "sweep"
+KINDS = (TRAIN, TOY, COMPARISON, SWEEP)
+
+# how a run ended, as its summary.json says; a sweep is completed or interrupted (its runs may diverge)
+RUN_STATUSES = ("completed", "interrupted", "diverged")
+SWEEP_STATUSES = ("completed", "interrupted")
+INCOMPLETE = "incomplete"  # a folder without its last file, or with a last file that cannot be read
+
+CONFIG = "config.yaml"
+SUMMARY = "summary.json"
+COMPARE_CSV = "compare.csv"  # a comparison's last file: its table, the entries in the order they trained
+SWEEP_FILES = ("sweep.csv", "cells.csv", "runs")
+
+_SEED_SUFFIX = re.compile(r"^(.*)-seed(\d+)$")
+_SWEEP_CONFIG = re.compile(r"^grid:", re.MULTILINE)  # a run's config.yaml has no top-level grid key
+
+
+def entry_folder_name(name: str, seed: int, seeds: int) -> str:
+    """The folder of a comparison's entry: its name, with `-seed<S>` when the entries run several seeds."""
+    return name if seeds == 1 else f"{name}-seed{seed}"
+
+
+def entry_of(folder_name: str) -> tuple[str, int | None]:
+    """A comparison entry folder's entry name and seed (None when the folder name carries none)."""
+    found = _SEED_SUFFIX.match(folder_name)
+    return (found.group(1), int(found.group(2))) if found else (folder_name, None)
+
+
+def entry_folders(folder: Path) -> list[Path]:
+    """A comparison's entry folders (subfolders holding config.yaml), by name; [] when it cannot be listed."""
+    try:
+        subs = sorted(Path(e.path) for e in os.scandir(folder) if e.is_dir() and not e.name.startswith("."))
+    except OSError:
+        return []
+    return [s for s in subs if (s / CONFIG).is_file()]
+
+
+def decide(
+    folder: Path,
+    *,
+    summary: Mapping[str, Any] | None,
+    config_text: str | None,
+    model_type: str | None,
+) -> str | None:
+    """The kind of a folder from what was read of it: its summary.json (None: none, or unreadable), its
+    config.yaml's text (None: none) and the model.type that text sets (None: not known). None: not a folder
+    nnopt wrote."""
+    said = summary.get("kind") if summary is not None else None
+    if said in KINDS:
+        return str(said)
+    if config_text is not None and _SWEEP_CONFIG.search(config_text):
+        return SWEEP
+    if config_text is None and summary is None:
+        if (folder / COMPARE_CSV).exists() or entry_folders(folder):
+            return COMPARISON
+        if any((folder / f).exists() for f in SWEEP_FILES) and _stem(folder.name).startswith("sweep-"):
+            return SWEEP  # config.yaml lost
+        return None
+    if model_type == TOY or (model_type is None and summary is not None and "final_w" in summary):
+        return TOY
+    return TRAIN
+
+
+def kind_of(folder: str | Path) -> str | None:
+    """train, quadratic, compare or sweep: what made the folder; None for a folder nnopt did not write (or not
+    a folder)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    summary = read_json(folder / SUMMARY)
+    try:
+        config_text: str | None = (folder / CONFIG).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        config_text = None
+    model_type = None
+    if config_text is not None:
+        found = re.search(r"^model:\s*\n(?:[ \t]+.*\n)*?[ \t]+type:\s*(\w+)", config_text, re.MULTILINE)
+        found = found or re.search(r"^model:\s*\{[^}]*\btype:\s*(\w+)", config_text, re.MULTILINE)
+        model_type = found.group(1) if found else None
+    return decide(folder, summary=summary, config_text=config_text, model_type=model_type)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object file, or None when it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _stem(name: str) -> str:
+    """A folder name without its `<YYYYmmdd-HHMMSS>-` stamp."""
+    found = re.match(r"\d{8}-\d{6}-(.*)", name)
+    return found.group(1) if found else name
