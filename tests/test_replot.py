@@ -319,7 +319,7 @@ def test_refuses_files_that_disagree(runs: Path, tmp_path: Path) -> None:
     refused(folder, "config.yaml.*optimizer.name")
     (folder / "config.yaml").write_text(text)
     (folder / "summary.json").write_text("{")
-    refused(folder, "summary.json: not readable JSON")
+    refused(folder, "summary.json: not valid JSON")
 
 
 def test_refuses_a_comparison_it_cannot_order(comparison: Path, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from nnopt_cli import checks, config, data
     from nnopt_cli.config import grid
     from nnopt_cli.core import ema, optimizers, schedules
-    from nnopt_cli.experiments import experiment, replot, resume, session, tasks, train
+    from nnopt_cli.experiments import experiment, lrplot, replot, resume, session, tasks, train
     from nnopt_cli.store import catalog, runs
 
     return (
@@ -45,6 +45,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         tasks.SweepError,
         catalog.CatalogError,
         replot.ReplotError,
+        lrplot.PlotError,
         resume.ResumeError,
         session.WriteError,
         train.UsageError,
@@ -57,6 +58,10 @@ def _one_line_errors() -> Iterator[None]:
         yield
     except _input_errors() as exc:
         raise InputError(str(exc)) from None
+    except OSError as exc:  # a file that cannot be written: which one, and why in words
+        from nnopt_cli.store import runs
+
+        raise InputError(runs.io_message(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -499,14 +504,11 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
     cannot be written.
     """
     from nnopt_cli.experiments import replot as replot_mod
-    from nnopt_cli.store import catalog, runs
+    from nnopt_cli.store import catalog
 
     with _one_line_errors():
         folder = catalog.resolve(run, runs_root)
-        try:
-            written = replot_mod.redraw(folder, entry_pictures=entry_pictures)
-        except OSError as exc:
-            raise InputError(runs.io_message(exc)) from None
+        written = replot_mod.redraw(folder, entry_pictures=entry_pictures)
     for path in written:
         click.echo(f"wrote {path}")
 
@@ -610,23 +612,6 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, s
                 )
             (curves[-1][2] if curves else shared)[key] = value
     return shared, curves
-
-
-def _check_curve_options(type_name: str, own: dict[str, Any]) -> None:
-    """An option given after --type TYPE must be one TYPE uses."""
-    from nnopt_cli.core import schedules
-
-    if type_name not in schedules.SCHEDULE_TYPES:
-        return  # make_schedule reports the unknown type, with the list
-    known = set(schedules.SCHEDULE_PARAMS[type_name]) | {"lr", "warmup_steps"}
-    if type_name == "cosine_restarts":
-        known.add("decay_steps")  # stands in for first_decay_steps
-    for key in own:
-        if key not in known:
-            allowed = ", ".join("--" + k.replace("_", "-") for k in sorted(known))
-            raise InputError(
-                f"--{key.replace('_', '-')} does not apply to --type {type_name}; its options: {allowed}"
-            )
 
 
 @cli.command("plot-lr", cls=_OrderedCommand)
@@ -743,50 +728,19 @@ def plot_lr(
       nnopt plot-lr --type piecewise_constant --boundaries 50,120 --values 0.1,0.05,0.01
       nnopt plot-lr --config configs/adam.yaml
     """
-    from nnopt_cli import config as config_mod
     from nnopt_cli.experiments import lrplot
-    from nnopt_cli.store import runs
 
-    ctx = click.get_current_context()
     with _one_line_errors():
-        shared, groups = _curve_groups(ctx)
-        if not groups:
-            groups = [("type", "exponential", {})]
-        from_file = [value for kind, value, _ in groups if kind == "config"]
-        if shared and from_file:
-            # options before the first --type apply to every curve, and a config's curve cannot take them
-            given = ", ".join(lrplot.option_name(k) for k in shared)
-            raise InputError(
-                f"{given} before --config {from_file[0]}: a config's schedule comes from the file; "
-                "write schedule options after the --type they belong to"
-            )
-        curves = []
-        for kind, value, own in groups:
-            if kind == "config":
-                curves.append(lrplot.from_config(config_mod.load(value), Path(value).name))
-                continue
-            _check_curve_options(value, own)
-            merged = {**shared, **own}
-            warmup = merged.pop("warmup_steps", None) or 0
-            if value == "piecewise_constant" and (
-                merged.get("boundaries") is None or merged.get("values") is None
-            ):
-                raise InputError(
-                    "--type piecewise_constant needs --boundaries and --values, "
-                    "e.g. --boundaries 50,120 --values 0.1,0.05,0.01"
-                )
-            curves.append(lrplot.from_parameters(value, merged, steps=steps, seed=seed, warmup_steps=warmup))
-        for target in (out, csv_path):
-            if target is not None and not target.parent.exists():
-                raise InputError(f"{target}: the folder {target.parent} does not exist")
-        claimed = out is None
-        if out is None:
-            first = groups[0][1] if groups[0][0] == "type" else Path(groups[0][1]).stem
-            out = runs.new_file(runs_root, f"lr-{first}", ".png")
-    try:
-        lrplot.write(curves, png=out, csv=csv_path, log=log, unit=unit)
-    except OSError as exc:
-        if claimed:  # the empty file that held the name
-            out.unlink(missing_ok=True)
-        raise InputError(runs.io_message(exc)) from None
-    click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
+        shared, curves = _curve_groups(click.get_current_context())
+        png, csv = lrplot.run(
+            shared,
+            curves,
+            steps=steps,
+            seed=seed,
+            unit=unit,
+            log=log,
+            out=out,
+            csv=csv_path,
+            runs_root=runs_root,
+        )
+    click.echo(f"wrote {png}" + (f" and {csv}" if csv else ""))

@@ -24,6 +24,10 @@ PLOT_DEFAULTS: dict[str, Any] = {
 }
 
 
+class PlotError(ValueError):
+    """Options that do not go together; one line."""
+
+
 @dataclass(frozen=True)
 class LrCurve:
     label: str
@@ -113,3 +117,85 @@ def write(
         xlabel=xlabel,
         log=log,
     )
+
+
+def check_options(type_name: str, own: Mapping[str, Any]) -> None:
+    """An option given after --type TYPE must be one that TYPE uses.
+
+    Raises:
+      PlotError: naming the option and the options TYPE has.
+    """
+    if type_name not in schedules.SCHEDULE_TYPES:
+        return  # make_schedule reports the unknown type, with the list
+    known = set(schedules.SCHEDULE_PARAMS[type_name]) | {"lr", "warmup_steps"}
+    if type_name == "cosine_restarts":
+        known.add("decay_steps")  # stands in for first_decay_steps
+    for key in own:
+        if key not in known:
+            allowed = ", ".join(option_name(k) for k in sorted(known))
+            raise PlotError(
+                f"{option_name(key)} does not apply to --type {type_name}; its options: {allowed}"
+            )
+
+
+def run(
+    shared: Mapping[str, Any],
+    groups: Sequence[tuple[str, str, Mapping[str, Any]]],
+    *,
+    steps: int,
+    seed: int = 0,
+    unit: str = "step",
+    log: bool = False,
+    out: Path | None = None,
+    csv: Path | None = None,
+    runs_root: Path = Path("runs"),
+) -> tuple[Path, Path | None]:
+    """Draw the curves of `nnopt plot-lr`: each group a ("type", TYPE, its options) or a ("config", FILE, {});
+    the `shared` options apply to every --type curve. Writes `out` (default: a new stamped file under
+    `runs_root`) and `csv` when given; returns both paths.
+
+    Raises:
+      PlotError, schedules.ScheduleError, config.ConfigError; OSError when a file cannot be written (the
+      file claimed for the default name is removed).
+    """
+    from nnopt_cli import config as config_mod
+
+    groups = list(groups) or [("type", "exponential", {})]
+    from_file = [value for kind, value, _ in groups if kind == "config"]
+    if shared and from_file:
+        # options before the first --type apply to every curve, and a config's curve cannot take them
+        given = ", ".join(option_name(k) for k in shared)
+        raise PlotError(
+            f"{given} before --config {from_file[0]}: a config's schedule comes from the file; "
+            "write schedule options after the --type they belong to"
+        )
+    curves = []
+    for kind, value, own in groups:
+        if kind == "config":
+            curves.append(from_config(config_mod.load(value), Path(value).name))
+            continue
+        check_options(value, own)
+        merged = {**shared, **own}
+        warmup = merged.pop("warmup_steps", None) or 0
+        if value == "piecewise_constant" and (
+            merged.get("boundaries") is None or merged.get("values") is None
+        ):
+            raise PlotError(
+                "--type piecewise_constant needs --boundaries and --values, "
+                "e.g. --boundaries 50,120 --values 0.1,0.05,0.01"
+            )
+        curves.append(from_parameters(value, merged, steps=steps, seed=seed, warmup_steps=warmup))
+    for target in (out, csv):
+        if target is not None and not target.parent.exists():
+            raise PlotError(f"{target}: the folder {target.parent} does not exist")
+    claimed = out is None
+    if out is None:
+        first = groups[0][1] if groups[0][0] == "type" else Path(groups[0][1]).stem
+        out = runs.new_file(runs_root, f"lr-{first}", ".png")
+    try:
+        write(curves, png=out, csv=csv, log=log, unit=unit)
+    except OSError:
+        if claimed:  # the empty file that held the name
+            out.unlink(missing_ok=True)
+        raise
+    return out, csv

@@ -146,20 +146,6 @@ def _read_text(folder: Path, file: str) -> tuple[str | None, str]:
         return None, f"{file}: cannot read ({getattr(exc, 'strerror', None) or exc})"
 
 
-def _read_summary(folder: Path, file: str = "summary.json") -> tuple[dict[str, Any] | None, str]:
-    """summary.json as a mapping, or None and why not ("" when the file is simply missing)."""
-    text, why = _read_text(folder, file)
-    if text is None:
-        return None, why
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None, f"{file}: not valid JSON"
-    if not isinstance(data, dict):
-        return None, f"{file}: not a mapping of fields"
-    return data, ""
-
-
 @dataclass(frozen=True)
 class _ConfigFields:
     model_type: str | None = None
@@ -352,7 +338,7 @@ def _read_compare(folder: Path, started: datetime, stem: str) -> RunRecord:
 
     children = []
     for sub in sorted(subs, key=order):
-        summary, why = _read_summary(sub)
+        summary, why = folders.read_summary(sub)
         children.append(_read_run(sub, started, sub.name, summary, why))
     kids = [c.status for c in children]
     if not done:
@@ -474,7 +460,7 @@ def read_folder(folder: str | Path) -> RunRecord | None:
 
 def _read_folder(folder: Path) -> RunRecord | None:
     started, stem = _started(folder.name)
-    summary, why = _read_summary(folder)
+    summary, why = folders.read_summary(folder)
     config = _read_text(folder, "config.yaml")
     bare = config == (None, "") and summary is None and not why  # neither file, nor a broken one
     text = None if bare else config[0] or ""  # "": a config.yaml that cannot be read still marks a run
@@ -840,7 +826,7 @@ def details(folder: str | Path) -> Details:
         record = RunRecord(
             _mtime(folder), folder, "train", folder.name, "incomplete", note="not a run folder"
         )
-    summary, why = _read_summary(folder)
+    summary, why = folders.read_summary(folder)
     problems = [why] if why else []
     changes: list[ConfigChange] = []
     if record.kind not in ("compare", "sweep"):  # no config of one run at their top

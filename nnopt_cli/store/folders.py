@@ -88,7 +88,7 @@ def kind_of(folder: str | Path) -> str | None:
     folder = Path(folder)
     if not folder.is_dir():
         return None
-    summary = read_json(folder / SUMMARY)
+    summary, _ = read_summary(folder)
     try:
         config_text: str | None = (folder / CONFIG).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -101,13 +101,25 @@ def kind_of(folder: str | Path) -> str | None:
     return decide(folder, summary=summary, config_text=config_text, model_type=model_type)
 
 
-def read_json(path: Path) -> dict[str, Any] | None:
-    """A JSON object file, or None when it is missing, unreadable or not an object."""
+def read_summary(folder: Path, file: str = SUMMARY) -> tuple[dict[str, Any] | None, str]:
+    """A folder's summary.json (the last file of a run or a sweep) as a mapping, or None and why not: ""
+    when the file is simply missing (the folder is not complete), else what is wrong, file name first."""
+    path = Path(folder) / file
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, ""
+    except IsADirectoryError:
+        return None, f"{file}: a folder, not a file"
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"{file}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None, f"{file}: not valid JSON"
+    if not isinstance(data, dict):
+        return None, f"{file}: not a mapping of fields"
+    return data, ""
 
 
 def _stem(name: str) -> str:

@@ -417,17 +417,11 @@ def read_summary(folder: Path) -> dict[str, Any] | None:
     """summary.json's content, or None when the run never wrote it.
 
     Raises:
-      FolderError: not JSON, or JSON that is not a mapping.
+      FolderError: not readable, not JSON, or JSON that is not a mapping.
     """
-    path = Path(folder) / "summary.json"
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FolderError(f"{path}: not readable JSON ({exc})") from None
-    if not isinstance(content, dict):
-        raise FolderError(f"{path}: holds {type(content).__name__}, not a mapping")
+    content, problem = folders.read_summary(Path(folder))
+    if problem:
+        raise FolderError(f"{Path(folder) / problem}")
     return content
 
 
