@@ -118,7 +118,7 @@ def read_summary(folder: Path, file: str = SUMMARY) -> tuple[dict[str, Any] | No
     except (ValueError, RecursionError):
         return None, f"{file}: not valid JSON"
     if not isinstance(data, dict):
-        return None, f"{file}: not a mapping of fields"
+        return None, f"{file}: holds {type(data).__name__}, not a mapping"
     return data, ""
 
 
