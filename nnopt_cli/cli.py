@@ -510,10 +510,11 @@ def show(run: str, runs_root: Path) -> None:
 @SETS
 @click.option(
     "--metric",
-    default="final_loss",
-    show_default=True,
-    help="What heatmap.png, sensitivity.png and the table rank by: final_loss, best_loss, final_accuracy, "
-    "test_accuracy, test_loss or converged_epoch.",
+    default=None,
+    help="What heatmap.png, sensitivity.png, curves.png and the table rank by: a metric of sweep.csv "
+    "(final_loss, best_loss, final_data_loss, best_data_loss, final_accuracy, final_test_loss, "
+    "final_test_accuracy, converged_epoch, ...). Default: final_loss, or final_data_loss when the runs "
+    "differ in regularizer.type or regularizer.scale.",
 )
 @click.option(
     "--jobs",
@@ -540,7 +541,7 @@ def sweep(
     grids: tuple[str, ...],
     seeds: int | None,
     sets: tuple[str, ...],
-    metric: str,
+    metric: str | None,
     jobs: int | None,
     max_runs: int,
     save_runs: bool,
@@ -571,7 +572,7 @@ def sweep(
     started = time.perf_counter()
     with _one_line_errors():
         plan = grid_mod.plan(config_file, grids, sets=sets, seeds=seeds, max_runs=max_runs)
-        sweep_mod.check_metric(metric, plan)
+        metric = sweep_mod.check_metric(metric, plan)
         sweep_mod.check_setup(plan)
         jobs = jobs or sweep_mod.cpu_count()
         work = sweep_mod.tasks(plan, jobs=jobs)
@@ -606,7 +607,6 @@ def sweep(
             [g.key for g in plan.grids],
             sweep_mod.ranked(found, metric)[: sweep_mod.TABLE_CELLS],
             metric=metric,
-            higher_is_better=sweep_mod.METRICS[metric][1],
             columns=sweep_mod.csv_metrics(plan),
         )
     )

@@ -193,7 +193,7 @@ def test_interrupted_tasks_keep_their_epochs_and_later_tasks_are_not_trained(mon
     assert first is not None and first[0].status == "interrupted"
     assert 0 < first[0].epochs_done < 50
     assert results[1:] == [None, None, None]
-    outcomes, _ = sweep.collect(plan, work, results, "final_loss")
+    outcomes, _ = sweep.collect(plan, work, results)
     statuses = sorted(o.status for o in outcomes)
     assert statuses == ["interrupted", "not_trained", "not_trained", "not_trained"]
 
@@ -328,7 +328,7 @@ def test_cells_where_a_seed_diverged_rank_after_those_where_none_did():
     points = plan.points
 
     def outcome(i: int, status: str, loss: float | None) -> sweep.Outcome:
-        metrics = {m: None for m in sweep.METRICS}
+        metrics = {m: None for m in sweep.csv_metrics(plan)}
         metrics["final_loss"] = loss
         return sweep.Outcome(points[i], status, metrics)
 
