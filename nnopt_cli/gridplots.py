@@ -672,7 +672,7 @@ def _sensitivity_notes(
     handles: list[Any] = []
     notes: list[str] = []
     if any((ok & (ln.high > ln.low)).any() for ln, ok in zip(lines, usable, strict=True)):
-        notes.append("band: min to max over the seeds")
+        notes.append("band: min to max over the seeds that did not diverge")
         handles.append(Patch(facecolor="gray", alpha=0.25, edgecolor="none"))
     if any(ok.any() for ok in usable):
         which = "each" if len(lines) > 1 else "the"

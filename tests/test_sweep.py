@@ -131,10 +131,12 @@ def test_test_split_columns_and_metric(tmp_path):
         "test_accuracy",
     )
     header = next(csv.reader((folder / "sweep.csv").open()))
-    assert {"test_loss", "test_accuracy"} <= set(header)
+    # sweep.csv names its metrics as summary.json and compare.csv do; --metric takes the old name too
+    assert {"final_test_loss", "final_test_accuracy", "best_test_loss", "best_test_accuracy"} <= set(header)
     summary = json.loads((folder / "summary.json").read_text())
     rows = _rows(folder / "sweep.csv")
-    assert summary["best"]["value"] == max(float(r["test_accuracy"]) for r in rows)
+    assert summary["best"]["metric"] == "final_test_accuracy"
+    assert summary["best"]["value"] == max(float(r["final_test_accuracy"]) for r in rows)
 
 
 @pytest.mark.parametrize(
