@@ -406,8 +406,8 @@ def compare(
     "sort_by",
     metavar="COLUMN",
     help="Order by a column: started (the default, newest first), final_loss (lowest first), final_accuracy "
-    "or test_accuracy (highest first), train_seconds, lr, epochs_done, entries, name, status, kind, "
-    "optimizer, schedule, folder. A leading - reverses: --sort=-final_loss.",
+    "or final_test_accuracy (highest first; test_accuracy is read as it), train_seconds, lr, epochs_done, "
+    "entries, name, status, kind, optimizer, schedule, folder. A leading - reverses: --sort=-final_loss.",
 )
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Show the first N runs only.")
 @click.option("--all", "all_entries", is_flag=True, help="Also list each comparison's entries under it.")
@@ -607,7 +607,7 @@ def sweep(
             [g.key for g in plan.grids],
             sweep_mod.ranked(found, metric)[: sweep_mod.TABLE_CELLS],
             metric=metric,
-            columns=sweep_mod.csv_metrics(plan),
+            columns=sweep_mod.table_metrics(plan),
         )
     )
     out.print(f"sweep folder: {folder}", markup=False, highlight=False)

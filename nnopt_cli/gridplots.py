@@ -366,7 +366,7 @@ def _heatmap_notes(
         empty = (kinds == DIVERGED) & (diverged == 0)
         what = []
         if lost.any():
-            what.append("n/m div.: n of the cell's m seeds diverged, so it gets no colour or rank")
+            what.append("n/m div.: n of the cell's m seeds diverged; not coloured, ranked after the others")
         if empty.any():
             what.append("no value: the metric is empty for a seed (e.g. no converged epoch yet)")
         notes.append("hatched grey: " + "; ".join(what))

@@ -8,8 +8,9 @@ Rules every metric follows:
 
 - `final_*`: the value after the last epoch trained; none for a diverged run (its outputs are NaN).
 - `best_*`: the lowest loss (highest accuracy) of any epoch, before a divergence too: a run's own record.
-- `loss` is the objective the optimizer minimised (data loss plus the regularizer's penalty); `data_loss`
-  the data alone, the measure that ranks runs of different regularizers fairly. Test losses are data losses.
+- `loss` is the training objective, what the optimizer minimised (data loss plus the regularizer's
+  penalty); `data_loss` the data alone, the measure that ranks runs of different regularizers fairly.
+  Test losses are data losses.
 - `converged_epoch`: see `converged_epoch` below, the only definition.
 - Over seeds (a sweep's cell, a compare entry with --seeds): mean, std, min and max over the runs that did
   not diverge, every statistic over the same runs; a statistic is empty when one of those runs has no
@@ -109,8 +110,8 @@ def _m(name: str, label: str, unit: str, better: str, needs: str, series: str | 
 
 
 _TABLE = (
-    _m("final_loss", "final loss (data loss + penalty)", "", "lower", "", "loss", "final"),
-    _m("best_loss", "best loss over the epochs (data loss + penalty)", "", "lower", "", "loss", "best"),
+    _m("final_loss", "final loss (training objective)", "", "lower", "", "loss", "final"),
+    _m("best_loss", "best loss over the epochs (training objective)", "", "lower", "", "loss", "best"),
     _m("final_data_loss", "final data loss (no penalty)", "", "lower", "", "data_loss", "final"),
     _m("best_data_loss", "best data loss over the epochs", "", "lower", "", "data_loss", "best"),
     _m("final_accuracy", "final training accuracy", "share", "higher", "", "accuracy", "final"),
@@ -270,12 +271,12 @@ def aggregate(values: Sequence[float | None], diverged: Sequence[bool]) -> Stats
     """`values` of one metric over runs, with which of them diverged (see Stats)."""
     kept = [v for v, d in zip(values, diverged, strict=True) if not d]
     lost = sum(bool(d) for d in diverged)
-    if not kept or any(v is None or not math.isfinite(v) for v in kept):
+    numbers = [float(v) for v in kept if v is not None and math.isfinite(v)]
+    if not numbers or len(numbers) < len(kept):
         return Stats(len(values), lost, math.nan, math.nan, math.nan, math.nan)
-    n = len(kept)
-    mean = math.fsum(kept) / n  # type: ignore[arg-type]
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in kept) / n)  # type: ignore[operator]
-    return Stats(len(values), lost, mean, std, float(min(kept)), float(max(kept)))  # type: ignore[type-var]
+    mean = math.fsum(numbers) / len(numbers)
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in numbers) / len(numbers))
+    return Stats(len(values), lost, mean, std, min(numbers), max(numbers))
 
 
 def better(metric: str, a: float, b: float) -> bool:

@@ -381,6 +381,16 @@ def csv_metrics(plan: Plan) -> list[str]:
     return metrics.names(test=with_test(plan), ema=with_ema(plan))
 
 
+def table_metrics(plan: Plan) -> list[str]:
+    """The terminal table's metrics: those of sweep.csv but the best test values and the EMA ones, and the
+    data losses only when a run is regularized (without a penalty they equal the losses)."""
+    regularized = any(p.config.regularizer != "none" and p.config.reg_scale > 0 for p in plan.points)
+    skipped = {"best_test_loss", "best_test_accuracy"} | (
+        set() if regularized else {"final_data_loss", "best_data_loss"}
+    )
+    return [m for m in csv_metrics(plan) if m not in skipped and "ema" not in metrics.METRICS[m].needs]
+
+
 def sweep_columns(plan: Plan, outcomes: Sequence[Outcome], *, saved: bool) -> dict[str, list[Any]]:
     """sweep.csv: one row per run: its index, each grid key's value (as YAML text: what --set takes), the
     seed, the status, every metric and the epochs done; the run folder with --save-runs."""
