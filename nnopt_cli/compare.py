@@ -229,9 +229,7 @@ def write_results(
 
 def caption(target: float | None, *, with_test: bool = False) -> str:
     """What the table's converged epoch and train time mean."""
-    definition = metrics.CONVERGED_DEFINITION
-    if target is not None:
-        definition = metrics.TARGET_DEFINITION.format(target=target)
+    definition = metrics.converged_definition(with_test=with_test, target=target)
     return (
         f"{definition}. Train time: the training loop of the population the entry trained in (entries of "
         "one network shape train together, one pass per batch, and share it). With --seeds: "

@@ -30,9 +30,9 @@ IMPROVING_SHARE = 0.1  # "the last 10% of the epochs ..."
 IMPROVING_TOLERANCE = 0.01  # "... moved it by more than 1%"
 
 CONVERGED_DEFINITION = (
-    "converged epoch: the first epoch from which the monitored measure (the test accuracy with a test "
-    "split, else the training loss) stays within 1% of its final value; empty while it is still improving "
-    "(its last 10% of epochs moved it by more than 1%), for a diverged or interrupted run"
+    "converged epoch: the first epoch from which the {measure} stays within 1% of its final value; empty "
+    "while it is still improving (its last 10% of epochs moved it by more than 1%) and for a run that "
+    "diverged or was interrupted"
 )
 TARGET_DEFINITION = "converged epoch: the first epoch whose loss is at most {target:g}"
 AGGREGATION = "mean, std, min and max over the runs that did not diverge"
@@ -184,6 +184,14 @@ def names(*, test: bool, ema: bool, among: Sequence[str] = RANKABLE) -> list[str
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
+
+
+def converged_definition(*, with_test: bool, target: float | None = None) -> str:
+    """The converged epoch's definition in words, for a table's caption."""
+    if target is not None:
+        return TARGET_DEFINITION.format(target=target)
+    measure = "test accuracy (what the course reads off its curve)" if with_test else "training loss"
+    return CONVERGED_DEFINITION.format(measure=measure)
 
 
 def still_improving(values: Sequence[float], *, higher: bool = False) -> bool:
