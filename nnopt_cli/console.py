@@ -195,9 +195,12 @@ def compare_table(rows: Sequence[Any], *, seeds: int) -> Table:
         table.add_column(name, justify="right", no_wrap=True)
 
     stats = {key: [r.stats(key) for r in rows] for key in columns}
+    # an entry where a seed diverged is never the best of a column while one without exists
+    clean = [("diverged" not in r.statuses) for r in rows]
+    pool = clean if any(clean) else [True] * len(rows)
     best = {}
     for key, found in stats.items():
-        finite = [s.mean for s in found if s.mean == s.mean]
+        finite = [s.mean for s, ok in zip(found, pool, strict=True) if ok and s.mean == s.mean]
         if finite:
             best[key] = max(finite) if metrics.METRICS[key].higher else min(finite)
     for i, r in enumerate(rows):
@@ -205,7 +208,8 @@ def compare_table(rows: Sequence[Any], *, seeds: int) -> Table:
         for key in columns:
             s = stats[key][i]
             text = metrics.METRICS[key].format(s.mean, s.std if seeds > 1 else None)
-            cells.append(f"[bold green]{text}[/]" if best.get(key) == s.mean else text)
+            top = pool[i] and best.get(key) == s.mean
+            cells.append(f"[bold green]{text}[/]" if top else text)
         trouble = sorted(set(r.statuses) - {"completed"})
         if seeds > 1 and "diverged" in trouble:
             trouble[trouble.index("diverged")] = f"{r.statuses.count('diverged')}/{len(r.statuses)} diverged"
