@@ -161,13 +161,13 @@ def test_a_train_run_carries_its_config_and_summary(records: list[catalog.RunRec
     assert r.epochs_done == 5
     assert r.final_loss == summary["final_loss"] and r.final_accuracy == summary["final_accuracy"]
     assert r.train_seconds == summary["train_seconds"]
-    assert r.test_accuracy is None and r.entries is None and r.children == ()
+    assert r.final_test_accuracy is None and r.entries is None and r.children == ()
 
 
 def test_test_accuracy_only_with_a_split(records: list[catalog.RunRecord], root: Path) -> None:
     r = by_folder(records)["20260301-090400-adam"]
     summary = json.loads((root / r.folder.name / "summary.json").read_text())
-    assert r.test_accuracy == summary["final_test_accuracy"]
+    assert r.final_test_accuracy == summary["final_test_accuracy"]
     assert (r.optimizer, r.lr) == ("adam", 0.1)
 
 
@@ -543,3 +543,11 @@ def test_the_written_config_is_what_scan_reads(root: Path) -> None:
             raw["optimizer"]["lr"],
             raw["schedule"]["type"],
         )
+
+
+def test_sort_columns_take_their_direction_from_the_metrics_table() -> None:
+    # summary.json, compare.csv and sweep.csv say final_test_accuracy; the listing's column is named so too
+    assert catalog.sort_column("final_test_accuracy") == ("final_test_accuracy", True)
+    assert catalog.sort_column("test_accuracy") == ("final_test_accuracy", True)  # the old name
+    assert catalog.sort_column("final_loss") == ("final_loss", False)
+    assert catalog.sort_column("-final_accuracy") == ("final_accuracy", False)

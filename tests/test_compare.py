@@ -1,4 +1,4 @@
-"""nnopt compare's library side: entries, the converged epoch, the table's rows and compare.csv."""
+"""nnopt compare's library side: entries, the table's rows and compare.csv."""
 
 from __future__ import annotations
 
@@ -9,20 +9,6 @@ import pytest
 from nnopt_cli import config
 from nnopt_cli.core import loop
 from nnopt_cli.experiments import compare
-
-
-def test_converged_epoch_by_its_definition() -> None:
-    # decrease 10 → 0: within 1% (0.1) of the final value from epoch 4 on
-    assert compare.converged_epoch([10.0, 5.0, 1.0, 0.05, 0.0]) == 4
-    assert compare.converged_epoch([3.0, 3.0, 3.0]) == 1  # nothing to decrease
-    assert compare.converged_epoch([10.0, 0.0, 5.0, 0.0]) == 4  # it left the band at epoch 3
-    assert compare.converged_epoch([10.0, math.nan]) is None
-    assert compare.converged_epoch([]) is None
-
-
-def test_converged_epoch_with_a_target() -> None:
-    assert compare.converged_epoch([1.0, 0.5, 0.2, 0.3], target=0.25) == 3
-    assert compare.converged_epoch([1.0, 0.5], target=0.1) is None
 
 
 def test_entries_share_the_base_and_name_themselves() -> None:
@@ -53,8 +39,57 @@ def test_rows_and_csv_leave_diverged_values_empty() -> None:
     columns = compare.csv_columns(rows, seeds=1)
     assert columns["name"] == ["a", "b"]
     assert columns["final_accuracy"] == [0.75, ""] and columns["final_loss"] == [0.5, ""]
-    assert columns["converged_epoch"] == [2, ""]
+    # a's loss halved in its last epoch (the last 10%): still improving, no converged epoch
+    assert columns["converged_epoch"] == ["", ""]
     assert columns["status"] == ["completed", "diverged"]
+
+
+def test_an_entry_still_improving_has_no_converged_epoch_and_a_settled_one_has() -> None:
+    # today's rule (1% of the total decrease) gave the falling entry epoch 10: 0.2 is the only value
+    # within 0.01 * (1.0 - 0.2) of 0.2. Its last 10% (epoch 9 to 10) lowered it by 0.1/0.3 = 33%.
+    c = config.from_dict({})
+    falling = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.3, 0.2]
+    settled = [1.0, 0.5, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]
+    histories = [
+        loop.History(config=c, steps_per_epoch=1, loss=loss, accuracy=[0.5] * 10, status="completed")
+        for loss in (falling, settled)
+    ]
+    rows = compare.summarize([compare.Entry("sgd", c), compare.Entry("adam", c)], histories)
+    assert compare.csv_columns(rows, seeds=1)["converged_epoch"] == ["", 3]
+
+
+def test_a_regularized_entry_is_also_measured_by_its_data_loss() -> None:
+    c = config.from_dict({"regularizer": {"type": "l2", "scale": 0.1}})
+    h = loop.History(
+        config=c,
+        steps_per_epoch=1,
+        loss=[1.0, 0.6],
+        data_loss=[0.9, 0.5],
+        accuracy=[0.5, 0.5],
+        status="completed",
+    )
+    columns = compare.csv_columns(compare.summarize([compare.Entry("l2", c)], [h]), seeds=1)
+    assert columns["final_loss"] == [0.6] and columns["final_data_loss"] == [0.5]
+    assert columns["best_data_loss"] == [0.5]
+
+
+def test_seeds_are_aggregated_over_the_seeds_that_did_not_diverge() -> None:
+    c = config.from_dict({})
+    ok = [
+        loop.History(config=c, steps_per_epoch=1, loss=[1.0, v], accuracy=[0.5, 0.5], status="completed")
+        for v in (0.2, 0.4)
+    ]
+    # the diverged seed's best loss (0.01, before it blew up) is not averaged with the others' (0.2, 0.4)
+    wild = loop.History(
+        config=c, steps_per_epoch=1, loss=[0.01, math.inf], accuracy=[0.5, math.nan], status="diverged"
+    )
+    rows = compare.summarize([compare.Entry("sgd", c)] * 3, [*ok, wild])
+    columns = compare.csv_columns(rows, seeds=3)
+    assert columns["runs"] == [3] and columns["diverged"] == [1]
+    assert columns["final_loss_mean"] == [pytest.approx(0.3)] and columns["best_loss_mean"] == [
+        pytest.approx(0.3)
+    ]
+    assert columns["final_loss_std"] == [pytest.approx(0.1)]
 
 
 @pytest.mark.parametrize("item", ["optimizer.name=rmsprop", "name=x"])

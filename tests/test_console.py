@@ -56,3 +56,27 @@ def test_compare_table_marks_the_diverged_entry() -> None:
     out.print(console.compare_table(rows, seeds=1))
     text = out.file.getvalue()  # type: ignore[attr-defined]
     assert "(diverged)" in text and "75.00%" in text and "–" in text
+
+
+def test_an_entry_with_a_diverged_seed_is_never_the_green_best() -> None:
+    # sgd: one seed diverged, the other ends at 0.05; adam: both seeds survive, 0.1 and 0.2 (mean 0.15).
+    # sgd's 0.05 is a mean of one seed of two: adam's 0.15 is the column's best
+    c = config.from_dict({})
+    sgd = [
+        history(loss=[1.0, 0.05], accuracy=[0.5, 0.75], status="completed"),
+        history(loss=[1.0, math.inf], accuracy=[0.5, math.nan], status="diverged"),
+    ]
+    adam = [history(loss=[1.0, v], accuracy=[0.5, 0.75], status="completed") for v in (0.1, 0.2)]
+    entries = [
+        compare.Entry("sgd", c),
+        compare.Entry("sgd", c),
+        compare.Entry("adam", c),
+        compare.Entry("adam", c),
+    ]
+    rows = compare.summarize(entries, [*sgd, *adam])
+    table = console.compare_table(rows, seeds=2)
+    headers = [str(col.header) for col in table.columns]
+    loss = [str(cell) for cell in table.columns[headers.index("final\nloss")]._cells]
+    assert loss[0] == "0.05 ± 0"
+    assert loss[1] == "[bold green]0.15 ± 0.05[/]"
+    assert "(1/2 diverged)" in str(table.columns[0]._cells[0])

@@ -217,13 +217,15 @@ def test_heatmap_writes_each_cell_s_mean_and_its_diverged_seeds(tmp_path: Path, 
     assert texts[(0, 1)] == "0.25"
     assert texts[(1, 2)] == "0.025"
     assert texts[(2, 1)] == "0.012"
-    assert texts[(2, 3)] == "0.005\n2/5 div."  # 2 of 5 seeds diverged: the mean of the other 3
+    # 2 of 5 seeds diverged: the other 3 average 0.005, lower than any cell where every seed survived, so
+    # the cell is hatched with its count, never coloured as the best-looking cell
+    assert texts[(2, 3)] == "2/5 div."
     assert texts[(1, 4)] == "5/5 div."
     assert texts[(2, 4)] == "5/5 div."
     assert len(texts) == 15
-    # a hatched patch on exactly the cells where every seed diverged
+    # a hatched patch on exactly the cells where a seed diverged
     hatched = {(round(p.get_y() + 0.5), round(p.get_x() + 0.5)) for p in by_gid(fig, "diverged")}
-    assert hatched == {(1, 4), (2, 4)}
+    assert hatched == {(1, 4), (2, 3), (2, 4)}
     assert all(p.get_hatch() for p in by_gid(fig, "diverged"))
     assert not by_gid(fig, "not-run")
 
@@ -238,7 +240,8 @@ def test_heatmap_axes_name_the_keys_and_the_grid_values(tmp_path: Path, saved: l
     assert ax.yaxis_inverted()  # names read top-down: sgd in the first row
     assert fig.get_suptitle() == "final loss of the grid"
     (bar,) = [a for a in fig.axes if a.get_gid() == "colorbar"]
-    assert bar.get_xlabel().startswith("final loss (mean over its 5 seeds")
+    # every coloured cell averages all 5 of its seeds (a cell with a diverged seed is hatched)
+    assert bar.get_xlabel().startswith("final loss (mean over all 5 seeds of a cell")
 
 
 def test_a_numeric_y_axis_grows_upwards(tmp_path: Path, saved: list[Any]) -> None:
@@ -268,8 +271,7 @@ def test_the_best_cell_of_a_loss_is_the_lowest_where_no_seed_diverged(
     assert notes[0] == (
         "best cell (among cells where no seed diverged): optimizer.name = adam, optimizer.lr = 0.003: 0.012"
     )
-    assert any(n.startswith("n/m div.:") for n in notes)
-    assert any(n.startswith("hatched grey:") for n in notes)
+    assert any(n.startswith("hatched grey: n/m div.: n of the cell's m seeds diverged") for n in notes)
 
 
 def test_the_best_cell_of_an_accuracy_is_the_highest(tmp_path: Path, saved: list[Any]) -> None:
@@ -287,21 +289,18 @@ def test_the_best_cell_of_an_accuracy_is_the_highest(tmp_path: Path, saved: list
     texts = cell_texts(panels_of(fig)[0])
     assert texts[(2, 1)] == "99.0%"
     assert texts[(0, 0)] == "60.0%"
-    assert texts[(2, 3)] == "100.0%\n2/5 div."
+    assert texts[(2, 3)] == "2/5 div."
     assert notes_of(fig)[0].endswith("optimizer.name = adam, optimizer.lr = 0.003: 99.0%")
 
 
-def test_without_a_clean_cell_the_best_is_the_best_mean(tmp_path: Path, saved: list[Any]) -> None:
-    mean = np.array([[0.3, 0.1, 0.2]])
-    fig = draw_heatmap(
-        tmp_path,
-        saved,
-        x=Axis("optimizer.lr", ("0.1", "0.2", "0.3"), (0.1, 0.2, 0.3)),
-        y=None,
-        panels=[Panel("", mean, np.array([[1, 1, 2]]), np.array([[3, 3, 3]]))],
-    )
-    assert best_cell(fig) == (0, 1)
-    assert notes_of(fig)[0].startswith("best cell (every cell had a seed diverge): optimizer.lr = 0.2: 0.1")
+def test_without_a_clean_cell_no_cell_is_the_best(tmp_path: Path, saved: list[Any]) -> None:
+    # every cell lost a seed: none is coloured or framed as the best, each says how many it lost
+    lost = np.maximum(DIVERGED, 1)
+    fig = draw_heatmap(tmp_path, saved, panels=[Panel("", LOSS, lost, RUNS)])
+    assert not by_gid(fig, "best")
+    assert set(cell_texts(panels_of(fig)[0]).values()) == {"1/5 div.", "2/5 div.", "5/5 div."}
+    assert len(by_gid(fig, "diverged")) == 15
+    assert notes_of(fig)[-1] == "no cell has a value to colour"
 
 
 def test_better_is_the_same_colour_for_a_loss_and_an_accuracy(tmp_path: Path, saved: list[Any]) -> None:
@@ -385,7 +384,8 @@ def test_panels_share_one_colour_scale_and_are_titled(tmp_path: Path, saved: lis
     axes = panels_of(fig)
     assert [ax.get_title() for ax in axes] == [p.title for p in panels]
     norms = {(ax.get_images()[0].norm.vmin, ax.get_images()[0].norm.vmax) for ax in axes}
-    assert norms == {(0.0025, 0.8)}  # the lowest and highest coloured mean of all three panels
+    # the lowest and highest coloured mean of all three panels: 0.012 × 0.5 (0.005 × 0.5 lost 2 seeds)
+    assert norms == {(0.006, 0.8)}
     assert cell_texts(axes[1])[(0, 0)] == "0.8"
     assert best_cell(fig) == (2, 1) and by_gid(axes[2], "best")  # 0.012 × 0.5 = 0.006, in the third panel
     assert notes_of(fig)[0].endswith("optimizer.lr = 0.003, regularizer.scale = 0.01: 0.006")
@@ -452,7 +452,7 @@ def test_a_single_row_heatmap(tmp_path: Path, saved: list[Any]) -> None:
         (0, 0): "0.02",
         (0, 1): "0.012",
         (0, 2): "0.015",
-        (0, 3): "0.005\n2/5 div.",
+        (0, 3): "2/5 div.",
         (0, 4): "5/5 div.",
     }
     assert ax.get_ylabel() == ""

@@ -245,3 +245,25 @@ def test_the_quadratic_toys_folder_reads_back(tmp_path: Path) -> None:
         runs.read_history(tmp_path)
     (tmp_path / "summary.json").unlink()
     assert runs.read_quadratic(tmp_path).status == "completed"  # read off metrics.csv, as train decided it
+
+
+def test_summary_holds_every_metric_of_the_table_by_its_name() -> None:
+    from nnopt_cli import metrics
+
+    c = config.from_dict({"regularizer": {"type": "l2", "scale": 0.1}})
+    h = loop.History(
+        config=c,
+        steps_per_epoch=1,
+        epoch=[1, 2],
+        step=[1, 2],
+        lr=[0.1, 0.1],
+        loss=[1.0, 0.6],
+        data_loss=[0.9, 0.5],
+        accuracy=[0.5, 0.75],
+        status="completed",
+    )
+    got = runs.summary(h, total_seconds=1.0)
+    assert (got["final_loss"], got["best_loss"]) == (0.6, 0.6)
+    assert (got["final_data_loss"], got["best_data_loss"]) == (0.5, 0.5)
+    assert got["converged_epoch"] is None  # the loss fell by 40% in its last epoch: still improving
+    assert set(metrics.names(test=False, ema=False)) <= set(got)

@@ -132,10 +132,12 @@ def test_test_split_columns_and_metric(tmp_path):
         "test_accuracy",
     )
     header = next(csv.reader((folder / "sweep.csv").open()))
-    assert {"test_loss", "test_accuracy"} <= set(header)
+    # sweep.csv names its metrics as summary.json and compare.csv do; --metric takes the old name too
+    assert {"final_test_loss", "final_test_accuracy", "best_test_loss", "best_test_accuracy"} <= set(header)
     summary = json.loads((folder / "summary.json").read_text())
     rows = _rows(folder / "sweep.csv")
-    assert summary["best"]["value"] == max(float(r["test_accuracy"]) for r in rows)
+    assert summary["best"]["metric"] == "final_test_accuracy"
+    assert summary["best"]["value"] == max(float(r["final_test_accuracy"]) for r in rows)
 
 
 @pytest.mark.parametrize(
@@ -194,7 +196,7 @@ def test_interrupted_tasks_keep_their_epochs_and_later_tasks_are_not_trained(mon
     assert first is not None and first[0].status == "interrupted"
     assert 0 < first[0].epochs_done < 50
     assert results[1:] == [None, None, None]
-    outcomes, _ = sweep.collect(plan, work, results, "final_loss")
+    outcomes, _ = sweep.collect(plan, work, results)
     statuses = sorted(o.status for o in outcomes)
     assert statuses == ["interrupted", "not_trained", "not_trained", "not_trained"]
 
@@ -329,7 +331,7 @@ def test_cells_where_a_seed_diverged_rank_after_those_where_none_did():
     points = plan.points
 
     def outcome(i: int, status: str, loss: float | None) -> sweep.Outcome:
-        metrics = {m: None for m in sweep.METRICS}
+        metrics = {m: None for m in sweep.csv_metrics(plan)}
         metrics["final_loss"] = loss
         return sweep.Outcome(points[i], status, metrics)
 
@@ -344,3 +346,84 @@ def test_cells_where_a_seed_diverged_rank_after_those_where_none_did():
         points[1].values,
     ]
     assert sweep.best_cell(found, "final_loss") is found[2]
+
+
+def test_every_statistic_of_a_cell_is_over_the_same_runs():
+    # the issue's cell: 4 seeds, 3 diverged. The survivor ends at 0.0726 and was at best 0.07; the diverged
+    # seeds' best losses before they blew up (3e15) are not averaged with it
+    (point,) = _plan(1).points
+
+    def outcome(status: str, final: float | None, best: float) -> sweep.Outcome:
+        return sweep.Outcome(point, status, {"final_loss": final, "best_loss": best})
+
+    cell = sweep.Cell(
+        point.values, [outcome("completed", 0.0726, 0.07)] + [outcome("diverged", None, 3e15)] * 3
+    )
+    final, best = cell.stats("final_loss"), cell.stats("best_loss")
+    assert (final.runs, final.diverged, final.mean) == (4, 3, 0.0726)
+    assert (best.runs, best.diverged, best.mean, best.high) == (4, 3, 0.07, 0.07)
+    columns = sweep.cell_columns(_plan(1), [cell])
+    assert columns["runs"] == [4] and columns["diverged"] == [3]
+    assert columns["best_loss_max"] == [0.07]
+
+
+def _histories(plan: grid.Plan, final: dict[tuple[float, int], float]) -> dict[int, sweep.History]:
+    out = {}
+    for p in plan.points:
+        v = final[(p.config.lr, p.seed)]
+        out[p.index] = sweep.History(
+            config=p.config,
+            steps_per_epoch=1,
+            epoch=[1, 2],
+            step=[1, 2],
+            lr=[p.config.lr] * 2,
+            loss=[1.0, v],
+            data_loss=[1.0, v],
+            accuracy=[0.5, 0.5],
+            status="completed",
+        )
+    return out
+
+
+def test_curves_draw_every_seed_of_the_best_cell_not_the_best_single_run():
+    plan = grid.plan(L2, ["optimizer.lr=0.01,0.1"], sets=["train.epochs=2"], seeds=2)
+    # lr 0.01: 0.2 and 0.3 (mean 0.25); lr 0.1: 0.01 and 0.6 (mean 0.305). The best single run is at 0.1,
+    # the best cell at 0.01
+    histories = _histories(plan, {(0.01, 0): 0.2, (0.01, 1): 0.3, (0.1, 0): 0.01, (0.1, 1): 0.6})
+    found = sweep.cells(plan, [sweep.outcome(p, histories[p.index]) for p in plan.points])
+    chosen = sweep.curve_runs(plan, found, "final_loss", histories)
+    assert [(label, histories[i].config.lr, histories[i].config.seed) for label, i, _ in chosen] == [
+        ("optimizer.lr=0.01", 0.01, 0),
+        ("optimizer.lr=0.01", 0.01, 1),
+    ]
+    columns = sweep.curves_columns(chosen, tested=False)
+    assert set(columns["line"]) == {"optimizer.lr=0.01"}
+    assert len(columns["run"]) == 2 * 3  # two runs, epochs 0, 1 and 2
+
+
+def test_a_sweep_over_the_regularizer_ranks_by_the_data_loss_by_default():
+    varied = grid.plan(L2, ["regularizer.scale=0,0.01"], sets=["train.epochs=2"])
+    assert sweep.check_metric(None, varied) == "final_data_loss"
+    assert sweep.check_metric("final_loss", varied) == "final_loss"  # --metric still decides
+    assert (
+        sweep.check_metric("test_loss", grid.plan(str(CONFIGS / "iris" / "sgd.yaml"), ["optimizer.lr=0.1"]))
+        == "final_test_loss"
+    )
+    one_objective = grid.plan(L2, ["optimizer.lr=0.01,0.1"], sets=["train.epochs=2"])
+    assert sweep.check_metric(None, one_objective) == "final_loss"
+
+
+def test_a_regularized_sweep_writes_and_ranks_the_data_loss(tmp_path):
+    folder = _sweep(tmp_path, L2, "--grid", "regularizer.scale=0,0.1", "--set", "train.epochs=30")
+    summary = json.loads((folder / "summary.json").read_text())
+    cells = _rows(folder / "cells.csv")
+    assert summary["metric"] == "final_data_loss"
+    data = {c["regularizer.scale"]: float(c["final_data_loss_mean"]) for c in cells}
+    assert summary["best"]["value"] == min(data.values())
+    runs = _rows(folder / "sweep.csv")
+    # without a penalty the objective is the data loss; with one, the data loss is the smaller of the two
+    for r in runs:
+        if r["regularizer.scale"] == "0":
+            assert r["final_loss"] == r["final_data_loss"]
+        else:
+            assert float(r["final_data_loss"]) < float(r["final_loss"])

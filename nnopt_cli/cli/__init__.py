@@ -279,8 +279,8 @@ def compare(
     "sort_by",
     metavar="COLUMN",
     help="Order by a column: started (the default, newest first), final_loss (lowest first), final_accuracy "
-    "or test_accuracy (highest first), train_seconds, lr, epochs_done, entries, name, status, kind, "
-    "optimizer, schedule, folder. A leading - reverses: --sort=-final_loss.",
+    "or final_test_accuracy (highest first; test_accuracy is read as it), train_seconds, lr, epochs_done, "
+    "entries, name, status, kind, optimizer, schedule, folder. A leading - reverses: --sort=-final_loss.",
 )
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Show the first N runs only.")
 @click.option("--all", "all_entries", is_flag=True, help="Also list each comparison's entries under it.")
@@ -385,10 +385,11 @@ def show(run: str, runs_root: Path) -> None:
 @SETS
 @click.option(
     "--metric",
-    default="final_loss",
-    show_default=True,
-    help="What heatmap.png, sensitivity.png and the table rank by: final_loss, best_loss, final_accuracy, "
-    "test_accuracy, test_loss or converged_epoch.",
+    default=None,
+    help="What heatmap.png, sensitivity.png, curves.png and the table rank by: a metric of sweep.csv "
+    "(final_loss, best_loss, final_data_loss, best_data_loss, final_accuracy, final_test_loss, "
+    "final_test_accuracy, converged_epoch, ...). Default: final_loss, or final_data_loss when the runs "
+    "differ in regularizer.type or regularizer.scale.",
 )
 @click.option(
     "--jobs",
@@ -415,7 +416,7 @@ def sweep(
     grids: tuple[str, ...],
     seeds: int | None,
     sets: tuple[str, ...],
-    metric: str,
+    metric: str | None,
     jobs: int | None,
     max_runs: int,
     save_runs: bool,
@@ -462,7 +463,6 @@ def sweep(
             done.keys,
             done.best,
             metric=done.metric,
-            higher_is_better=done.higher_is_better,
             columns=done.columns,
         )
     )

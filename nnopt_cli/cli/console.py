@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from nnopt_cli import metrics
 from nnopt_cli.core.loop import History
 
 
@@ -135,14 +136,7 @@ def result_table(summary: dict[str, object], folder: object) -> Table:
         ("status", "status"),
         ("epochs_done", "epochs"),
         ("steps", "steps"),
-        ("final_loss", "final loss"),
-        ("final_data_loss", "final data loss"),
-        ("final_accuracy", "final accuracy"),
-        ("final_ema_loss", "final loss, EMA weights"),
-        ("final_ema_accuracy", "final accuracy, EMA weights"),
-        ("final_test_loss", "final test data loss"),
-        ("final_test_accuracy", "final test accuracy"),
-        ("final_ema_test_accuracy", "final test accuracy, EMA weights"),
+        *((m, metrics.METRICS[m].label) for m in _RESULT_METRICS),
         ("final_w", "final w"),
         ("train_seconds", "training time"),
     ):
@@ -153,13 +147,26 @@ def result_table(summary: dict[str, object], folder: object) -> Table:
     return table
 
 
+# the metrics one run's table shows (those its summary has)
+_RESULT_METRICS = (
+    "final_loss",
+    "final_data_loss",
+    "final_accuracy",
+    "final_ema_loss",
+    "final_ema_accuracy",
+    "final_test_loss",
+    "final_test_accuracy",
+    "final_ema_test_accuracy",
+    "converged_epoch",
+)
+
+
 def _format(key: str, value: object) -> str:
     if value is None:
         return "n/a"
-    if key == "train_seconds" and isinstance(value, float):
-        return f"{value:.3f} s"
-    if key.endswith("accuracy") and isinstance(value, float):
-        return f"{value:.2%}"
+    known = metrics.METRICS.get(key)
+    if known is not None and known.unit and isinstance(value, int | float) and not isinstance(value, bool):
+        return known.format(float(value))  # a loss keeps its 6 digits here: the table of one run
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
@@ -167,54 +174,48 @@ def _format(key: str, value: object) -> str:
 
 def compare_table(rows: Sequence[Any], *, seeds: int) -> Table:
     """The course's comparison table: entry (and its status, when it did not complete), update rule, time,
-    converged epoch, final loss and accuracy; the best value of each column in bold green."""
+    converged epoch, final loss (and data loss, with a regularized entry) and accuracy; the best value of
+    each column in bold green. With --seeds, mean ± std over the seeds that did not diverge."""
     table = Table(title="Optimizers side by side", box=box.SIMPLE_HEAD)
     table.add_column("entry", no_wrap=True)
     table.add_column("update rule", min_width=16)
-    columns: tuple[str, ...] = ("train_seconds", "converged_epoch", "final_loss", "final_accuracy")
-    headers = ["train\ntime", "converged\nepoch", "final\nloss", "final\naccuracy"]
-    if rows and "final_test_accuracy" in rows[0].values:
+    present = rows[0].values if rows else {}
+    columns: tuple[str, ...] = ("train_seconds", "converged_epoch", "final_loss")
+    headers = ["train\ntime", "converged\nepoch", "final\nloss"]
+    if "final_data_loss" in present:
+        columns += ("final_data_loss",)
+        headers.append("final\ndata loss")
+    columns += ("final_accuracy",)
+    headers.append("final\naccuracy")
+    if "final_test_accuracy" in present:
         columns += ("final_test_accuracy",)
-        headers[3] = "train\naccuracy"
+        headers[-1] = "train\naccuracy"
         headers.append("test\naccuracy")
     for name in headers:
         table.add_column(name, justify="right", no_wrap=True)
 
-    means = {key: [r.mean(key) for r in rows] for key in columns}
+    stats = {key: [r.stats(key) for r in rows] for key in columns}
+    # an entry where a seed diverged is never the best of a column while one without exists
+    clean = [("diverged" not in r.statuses) for r in rows]
+    pool = clean if any(clean) else [True] * len(rows)
     best = {}
-    for key, values in means.items():
-        finite = [v for v in values if v == v]
+    for key, found in stats.items():
+        finite = [s.mean for s, ok in zip(found, pool, strict=True) if ok and s.mean == s.mean]
         if finite:
-            best[key] = max(finite) if key.endswith("accuracy") else min(finite)
+            best[key] = max(finite) if metrics.METRICS[key].higher else min(finite)
     for i, r in enumerate(rows):
         cells = []
         for key in columns:
-            value = means[key][i]
-            text = _compare_cell(key, value, r.std(key) if seeds > 1 else None)
-            cells.append(f"[bold green]{text}[/]" if best.get(key) == value else text)
+            s = stats[key][i]
+            text = metrics.METRICS[key].format(s.mean, s.std if seeds > 1 else None)
+            top = pool[i] and best.get(key) == s.mean
+            cells.append(f"[bold green]{text}[/]" if top else text)
         trouble = sorted(set(r.statuses) - {"completed"})
+        if seeds > 1 and "diverged" in trouble:
+            trouble[trouble.index("diverged")] = f"{r.statuses.count('diverged')}/{len(r.statuses)} diverged"
         name = r.name + (f"\n[red]({', '.join(trouble)})[/]" if trouble else "")
         table.add_row(name, r.rule, *cells)
     return table
-
-
-def _compare_cell(key: str, value: float, std: float | None) -> str:
-    if value != value:  # NaN: never converged, or diverged
-        return "–"
-    if key == "train_seconds":
-        text = f"{value:.3f} s"
-    elif key == "converged_epoch":
-        text = f"{value:.0f}" if std is None else f"{value:.1f}"
-    elif key.endswith("accuracy"):
-        text = f"{value:.2%}"
-    else:
-        text = f"{value:.4g}"
-    if std is not None:
-        if key.endswith("accuracy"):
-            text += f" ± {std:.1%}"
-        else:
-            text += f" ± {std:.0f}" if key == "converged_epoch" else f" ± {std:.2g}"
-    return text
 
 
 class RunsReporter(_Reporter):
@@ -244,29 +245,28 @@ class RunsReporter(_Reporter):
                 self.out.print(f"{self.label}: {done:.0f}/{self.runs} runs", markup=False)
 
 
-def sweep_table(
-    keys: Sequence[str], cells: Sequence[Any], *, metric: str, higher_is_better: bool, columns: Sequence[str]
-) -> Table:
+def sweep_table(keys: Sequence[str], cells: Sequence[Any], *, metric: str, columns: Sequence[str]) -> Table:
     """The best cells of a sweep, best first: their grid values, runs and diverged seeds, then the mean ± std
-    over seeds of each metric; the ranking metric's column in bold."""
+    of each metric over the seeds that did not diverge; the ranking metric's column in bold."""
+    m = metrics.get(metric)
     table = Table(
-        title=f"Best cells by {metric} ({'highest' if higher_is_better else 'lowest'} first)",
+        title=f"Best cells by {m.name} ({'highest' if m.higher else 'lowest'} first; {metrics.AGGREGATION})",
         box=box.SIMPLE_HEAD,
     )
     for key in keys:
         table.add_column(key, no_wrap=True)
     table.add_column("seeds\n(diverged)", justify="right")
     for name in columns:
-        header = name.replace("_", "\n", 1)
-        table.add_column(f"[bold]{header}[/]" if name == metric else header, justify="right", no_wrap=True)
+        header = metrics.METRICS[name].header
+        table.add_column(f"[bold]{header}[/]" if name == m.name else header, justify="right", no_wrap=True)
     for cell in cells:
         values = [_grid_label(v) for v in cell.values]
         seeds = f"{cell.runs}" + (f" ([red]{cell.diverged}[/])" if cell.diverged else "")
         shown = []
         for name in columns:
-            mean, std, _, _ = cell.stats(name)
-            text = _compare_cell(name, mean, std if cell.runs - cell.diverged > 1 else None)
-            shown.append(f"[bold]{text}[/]" if name == metric else text)
+            s = cell.stats(name)
+            text = metrics.METRICS[name].format(s.mean, s.std if cell.runs - cell.diverged > 1 else None)
+            shown.append(f"[bold]{text}[/]" if name == m.name else text)
         table.add_row(*values, seeds, *shown)
     return table
 

@@ -8,34 +8,19 @@ for bit.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from nnopt_cli import checks
+from nnopt_cli import checks, metrics
 from nnopt_cli import config as config_mod
 from nnopt_cli.core import loop, optimizers
 from nnopt_cli.experiments import experiment, session
 from nnopt_cli.experiments.train import Reporter
 from nnopt_cli.figures import report
 from nnopt_cli.store import folders, runs
-
-CONVERGENCE_TOLERANCE = 0.01
-
-CONVERGED_DEFINITION = (
-    "converged epoch: the first epoch from which the loss stays within 1% of its total decrease "
-    "(max loss − final loss) of its final value"
-)
-TARGET_DEFINITION = "converged epoch: the first epoch whose loss is at most {target:g}"
-TEST_DEFINITION = (
-    "converged epoch: the first epoch from which the test accuracy stays at its final value (what the "
-    "course reads off its test-accuracy curve)"
-)
 
 
 @dataclass(frozen=True)
@@ -134,109 +119,79 @@ def start_folders(folder: Path, entries: Sequence[Entry], *, seeds: int) -> list
     return subfolders
 
 
-def converged_epoch(loss: Sequence[float], target: float | None = None) -> int | None:
-    """The epoch (1-based) where the loss converged; None if it never did or the run diverged.
-
-    Without `target`: the first epoch from which every loss stays within 1% of the total decrease
-    (max loss − final loss) of the final loss. With `target`: the first epoch whose loss is <= target.
-    """
-    values = np.asarray(loss, dtype=float)
-    if values.size == 0 or not np.all(np.isfinite(values)):
-        return None
-    if target is not None:
-        hits = np.nonzero(values <= target)[0]
-        return int(hits[0]) + 1 if hits.size else None
-    final = values[-1]
-    tolerance = CONVERGENCE_TOLERANCE * (values.max() - final)
-    outside = np.nonzero(np.abs(values - final) > tolerance)[0]
-    return int(outside[-1]) + 2 if outside.size else 1
-
-
-def settled_epoch(accuracy: Sequence[float]) -> int | None:
-    """The first epoch (1-based) from which the accuracy stays at its final value; None if it is NaN
-    anywhere (a diverged run) or there is none."""
-    values = np.asarray(accuracy, dtype=float)
-    if values.size == 0 or not np.all(np.isfinite(values)):
-        return None
-    changed = np.nonzero(values != values[-1])[0]
-    return int(changed[-1]) + 2 if changed.size else 1
-
-
 @dataclass
 class Row:
-    """One entry of compare.csv and of the terminal table, aggregated over seeds."""
+    """One entry of compare.csv and of the terminal table: its metrics over its seeds."""
 
     name: str
     rule: str
-    values: dict[str, list[float]]
+    values: dict[str, list[float | None]]
     statuses: list[str]
 
+    def stats(self, key: str) -> metrics.Stats:
+        """The metric over the entry's seeds (metrics.aggregate: over the seeds that did not diverge)."""
+        return metrics.aggregate(self.values[key], [s == "diverged" for s in self.statuses])
+
     def mean(self, key: str) -> float:
-        finite = [v for v in self.values[key] if v is not None and math.isfinite(v)]
-        return float(np.mean(finite)) if finite else math.nan
+        return self.stats(key).mean
 
     def std(self, key: str) -> float:
-        finite = [v for v in self.values[key] if v is not None and math.isfinite(v)]
-        return float(np.std(finite)) if finite else math.nan
+        return self.stats(key).std
 
 
-METRICS = ("final_loss", "final_accuracy", "best_loss", "converged_epoch", "train_seconds")
-TEST_METRICS = ("final_test_loss", "final_test_accuracy")
+# compare.csv's metrics, in its column order (with a test split the test ones too)
+COLUMNS = ("final_loss", "final_accuracy", "best_loss", "converged_epoch", "train_seconds")
+TEST_COLUMNS = ("final_test_loss", "final_test_accuracy")
+# regularized entries: the data loss, to compare them with the others by the data alone
+REGULARIZED_COLUMNS = ("final_data_loss", "best_data_loss")
 
 
 def summarize(
     entries: Sequence[Entry], histories: Sequence[loop.History], *, target: float | None = None
 ) -> list[Row]:
+    """The table's rows: each entry's metrics (metrics.compute) over its seeds."""
     rows: dict[str, Row] = {}
     with_test = any(h.with_test for h in histories)
+    regularized = any(e.config.regularizer != "none" and e.config.reg_scale > 0 for e in entries)
+    wanted = (
+        COLUMNS[:3]
+        + (REGULARIZED_COLUMNS if regularized else ())
+        + COLUMNS[3:]
+        + (TEST_COLUMNS if with_test else ())
+    )
     for entry, h in zip(entries, histories, strict=True):
         if entry.name not in rows:
             rows[entry.name] = Row(
                 name=entry.name,
                 rule=optimizers.rule(entry.config.optimizer, entry.config.optimizer_params),
-                values={k: [] for k in METRICS + (TEST_METRICS if with_test else ())},
+                values={k: [] for k in wanted},
                 statuses=[],
             )
         row = rows[entry.name]
-        finite = [v for v in h.loss if math.isfinite(v)]
-        epoch = None
-        if h.status == "completed":
-            by_test = h.with_test and target is None
-            epoch = settled_epoch(h.test_accuracy) if by_test else converged_epoch(h.loss, target)
-        if with_test:
-            usable_test = h.test_loss and h.status != "diverged"
-            row.values["final_test_loss"].append(h.test_loss[-1] if usable_test else math.nan)
-            row.values["final_test_accuracy"].append(h.test_accuracy[-1] if usable_test else math.nan)
-        row.values["final_loss"].append(h.loss[-1] if h.loss else math.nan)
-        # a diverged network's outputs are NaN: its last "accuracy" says nothing
-        usable = h.accuracy and h.status != "diverged"
-        row.values["final_accuracy"].append(h.accuracy[-1] if usable else math.nan)
-        row.values["best_loss"].append(min(finite) if finite else math.nan)
-        row.values["converged_epoch"].append(float(epoch) if epoch is not None else math.nan)
-        row.values["train_seconds"].append(h.train_seconds)
+        measured = metrics.compute(h, target=target)
+        for key in wanted:
+            row.values[key].append(measured.get(key))
         row.statuses.append(h.status)
     return list(rows.values())
 
 
 def csv_columns(rows: Sequence[Row], seeds: int) -> dict[str, list[Any]]:
-    """compare.csv: one row per entry; with several seeds, a mean and a std column per metric."""
+    """compare.csv: one row per entry; with several seeds, a mean and a std column per metric (over the
+    seeds that did not diverge) and `runs`, `diverged`."""
     columns: dict[str, list[Any]] = {"name": [r.name for r in rows]}
-    for key in [k for k in METRICS + TEST_METRICS if rows and k in rows[0].values]:
+    if seeds > 1:
+        columns["runs"] = [len(r.statuses) for r in rows]
+        columns["diverged"] = [r.statuses.count("diverged") for r in rows]
+    for key in rows[0].values if rows else ():
+        m = metrics.get(key)
         if seeds == 1:
-            columns[key] = [_csv_value(key, r.values[key][0]) for r in rows]
+            columns[key] = [m.csv(r.values[key][0]) for r in rows]
         else:
-            columns[f"{key}_mean"] = [_csv_value(key, r.mean(key)) for r in rows]
-            columns[f"{key}_std"] = [_csv_value(key, r.std(key)) for r in rows]
+            stats = [r.stats(key) for r in rows]
+            columns[f"{key}_mean"] = [m.csv(s.mean) for s in stats]
+            columns[f"{key}_std"] = [m.csv(s.std) for s in stats]
     columns["status"] = [";".join(sorted(set(r.statuses))) for r in rows]
     return columns
-
-
-def _csv_value(key: str, value: float) -> Any:
-    if value is None or not math.isfinite(value):
-        return ""
-    if key == "converged_epoch" and float(value).is_integer():
-        return int(value)
-    return float(value)
 
 
 def write_results(
@@ -279,12 +234,11 @@ def write_results(
 
 def caption(target: float | None, *, with_test: bool = False) -> str:
     """What the table's converged epoch and train time mean."""
-    definition = TARGET_DEFINITION.format(target=target) if target is not None else CONVERGED_DEFINITION
-    if with_test and target is None:
-        definition = TEST_DEFINITION
+    definition = metrics.converged_definition(with_test=with_test, target=target)
     return (
         f"{definition}. Train time: the training loop of the population the entry trained in (entries of "
-        "one network shape train together, one pass per batch, and share it). Best of each column in green."
+        "one network shape train together, one pass per batch, and share it). With --seeds: "
+        f"{metrics.AGGREGATION}. Best of each column in green."
     )
 
 

@@ -21,37 +21,52 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import __version__
+from nnopt_cli import __version__, metrics
 from nnopt_cli.config import Config
 from nnopt_cli.config import grid as grid_mod
 from nnopt_cli.config.grid import Grid, Plan, Point, yaml_text
 from nnopt_cli.core import loop
 from nnopt_cli.core.loop import History
-from nnopt_cli.experiments import compare as compare_mod
 from nnopt_cli.experiments import experiment, session, tasks
 from nnopt_cli.experiments.tasks import SweepError, Task
 from nnopt_cli.store import folders, runs
 
-# name: (what the pictures call it, whether higher is better, whether it needs a test split)
-METRICS: dict[str, tuple[str, bool, bool]] = {
-    "final_loss": ("final loss (training rows)", False, False),
-    "best_loss": ("best loss over the epochs", False, False),
-    "final_accuracy": ("final training accuracy", True, False),
-    "test_accuracy": ("final test accuracy", True, True),
-    "test_loss": ("final test data loss", False, True),
-    "converged_epoch": ("converged epoch", False, False),
-}
 TABLE_CELLS = 10  # the terminal's table shows the best cells, this many
 NOT_TRAINED = "not_trained"
 
 
-def check_metric(metric: str, plan: Plan) -> None:
-    if metric not in METRICS:
+def default_metric(plan: Plan) -> str:
+    """What a sweep ranks by without --metric: the final loss, unless its runs do not all minimise the same
+    objective (their regularizers or scales differ); then the final data loss, the data alone, since a
+    penalty-free run would otherwise always "win" against a regularized one."""
+    objectives = {
+        (p.config.regularizer, p.config.reg_scale if p.config.regularizer != "none" else 0.0)
+        for p in plan.points
+    }
+    return "final_data_loss" if len(objectives) > 1 else "final_loss"
+
+
+def check_metric(metric: str | None, plan: Plan) -> str:
+    """The metric a sweep ranks by: `metric` (an old alias read as its name), or the default (see
+    default_metric).
+
+    Raises:
+      SweepError: an unknown metric, or one the runs cannot give (a test metric without a test split, an
+        EMA metric without EMA).
+    """
+    if metric is None:
+        return default_metric(plan)
+    name = metrics.ALIASES.get(metric, metric)
+    if name not in metrics.RANKABLE:
         from nnopt_cli import checks
 
-        raise SweepError(f"--metric {metric}: {checks.did_you_mean(metric, list(METRICS))}")
-    if METRICS[metric][2] and not any(p.config.test_size for p in plan.points):
-        raise SweepError(f"--metric {metric}: no run has a test split; set data.test_size (e.g. 0.2)")
+        raise SweepError(f"--metric {metric}: {checks.did_you_mean(name, list(metrics.RANKABLE))}")
+    if name not in csv_metrics(plan):
+        m = metrics.METRICS[name]
+        if "test" in m.needs and not with_test(plan):
+            raise SweepError(f"--metric {metric}: no run has a test split; set data.test_size (e.g. 0.2)")
+        raise SweepError(f"--metric {metric}: no run has EMA weights; set ema.decay (e.g. 0.99)")
+    return name
 
 
 def check_setup(plan: Plan) -> None:
@@ -108,30 +123,12 @@ class Outcome:
 
 
 def outcome(point: Point, h: History | None) -> Outcome:
-    """A run's final numbers: the last epoch's loss, accuracy and test measures (none for a diverged run,
-    whose outputs are NaN), its best loss, and its converged epoch (as `nnopt compare` defines it)."""
+    """A run's metrics (metrics.compute, without the shared training time): none for a run not trained."""
     if h is None:
-        return Outcome(point, NOT_TRAINED, {m: None for m in METRICS})
-    usable = h.status != "diverged"
-    finite = [v for v in h.loss if math.isfinite(v)]
-    converged = None
-    if h.status == "completed":
-        converged = (
-            compare_mod.settled_epoch(h.test_accuracy) if h.with_test else compare_mod.converged_epoch(h.loss)
-        )
-    metrics: dict[str, float | None] = {
-        "final_loss": _finite(h.loss[-1]) if h.loss and usable else None,
-        "best_loss": min(finite) if finite else None,
-        "final_accuracy": _finite(h.accuracy[-1]) if h.accuracy and usable else None,
-        "test_loss": _finite(h.test_loss[-1]) if h.test_loss and usable else None,
-        "test_accuracy": _finite(h.test_accuracy[-1]) if h.test_accuracy and usable else None,
-        "converged_epoch": float(converged) if converged is not None else None,
-    }
-    return Outcome(point, h.status, metrics, h.epochs_done, h.diverged_epoch)
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+        return Outcome(point, NOT_TRAINED, dict.fromkeys(metrics.RANKABLE))
+    measured = metrics.compute(h)
+    measured.pop("train_seconds", None)
+    return Outcome(point, h.status, measured, h.epochs_done, h.diverged_epoch)
 
 
 @dataclass
@@ -149,15 +146,13 @@ class Cell:
     def diverged(self) -> int:
         return sum(o.status == "diverged" for o in self.outcomes)
 
-    def finite(self, metric: str) -> np.ndarray:
-        return np.array([v for o in self.outcomes if (v := o.metrics[metric]) is not None], dtype=float)
-
-    def stats(self, metric: str) -> tuple[float, float, float, float]:
-        """Mean, std, min and max over the seeds that gave a value; NaN for none."""
-        v = self.finite(metric)
-        if v.size == 0:
-            return (math.nan,) * 4
-        return float(v.mean()), float(v.std()), float(v.min()), float(v.max())
+    def stats(self, metric: str) -> metrics.Stats:
+        """The metric over the cell's trained seeds: mean, std, min and max over those that did not diverge,
+        NaN when one of them has no value or none is left (metrics.aggregate)."""
+        trained = [o for o in self.outcomes if o.status != NOT_TRAINED]
+        return metrics.aggregate(
+            [o.metrics.get(metric) for o in trained], [o.status == "diverged" for o in trained]
+        )
 
 
 def cells(plan: Plan, outcomes: Sequence[Outcome]) -> list[Cell]:
@@ -178,8 +173,8 @@ def ranked(found: Sequence[Cell], metric: str) -> list[Cell]:
     """The cells with a value, best first: those where no seed diverged by their mean metric, then those
     where some did (their mean is over the seeds that survived, a less reliable number), each in grid order
     among equals. heatmap.png frames the first, as the best cell."""
-    higher = METRICS[metric][1]
-    with_value = [(c.stats(metric)[0], i, c) for i, c in enumerate(found)]
+    higher = metrics.get(metric).higher
+    with_value = [(c.stats(metric).mean, i, c) for i, c in enumerate(found)]
     with_value = [t for t in with_value if not math.isnan(t[0])]
     with_value.sort(key=lambda t: (t[2].diverged > 0, -t[0] if higher else t[0], t[1]))
     return [c for _, _, c in with_value]
@@ -192,12 +187,24 @@ def with_test(plan: Plan) -> bool:
     return any(p.config.test_size for p in plan.points)
 
 
-def csv_metrics(plan: Plan, tested: bool | None = None) -> list[str]:
-    """The metrics of sweep.csv and cells.csv: the test ones when any run has a test split."""
-    names = ["final_loss", "best_loss", "final_accuracy"]
-    if with_test(plan) if tested is None else tested:
-        names += ["test_loss", "test_accuracy"]
-    return names + ["converged_epoch"]
+def with_ema(plan: Plan) -> bool:
+    return any(p.config.ema_decay is not None for p in plan.points)
+
+
+def csv_metrics(plan: Plan) -> list[str]:
+    """The metrics of sweep.csv and cells.csv (metrics.py's, but the shared training time): the test ones
+    when any run has a test split, the EMA ones when any has EMA."""
+    return metrics.names(test=with_test(plan), ema=with_ema(plan))
+
+
+def table_metrics(plan: Plan) -> list[str]:
+    """The terminal table's metrics: those of sweep.csv but the best test values and the EMA ones, and the
+    data losses only when a run is regularized (without a penalty they equal the losses)."""
+    regularized = any(p.config.regularizer != "none" and p.config.reg_scale > 0 for p in plan.points)
+    skipped = {"best_test_loss", "best_test_accuracy"} | (
+        set() if regularized else {"final_data_loss", "best_data_loss"}
+    )
+    return [m for m in csv_metrics(plan) if m not in skipped and "ema" not in metrics.METRICS[m].needs]
 
 
 def sweep_columns(plan: Plan, outcomes: Sequence[Outcome], *, saved: bool) -> dict[str, list[Any]]:
@@ -209,7 +216,7 @@ def sweep_columns(plan: Plan, outcomes: Sequence[Outcome], *, saved: bool) -> di
     columns["seed"] = [o.point.seed for o in outcomes]
     columns["status"] = [o.status for o in outcomes]
     for m in csv_metrics(plan):
-        columns[m] = [_metric_text(m, o.metrics[m]) for o in outcomes]
+        columns[m] = [metrics.METRICS[m].csv(o.metrics.get(m)) for o in outcomes]
     columns["epochs_done"] = [o.epochs_done for o in outcomes]
     columns["diverged_epoch"] = ["" if o.diverged_epoch is None else o.diverged_epoch for o in outcomes]
     if saved:
@@ -217,17 +224,9 @@ def sweep_columns(plan: Plan, outcomes: Sequence[Outcome], *, saved: bool) -> di
     return columns
 
 
-def _metric_text(metric: str, value: float | None) -> Any:
-    if value is None or not math.isfinite(value):
-        return ""
-    if metric == "converged_epoch":
-        return int(value)
-    return float(value)
-
-
 def cell_columns(plan: Plan, found: Sequence[Cell]) -> dict[str, list[Any]]:
     """cells.csv: one row per grid cell: its grid values, the number of runs and of diverged runs, then the
-    mean, std, min and max over seeds of every metric (over the seeds that gave a value)."""
+    mean, std, min and max of every metric over the seeds that did not diverge (metrics.aggregate)."""
     columns: dict[str, list[Any]] = {}
     for i, g in enumerate(plan.grids):
         columns[g.key] = [yaml_text(c.values[i]) for c in found]
@@ -236,7 +235,7 @@ def cell_columns(plan: Plan, found: Sequence[Cell]) -> dict[str, list[Any]]:
     for m in csv_metrics(plan):
         stats = [c.stats(m) for c in found]
         for j, name in enumerate(("mean", "std", "min", "max")):
-            columns[f"{m}_{name}"] = [_stat_text(s[j]) for s in stats]
+            columns[f"{m}_{name}"] = [_stat_text(s[2 + j]) for s in stats]
     return columns
 
 
@@ -302,7 +301,7 @@ def summary(
         "numpy_version": np.__version__,
     }
     if best is not None:
-        mean, std, low, high = best.stats(metric)
+        mean, std = best.stats(metric)[2:4]
         out["best"] = {
             "metric": metric,
             "value": mean,
@@ -342,12 +341,12 @@ def layout(grids: Sequence[Grid]) -> Layout:
 
 
 def figure_jobs(
-    folder: Path, plan: Plan, found: Sequence[Cell], best_runs: dict[str, History], *, metric: str
+    folder: Path, plan: Plan, found: Sequence[Cell], curves: Sequence[tuple[str, History]], *, metric: str
 ) -> list[Any]:
-    """heatmap.png, sensitivity.png (with a numeric grid key) and curves.png, as report.draw jobs (each job's
-    first argument is the file it writes)."""
+    """heatmap.png, sensitivity.png (with a numeric grid key) and curves.png (the runs `curves` names, each
+    labelled by its cell), as report.draw jobs (each job's first argument is the file it writes)."""
     where = layout(plan.grids)
-    label, higher, _ = METRICS[metric]
+    m = metrics.get(metric)
     title = _title(plan, metric)
     jobs: list[Any] = []
     x = _axis(plan.grids[where.heat_x])
@@ -358,7 +357,7 @@ def figure_jobs(
             draw_heatmap,
             (
                 folder / "heatmap.png",
-                dict(title=title, metric_label=label, higher_is_better=higher, x=x, y=y, panels=panels),
+                dict(title=title, metric_label=m.label, higher_is_better=m.higher, x=x, y=y, panels=panels),
             ),
         )
     )
@@ -370,20 +369,22 @@ def figure_jobs(
                     folder / "sensitivity.png",
                     dict(
                         title=title,
-                        metric_label=label,
-                        higher_is_better=higher,
+                        metric_label=m.label,
+                        higher_is_better=m.higher,
                         x=_axis(plan.grids[where.line_x]),
                         lines=_lines(plan, found, where, metric),
-                        log_y=not higher and metric != "converged_epoch",
+                        log_y=not m.higher and m.unit == "",
                         line_key=plan.grids[where.lines[0]].key if len(where.lines) == 1 else "",
                     ),
                 ),
             )
         )
-    if best_runs:
-        what = "line of sensitivity.png" if where.line_x is not None else "cell"
-        title = f"The best run (by {metric}) of each {what}"
-        jobs.append((draw_curves, (folder / "curves.png", best_runs, title)))
+    if curves:
+        what = "line of sensitivity.png" if where.line_x is not None else "grid"
+        seeds = len(plan.seeds)
+        spread = f": the mean of its {seeds} seeds, a band from the lowest to the highest" * (seeds > 1)
+        title = f"The best cell (by {m.name}) of each {what}{spread}"
+        jobs.append((draw_curves, (folder / "curves.png", list(curves), title)))
     return jobs
 
 
@@ -399,17 +400,20 @@ def draw_sensitivity(path: Path, arguments: dict[str, Any]) -> None:
     gridplots.sensitivity(path, **arguments)
 
 
-def draw_curves(path: Path, best_runs: dict[str, History], title: str) -> None:
+def draw_curves(path: Path, curves: Sequence[tuple[str, History]], title: str) -> None:
+    """curves.png: one colour per cell, its seeds' mean and band (report.draw_comparison)."""
     from nnopt_cli.figures import report
 
-    report.draw_comparison(path.parent, list(best_runs), list(best_runs.values()), 1, path=path, title=title)
+    names = [label for label, _ in curves]
+    histories = [h for _, h in curves]
+    report.draw_comparison(path.parent, names, histories, 1, path=path, title=title)
 
 
 def _title(plan: Plan, metric: str) -> str:
     sizes = " × ".join(f"{len(g.values)} {g.key}" for g in plan.grids)
     seeds = f" × {len(plan.seeds)} seeds" if len(plan.seeds) > 1 else ""
-    return f"{plan.base.name}: {sizes}{seeds}; {METRICS[metric][0]}" + (
-        ", mean over seeds" if len(plan.seeds) > 1 else ""
+    return f"{plan.base.name}: {sizes}{seeds}; {metrics.get(metric).label}" + (
+        ", mean over the seeds of a cell" if len(plan.seeds) > 1 else ""
     )
 
 
@@ -452,7 +456,7 @@ def _panels(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> li
                 cell = _cell_at(by_position, len(plan.grids), placed)
                 if cell is None:
                     continue
-                mean[iy, ix] = cell.stats(metric)[0]
+                mean[iy, ix] = cell.stats(metric).mean
                 diverged[iy, ix] = cell.diverged
                 counts[iy, ix] = cell.runs
         title = ", ".join(
@@ -493,7 +497,9 @@ def _lines(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> lis
             cell = _cell_at(by_position, len(plan.grids), placed)
             if cell is None:
                 continue
-            stats[:, ix] = cell.stats(metric)
+            got = cell.stats(metric)
+            if cell.diverged == 0:  # a point where a seed diverged is never drawn as a value, only marked
+                stats[:, ix] = (got.mean, got.std, got.low, got.high)
             diverged[ix] = cell.diverged
             counts[ix] = cell.runs
         values = [None] * len(plan.grids)
@@ -504,75 +510,73 @@ def _lines(plan: Plan, found: Sequence[Cell], where: Layout, metric: str) -> lis
     return out
 
 
-class BestRuns:
-    """The best run of each line so far, by the metric: what curves.png draws, kept while results arrive
-    so that a sweep of thousands of runs never holds thousands of histories."""
+def curve_cells(plan: Plan, found: Sequence[Cell], metric: str) -> list[tuple[str, Cell]]:
+    """What curves.png draws: the best cell of each line of sensitivity.png (the cells ranked by
+    `ranked`: one where no seed diverged before one where some did), the best lines (at most CURVE_LINES) in
+    the lines' order (so that each keeps its colour of sensitivity.png), each labelled with its keys and
+    values."""
+    where = layout(plan.grids)
+    keys = line_keys(plan, where)
+    best: dict[tuple[int, ...], Cell] = {}
+    for cell in ranked(found, metric):
+        place = tuple(plan.grids[k].values.index(cell.values[k]) for k in keys)
+        best.setdefault(place, cell)
+    chosen = sorted(list(best.items())[:CURVE_LINES], key=lambda item: item[0])
+    return [(cell_label(plan, cell.values), cell) for _, cell in chosen]
 
-    LIMIT = 12  # curves.png draws the best lines, at most this many
 
-    def __init__(self, plan: Plan, metric: str) -> None:
-        self.plan, self.metric = plan, metric
-        self.where = layout(plan.grids)
-        self.higher = METRICS[metric][1]
-        self.best: dict[str, tuple[float, int, History]] = {}
-        self._keys = line_keys(plan, self.where)
-        self._places: dict[str, tuple[int, ...]] = {}
+def cell_label(plan: Plan, values: Sequence[Any]) -> str:
+    """A cell named by its keys and values: "optimizer.name=adam, optimizer.lr=0.01"."""
+    shown = [f"{g.key}={g.labels[g.values.index(v)]}" for g, v in zip(plan.grids, values, strict=True)]
+    return ", ".join(shown) or plan.base.name
 
-    def offer(self, o: Outcome, h: History) -> None:
-        value = o.metrics[self.metric]
-        if value is None:
-            return
-        key = line_label(self.plan, self._keys, o.point.values) or self.plan.base.name
-        held = self.best.get(key)
-        if held is None or (value > held[0] if self.higher else value < held[0]):
-            self.best[key] = (value, o.point.index, h)
-            # the line's place among the lines: its values' positions in their grids (sensitivity.png's order)
-            self._places[key] = tuple(self.plan.grids[k].values.index(o.point.values[k]) for k in self._keys)
 
-    def histories(self) -> dict[str, tuple[int, History]]:
-        """The best runs of the best lines (at most LIMIT), in the lines' order (so that each keeps its colour
-        of sensitivity.png), labelled, with their run index and their rates (recomputed from their
-        configs)."""
-        order = sorted(self.best.items(), key=lambda kv: -kv[1][0] if self.higher else kv[1][0])
-        chosen = sorted(order[: self.LIMIT], key=lambda kv: self._places[kv[0]])
-        out = {}
-        for key, (_, index, h) in chosen:
+CURVE_LINES = 12  # curves.png draws the best lines, at most this many
+
+
+def curve_runs(
+    plan: Plan, found: Sequence[Cell], metric: str, histories: dict[int, History]
+) -> list[tuple[str, int, History]]:
+    """The runs curves.png draws: every trained seed of each cell of curve_cells, as (label, run index,
+    history), their rates recomputed from their configs. A cell where some seeds diverged shows the others,
+    and says how many it leaves out."""
+    out = []
+    for label, cell in curve_cells(plan, found, metric):
+        trained = [o for o in cell.outcomes if o.point.index in histories]
+        kept = [o for o in trained if o.status != "diverged"] or trained
+        lost = len(trained) - len(kept)
+        name = label + (f" ({lost} of {len(trained)} seeds diverged, not drawn)" if lost else "")
+        for o in kept:
+            h = histories[o.point.index]
             h.lr_trace = loop.learning_rates(h.config, h.steps_done, h.steps_per_epoch)
-            out[f"{key} seed {h.config.seed}"] = (index, h)
-        return out
+            out.append((name, o.point.index, h))
+    return out
 
 
 def collect(
-    plan: Plan, work: Sequence[Task], results: Sequence[list[History] | None], metric: str
-) -> tuple[list[Outcome], BestRuns]:
-    """Every run's outcome in grid order, and the best run of each line."""
+    plan: Plan, work: Sequence[Task], results: Sequence[list[History] | None]
+) -> tuple[list[Outcome], dict[int, History]]:
+    """Every run's outcome in grid order, and the histories by run index."""
     histories: dict[int, History] = {}
     for task, got in zip(work, results, strict=True):
         if got is not None:
             histories.update(zip(task.indices, got, strict=True))
-    best = BestRuns(plan, metric)
-    outcomes = []
-    for p in plan.points:
-        h = histories.get(p.index)
-        o = outcome(p, h)
-        outcomes.append(o)
-        if h is not None:
-            best.offer(o, h)
-    return outcomes, best
+    return [outcome(p, histories.get(p.index)) for p in plan.points], histories
 
 
 CURVE_MEASURES = ("loss", "data_loss", "accuracy", "test_loss", "test_accuracy")
 
 
-def curves_columns(best_runs: dict[str, tuple[int, History]], *, tested: bool) -> dict[str, list[Any]]:
+def curves_columns(chosen: Sequence[tuple[str, int, History]], *, tested: bool) -> dict[str, list[Any]]:
     """curves.csv: the per-epoch measures of the runs curves.png draws, so that the picture can be drawn
     again from the folder: one row per run and epoch, from epoch 0 (before the first update, no step or rate
-    yet), with the line's label, the run's index in sweep.csv, its status and diverged epoch."""
+    yet), with the line's label (the same for every seed of a cell), the run's index in sweep.csv, its status
+    and diverged epoch."""
     names = [m for m in CURVE_MEASURES if tested or not m.startswith("test_")]
     columns: dict[str, list[Any]] = {
         k: [] for k in ("line", "run", "status", "diverged_epoch", "epoch", "step", "lr", *names)
     }
-    for label, (index, h) in best_runs.items():
+    for label, index, h in chosen:
         rows: list[tuple[Any, Any, Any, dict[str, Any]]] = [
             (0, "", "", {m: h.start.get(m, "") for m in names})
         ]
@@ -610,13 +614,14 @@ def write_results(
 
     from nnopt_cli.figures import report
 
-    outcomes, best = collect(plan, work, results, metric)
+    outcomes, histories = collect(plan, work, results)
     found = cells(plan, outcomes)
     runs.write_csv(folder / "sweep.csv", sweep_columns(plan, outcomes, saved=saved))
     runs.write_csv(folder / "cells.csv", cell_columns(plan, found))
-    best_runs = best.histories()
-    runs.write_csv(folder / "curves.csv", curves_columns(best_runs, tested=with_test(plan)))
-    report.draw(figure_jobs(folder, plan, found, {k: h for k, (_, h) in best_runs.items()}, metric=metric))
+    chosen = curve_runs(plan, found, metric, histories)
+    runs.write_csv(folder / "curves.csv", curves_columns(chosen, tested=with_test(plan)))
+    curves = [(label, h) for label, _, h in chosen]
+    report.draw(figure_jobs(folder, plan, found, curves, metric=metric))
     content = summary(
         plan,
         outcomes,
@@ -658,7 +663,7 @@ def redraw(folder: Path) -> list[Path]:
             Grid(key, tuple(values), tuple(yaml_text(v) for v in values), key in log)
             for key, values in content["grid"].items()
         )
-        metric = content["metric"]
+        metric = metrics.get(content["metric"]).name
         plan_seeds = tuple(content["seeds"])
         file, sets = content["config"], tuple(content["set"])
     except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
@@ -674,24 +679,26 @@ def redraw(folder: Path) -> list[Path]:
         return [dict(zip(header, row, strict=False)) for row in rows]
 
     runs_rows = rows_of("sweep.csv")
-    tested = bool(runs_rows) and "test_loss" in runs_rows[0]
+    tested = bool(runs_rows) and any(k in runs_rows[0] for k in ("final_test_loss", "test_loss"))
+    known = set(metrics.RANKABLE) | set(metrics.ALIASES)
     points, outcomes = [], []
     try:
         for row in runs_rows:
             values = tuple(g.values[g.texts.index(row[g.key])] for g in grids)
             point = Point(int(row["run"]), values, int(row["seed"]), base)
-            metrics = {m: (float(row[m]) if row.get(m) else None) for m in METRICS}
+            # an old sweep.csv names its test metrics test_loss and test_accuracy: read as their metric
+            measured = {metrics.get(k).name: (float(v) if v else None) for k, v in row.items() if k in known}
             diverged = int(row["diverged_epoch"]) if row["diverged_epoch"] else None
             points.append(point)
-            outcomes.append(Outcome(point, row["status"], metrics, int(row["epochs_done"]), diverged))
+            outcomes.append(Outcome(point, row["status"], measured, int(row["epochs_done"]), diverged))
     except (KeyError, ValueError) as exc:
         raise SweepError(
             f"{folder / 'sweep.csv'}: a row does not fit the grid of config.yaml ({_why(exc)})"
         ) from None
     plan = Plan(file, sets, base, grids, plan_seeds, tuple(points))
     found = cells(plan, outcomes)
-    best_runs = _read_curves(rows_of("curves.csv"), plan, base_raw, tested=tested)
-    jobs = figure_jobs(folder, plan, found, best_runs, metric=metric)
+    curves = _read_curves(rows_of("curves.csv"), plan, base_raw, tested=tested)
+    jobs = figure_jobs(folder, plan, found, curves, metric=metric)
     report.draw(jobs)
     return [args[0] for _, args in jobs]  # every picture job's first argument is its file
 
@@ -704,19 +711,19 @@ def _why(exc: BaseException) -> str:
 
 def _read_curves(
     rows: list[dict[str, str]], plan: Plan, base_raw: dict[str, Any], *, tested: bool
-) -> dict[str, History]:
-    """The histories curves.png draws, from curves.csv; each run's config resolved again from the base and
-    its grid values, as the sweep resolved it."""
+) -> list[tuple[str, History]]:
+    """The runs curves.png draws, from curves.csv, each with its line's label; each run's config resolved
+    again from the base and its grid values, as the sweep resolved it."""
     from nnopt_cli import config as config_mod
 
     by_index = {p.index: p for p in plan.points}
     names = [m for m in CURVE_MEASURES if tested or not m.startswith("test_")]
-    lines: dict[str, list[dict[str, str]]] = {}
+    by_run: dict[int, list[dict[str, str]]] = {}
     for row in rows:
-        lines.setdefault(row["line"], []).append(row)
-    out = {}
-    for label, mine in lines.items():
-        point = by_index[int(mine[0]["run"])]
+        by_run.setdefault(int(row["run"]), []).append(row)
+    out = []
+    for index, mine in by_run.items():
+        point = by_index[index]
         sets = [f"{g.key}={yaml_text(v)}" for g, v in zip(plan.grids, point.values, strict=True)]
         config = config_mod.from_dict(base_raw, [*sets, f"seed={point.seed}"], name=base_raw["name"])
         epochs = mine[1:]
@@ -734,7 +741,7 @@ def _read_curves(
         for m in names:
             setattr(h, m, [float(r[m]) for r in epochs])
         h.lr_trace = loop.learning_rates(config, h.steps_done, h.steps_per_epoch)
-        out[label] = h
+        out.append((mine[0]["line"], h))
     return out
 
 
@@ -746,7 +753,6 @@ class Swept:
     keys: list[str]
     best: list[Cell]
     metric: str
-    higher_is_better: bool
     columns: list[str]
 
 
@@ -756,7 +762,7 @@ def run(
     grids: Sequence[str] = (),
     seeds: int | None = None,
     sets: Sequence[str] = (),
-    metric: str = "final_loss",
+    metric: str | None = None,
     jobs: int | None = None,
     max_runs: int = 10_000,
     save_runs: bool = False,
@@ -764,7 +770,8 @@ def run(
     runs_root: Path = Path("runs"),
     reporter: Callable[[str, int], AbstractContextManager[tasks.Progress]],
 ) -> Swept:
-    """Train every point of the grid into `<runs_root>/<stamp>-sweep-<name>/`.
+    """Train every point of the grid into `<runs_root>/<stamp>-sweep-<name>/`, ranked by `metric` (None:
+    `default_metric`).
 
     Every point is checked, every data set loaded and every network shape built before the folder is made.
     Diverged runs are results: the sweep is completed unless interrupted (its runs keep what they did).
@@ -774,7 +781,7 @@ def run(
     """
     started = time.perf_counter()
     plan = grid_mod.plan(config_file, list(grids), sets=list(sets), seeds=seeds, max_runs=max_runs)
-    check_metric(metric, plan)
+    metric = check_metric(metric, plan)
     check_setup(plan)
     jobs = jobs or tasks.cpu_count()
     work = tasks.chunks(plan, jobs=jobs)
@@ -810,6 +817,5 @@ def run(
         [g.key for g in plan.grids],
         ranked(found, metric)[:TABLE_CELLS],
         metric,
-        METRICS[metric][1],
-        csv_metrics(plan),
+        table_metrics(plan),
     )

@@ -47,7 +47,8 @@ class Panel:
 
     Attributes:
       title: "" for a single panel; else the values of the other keys, e.g. "regularizer.scale = 0.01".
-      mean: (ny, nx) the metric's mean over the seeds that did not diverge; NaN where none.
+      mean: (ny, nx) the metric's mean over the seeds that did not diverge; NaN where none. A cell with
+        a diverged seed is drawn hatched whatever its mean.
       diverged: (ny, nx) how many seeds of the cell diverged.
       runs: (ny, nx) how many seeds the cell has (0: the cell was not trained).
     """
@@ -201,21 +202,20 @@ class _Cells:
 
 
 def _cells(panel: Panel, percent: bool) -> _Cells:
-    """A cell is coloured when it has runs, a finite mean and a seed that did not diverge; hatched grey when
-    it has runs but no value; empty when it was never trained."""
+    """A cell is coloured when it has runs, none of which diverged, and a finite mean; hatched grey when it
+    has runs but a seed diverged (its count written in it) or no value; empty when it was never trained. A
+    cell where some seeds diverged is never coloured: the others' mean would look as good as, or better
+    than, a cell whose every seed survived."""
     mean, diverged, runs = panel.mean, panel.diverged, panel.runs
-    kind = np.where(runs <= 0, NOT_RUN, np.where(np.isfinite(mean) & (diverged < runs), VALUE, DIVERGED))
+    kind = np.where(runs <= 0, NOT_RUN, np.where(np.isfinite(mean) & (diverged == 0), VALUE, DIVERGED))
     text = []
     for i in range(mean.shape[0]):
         row = []
         for j in range(mean.shape[1]):
-            lost = f"{diverged[i, j]}/{runs[i, j]} div."
             if kind[i, j] == NOT_RUN:
                 row.append("not run")
             elif kind[i, j] == DIVERGED:
-                row.append(lost if diverged[i, j] > 0 else "no value")
-            elif diverged[i, j] > 0:
-                row.append(f"{short_number(mean[i, j], percent=percent)}\n{lost}")
+                row.append(f"{diverged[i, j]}/{runs[i, j]} div." if diverged[i, j] > 0 else "no value")
             else:
                 row.append(short_number(mean[i, j], percent=percent))
         text.append(row)
@@ -345,7 +345,6 @@ def _heatmap_notes(
     from matplotlib.patches import Patch
 
     diverged = np.stack([p.diverged for p in panels])
-    partial = (kinds == VALUE) & (diverged > 0)
     blank = Patch(facecolor="none", edgecolor="none")
     handles: list[Any] = []
     notes: list[str] = []
@@ -358,19 +357,19 @@ def _heatmap_notes(
         )
         if panels[p].title:
             where.append(panels[p].title)
-        among = ""
-        if diverged[best] > 0:
-            among = " (every cell had a seed diverge)"
-        elif partial.any():
-            among = " (among cells where no seed diverged)"
+        among = " (among cells where no seed diverged)" if (diverged > 0).any() else ""
         value = short_number(panels[p].mean[i, j], percent=percent)
         notes.append(f"best cell{among}: {', '.join(where)}: {value}")
         handles.append(Patch(facecolor="none", edgecolor=BEST_COLOR, linewidth=2.5))
-    if partial.any():
-        notes.append("n/m div.: n of the cell's m seeds diverged; its colour and number are the others' mean")
-        handles.append(blank)
     if (kinds == DIVERGED).any():
-        notes.append("hatched grey: every seed of the cell diverged (or gave no value)")
+        lost = (kinds == DIVERGED) & (diverged > 0)
+        empty = (kinds == DIVERGED) & (diverged == 0)
+        what = []
+        if lost.any():
+            what.append("n/m div.: n of the cell's m seeds diverged; not coloured, ranked after the others")
+        if empty.any():
+            what.append("no value: the metric is empty for a seed (e.g. no converged epoch yet)")
+        notes.append("hatched grey: " + "; ".join(what))
         handles.append(
             Patch(facecolor=DIVERGED_FACE, hatch="///", edgecolor="none", hatchcolor=DIVERGED_HATCH)
         )
@@ -504,11 +503,12 @@ def _heatmap_figure(
     handles, notes = _heatmap_notes(x, y, checked, kinds, best, percent)
 
     # the figure, top to bottom: the title, the panels, the colour bar, the notes
-    runs = sorted({int(r) for p in checked for r in p.runs[p.runs > 0].ravel()})
+    # what a colour averages: only coloured cells count (a hatched one has no mean drawn)
+    runs = sorted({int(r) for p, c in zip(checked, cells, strict=True) for r in p.runs[c.kind == VALUE]})
     seeds = (
         "one seed per cell"
         if runs == [1]
-        else f"mean over {f'its {runs[0]}' if len(runs) == 1 else 'its'} seeds"
+        else f"mean over {f'all {runs[0]}' if len(runs) == 1 else 'all its'} seeds of a cell"
     )
     log_colors = isinstance(norm, LogNorm)
     bar_label = f"{metric_label} ({seeds}{'; log colour scale' if log_colors else ''})"
@@ -600,10 +600,10 @@ def heatmap(
 ) -> None:
     """The metric over two grid keys (x across, y up; y None: one row), one cell per pair of values.
 
-    The colour and the number in a cell are the mean over the seeds that did not diverge; "better" is the
-    same colour (yellow) for a loss and an accuracy. A cell where some seeds diverged says "n/m div.", one
-    where all did is hatched grey, one never trained is empty ("not run"); the best cell is boxed and named
-    below. More than two grid keys: one panel per combination of the others, on one colour scale.
+    The colour and the number in a cell are the mean over all its seeds; "better" is the same colour
+    (yellow) for a loss and an accuracy. A cell where any seed diverged is hatched grey and says "n/m div.",
+    never coloured or framed as the best; one never trained is empty ("not run"); the best cell is boxed and
+    named below. More than two grid keys: one panel per combination of the others, on one colour scale.
     """
     fig = _heatmap_figure(
         title=title, metric_label=metric_label, higher_is_better=higher_is_better, x=x, y=y, panels=panels
@@ -688,7 +688,7 @@ def _sensitivity_notes(
         )
         handles.append(Line2D([], [], marker="x", linestyle="", markersize=7, color="gray"))
     if any(((ln.runs > 0) & ~ok).any() for ln, ok in zip(lines, usable, strict=True)):
-        notes.append("no point on a line: every seed of that value diverged (or gave no value)")
+        notes.append("no point on a line: a seed of that value diverged (or gave no value)")
         handles.append(Patch(facecolor="none", edgecolor="none"))
     return handles, notes
 

@@ -360,6 +360,11 @@ def draw_comparison(
         if all(h.status == "diverged" for h in done):
             blew_up = float(min(h.diverged_epoch or 0 for h in done))
             label += f" (diverged at epoch {blew_up:g})"
+        elif any(h.status == "diverged" for h in done):
+            # the mean and band are over the seeds that did not diverge, as every statistic over seeds is
+            lost = sum(h.status == "diverged" for h in done)
+            label += f" ({lost} of {len(done)} seeds diverged, not drawn)"
+            done = [h for h in done if h.status != "diverged"]
         series = [_series(h, "loss") for h in done]
         epochs = series[0][0][: min(len(x) for x, _ in series)]
         loss, loss_band = _band([y for _, y in series])

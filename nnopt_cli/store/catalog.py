@@ -36,7 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nnopt_cli import checks
+from nnopt_cli import checks, metrics
 from nnopt_cli.store import folders
 
 if TYPE_CHECKING:
@@ -60,23 +60,27 @@ COLUMNS = (
     "epochs_done",
     "final_loss",
     "final_accuracy",
-    "test_accuracy",
+    "final_test_accuracy",
     "train_seconds",
     "entries",
     "note",
 )
 SORT_COLUMNS = tuple(c for c in COLUMNS if c not in ("parent", "note"))
-# the table's headers, accepted as sort columns too
+# the metrics of metrics.py the listing has a column for
+METRIC_COLUMNS = tuple(c for c in COLUMNS if c in metrics.METRICS)
+# the table's headers and the metrics' old names (test_accuracy), accepted as sort columns too
 SORT_ALIASES = {
     "run": "folder",
     "epochs": "epochs_done",
-    "loss": "final_loss",
-    "accuracy": "final_accuracy",
     "time": "train_seconds",
     "runs": "entries",
+    **{old: new for old, new in metrics.ALIASES.items() if new in METRIC_COLUMNS},
 }
-# columns whose natural order is the largest first (`-COLUMN` reverses any column)
-LARGEST_FIRST = frozenset({"started", "epochs_done", "final_accuracy", "test_accuracy", "entries"})
+# columns whose natural order is the largest first (`-COLUMN` reverses any column): a metric's is its
+# "better" (metrics.py), so that the best come first
+LARGEST_FIRST = frozenset(
+    {"started", "epochs_done", "entries", *(c for c in METRIC_COLUMNS if metrics.METRICS[c].higher)}
+)
 
 _STAMP = re.compile(r"(\d{8}-\d{6})(?:-(.*))?")
 _COMPARE_NAME = re.compile(r"compare(?:-\d+)?")
@@ -107,7 +111,7 @@ class RunRecord:
     epochs_done: int | None = None
     final_loss: float | None = None
     final_accuracy: float | None = None
-    test_accuracy: float | None = None
+    final_test_accuracy: float | None = None
     train_seconds: float | None = None
     entries: int | None = None
     note: str = ""  # why a run is incomplete, a summary's message, a sweep's best cell
@@ -311,7 +315,7 @@ def _read_run(
         epochs_done=_integer(s.get("epochs_done")),
         final_loss=_number(s.get("final_loss")),
         final_accuracy=_number(s.get("final_accuracy")),
-        test_accuracy=_number(s.get("final_test_accuracy")),
+        final_test_accuracy=_number(s.get("final_test_accuracy")),
         train_seconds=_number(s.get("train_seconds")),
         note="; ".join(problems) if problems else message,
     )
@@ -362,9 +366,11 @@ def _read_compare(folder: Path, started: datetime, stem: str) -> RunRecord:
         lr=_shared([c.lr for c in children]),
         schedule=_joined(c.schedule for c in children),
         epochs_done=_best([c.epochs_done for c in children], max),
-        final_loss=_best([c.final_loss for c in children], min),
-        final_accuracy=_best([c.final_accuracy for c in children], max),
-        test_accuracy=_best([c.test_accuracy for c in children], max),
+        **{
+            m: _best([getattr(c, m) for c in children], _pick(m))
+            for m in METRIC_COLUMNS
+            if m != "train_seconds"
+        },
         train_seconds=_population_seconds(children),
         entries=len(children),
         note=note,
@@ -396,13 +402,13 @@ def _best(values: Sequence[Any], pick: Any) -> Any:
     return pick(present) if present else None
 
 
+def _pick(metric: str) -> Any:
+    """How the best of several runs is chosen for `metric`: max when higher is better, else min."""
+    return max if metrics.METRICS[metric].higher else min
+
+
 # sweep summaries name the metric their best cell was chosen by; these have a column of their own
-_BEST_COLUMNS = {
-    "final_loss": "final_loss",
-    "final_accuracy": "final_accuracy",
-    "final_test_accuracy": "test_accuracy",
-    "test_accuracy": "test_accuracy",
-}
+_BEST_COLUMNS = {m: m for m in METRIC_COLUMNS if m != "train_seconds"}
 
 
 def _cell_text(cell: object) -> str:
@@ -422,13 +428,14 @@ def _read_sweep(
     problems = [why] if why else ([] if summary is not None else ["no summary.json"])
     if summary is not None and status not in folders.SWEEP_STATUSES:
         problems.append(f"summary.json: unknown status {checks.excerpt(status)}")
-    metrics: dict[str, float | None] = dict.fromkeys(_BEST_COLUMNS.values())
+    shown: dict[str, float | None] = dict.fromkeys(_BEST_COLUMNS.values())
     notes = []
     best = s.get("best")
     if isinstance(best, Mapping):
         metric, value = best.get("metric"), _number(best.get("value"))
+        metric = metrics.ALIASES.get(metric, metric) if isinstance(metric, str) else metric
         if isinstance(metric, str) and metric in _BEST_COLUMNS:
-            metrics[_BEST_COLUMNS[metric]] = value
+            shown[_BEST_COLUMNS[metric]] = value
         if isinstance(metric, str) and value is not None:
             notes.append(f"best {metric} {value:.6g} at {_cell_text(best.get('cell'))}")
     diverged = _integer(s.get("diverged"))
@@ -442,9 +449,9 @@ def _read_sweep(
         name=name or folder.name,
         status="incomplete" if problems else str(status),
         train_seconds=_number(s.get("train_seconds")),
-        final_loss=metrics["final_loss"],
-        final_accuracy=metrics["final_accuracy"],
-        test_accuracy=metrics["test_accuracy"],
+        final_loss=shown["final_loss"],
+        final_accuracy=shown["final_accuracy"],
+        final_test_accuracy=shown["final_test_accuracy"],
         entries=_integer(s.get("runs")),
         note="; ".join(problems + notes),
     )
@@ -617,7 +624,7 @@ def _row(r: RunRecord, parent: Path | None) -> dict[str, Any]:
         "epochs_done": r.epochs_done,
         "final_loss": r.final_loss,
         "final_accuracy": r.final_accuracy,
-        "test_accuracy": r.test_accuracy,
+        "final_test_accuracy": r.final_test_accuracy,
         "train_seconds": r.train_seconds,
         "entries": r.entries,
         "note": r.note,
@@ -918,7 +925,7 @@ _TABLE_COLUMNS = (
     ("epochs", "epochs_done", False),
     ("final\nloss", "final_loss", False),
     ("train\naccuracy", "final_accuracy", False),
-    ("test\naccuracy", "test_accuracy", False),
+    ("test\naccuracy", "final_test_accuracy", False),
     ("train\ntime", "train_seconds", False),
     ("runs", "entries", False),
 )
@@ -948,8 +955,8 @@ def table(
     if all_entries:
         shown = [item for r in records for item in [(r, 0), *((c, 1) for c in r.children)]]
     keys = [key for _, key, _ in _TABLE_COLUMNS]
-    if not any(r.test_accuracy is not None for r, _ in shown):
-        keys.remove("test_accuracy")
+    if not any(r.final_test_accuracy is not None for r, _ in shown):
+        keys.remove("final_test_accuracy")
     if not any(r.entries is not None for r, _ in shown):
         keys.remove("entries")
     cells: dict[str, list[str]] = {
@@ -1001,11 +1008,7 @@ def table(
 _LABELS = {
     "epochs": "epochs planned",
     "epochs_done": "epochs done",
-    "final_ema_loss": "final loss, EMA weights",
-    "final_ema_accuracy": "final accuracy, EMA weights",
-    "final_test_loss": "final test data loss",
-    "final_ema_test_accuracy": "final test accuracy, EMA weights",
-    "train_seconds": "training time",
+    **{m.name: m.label for m in metrics.METRICS.values()},
     "total_seconds": "total time",
 }
 

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from nnopt_cli import __version__
+from nnopt_cli import __version__, metrics
 from nnopt_cli import config as config_mod
 from nnopt_cli.config import Config
 from nnopt_cli.core import loop, quadratic
@@ -166,7 +166,7 @@ def _json_number(value: float | None) -> float | None:
 def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
     """The content of summary.json (non-finite numbers written as null)."""
     h = history
-    finite = [v for v in h.loss if math.isfinite(v)]
+    measured = metrics.compute(h)
     out: dict[str, Any] = {
         "kind": folders.TRAIN,
         "name": h.config.name,
@@ -175,10 +175,8 @@ def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
         "epochs": h.config.epochs,
         "epochs_done": h.epochs_done,
         "steps": h.steps_done,
-        "final_loss": _json_number(h.loss[-1] if h.loss else None),
-        "final_data_loss": _json_number(h.data_loss[-1] if h.data_loss else None),
-        "final_accuracy": _json_number(h.accuracy[-1] if h.accuracy else None),
-        "best_loss": min(finite) if finite else None,
+        # every metric of metrics.py the run has (by its test split and EMA), in the table's order
+        **{k: _json_number(v) for k, v in measured.items() if k != "train_seconds"},
         "start_loss": _json_number(h.start.get("loss")),  # before the first update (epoch 0)
         "start_accuracy": _json_number(h.start.get("accuracy")),
         # every measure before the first update: a folder's pictures can be drawn from its files alone
@@ -195,25 +193,7 @@ def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
     if h.resumed_from is not None:
         out["resumed_from"] = h.resumed_from  # the run folder this one continued, after this many epochs
         out["resumed_at_epoch"] = h.resumed_at_epoch
-    if h.config.ema_decay is not None:
-        out["final_ema_loss"] = _json_number(h.ema_loss[-1] if h.ema_loss else None)
-        out["final_ema_accuracy"] = _json_number(h.ema_accuracy[-1] if h.ema_accuracy else None)
-    if h.with_test:
-        out["final_test_loss"] = _json_number(h.test_loss[-1] if h.test_loss else None)
-        out["final_test_accuracy"] = _json_number(h.test_accuracy[-1] if h.test_accuracy else None)
-        out["best_test_loss"] = _best(h.test_loss, min)
-        out["best_test_accuracy"] = _best(h.test_accuracy, max)
-        if h.config.ema_decay is not None:
-            out["final_ema_test_loss"] = _json_number(h.ema_test_loss[-1] if h.ema_test_loss else None)
-            out["final_ema_test_accuracy"] = _json_number(
-                h.ema_test_accuracy[-1] if h.ema_test_accuracy else None
-            )
     return out
-
-
-def _best(values: Sequence[float], pick: Any) -> float | None:
-    finite = [v for v in values if math.isfinite(v)]
-    return pick(finite) if finite else None
 
 
 def write_start(folder: Path, history_config: Any) -> None:
