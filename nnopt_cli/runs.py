@@ -605,7 +605,9 @@ def _infer_status(h: History) -> None:
     if h.loss and not (math.isfinite(h.loss[-1]) and finite):
         h.status = "diverged"
         h.diverged_epoch = h.epoch[-1]
-        h.message = loop.divergence_message(h.config, h.epoch[-1], h.loss[-1])
+        h.message = loop.divergence_message(
+            h.config, h.epoch[-1], h.loss[-1], lr=h.lr[-1], start_loss=h.start.get("loss", 0.0)
+        )
     elif h.epochs_done >= h.config.epochs:
         h.status = "completed"
     else:
