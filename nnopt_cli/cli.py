@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import shutil
 import signal
 import sys
@@ -364,8 +365,9 @@ def compare(
     with _completing(folder), _Stopping() as stop:
         subfolders = compare_mod.start_folders(folder, items, seeds=seeds)
         label = f"compare ({len(items)} runs)"
-        epochs_max = max(e.config.epochs for e in items)
-        with console.EpochReporter(label, epochs_max, every=base.log_every, quiet=quiet) as progress:
+        with console.GroupsReporter(
+            label, functools.partial(compare_mod.run_name, seeds=seeds), every=base.log_every, quiet=quiet
+        ) as progress:
             histories = experiment.train_groups(groups, on_epoch=progress, should_stop=stop.requested)
         rows = compare_mod.write_results(
             folder,

@@ -118,11 +118,17 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+def run_name(config: config_mod.Config, *, seeds: int) -> str:
+    """The name of an entry's run (its folder's, its progress lines'): the entry's, with `--seeds` and its
+    seed."""
+    return config.name if seeds == 1 else f"{config.name}-seed{config.seed}"
+
+
 def start_folders(folder: Path, entries: Sequence[Entry], *, seeds: int) -> list[Path]:
     """One run folder per entry inside the comparison's folder, holding its resolved config.yaml."""
     subfolders = []
     for e in entries:
-        sub = folder / (e.name if seeds == 1 else f"{e.name}-seed{e.config.seed}")
+        sub = folder / run_name(e.config, seeds=seeds)
         sub.mkdir()
         runs.write_start(sub, e.config)
         subfolders.append(sub)
