@@ -74,10 +74,15 @@ def rounded(value: float, as_written: str, *, percent: bool = False) -> str:
 
 
 def cli_run(
-    command: str, runs_root: Path, monkeypatch: pytest.MonkeyPatch, *extra: str, cwd: Path = ROOT
+    command: str,
+    runs_root: Path | None,
+    monkeypatch: pytest.MonkeyPatch,
+    *extra: str,
+    cwd: Path = ROOT,
+    exit_code: int = 0,
 ) -> str:
     """Runs a README command (`nnopt ...`, as a shell splits it) in `cwd` (the project's folder) into
-    `runs_root`; returns what it printed."""
+    `runs_root` (None: where it says); returns what it printed."""
     from click.testing import CliRunner
 
     from nnopt_cli.cli import cli
@@ -85,8 +90,9 @@ def cli_run(
     args = shlex.split(command)
     assert args[0] == "nnopt"
     monkeypatch.chdir(cwd)
-    result = CliRunner().invoke(cli, [*args[1:], "--runs-root", str(runs_root), *extra])
-    assert result.exit_code == 0, result.output
+    where = [] if runs_root is None else ["--runs-root", str(runs_root)]
+    result = CliRunner().invoke(cli, [*args[1:], *where, *extra])
+    assert result.exit_code == exit_code, result.output
     return result.output
 
 
@@ -345,3 +351,24 @@ def test_the_iris_split_and_a_runs_rates(tmp_path: Path, monkeypatch: pytest.Mon
     cli_run(line.group(1), tmp_path, monkeypatch, "--out", str(tmp_path / "lr.png"), cwd=tmp_path)
     with (tmp_path / "lr.csv").open() as f:
         assert str(sum(1 for _ in f) - 1) == line.group(2)
+
+
+def test_the_runs_listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nnopt_cli import report
+
+    monkeypatch.setattr(report, "draw", lambda jobs, **kwargs: None)  # the listing reads no picture
+    text = after(README, r"(?s)for scripts\. After (.*?):\n\n```\n\$ (nnopt runs --all)\n(.*?)```")
+    for command in re.findall(r"`(nnopt [^`]*)`", text.group(1)):
+        cli_run(
+            command, tmp_path / "runs", monkeypatch, "--quiet", exit_code=3 if "--lr 50" in command else 0
+        )
+    output = cli_run(text.group(2), None, monkeypatch, cwd=tmp_path)  # the default root: runs
+
+    def rows(listing: str) -> list[list[str]]:
+        """Every run's cells but when it started and how long it trained (`0.673 s`)."""
+        lines = [line.strip() for line in listing.splitlines() if line.lstrip().startswith(("20", "└"))]
+        cells = [re.split(r"\s{2,}", line) for line in lines]
+        return sorted([re.sub(r"^\d{8}-\d{6}-", "", c[0]), *c[1:10], c[11]] for c in cells)
+
+    expected = rows(text.group(3))
+    assert len(expected) == 8 and rows(output) == expected
