@@ -82,10 +82,14 @@ def cli_run(
     exit_code: int = 0,
 ) -> str:
     """Runs a README command (`nnopt ...`, as a shell splits it) in `cwd` (the project's folder) into
-    `runs_root` (None: where it says); returns what it printed."""
+    `runs_root` (None: where it says); returns what it printed. Without its pictures: no number the
+    README states comes from them, and drawing them would cost most of the time."""
     from click.testing import CliRunner
 
+    from nnopt_cli import report
     from nnopt_cli.cli import cli
+
+    monkeypatch.setattr(report, "draw", lambda jobs, **kwargs: None)
 
     args = shlex.split(command)
     assert args[0] == "nnopt"
@@ -354,9 +358,6 @@ def test_the_iris_split_and_a_runs_rates(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_the_runs_listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nnopt_cli import report
-
-    monkeypatch.setattr(report, "draw", lambda jobs, **kwargs: None)  # the listing reads no picture
     text = after(README, r"(?s)for scripts\. After (.*?):\n\n```\n\$ (nnopt runs --all)\n(.*?)```")
     for command in re.findall(r"`(nnopt [^`]*)`", text.group(1)):
         cli_run(
