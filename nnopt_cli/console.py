@@ -153,8 +153,11 @@ class GroupsReporter(EpochReporter):
         out: Console | None = None,
     ) -> None:
         super().__init__(label, 0, every=every, quiet=quiet, out=out)
-        self.name = lambda h: name_of(h.config)
-        self._tasks: dict[tuple[int, ...], TaskID] = {}
+        self.name_of = name_of
+        self._tasks: dict[tuple[int, ...], TaskID] = {}  # a group's bar, by its runs
+
+    def name(self, h: History) -> str:
+        return self.name_of(h.config)
 
     def __enter__(self) -> Any:
         if self.mode == "bar":
