@@ -767,17 +767,26 @@ def divergence_message(config: Config, epoch: int, loss: float, *, lr: float, st
             f"; with optimizer.eps 0, {config.optimizer} divides by sqrt of an accumulator that is 0 "
             "wherever a gradient entry has always been 0 (0/0 = NaN): set eps > 0, e.g. 1e-7"
         )
-    elif config.schedule == "piecewise_constant":
-        values = ", ".join(f"{v:g}" for v in config.schedule_params["values"])
-        message += f" at rate {lr:g}; try smaller schedule.values (now {values})"
-    elif lr > config.lr * (1 + 1e-9):
-        keys, never = _GROWTH.get(config.schedule, ((), "a schedule that does not grow"))
-        now = ", ".join(f"schedule.{k} {config.schedule_params[k]:g}" for k in keys)
-        message += (
-            f" at rate {lr:g}, which the {config.schedule} schedule had grown from optimizer.lr {config.lr:g}"
-            f"{f' ({now})' if now else ''}: the growth is the cause; make the schedule grow the rate less "
-            f"({never} never grows it)"
-        )
     else:
-        message += f" at rate {lr:g}; try a smaller optimizer.lr (now {config.lr:g})"
+        message += f" at rate {lr:g}; " + (
+            scheduled_rate_cause(config, lr) or f"try a smaller optimizer.lr (now {config.lr:g})"
+        )
     return message
+
+
+def scheduled_rate_cause(config: Config, lr: float) -> str | None:
+    """What to change when a run diverged at rate `lr` that its schedule, not optimizer.lr, set: the
+    values of a piecewise_constant schedule, or the growth of a schedule that raised the rate above
+    optimizer.lr. None when optimizer.lr is the rate to lower."""
+    if config.schedule == "piecewise_constant":
+        values = ", ".join(f"{v:g}" for v in config.schedule_params["values"])
+        return f"try smaller schedule.values (now {values})"
+    if lr <= config.lr * (1 + 1e-9):
+        return None
+    keys, never = _GROWTH.get(config.schedule, ((), "a schedule that does not grow"))
+    now = ", ".join(f"schedule.{k} {config.schedule_params[k]:g}" for k in keys)
+    return (
+        f"the {config.schedule} schedule had grown it from optimizer.lr {config.lr:g}"
+        f"{f' ({now})' if now else ''}: the growth is the cause; make the schedule grow the rate less "
+        f"({never} never grows it)"
+    )

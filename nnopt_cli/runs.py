@@ -622,7 +622,7 @@ def _infer_quadratic_status(h: QuadraticHistory) -> None:
     if h.loss and not h.loss[-1] <= quadratic.DIVERGENCE_FACTOR * start:  # also true for NaN
         k = h.step[-1]
         h.status, h.diverged_step = "diverged", k
-        h.message = quadratic.divergence_message(config, k, h.w[-1], h.loss[-1], start)
+        h.message = quadratic.divergence_message(config, k, h.w[-1], h.loss[-1], start, lr=h.lr[-1])
     elif len(h.step) >= config.steps:
         h.status = "completed"
     else:

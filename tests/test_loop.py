@@ -128,9 +128,9 @@ def test_divergence_under_a_growing_schedule_names_the_rate_reached_and_the_grow
     reached = 0.005 * 1.5 ** ((h.steps_done - 1) / 100)
     assert h.lr[-1] == pytest.approx(reached, rel=1e-12)
     assert h.message == (
-        f"diverged at epoch {h.diverged_epoch}: the loss became infinite at rate {reached:g}, which the "
-        "exponential schedule had grown from optimizer.lr 0.005 (schedule.decay_rate 1.5): the growth is the "
-        "cause; make the schedule grow the rate less (decay_rate 1 or less never grows it)"
+        f"diverged at epoch {h.diverged_epoch}: the loss became infinite at rate {reached:g}; the "
+        "exponential schedule had grown it from optimizer.lr 0.005 (schedule.decay_rate 1.5): the growth is "
+        "the cause; make the schedule grow the rate less (decay_rate 1 or less never grows it)"
     )
     assert "smaller optimizer.lr" not in h.message
 
