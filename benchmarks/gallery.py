@@ -1,6 +1,7 @@
 """Regenerate the pictures the README shows, with the same commands a user types.
 
-    python benchmarks/gallery.py        # writes benchmarks/figures/*.png
+    python benchmarks/gallery.py                # writes benchmarks/figures/*.png
+    python benchmarks/gallery.py spiral circle  # only the pictures of these groups
 
 Each picture comes from a real run: `nnopt train`, `nnopt compare` and `nnopt plot-lr` into a temporary
 runs root, then the PNG is copied here under a stable name.
@@ -36,86 +37,116 @@ def newest(root: Path) -> Path:
     return max((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime_ns)
 
 
-def main() -> None:
+# the README's commands for the Playground's sets, as it spells them (tests/test_readme.py checks that it
+# does, and the numbers it states)
+_SPLIT = ("--set", "data.permute_seed=0", "--set", "data.test_size=0.25")
+CIRCLE = [
+    *("train", "configs/adam.yaml", "--set", "data.name=circle", "--set", "data.noise=0.1", *_SPLIT),
+    *("--set", "name=circle"),
+]
+SPIRAL = [
+    *("train", "configs/adam.yaml", "--set", "data.name=spiral", "--set", "model.hidden=[16,16]"),
+    *("--set", "model.activation=tanh", "--set", "train.epochs=1500", "--set", "optimizer.lr=0.003", *_SPLIT),
+    *("--set", "name=spiral"),
+]
+GROUPS = ("runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic")
+
+
+def main(only: list[str]) -> None:
+    unknown = set(only) - set(GROUPS)
+    if unknown:
+        sys.exit(f"unknown groups {sorted(unknown)}; known: {', '.join(GROUPS)}")
+    wanted = set(only or GROUPS)
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp)
-        for name in ("sgd", "l2", "ema"):
+        for name in ("sgd", "l2", "ema") if "runs" in wanted else ():
             nnopt("train", f"configs/{name}.yaml", "--runs-root", str(runs / name), "--quiet")
             folder = newest(runs / name)
             shutil.copy(folder / "boundary.png", OUT / f"{name}_boundary.png")
             shutil.copy(folder / "loss.png", OUT / f"{name}_loss.png")
-        nnopt(
-            "compare", "sgd", "sgdm", "adagrad", "rmsprop", "adam", "--runs-root", str(runs / "c"), "--quiet"
-        )
-        folder = newest(runs / "c")
-        shutil.copy(folder / "compare.png", OUT / "compare.png")
-        shutil.copy(folder / "boundaries.png", OUT / "compare_boundaries.png")
-        iris = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs" / "iris").glob("*.yaml"))
-        nnopt("compare", *iris, "--entry-pictures", "--runs-root", str(runs / "iris"), "--quiet")
-        folder = newest(runs / "iris")
-        shutil.copy(folder / "compare.png", OUT / "iris_compare.png")
-        shutil.copy(folder / "boundaries.png", OUT / "iris_boundaries.png")
-        shutil.copy(folder / "sgd" / "confusion.png", OUT / "iris_sgd_confusion.png")
-        nnopt(
-            "sweep",
-            "configs/l2.yaml",
-            "--grid",
-            "optimizer.name=sgd,sgdm,adam",
-            "--grid",
-            "optimizer.lr=0.001,0.003,0.01,0.03,0.1,0.3,1,3",
-            "--seeds",
-            "5",
-            "--runs-root",
-            str(runs / "sweep"),
-            "--quiet",
-        )
-        folder = newest(runs / "sweep")
-        for name in ("heatmap", "sensitivity", "curves"):
-            shutil.copy(folder / f"{name}.png", OUT / f"sweep_{name}.png")
-        for name, sets in (
-            ("circle", ["data.name=circle", "data.noise=0.1"]),
-            (
-                "spiral",
-                ["data.name=spiral", "model.hidden=[16, 16]", "model.activation=tanh", "train.epochs=1500"],
-            ),
-        ):
-            split = ["data.permute_seed=0", "data.test_size=0.25", f"name={name}"]
-            args = [arg for item in (*sets, *split) for arg in ("--set", item)]
-            nnopt("train", "configs/adam.yaml", *args, "--runs-root", str(runs / name), "--quiet")
-            folder = newest(runs / name)
-            shutil.copy(folder / "boundary.png", OUT / f"{name}_boundary.png")
-        nnopt(
-            "plot-lr",
-            "--type",
-            "polynomial",
-            "--type",
-            "polynomial",
-            "--cycle",
-            "--out",
-            str(OUT / "lr_polynomial.png"),
-        )
-        nnopt(
-            "plot-lr",
-            "--type",
-            "exponential",
-            "--type",
-            "exponential",
-            "--staircase",
-            "--type",
-            "cosine",
-            "--decay-steps",
-            "200",
-            "--type",
-            "piecewise_constant",
-            "--boundaries",
-            "50,120",
-            "--values",
-            "0.5,0.2,0.05",
-            "--out",
-            str(OUT / "lr_schedules.png"),
-        )
+        if "compare" in wanted:
+            nnopt(
+                "compare",
+                "sgd",
+                "sgdm",
+                "adagrad",
+                "rmsprop",
+                "adam",
+                "--runs-root",
+                str(runs / "c"),
+                "--quiet",
+            )
+            folder = newest(runs / "c")
+            shutil.copy(folder / "compare.png", OUT / "compare.png")
+            shutil.copy(folder / "boundaries.png", OUT / "compare_boundaries.png")
+        if "iris" in wanted:
+            iris = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs" / "iris").glob("*.yaml"))
+            nnopt("compare", *iris, "--entry-pictures", "--runs-root", str(runs / "iris"), "--quiet")
+            folder = newest(runs / "iris")
+            shutil.copy(folder / "compare.png", OUT / "iris_compare.png")
+            shutil.copy(folder / "boundaries.png", OUT / "iris_boundaries.png")
+            shutil.copy(folder / "sgd" / "confusion.png", OUT / "iris_sgd_confusion.png")
+        if "sweep" in wanted:
+            nnopt(
+                "sweep",
+                "configs/l2.yaml",
+                "--grid",
+                "optimizer.name=sgd,sgdm,adam",
+                "--grid",
+                "optimizer.lr=0.001,0.003,0.01,0.03,0.1,0.3,1,3",
+                "--seeds",
+                "5",
+                "--runs-root",
+                str(runs / "sweep"),
+                "--quiet",
+            )
+            folder = newest(runs / "sweep")
+            for name in ("heatmap", "sensitivity", "curves"):
+                shutil.copy(folder / f"{name}.png", OUT / f"sweep_{name}.png")
+        for name, command in (("circle", CIRCLE), ("spiral", SPIRAL)):
+            if name in wanted:
+                nnopt(*command, "--runs-root", str(runs / name), "--quiet")
+                folder = newest(runs / name)
+                shutil.copy(folder / "boundary.png", OUT / f"{name}_boundary.png")
+        if "plot-lr" in wanted:
+            nnopt(
+                "plot-lr",
+                "--type",
+                "polynomial",
+                "--type",
+                "polynomial",
+                "--cycle",
+                "--out",
+                str(OUT / "lr_polynomial.png"),
+            )
+            nnopt(
+                "plot-lr",
+                "--type",
+                "exponential",
+                "--type",
+                "exponential",
+                "--staircase",
+                "--type",
+                "cosine",
+                "--decay-steps",
+                "200",
+                "--type",
+                "piecewise_constant",
+                "--boundaries",
+                "50,120",
+                "--values",
+                "0.5,0.2,0.05",
+                "--out",
+                str(OUT / "lr_schedules.png"),
+            )
+    if "quadratic" in wanted:
+        quadratic_three()
+    for path in sorted(OUT.glob("*.png")):
+        print(path.relative_to(ROOT))
 
+
+def quadratic_three() -> None:
     runs_ = []
     for lr in (0.2, 1.0, 0.0001):
         c = config.load(ROOT / "configs" / "quadratic.yaml", [f"optimizer.lr={lr}"])
@@ -127,9 +158,7 @@ def main() -> None:
         w0=5.0,
         title="(w + 1)² from w0 = 5: lr 0.2 converges, lr 1.0 oscillates forever, lr 0.0001 crawls",
     )
-    for path in sorted(OUT.glob("*.png")):
-        print(path.relative_to(ROOT))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

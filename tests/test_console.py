@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
+import re
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from rich.console import Console
 
 from nnopt_cli import config
-from nnopt_cli.cli import console
+from nnopt_cli.cli import cli, console
 from nnopt_cli.core import loop
 from nnopt_cli.experiments import compare
 
@@ -80,3 +87,82 @@ def test_an_entry_with_a_diverged_seed_is_never_the_green_best() -> None:
     assert loss[0] == "0.05 ± 0"
     assert loss[1] == "[bold green]0.15 ± 0.05[/]"
     assert "(1/2 diverged)" in str(table.columns[0]._cells[0])
+
+
+def run(name: str, epochs: int, seed: int = 0, **kw: object) -> loop.History:
+    """A run of `epochs` planned epochs, as a comparison's entry `name` with `seed`."""
+    c = config.from_dict({"name": name, "seed": seed, "train": {"epochs": epochs}})
+    h = loop.History(config=c, steps_per_epoch=10)
+    for key, value in kw.items():
+        setattr(h, key, value)
+    return h
+
+
+def report_groups(out: Any, groups: list[list[loop.History]], *, seeds: int, every: int) -> None:
+    """Reports the groups one after the other, as experiment.train_groups calls back, each run at a loss
+    of 1/epoch (and its seed's tenth added)."""
+    name_of = functools.partial(compare.run_name, seeds=seeds)
+    with console.GroupsReporter("compare", name_of, every=every, out=out) as report:
+        for group in groups:
+            for epoch in range(1, group[0].config.epochs + 1):
+                for h in group:
+                    h.epoch, h.lr, h.accuracy = [epoch], [0.1], [0.9]
+                    h.loss = [1 / epoch + h.config.seed / 10]
+                report(epoch, group)
+
+
+def test_compare_lines_count_each_entrys_own_epochs_and_end_with_its_last() -> None:
+    out = console.console(io.StringIO())
+    report_groups(out, [[run("adam", 300)], [run("rmsprop", 150)]], seeds=1, every=100)
+    assert out.file.getvalue().splitlines() == [  # type: ignore[attr-defined]
+        "epoch 100/300  adam  loss 0.01  accuracy 90.00%  lr 0.1",
+        "epoch 200/300  adam  loss 0.005  accuracy 90.00%  lr 0.1",
+        "epoch 300/300  adam  loss 0.0033333  accuracy 90.00%  lr 0.1",
+        "epoch 100/150  rmsprop  loss 0.01  accuracy 90.00%  lr 0.1",
+        "epoch 150/150  rmsprop  loss 0.0066667  accuracy 90.00%  lr 0.1",
+    ]
+
+
+def test_compare_lines_tell_the_seeds_apart() -> None:
+    out = console.console(io.StringIO())
+    report_groups(out, [[run("adam", 2, seed=0), run("adam", 2, seed=1)]], seeds=2, every=1)
+    assert out.file.getvalue().splitlines() == [  # type: ignore[attr-defined]
+        "epoch 1/2  adam-seed0 1  adam-seed1 1.1",
+        "epoch 2/2  adam-seed0 0.5  adam-seed1 0.6",
+    ]
+
+
+def test_compare_bars_one_per_group_with_its_own_length_and_seeds() -> None:
+    out = Console(file=io.StringIO(), width=120, force_terminal=True, color_system=None)
+    groups = [
+        [run("adam", 3, seed=0), run("adam", 3, seed=1)],
+        [run("rmsprop", 2, seed=0), run("rmsprop", 2, 1)],
+    ]
+    report_groups(out, groups, seeds=2, every=100)
+    # the last redraw of the bars, without the cursor moves
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.file.getvalue().rpartition("\r")[2])  # type: ignore[attr-defined]
+    lines = [" ".join(line.split()) for line in screen.splitlines() if line.strip()]
+    assert len(lines) == 2
+    assert lines[-2].startswith("adam (2 seeds) ━") and lines[-2].endswith(
+        "3/3 epochs 0:00:00 seed0 0.333 seed1 0.433"
+    )
+    assert lines[-1].startswith("rmsprop (2 seeds) ━")
+    assert lines[-1].endswith("2/2 epochs 0:00:00 seed0 0.5 seed1 0.6")
+
+
+def test_compare_prints_each_entrys_own_epochs_last_line_and_seeds(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text("train: {epochs: 5, log_every: 2}\n")
+    (tmp_path / "short.yaml").write_text(
+        "train: {epochs: 3, log_every: 2}\noptimizer: {name: adam, lr: 0.01}\n"
+    )
+    args = ["compare", "sgd", str(tmp_path / "short.yaml"), "--config", str(tmp_path / "base.yaml")]
+    result = CliRunner().invoke(cli, [*args, "--seeds", "2", "--runs-root", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    progress = [line.split() for line in result.output.splitlines() if line.startswith("epoch ")]
+    assert [(p[1], p[2], p[4]) for p in progress] == [
+        ("2/5", "sgd-seed0", "sgd-seed1"),
+        ("4/5", "sgd-seed0", "sgd-seed1"),
+        ("5/5", "sgd-seed0", "sgd-seed1"),
+        ("2/3", "short-seed0", "short-seed1"),
+        ("3/3", "short-seed0", "short-seed1"),
+    ]

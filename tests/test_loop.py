@@ -113,6 +113,52 @@ def test_divergence_stops_and_says_where() -> None:
     assert f"diverged at epoch {h.diverged_epoch}" in h.message
 
 
+def test_divergence_at_a_constant_rate_points_at_optimizer_lr() -> None:
+    h = train(cfg(optimizer__lr=40.0, train__epochs=5))
+    assert h.status == "diverged"
+    assert h.message.endswith("at rate 40; try a smaller optimizer.lr (now 40)")
+
+
+def test_divergence_under_a_growing_schedule_names_the_rate_reached_and_the_growth() -> None:
+    # the course's l2 run with a rate that grows 1.5-fold every 100 updates: at the 1340th update it is
+    # 0.005 · 1.5^13.39 = 1.1398, more than 200 times optimizer.lr, when the loss overflows
+    c = config.load(
+        ROOT / "configs" / "l2.yaml",
+        ["schedule.type=exponential", "schedule.decay_steps=100", "schedule.decay_rate=1.5"],
+    )
+    h = train(c)
+    assert h.status == "diverged"
+    reached = 0.005 * 1.5 ** ((h.steps_done - 1) / 100)
+    assert h.lr[-1] == pytest.approx(reached, rel=1e-12)
+    assert h.message == (
+        f"diverged at epoch {h.diverged_epoch}: the loss became infinite at rate {reached:g}; the "
+        "exponential schedule had grown it from optimizer.lr 0.005 (schedule.decay_rate 1.5): the growth is "
+        "the cause; make the schedule grow the rate less (decay_rate 1 or less never grows it)"
+    )
+    assert "smaller optimizer.lr" not in h.message
+
+
+def test_divergence_under_piecewise_values_points_at_the_values() -> None:
+    h = train(
+        cfg(schedule__type="piecewise_constant", schedule__boundaries="[20]", schedule__values="[0.1,40]")
+    )
+    assert h.status == "diverged"
+    assert h.message.endswith("at rate 40; try smaller schedule.values (now 0.1, 40)")
+
+
+def test_a_loss_not_finite_at_the_start_points_at_the_data_not_the_rate(tmp_path: Path) -> None:
+    rows = "\n".join(f"{x:g}e200,{-x:g}e200,{i % 2}" for i, x in enumerate(np.linspace(1, 2, 40)))
+    (tmp_path / "big.csv").write_text("a,b,label\n" + rows + "\n")
+    h = train(cfg(data__path=str(tmp_path / "big.csv"), train__epochs=3))
+    assert not np.isfinite(h.start["loss"])
+    assert h.status == "diverged" and h.diverged_epoch == 1
+    assert h.message == (
+        "diverged at epoch 1: the loss was already infinite at the starting weights, before any update, "
+        "so no learning rate is to blame: look at the data's scale (inputs so large that the network's "
+        "outputs overflow; standardize the input columns) or at model.init_from"
+    )
+
+
 def test_population_rows_equal_single_runs_bitwise() -> None:
     configs = [
         cfg(train__epochs=20, optimizer__name=name, optimizer__lr=lr)

@@ -174,3 +174,18 @@ def test_train_lr_15_exits_3_with_status_diverged(tmp_path: Path) -> None:
     _, m = read_metrics(folder)
     assert m["step"] == list(range(10))
     assert (folder / "quadratic.png").is_file()
+
+
+def test_a_divergence_under_a_growing_schedule_blames_the_growth() -> None:
+    # lr 0.2 doubling every 5 steps: above 1 from step 12 on (0.2·2^(12/5) = 1.06), when w + 1 starts to grow
+    c = config.load(
+        ROOT / "configs" / "quadratic.yaml",
+        ["schedule.type=exponential", "schedule.decay_steps=5", "schedule.decay_rate=2"],
+    )
+    h = quadratic.train(c)
+    assert h.status == "diverged" and h.diverged_step is not None
+    assert h.message.endswith(
+        f"; at rate {h.lr[-1]:g} the exponential schedule had grown it from optimizer.lr 0.2 "
+        "(schedule.decay_rate 2): the growth is the cause; make the schedule grow the rate less "
+        "(decay_rate 1 or less never grows it)"
+    )

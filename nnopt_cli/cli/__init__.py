@@ -252,7 +252,9 @@ def compare(
             entry_pictures=entry_pictures,
             target=target_loss,
             runs_root=runs_root,
-            reporter=_epoch_reporter(quiet),
+            reporter=lambda label, name_of, every: console.GroupsReporter(
+                label, name_of, every=every, quiet=quiet
+            ),
         )
     out = console.console()
     out.print(console.compare_table(done.rows, seeds=done.seeds))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -18,9 +18,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 
 from nnopt_cli import metrics
+from nnopt_cli.config import Config
 from nnopt_cli.core.loop import History
 
 
@@ -70,8 +71,9 @@ class _Reporter:
 
 
 class EpochReporter(_Reporter):
-    """Reports training progress: a Rich bar on a terminal, a plain line every `every` epochs otherwise,
-    nothing when quiet. Used as the `on_epoch` callback of the training loop."""
+    """Reports training progress: a Rich bar on a terminal, a plain line every `every` epochs otherwise
+    (and at the last epoch, and at an epoch where a run diverged), nothing when quiet. Used as the
+    `on_epoch` callback of the training loop."""
 
     def __init__(
         self,
@@ -93,32 +95,108 @@ class EpochReporter(_Reporter):
             MofNCompleteColumn(),
             TextColumn("epochs"),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[status]}"),
+            # the only column that wraps: on a narrow terminal the runs' losses take more lines, rather than
+            # the bar, the counts and the time being cut
+            TextColumn("{task.fields[status]}", table_column=Column(overflow="fold")),
         )
         return columns, {"status": ""}
+
+    def _planned(self, histories: Sequence[History]) -> int:
+        """The epochs the runs reported on are to train."""
+        return self.epochs
+
+    def _status(self, histories: Sequence[History]) -> str:
+        live = [h for h in histories if h.loss]
+        if len(live) == 1:
+            return _status(live[0])
+        # many runs: name and loss each, so the line stays readable
+        return "  ".join(f"{h.config.name} {h.loss[-1]:.3g}" for h in live)
+
+    def _task(self, histories: Sequence[History]) -> TaskID | None:
+        """The bar that shows these runs."""
+        return self.task
 
     def __call__(self, epoch: int, histories: Sequence[History]) -> None:
         if self.mode == "quiet":
             return
+        planned = self._planned(histories)
         if self.mode == "bar":
             # the bar redraws ten times a second; formatting the status every epoch would only cost time
             now = time.monotonic()
-            if now - self._last < 0.05 and epoch != self.epochs:
+            if now - self._last < 0.05 and epoch != planned:
                 return
             self._last = now
-        live = [h for h in histories if h.loss]
-        if len(live) == 1:
-            status = _status(live[0])
-        else:  # many runs: name and loss each, so the line stays readable
-            status = "  ".join(f"{h.config.name} {h.loss[-1]:.3g}" for h in live)
-        if self.progress is not None and self.task is not None:
-            self.progress.update(self.task, completed=epoch, status=status)
+        status = self._status(histories)
+        task = self._task(histories)
+        if self.progress is not None and task is not None:
+            self.progress.update(task, completed=epoch, status=status)
         elif (
             epoch % self.every == 0
-            or epoch == self.epochs
+            or epoch == planned
             or any(h.status == "diverged" and h.diverged_epoch == epoch for h in histories)
         ):
-            self.out.print(f"epoch {epoch}/{self.epochs}  {status}", markup=False)
+            self.out.print(f"epoch {epoch}/{planned}  {status}", markup=False)
+
+
+class GroupsReporter(EpochReporter):
+    """Progress of runs trained group after group (`nnopt compare`: the entries of one length train
+    together, the groups one after the other): each group counts its own epochs, ends with its last epoch's
+    line, and names each run by `name_of` (e.g. `adam-seed3`, as its folder), so that the seeds of one
+    entry stay apart. On a terminal one bar per group, labelled with its entries."""
+
+    def __init__(
+        self,
+        label: str,
+        name_of: Callable[[Config], str],
+        *,
+        every: int,
+        quiet: bool = False,
+        out: Console | None = None,
+    ) -> None:
+        super().__init__(label, 0, every=every, quiet=quiet, out=out)
+        self.name_of = name_of
+        self._tasks: dict[tuple[int, ...], TaskID] = {}  # a group's bar, by its runs
+
+    def name(self, h: History) -> str:
+        return self.name_of(h.config)
+
+    def __enter__(self) -> Any:
+        if self.mode == "bar":
+            columns, _ = self._bar()
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"), *columns, console=self.out, transient=False
+            )
+            self.progress.__enter__()
+        return self
+
+    def _planned(self, histories: Sequence[History]) -> int:
+        return histories[0].config.epochs
+
+    def _status(self, histories: Sequence[History]) -> str:
+        live = [h for h in histories if h.loss]
+        if self.progress is None:  # a line: it names its runs
+            if len(live) == 1:
+                return f"{self.name(live[0])}  {_status(live[0])}"
+            return "  ".join(f"{self.name(h)} {h.loss[-1]:.3g}" for h in live)
+        # a bar, labelled with the group's entries: its runs by what sets them apart
+        if len(histories) == 1:
+            return _status(live[0]) if live else ""
+        entries = {h.config.name for h in histories}
+        names = [self.name(h) for h in live]
+        if len(entries) == 1:  # the seeds of one entry: seed0 0.0647  seed1 0.0619 ...
+            names = [n.removeprefix(f"{h.config.name}-") for n, h in zip(names, live, strict=True)]
+        return "  ".join(f"{n} {h.loss[-1]:.3g}" for n, h in zip(names, live, strict=True))
+
+    def _task(self, histories: Sequence[History]) -> TaskID | None:
+        if self.progress is None:
+            return None
+        key = tuple(id(h) for h in histories)
+        if key not in self._tasks:
+            names = list(dict.fromkeys(h.config.name for h in histories))
+            seeds = len(histories) // len(names)
+            label = " ".join(names) + (f" ({seeds} seeds)" if seeds > 1 else "")
+            self._tasks[key] = self.progress.add_task(label, total=self._planned(histories), status="")
+        return self._tasks[key]
 
 
 def _status(h: History) -> str:
@@ -141,6 +219,9 @@ def result_table(summary: dict[str, object], folder: object) -> Table:
         ("train_seconds", "training time"),
     ):
         if key not in summary:
+            continue
+        if key == "converged_epoch" and summary[key] is None and summary.get("status") == "completed":
+            table.add_row(label, "none yet: still improving at the end")
             continue
         table.add_row(label, _format(key, summary[key]))
     table.add_row("run folder", str(folder))

@@ -727,16 +727,43 @@ def _evaluate(
             r.stopped = (pop.theta[i].copy(), shadow)
             h.status = "diverged"
             h.diverged_epoch = epoch
-            h.message = divergence_message(h.config, epoch, loss[i])
+            h.message = divergence_message(
+                h.config, epoch, loss[i], lr=rates[i], start_loss=h.start.get("loss", 0.0)
+            )
             diverged_now.append(i)
     return diverged_now
 
 
-def divergence_message(config: Config, epoch: int, loss: float) -> str:
+# the schedule keys that let each type raise the rate above optimizer.lr, and the values that never do (the
+# other types, with their checked ranges, never raise it)
+_GROWTH = {
+    "exponential": (("decay_rate",), "decay_rate 1 or less"),
+    "polynomial": (("end_lr",), "end_lr at most optimizer.lr"),
+    "cosine_restarts": (("m_mul",), "m_mul 1 or less"),
+    "linear_cosine": (("alpha", "beta"), "alpha and beta 0"),
+    "noisy_linear_cosine": (("alpha", "beta", "initial_variance"), "alpha, beta and initial_variance 0"),
+}
+
+
+def divergence_message(config: Config, epoch: int, loss: float, *, lr: float, start_loss: float) -> str:
+    """Why a run diverged and what to change.
+
+    Args:
+      lr: the rate of the last update before the divergence (the rate the run had reached).
+      start_loss: the loss at the starting weights, before any update: when it is not finite already, no
+        rate is to blame, and the message points at the data's scale.
+    """
     what = "NaN" if np.isnan(loss) else ("infinite" if not np.isfinite(loss) else "finite")
     message = f"diverged at epoch {epoch}: the loss became {what}"
     if what == "finite":
         message = f"diverged at epoch {epoch}: the parameters became NaN or infinite"
+    if not math.isfinite(start_loss):
+        at_start = "NaN" if math.isnan(start_loss) else "infinite"
+        return (
+            f"diverged at epoch {epoch}: the loss was already {at_start} at the starting weights, before any "
+            "update, so no learning rate is to blame: look at the data's scale (inputs so large that the "
+            "network's outputs overflow; standardize the input columns) or at model.init_from"
+        )
     eps = config.optimizer_params.get("eps")
     if config.optimizer in ADAPTIVE and eps == 0:
         message += (
@@ -744,5 +771,25 @@ def divergence_message(config: Config, epoch: int, loss: float) -> str:
             "wherever a gradient entry has always been 0 (0/0 = NaN): set eps > 0, e.g. 1e-7"
         )
     else:
-        message += f"; try a smaller optimizer.lr (now {config.lr:g})"
+        message += f" at rate {lr:g}; " + (
+            scheduled_rate_cause(config, lr) or f"try a smaller optimizer.lr (now {config.lr:g})"
+        )
     return message
+
+
+def scheduled_rate_cause(config: Config, lr: float) -> str | None:
+    """What to change when a run diverged at rate `lr` that its schedule, not optimizer.lr, set: the
+    values of a piecewise_constant schedule, or the growth of a schedule that raised the rate above
+    optimizer.lr. None when optimizer.lr is the rate to lower."""
+    if config.schedule == "piecewise_constant":
+        values = ", ".join(f"{v:g}" for v in config.schedule_params["values"])
+        return f"try smaller schedule.values (now {values})"
+    if lr <= config.lr * (1 + 1e-9):
+        return None
+    keys, never = _GROWTH.get(config.schedule, ((), "a schedule that does not grow"))
+    now = ", ".join(f"schedule.{k} {config.schedule_params[k]:g}" for k in keys)
+    return (
+        f"the {config.schedule} schedule had grown it from optimizer.lr {config.lr:g}"
+        f"{f' ({now})' if now else ''}: the growth is the cause; make the schedule grow the rate less "
+        f"({never} never grows it)"
+    )

@@ -78,7 +78,9 @@ def train(config: Config, *, should_stop: Callable[[], bool] | None = None) -> Q
                 if not history.loss[-1] <= DIVERGENCE_FACTOR * start:  # also true for NaN
                     history.status = "diverged"
                     history.diverged_step = k
-                    history.message = divergence_message(config, k, value, history.loss[-1], start)
+                    history.message = divergence_message(
+                        config, k, value, history.loss[-1], start, lr=float(trace[k])
+                    )
                     break
                 if should_stop is not None and should_stop():
                     raise KeyboardInterrupt
@@ -91,13 +93,19 @@ def train(config: Config, *, should_stop: Callable[[], bool] | None = None) -> Q
     return history
 
 
-def divergence_message(config: Config, k: int, w: float, value: float, start: float) -> str:
+def divergence_message(config: Config, k: int, w: float, value: float, start: float, *, lr: float) -> str:
+    """Why the toy diverged at step k, where update k used rate `lr`, and what to change."""
+    from nnopt_cli.core.loop import scheduled_rate_cause
+
     if np.isfinite(value):
         what = f"the loss reached {value:.3g}, over {DIVERGENCE_FACTOR:g} × {start:g} (its start)"
     else:
         what = "the loss overflowed"
     message = f"diverged at step {k}: {what}, w = {w:.4g}"
-    if config.optimizer == "sgd":
+    cause = scheduled_rate_cause(config, lr)
+    if cause is not None:
+        message += f"; at rate {lr:g} {cause}"
+    elif config.optimizer == "sgd":
         message += (
             "; with sgd each update multiplies w + 1 by (1 − 2·lr), so any lr > 1 makes it grow: "
             f"try optimizer.lr <= 1 (now {config.lr:g})"

@@ -8,8 +8,10 @@ for bit.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,6 @@ from nnopt_cli import checks, metrics
 from nnopt_cli import config as config_mod
 from nnopt_cli.core import loop, optimizers
 from nnopt_cli.experiments import experiment, session
-from nnopt_cli.experiments.train import Reporter
 from nnopt_cli.figures import report
 from nnopt_cli.store import folders, runs
 
@@ -108,11 +109,17 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+def run_name(config: config_mod.Config, *, seeds: int) -> str:
+    """The name of an entry's run (its folder's, its progress lines'): the entry's, with `--seeds` and its
+    seed."""
+    return folders.entry_folder_name(config.name, config.seed, seeds)
+
+
 def start_folders(folder: Path, entries: Sequence[Entry], *, seeds: int) -> list[Path]:
     """One run folder per entry inside the comparison's folder, holding its resolved config.yaml."""
     subfolders = []
     for e in entries:
-        sub = folder / folders.entry_folder_name(e.name, e.config.seed, seeds)
+        sub = folder / run_name(e.config, seeds=seeds)
         sub.mkdir()
         runs.write_start(sub, e.config)
         subfolders.append(sub)
@@ -242,6 +249,13 @@ def caption(target: float | None, *, with_test: bool = False) -> str:
     )
 
 
+# (label, the name of each run by its config, print every) -> a context manager that takes each epoch's
+# report of a group of entries (loop.EpochCallback): the groups train one after the other
+GroupsReporter = Callable[
+    [str, Callable[[config_mod.Config], str], int], AbstractContextManager[loop.EpochCallback]
+]
+
+
 @dataclass(frozen=True)
 class Comparison:
     """A finished comparison: its folder and status, the table's rows and what the table means."""
@@ -262,7 +276,7 @@ def run(
     entry_pictures: bool = False,
     target: float | None = None,
     runs_root: Path = Path("runs"),
-    reporter: Reporter,
+    reporter: GroupsReporter,
 ) -> Comparison:
     """Train the entries side by side into `<runs_root>/<stamp>-compare/`.
 
@@ -280,7 +294,7 @@ def run(
     with session.filling(runs_root, "compare") as s:
         subfolders = start_folders(s.folder, items, seeds=seeds)
         label = f"compare ({len(items)} runs)"
-        with reporter(label, max(e.config.epochs for e in items), base.log_every) as progress:
+        with reporter(label, functools.partial(run_name, seeds=seeds), base.log_every) as progress:
             histories = experiment.train_groups(groups, on_epoch=progress, should_stop=s.stop_requested)
         rows = write_results(
             s.folder,

@@ -596,7 +596,9 @@ def _infer_status(h: History) -> None:
     if h.loss and not (math.isfinite(h.loss[-1]) and finite):
         h.status = "diverged"
         h.diverged_epoch = h.epoch[-1]
-        h.message = loop.divergence_message(h.config, h.epoch[-1], h.loss[-1])
+        h.message = loop.divergence_message(
+            h.config, h.epoch[-1], h.loss[-1], lr=h.lr[-1], start_loss=h.start.get("loss", 0.0)
+        )
     elif h.epochs_done >= h.config.epochs:
         h.status = "completed"
     else:
@@ -611,7 +613,7 @@ def _infer_quadratic_status(h: QuadraticHistory) -> None:
     if h.loss and not h.loss[-1] <= quadratic.DIVERGENCE_FACTOR * start:  # also true for NaN
         k = h.step[-1]
         h.status, h.diverged_step = "diverged", k
-        h.message = quadratic.divergence_message(config, k, h.w[-1], h.loss[-1], start)
+        h.message = quadratic.divergence_message(config, k, h.w[-1], h.loss[-1], start, lr=h.lr[-1])
     elif len(h.step) >= config.steps:
         h.status = "completed"
     else:
