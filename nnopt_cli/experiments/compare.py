@@ -21,7 +21,7 @@ from nnopt_cli import config as config_mod
 from nnopt_cli.core import loop, optimizers
 from nnopt_cli.experiments import experiment, session
 from nnopt_cli.figures import report
-from nnopt_cli.store import folders, runs
+from nnopt_cli.store import comparisons, folders, runs
 
 
 @dataclass(frozen=True)
@@ -117,13 +117,7 @@ def run_name(config: config_mod.Config, *, seeds: int) -> str:
 
 def start_folders(folder: Path, entries: Sequence[Entry], *, seeds: int) -> list[Path]:
     """One run folder per entry inside the comparison's folder, holding its resolved config.yaml."""
-    subfolders = []
-    for e in entries:
-        sub = folder / run_name(e.config, seeds=seeds)
-        sub.mkdir()
-        runs.write_start(sub, e.config)
-        subfolders.append(sub)
-    return subfolders
+    return comparisons.start(folder, [e.config for e in entries], seeds=seeds)
 
 
 @dataclass
@@ -235,7 +229,7 @@ def write_results(
     for h, i in zip(trained, done, strict=True):
         runs.write_summary(subfolders[i], h, started=started, clock=time.perf_counter)
     rows = summarize([entries[i] for i in done], trained, target=target)
-    runs.write_csv(folder / "compare.csv", csv_columns(rows, seeds))
+    comparisons.write_table(folder, csv_columns(rows, seeds))
     return rows
 
 

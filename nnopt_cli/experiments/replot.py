@@ -33,7 +33,7 @@ from nnopt_cli.core.loop import History
 from nnopt_cli.core.quadratic import QuadraticHistory
 from nnopt_cli.experiments import experiment
 from nnopt_cli.figures import report
-from nnopt_cli.store import folders, runs
+from nnopt_cli.store import comparisons, folders, runs
 
 
 class ReplotError(ValueError):
@@ -160,7 +160,7 @@ def _prepare(runs: Sequence[tuple[Path, History]], folder: Path) -> list[loop.Pr
 
 def _redraw_comparison(folder: Path, workers: int | None, entry_pictures: bool) -> None:
     """compare.png and boundaries.png (and the entries' pictures) as compare.write_results draws them."""
-    entries, seeds = _comparison_entries(folder)
+    entries, seeds = comparisons.read_entries(folder)
     histories = [_history(sub, config) for sub, config in entries]
     prepared = _prepare([(sub, h) for (sub, _), h in zip(entries, histories, strict=True)], folder)
     names = [h.config.name for h in histories]
@@ -175,54 +175,6 @@ def _redraw_comparison(folder: Path, workers: int | None, entry_pictures: bool) 
         for j, (sub, _) in enumerate(entries):
             jobs += report.run_jobs(sub, histories[j], views[j])
     report.draw(jobs, workers=workers)
-
-
-def _comparison_entries(folder: Path) -> tuple[list[tuple[Path, Config]], int]:
-    """The trained entries' folders and configs in the order `nnopt compare` trained them (compare.csv's
-    rows, each entry's seeds in turn), and the number of seeds per entry."""
-    table = folder / "compare.csv"
-    if not table.is_file():
-        raise ReplotError(
-            f"{table}: no such file; a comparison writes it last, and only it keeps the entries' order"
-        )
-    header, rows = runs.read_rows(table)
-    if not header or header[0] != "name":
-        raise ReplotError(f"{table}: the first column is {header[0] if header else 'missing'}, not name")
-    order = [row[0] for row in rows]
-    seeds_column = "final_loss_mean" in header  # compare.csv has mean and std columns with --seeds 2 or more
-    by_name: dict[str, list[tuple[int, Path, Config]]] = {}
-    for sub in folders.entry_folders(folder):
-        config = runs.read_config(sub)
-        by_name.setdefault(config.name, []).append((config.seed, sub, config))
-    if not by_name:
-        raise ReplotError(f"{folder}: a comparison with no entry folder (none holds a config.yaml)")
-    counts = {len(found) for found in by_name.values()}
-    seeds = counts.pop()
-    if counts or (seeds > 1) != seeds_column:
-        raise ReplotError(
-            f"{folder}: its entry folders do not match compare.csv: "
-            + ", ".join(f"{name} {len(found)} seed(s)" for name, found in by_name.items())
-            + (", compare.csv has mean and std columns" if seeds_column else ", compare.csv one seed per row")
-        )
-    entries = []
-    for name, found in by_name.items():
-        for seed, sub, _ in sorted(found, key=lambda item: item[0]):
-            expected = folders.entry_folder_name(name, seed, seeds)
-            if sub.name != expected:
-                raise ReplotError(
-                    f"{sub / 'config.yaml'}: entry {name!r} seed {seed}, which nnopt compare writes to "
-                    f"{expected}/, not {sub.name}/"
-                )
-            trained = (sub / "metrics.csv").exists()
-            if trained != (name in order):
-                said = "lists it" if name in order else "does not list it"
-                has = "has" if trained else "has no"
-                raise ReplotError(f"{sub}: {has} metrics.csv, but compare.csv {said}")
-    for name in order:
-        if name not in by_name:
-            raise ReplotError(f"{table}: entry {name!r} has no folder in {folder}")
-        entries += [(sub, config) for _, sub, config in sorted(by_name[name], key=lambda item: item[0])]
-    return entries, seeds
 
 
 # --- a sweep ----------------------------------------------------------------------------------------

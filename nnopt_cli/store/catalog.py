@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nnopt_cli import checks, metrics
-from nnopt_cli.store import folders
+from nnopt_cli.store import comparisons, folders
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -321,18 +321,8 @@ def _read_run(
     )
 
 
-def _compare_order(folder: Path) -> tuple[list[str], list[str], bool]:
-    """compare.csv's entry names in table order and their statuses; False when there is no readable file."""
-    try:
-        with (folder / "compare.csv").open(encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return [], [], False
-    return [r.get("name") or "" for r in rows], [r.get("status") or "" for r in rows], True
-
-
 def _read_compare(folder: Path, started: datetime, stem: str) -> RunRecord:
-    names, statuses, done = _compare_order(folder)
+    names, statuses, done = comparisons.read_order(folder)
     subs = folders.entry_folders(folder)
     rank = {name: i for i, name in enumerate(names)}
 
