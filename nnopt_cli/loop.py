@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import ema, losses, mlp, optimizers, schedules
+from nnopt_cli import checks, ema, losses, mlp, optimizers, schedules
 from nnopt_cli.config import Config
 from nnopt_cli.data import Dataset
+from nnopt_cli.keys import Key, only
 from nnopt_cli.population import Population, RowSpec
 
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
@@ -176,18 +177,7 @@ EpochCallback = Callable[[int, Sequence[History]], None]
 
 def population_key(config: Config) -> tuple[object, ...]:
     """Runs whose keys are equal can be stacked in one population."""
-    return (
-        config.data_key(),
-        config.batch_size,
-        config.shuffle,
-        config.model_type,
-        config.hidden,
-        config.activation,
-        config.leaky_alpha,
-        config.output,
-        config.loss,
-        config.epochs,
-    )
+    return config.population_key()
 
 
 def steps_per_epoch(batch_size: int, size: int) -> int:
@@ -743,3 +733,29 @@ def divergence_message(config: Config, epoch: int, loss: float) -> str:
     else:
         message += f"; try a smaller optimizer.lr (now {config.lr:g})"
     return message
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "train.epochs",
+        800,
+        lambda v: checks.integer(v, "train.epochs", low=1),
+        (only("model.type", "mlp"),),
+        shape=True,
+    ),
+    Key(
+        "train.steps",
+        40,
+        lambda v: checks.integer(v, "train.steps", low=1),
+        (only("model.type", "quadratic"),),
+    ),
+    Key(
+        "train.log_every",
+        100,
+        lambda v: checks.integer(v, "train.log_every", low=1),
+        (only("model.type", "mlp"),),
+    ),
+)
+"""The length of training: epochs for a network, steps for the one-parameter toy."""

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnopt_cli import optimizers
+from nnopt_cli import checks, optimizers
 from nnopt_cli.config import Config
+from nnopt_cli.keys import Key, only
 
 MINIMUM = -1.0
 # A loss a million times its starting value (6 orders of magnitude) is a run moving away from the minimum,
@@ -101,3 +102,11 @@ def divergence_message(config: Config, k: int, w: float, value: float, start: fl
     else:
         message += f"; try a smaller optimizer.lr (now {config.lr:g})"
     return message
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+KEYS: tuple[Key, ...] = (
+    Key("model.w0", 5.0, lambda v: checks.number(v, "model.w0"), (only("model.type", "quadratic"),)),
+)
+"""The toy's key: where w starts (its length is train.steps, loop.KEYS)."""
