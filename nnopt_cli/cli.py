@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import shutil
 import signal
 import sys
@@ -245,11 +246,11 @@ def train(
         else:
             if config_file is None:
                 raise InputError("missing CONFIG (a YAML file), or --resume RUN to continue a run")
-            config = config_mod.load(config_file, overrides)
-            if config.model_type == "quadratic" and epochs is not None:
+            if epochs is not None and config_mod.load(config_file, sets).model_type == "quadratic":
                 raise InputError(
                     "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"
                 )
+            config = config_mod.load(config_file, overrides)
             if config.model_type == "quadratic":
                 experiment.check_length([config], per_epoch=1)
                 folder = runs.make_folder(runs_root, config.name)
@@ -361,7 +362,14 @@ def compare(
         items = compare_mod.build_entries(entries, base, sets=sets, epochs=epochs, seeds=seeds)
         groups = experiment.prepare([e.config for e in items])
         folder = runs.make_folder(runs_root, "compare")
+    dropped = compare_mod.dropped_keys(items)
+    if dropped:
+        console.console().print(
+            config_mod.dropped_line(dropped, total=len(items)), markup=False, highlight=False
+        )
     with _completing(folder), _Stopping() as stop:
+        if dropped:
+            runs.write_text(folder / "dropped.json", json.dumps(dropped, indent=2) + "\n")
         subfolders = compare_mod.start_folders(folder, items, seeds=seeds)
         label = f"compare ({len(items)} runs)"
         epochs_max = max(e.config.epochs for e in items)
@@ -564,6 +572,7 @@ def sweep(
     curves.csv and, last, summary.json. Exit code 0 (diverged runs are results), 2 for bad input (nothing is
     written), 130 when interrupted by Ctrl-C and 143 by SIGTERM (the runs keep what they did, marked).
     """
+    from nnopt_cli import config as config_mod
     from nnopt_cli import console, runs
     from nnopt_cli import grid as grid_mod
     from nnopt_cli import sweep as sweep_mod
@@ -576,6 +585,9 @@ def sweep(
         jobs = jobs or sweep_mod.cpu_count()
         work = sweep_mod.tasks(plan, jobs=jobs)
         folder = runs.make_folder(runs_root, f"sweep-{plan.base.name}")
+    dropped = config_mod.dropped_line(plan.dropped, total=len(plan.points))
+    if dropped:
+        console.console().print(dropped, markup=False, highlight=False)
     with _completing(folder), _Stopping() as stop:
         sweep_mod.write_start(folder, plan, metric=metric)
         if save_runs:

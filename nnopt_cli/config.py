@@ -259,6 +259,7 @@ def load(
     *,
     name: str | None = None,
     dropped: dict[str, Any] | None = None,
+    drop_all: bool = False,
 ) -> Config:
     """Read, override and validate a YAML config file.
 
@@ -268,13 +269,15 @@ def load(
       name: the run name when the config has none (default: the file's stem).
       dropped: given a dict, a key of `sets` that has no effect is dropped (its default used) and written
         into it with its value, rather than refused (a comparison's entries, which a --set may not all use).
+      drop_all: the file's keys of no effect are dropped too (a run folder's config.yaml written before
+        such keys were refused).
     Raises:
       ConfigError: unreadable or malformed YAML, unknown key, wrong type, value out of range, a key set
         to a value other than its default where it has no effect.
     """
     raw, origin = _read(path, sets)
-    if dropped is not None:
-        origin.drop = frozenset(origin.sets)
+    if dropped is not None or drop_all:
+        origin.drop = True if drop_all else frozenset(origin.sets)
     file = Path(path)
     config = _resolve(raw, origin, default_name=name or file.stem, base_dir=file.resolve().parent)
     if dropped is not None:
@@ -328,7 +331,6 @@ class Template:
         Raises:
           ConfigError: the variant is not a valid config.
         """
-        raw = _copy(self._raw)
         return self.variant_dropping(values, shown, drop=False)[0]
 
     def variant_dropping(
@@ -338,7 +340,9 @@ class Template:
         refused. Returns the config, the keys dropped with the values given, and every key given that has
         no effect (default or not) with the reason."""
         raw = _copy(self._raw)
-        origin = _Origin(self._origin.file, self._origin.lines, dict(self._origin.sets), dict(shown), drop=drop)
+        origin = _Origin(
+            self._origin.file, self._origin.lines, dict(self._origin.sets), dict(shown), drop=drop
+        )
         for key, value in values.items():
             _put(raw, key, value, shown.get(key, key))
         config = _resolve(raw, origin, default_name=self._name, base_dir=self._base_dir)
@@ -351,18 +355,34 @@ def from_dict(
     *,
     name: str = "run",
     dropped: dict[str, Any] | None = None,
+    drop_all: bool = False,
 ) -> Config:
-    """Validate a config given as plain data (used by commands that build one, and by tests); `dropped` as
-    `load` takes it."""
+    """Validate a config given as plain data (used by commands that build one, and by tests); `dropped` and
+    `drop_all` as `load` takes them."""
     data = _copy(raw)
     origin = _Origin("<config>", {})
     _apply_sets(data, list(sets), origin)
-    if dropped is not None:
-        origin.drop = frozenset(origin.sets)
+    if dropped is not None or drop_all:
+        origin.drop = True if drop_all else frozenset(origin.sets)
     config = _resolve(data, origin, default_name=name, base_dir=Path.cwd())
     if dropped is not None:
         dropped.update(origin.dropped)
     return config
+
+
+def dropped_line(dropped: Mapping[str, Mapping[str, Any]], *, total: int, unit: str = "runs") -> str:
+    """One line listing the keys that some runs dropped because they have no effect there:
+    "dropped where it has no effect: optimizer.beta1: 0.95 (12 of 24 runs)"; "" when none."""
+    if not dropped:
+        return ""
+    parts = []
+    for key, item in dropped.items():
+        where = item.get("entries")
+        count = (
+            f"entries {', '.join(where)}" if where is not None else f"{item.get('runs', 0)} of {total} {unit}"
+        )
+        parts.append(f"{key}: {checks.excerpt(item.get('value'))} ({count})")
+    return "dropped where it has no effect: " + "; ".join(parts)
 
 
 # --- reading YAML ----------------------------------------------------------------------------------
@@ -576,8 +596,8 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
     keys = declared()
     sections: dict[str, list[str]] = {}
     for key in keys:
-        section, _, name = key.path.rpartition(".")
-        sections.setdefault(section, []).append(name)
+        section, _, leaf = key.path.rpartition(".")
+        sections.setdefault(section, []).append(leaf)
     checks.check_keys(raw, ["name", *sections[""], *(s for s in sections if s)])
 
     name = raw.get("name")

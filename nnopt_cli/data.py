@@ -727,7 +727,7 @@ def _tuple_or_none(value: object) -> object:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("data.name", None, _check_name, (_NETWORK,), attr="data_name", data=True),
+    Key("data.name", None, _check_name, (_NETWORK,), attr="data_name", data=True, defaults=("dot",)),
     Key(
         "data.path",
         None,
@@ -781,10 +781,17 @@ KEYS: tuple[Key, ...] = (
     Key(
         "data.permute_seed",
         None,
-        lambda v: None
-        if v is None
-        else checks.integer(
-            v, "data.permute_seed", low=0, high=2**32 - 1, alternative="or null (the file's order)", error=DataError
+        lambda v: (
+            None
+            if v is None
+            else checks.integer(
+                v,
+                "data.permute_seed",
+                low=0,
+                high=2**32 - 1,
+                alternative="or null (the file's order)",
+                error=DataError,
+            )
         ),
         (_NETWORK,),
         data=True,
@@ -797,6 +804,12 @@ KEYS: tuple[Key, ...] = (
         (_NETWORK,),
         shape=True,
     ),
-    Key("data.shuffle", False, lambda v: checks.flag(v, "data.shuffle", error=DataError), (_NETWORK,), shape=True),
+    Key(
+        "data.shuffle",
+        False,
+        lambda v: checks.flag(v, "data.shuffle", error=DataError),
+        (_NETWORK,),
+        shape=True,
+    ),
 )
 """The data's keys, in the config file's order."""

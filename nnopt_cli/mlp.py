@@ -406,9 +406,21 @@ def _show_hidden(hidden: tuple[int, ...]) -> int | list[int]:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("model.type", "mlp", lambda v: checks.choice(v, "model.type", MODEL_TYPES), attr="model_type", shape=True),
+    Key(
+        "model.type",
+        "mlp",
+        lambda v: checks.choice(v, "model.type", MODEL_TYPES),
+        attr="model_type",
+        shape=True,
+    ),
     Key("model.hidden", 11, check_hidden, (_NETWORK,), shape=True, show=_show_hidden),
-    Key("model.activation", "relu", lambda v: checks.choice(v, "model.activation", ACTIVATIONS), (_NETWORK,), shape=True),
+    Key(
+        "model.activation",
+        "relu",
+        lambda v: checks.choice(v, "model.activation", ACTIVATIONS),
+        (_NETWORK,),
+        shape=True,
+    ),
     Key(
         "model.leaky_alpha",
         0.01,
@@ -416,7 +428,13 @@ KEYS: tuple[Key, ...] = (
         (_NETWORK, only("model.activation", "leaky_relu")),
         shape=True,
     ),
-    Key("model.output", "linear", lambda v: checks.choice(v, "model.output", losses.OUTPUTS), (_NETWORK,), shape=True),
+    Key(
+        "model.output",
+        "linear",
+        lambda v: checks.choice(v, "model.output", losses.OUTPUTS),
+        (_NETWORK,),
+        shape=True,
+    ),
     Key("model.init", "normal", lambda v: checks.choice(v, "model.init", INITS), (_NETWORK,)),
     Key(
         "model.init_std",

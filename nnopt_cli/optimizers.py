@@ -405,7 +405,12 @@ def legacy_decay(lr_trace: np.ndarray, decay: float, first_step: int = 0) -> np.
 # --- config keys ---------------------------------------------------------------------------------
 
 KEYS: tuple[Key, ...] = (
-    Key("optimizer.name", "sgd", lambda v: checks.choice(v, "optimizer.name", OPTIMIZER_NAMES), attr="optimizer"),
+    Key(
+        "optimizer.name",
+        "sgd",
+        lambda v: checks.choice(v, "optimizer.name", OPTIMIZER_NAMES),
+        attr="optimizer",
+    ),
     Key("optimizer.lr", 0.005, lambda v: checks.number(v, "optimizer.lr", low=0.0, low_open=True), attr="lr"),
     Key("optimizer.decay", 0.0, lambda v: checks.number(v, "optimizer.decay", low=0.0), attr="lr_decay"),
     *setting_keys("optimizer", "optimizer.name", OPTIMIZER_PARAMS),

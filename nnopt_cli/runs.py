@@ -319,7 +319,7 @@ def read_config(folder: Path) -> Config:
     if not path.exists():
         raise FolderError(f"{path}: no such file; a run folder begins with its resolved config")
     try:
-        return config_mod.load(path)
+        return config_mod.load(path, drop_all=True)  # keys of no effect, as older versions wrote them
     except config_mod.ConfigError as exc:
         raise FolderError(str(exc)) from None
 

@@ -476,6 +476,7 @@ def summary(
         "grid": {g.key: list(g.values) for g in plan.grids},
         "metric": metric,
         "best": None,
+        "dropped": plan.dropped,  # keys of the file or a --set that a grid value switches off, per run count
         "populations": task_count,
         "jobs": jobs,
         "scheduler": scheduler,
@@ -909,7 +910,10 @@ def _read_curves(
     for label, mine in lines.items():
         point = by_index[int(mine[0]["run"])]
         sets = [f"{g.key}={yaml_text(v)}" for g, v in zip(plan.grids, point.values, strict=True)]
-        config = config_mod.from_dict(base_raw, [*sets, f"seed={point.seed}"], name=base_raw["name"])
+        # as the sweep resolved it: a key of the base that a grid value switches off is dropped
+        config = config_mod.from_dict(
+            base_raw, [*sets, f"seed={point.seed}"], name=base_raw["name"], drop_all=True
+        )
         epochs = mine[1:]
         h = History(
             config=config,
