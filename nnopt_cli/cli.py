@@ -565,7 +565,8 @@ def sweep(
     \b
       nnopt sweep configs/l2.yaml --grid optimizer.name=sgd,sgdm,adam \\
           --grid optimizer.lr=0.001,0.003,0.01,0.03,0.1 --seeds 5
-      nnopt sweep configs/iris/sgd.yaml --grid optimizer.lr=1e-3:1:13log --grid regularizer.scale=0,0.01,0.03
+      nnopt sweep configs/iris/sgd.yaml --set regularizer.type=l2 \\
+          --grid optimizer.lr=1e-3:1:13log --grid regularizer.scale=0,0.01,0.03
 
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-sweep-<name>/ with sweep.csv (one row per run), cells.csv (mean,
     std, min and max over seeds per grid cell), heatmap.png, sensitivity.png, curves.png, config.yaml,
