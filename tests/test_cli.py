@@ -656,3 +656,26 @@ def test_resume_from_the_command_line_ends_where_one_longer_run_ends(tmp_path):
         cli, ["train", "--resume", str(second), "--lr", "0.5", "--runs-root", str(tmp_path / "runs")]
     )
     assert refused.exit_code == 2 and "optimizer.lr" in refused.output
+
+
+def test_compare_lists_a_set_some_entries_drop(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    args = ["compare", "sgd", "adam", "--epochs", "2", "--set", "optimizer.beta1=0.95"]
+    result = invoke(*args, "--runs-root", str(root), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "dropped where it has no effect: optimizer.beta1: 0.95 (entries sgd)" in result.output
+    (folder,) = root.iterdir()
+    assert json.loads((folder / "dropped.json").read_text()) == {
+        "optimizer.beta1": {"value": 0.95, "entries": ["sgd"]}
+    }
+
+
+def test_compare_refuses_a_set_no_entry_uses_and_writes_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    result = invoke("compare", "sgd", "sgdm", "--set", "optimizer.beta1=0.95", "--runs-root", str(root))
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "Error: --set optimizer.beta1=0.95: optimizer.beta1 has no effect while optimizer.name is sgd; "
+        "set optimizer.name to adam"
+    )
+    assert not root.exists()

@@ -343,3 +343,28 @@ def test_cells_where_a_seed_diverged_rank_after_those_where_none_did():
         points[1].values,
     ]
     assert sweep.best_cell(found, "final_loss") is found[2]
+
+
+def test_a_grid_key_of_no_effect_on_any_run_is_refused_and_nothing_written(tmp_path):
+    # the README's example without an l2 penalty: three identical rows of the heatmap
+    iris = str(CONFIGS / "iris" / "sgd.yaml")
+    args = ["sweep", iris, "--grid", "optimizer.lr=1e-3:1:13log", "--grid", "regularizer.scale=0,0.01,0.03"]
+    result = CliRunner().invoke(cli, [*args, "--runs-root", str(tmp_path / "runs")])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: --grid regularizer.scale: regularizer.scale has no effect while regularizer.type is none; "
+        "set regularizer.type to l1 or l2\n"
+    )
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_key_of_the_file_a_grid_value_switches_off_is_listed_on_the_terminal_and_in_summary(tmp_path):
+    base = tmp_path / "adam.yaml"
+    base.write_text("optimizer:\n  name: adam\n  lr: 0.02\n  beta1: 0.8\ntrain:\n  epochs: 2\n")
+    args = ["sweep", str(base), "--grid", "optimizer.name=adam,sgd", "--runs-root", str(tmp_path / "runs")]
+    result = CliRunner().invoke(cli, [*args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "dropped where it has no effect: optimizer.beta1: 0.8 (1 of 2 runs)" in result.output
+    (folder,) = (tmp_path / "runs").iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["dropped"] == {"optimizer.beta1": {"value": 0.8, "runs": 1}}
