@@ -188,8 +188,8 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
         (
             "name: c\n",
             ["regularizer.scale=0.5"],
-            "Error: --set regularizer.scale=0.5: regularizer.scale has no effect while regularizer.type is none; "
-            "set regularizer.type to l1 or l2",
+            "Error: --set regularizer.scale=0.5: regularizer.scale has no effect while regularizer.type is "
+            "none; set regularizer.type to l1 or l2",
         ),
         (
             "regularizer:\n  type: none\n  scale: 0.5\n",
@@ -199,8 +199,8 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
         (
             "name: c\n",
             ["schedule.decay_steps=10"],
-            "--set schedule.decay_steps=10: schedule.decay_steps has no effect while schedule.type is constant; "
-            "set schedule.type to exponential,",
+            "--set schedule.decay_steps=10: schedule.decay_steps has no effect while schedule.type is "
+            "constant; set schedule.type to exponential,",
         ),
         (
             "name: c\n",
@@ -228,13 +228,18 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
         (
             "model:\n  type: quadratic\n",
             ["data.name=iris"],
-            "--set data.name=iris: data.name has no effect while model.type is quadratic; set model.type to mlp",
+            "--set data.name=iris: data.name has no effect while model.type is quadratic; "
+            "set model.type to mlp",
         ),
         # lr 0 refused as --lr 0 is, in the README's words
         ("name: c\n", ["optimizer.lr=0"], "Error: --set optimizer.lr: must be > 0, got 0"),
         ("optimizer:\n  lr: 0\n", [], "line 2: optimizer.lr: must be > 0, got 0"),
         # an error a --set caused names the --set, not the file
-        ("data:\n  noise: 0.0\n", ["data.name=csv"], "Error: --set data.name=csv: data.path: the csv data set"),
+        (
+            "data:\n  noise: 0.0\n",
+            ["data.name=csv"],
+            "Error: --set data.name=csv: data.path: the csv data set",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_folder(

@@ -37,7 +37,7 @@ def test_the_readme_lists_every_declared_key_with_its_default_and_nothing_else()
     listed = _listing()
     declared = {k.path: k.default for k in config.declared() if not k.setting}
     declared["name"] = listed.get("name")  # the file's stem; the listing shows an example
-    assert set(listed) == set(declared), (set(listed) ^ set(declared))
+    assert set(listed) == set(declared), set(listed) ^ set(declared)
     for path, default in declared.items():
         assert listed[path] == default, f"{path}: README {listed[path]!r}, declared {default!r}"
 
