@@ -363,7 +363,8 @@ def _mse_by_hand(w: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> floa
 
 
 def test_batch_loss_is_each_batchs_objective_before_its_update() -> None:
-    # lr 0 (a config refuses it; the loop takes it): every update starts from the starting weights, so update k's loss is batch k's data loss there
+    # lr 0 (a config refuses it; the loop takes it): every update starts from the starting weights, so
+    # update k's loss is batch k's data loss there
     # plus the L2 penalty (the course's printed `loss`); 300 rows in batches of 32: the last has 12
     c = cfg(train__epochs=2, regularizer__type="l2", regularizer__scale=0.03).replace(lr=0.0)
     (group,) = experiment.prepare([c])
