@@ -640,12 +640,13 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
     for key in keys:  # a key set where it has no effect
         if key.path not in given or key.applies(values):
             continue
-        origin.inert[key.path] = key.why_not(values)
+        # the option that switched it off is named when the file set the key itself
+        origin.inert[key.path] = key.why_not(values, None if origin.option(key.path) else origin.option)
         value = given[key.path]
         if key.is_default(value) or (not key.setting and _resolved_default(key, value)):
             continue
         if not origin.may_drop(key.path):
-            raise InertKey(key.path, key.why_not(values))
+            raise InertKey(key.path, origin.inert[key.path])
         origin.dropped[key.path] = value
         if not key.setting:
             values[key.path] = None if key.path_like else key.check(key.default)

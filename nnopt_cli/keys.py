@@ -33,11 +33,13 @@ class When:
     def holds(self, resolved: Mapping[str, Any]) -> bool:
         return resolved.get(self.key) in self.values
 
-    def reason(self, resolved: Mapping[str, Any]) -> str:
-        """ "while regularizer.type is none; set regularizer.type to l1 or l2"."""
+    def reason(self, resolved: Mapping[str, Any], by: str = "") -> str:
+        """ "while regularizer.type is none; set regularizer.type to l1 or l2"; `by` names the option that
+        set the value ("while optimizer.name is sgd (--set optimizer.name=sgd); ...")."""
         choices = [_text(v) for v in self.values]
         listed = choices[0] if len(choices) == 1 else ", ".join(choices[:-1]) + " or " + choices[-1]
-        return f"while {self.key} is {_text(resolved.get(self.key))}; set {self.key} to {listed}"
+        named = f" ({by})" if by else ""
+        return f"while {self.key} is {_text(resolved.get(self.key))}{named}; set {self.key} to {listed}"
 
 
 def only(key: str, *values: Any) -> When:
@@ -92,12 +94,12 @@ class Key:
     def applies(self, resolved: Mapping[str, Any]) -> bool:
         return all(w.holds(resolved) for w in self.when)
 
-    def why_not(self, resolved: Mapping[str, Any]) -> str:
+    def why_not(self, resolved: Mapping[str, Any], by: Callable[[str], str] | None = None) -> str:
         """ "regularizer.scale has no effect while regularizer.type is none; set regularizer.type to l1 or
-        l2" (empty when the key applies)."""
+        l2" (empty when the key applies). `by(key)` names the option that set a key, "" for the file."""
         for w in self.when:
             if not w.holds(resolved):
-                return f"{self.path} has no effect {w.reason(resolved)}"
+                return f"{self.path} has no effect {w.reason(resolved, by(w.key) if by else '')}"
         return ""
 
     def is_default(self, value: object) -> bool:

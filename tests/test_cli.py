@@ -231,6 +231,13 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
             "--set data.name=iris: data.name has no effect while model.type is quadratic; "
             "set model.type to mlp",
         ),
+        # a key of the file that a --set switches off: the file's line, and the --set that did it
+        (
+            "optimizer:\n  name: adam\n  eps: 0\n",
+            ["optimizer.name=sgd"],
+            "line 3: optimizer.eps has no effect while optimizer.name is sgd (--set optimizer.name=sgd); "
+            "set optimizer.name to adagrad, rmsprop or adam",
+        ),
         # lr 0 refused as --lr 0 is, in the README's words
         ("name: c\n", ["optimizer.lr=0"], "Error: --set optimizer.lr: must be > 0, got 0"),
         ("optimizer:\n  lr: 0\n", [], "line 2: optimizer.lr: must be > 0, got 0"),
