@@ -8,6 +8,7 @@ filled in, so `Config.to_dict()` written back as YAML reproduces the run.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -58,7 +59,9 @@ def declared() -> tuple[Key, ...]:
 _DECLARED: tuple[Key, ...] | None = None
 
 
+@functools.cache
 def by_path() -> dict[str, Key]:
+    """The declared keys by their path (do not change the dict)."""
     return {k.path: k for k in declared()}
 
 
@@ -594,10 +597,7 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
     """Compose the Config from the declared keys: every key checked (its default when left out), then every
     key given where it has no effect refused (or dropped, `origin.drop`), then the checks across keys."""
     keys = declared()
-    sections: dict[str, list[str]] = {}
-    for key in keys:
-        section, _, leaf = key.path.rpartition(".")
-        sections.setdefault(section, []).append(leaf)
+    sections = _sections()
     checks.check_keys(raw, ["name", *sections[""], *(s for s in sections if s)])
 
     name = raw.get("name")
@@ -606,25 +606,17 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
     if not isinstance(name, str) or not re.fullmatch(r"[\w.+-]+", name):
         raise CheckError("name", f"must be letters, digits, '.', '_', '+' or '-', got {checks.excerpt(name)}")
 
-    given: dict[str, Any] = {}  # the keys the config sets, by path
-    for key in keys:
-        section, _, leaf = key.path.rpartition(".")
+    given: dict[str, Any] = {k: raw[k] for k in sections[""] if k in raw}  # the keys the config sets
+    for section, known in sections.items():
         if not section:
-            if key.path in raw:
-                given[key.path] = raw[key.path]
             continue
-        if section not in given:
-            given[section] = None  # mark the section read
-            mapping = _section(raw, section)
-            known = sections[section]
-            if section in ("optimizer", "schedule"):
-                _check_settings(section, mapping, known)
-            else:
-                checks.check_keys(mapping, known, prefix=f"{section}.")
-            for k, v in mapping.items():
-                given[f"{section}.{k}"] = v
-    for section in sections:
-        given.pop(section, None)
+        mapping = _section(raw, section)
+        if section in ("optimizer", "schedule"):
+            _check_settings(section, mapping, known)
+        else:
+            checks.check_keys(mapping, known, prefix=f"{section}.")
+        for k, v in mapping.items():
+            given[f"{section}.{k}"] = v
 
     values: dict[str, Any] = {}
     for key in keys:
@@ -656,7 +648,7 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
         own = {
             k.path.rpartition(".")[2]: given[k.path]
             for k in keys
-            if k.setting and k.path.startswith(section + ".") and k.path in given and k.applies(values)
+            if k.setting and k.path in given and k.path.startswith(section + ".") and k.applies(values)
         }
         check = optimizers.check_params if section == "optimizer" else schedules.check_params
         settings[section] = check(values[selector], own)
@@ -690,14 +682,27 @@ def _resolved_default(key: Key, value: object) -> bool:
         return False
 
 
+@functools.cache
+def _sections() -> dict[str, list[str]]:
+    """The declared keys' names by section ("" for the top level), in the file's order."""
+    out: dict[str, list[str]] = {}
+    for key in declared():
+        section, _, leaf = key.path.rpartition(".")
+        out.setdefault(section, []).append(leaf)
+    return out
+
+
 def _check_settings(section: str, mapping: Mapping[str, Any], known: list[str]) -> None:
     """An optimizer's or schedule's section: a key no optimizer (schedule) has is unknown, with the chosen
     one's own keys as the suggestions."""
-    by = {"optimizer": ("name", optimizers.OPTIMIZER_PARAMS), "schedule": ("type", schedules.SCHEDULE_PARAMS)}
-    selector, table = by[section]
-    chosen = mapping.get(selector)
-    fixed = [k for k in known if not any(k in row for row in table.values())]
-    own = list(table.get(chosen, {})) if isinstance(chosen, str) else []
     for name in mapping:
         if name not in known:
+            by = {
+                "optimizer": ("name", optimizers.OPTIMIZER_PARAMS),
+                "schedule": ("type", schedules.SCHEDULE_PARAMS),
+            }
+            selector, table = by[section]
+            chosen = mapping.get(selector)
+            fixed = [k for k in known if not any(k in row for row in table.values())]
+            own = list(table.get(chosen, {})) if isinstance(chosen, str) else []
             checks.check_keys({name: None}, [*fixed, *own] or known, prefix=f"{section}.")
