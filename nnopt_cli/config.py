@@ -320,6 +320,7 @@ class Template:
         origin = replace(self._origin, drop=True, dropped={}, inert={})
         # keys a grid value may switch on are dropped here, not refused: the sweep checks them over its points
         self.base = _resolve(_copy(self._raw), origin, default_name=self._name, base_dir=self._base_dir)
+        self.base_dropped = origin.dropped  # keys of no effect in the base: a grid value may switch them on
 
     def place(self, path: str) -> str:
         """Where the file or a --set gave `path`: "--set optimizer.beta1=0.95", "adam.yaml, line 7"."""
@@ -371,6 +372,15 @@ def from_dict(
     if dropped is not None:
         dropped.update(origin.dropped)
     return config
+
+
+def with_values(raw: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Raw config data with each dotted key path of `values` set (a resolved config's to_dict() and the keys
+    it dropped: what resolves, with drop_all, to the same runs)."""
+    out = _copy(raw)
+    for key, value in values.items():
+        _put(out, key, value, key)
+    return out
 
 
 def dropped_line(dropped: Mapping[str, Mapping[str, Any]], *, total: int, unit: str = "runs") -> str:

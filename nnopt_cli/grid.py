@@ -200,6 +200,8 @@ class Plan:
       points: the cross product, cells in grid order, each with every seed.
       dropped: the keys of the file or a --set that some runs drop because a grid value switches them off
         (adam.yaml's beta1 where optimizer.name is sgd): {key: {"value": ..., "runs": count}}.
+      base_dropped: the keys of the file or a --set that have no effect on `base` itself, with their values
+        (a grid value switches them on): with base.to_dict(), what resolves every run again.
     """
 
     config_file: str
@@ -209,6 +211,7 @@ class Plan:
     seeds: tuple[int, ...]
     points: tuple[Point, ...]
     dropped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    base_dropped: dict[str, Any] = field(default_factory=dict)
 
     @property
     def cells(self) -> int:
@@ -287,7 +290,16 @@ def plan(
     _refuse_unused(never or {}, dropped, grids, template, sets)
     grid_keys = {g.key for g in grids}
     dropped = {k: v for k, v in dropped.items() if k not in grid_keys}
-    return Plan(str(config_file), tuple(sets), base, tuple(grids), tuple(seed_values), tuple(points), dropped)
+    return Plan(
+        str(config_file),
+        tuple(sets),
+        base,
+        tuple(grids),
+        tuple(seed_values),
+        tuple(points),
+        dropped,
+        dict(template.base_dropped),
+    )
 
 
 def _refuse_unused(

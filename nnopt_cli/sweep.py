@@ -433,6 +433,8 @@ def write_start(folder: Path, plan: Plan, *, metric: str) -> None:
     base config."""
     import yaml
 
+    from nnopt_cli import config as config_mod
+
     content = {
         "config": plan.config_file,
         "set": list(plan.sets),
@@ -440,7 +442,8 @@ def write_start(folder: Path, plan: Plan, *, metric: str) -> None:
         "log_spaced": [g.key for g in plan.grids if g.log],
         "seeds": list(plan.seeds),
         "metric": metric,
-        "base": plan.base.to_dict(),
+        # with the keys of no effect on the base that a grid value switches on, as the runs were resolved
+        "base": config_mod.with_values(plan.base.to_dict(), plan.base_dropped),
     }
     runs.write_text(folder / "config.yaml", yaml.safe_dump(content, sort_keys=False, default_flow_style=None))
 
@@ -844,7 +847,7 @@ def redraw(folder: Path) -> list[Path]:
     try:
         content = yaml.safe_load(where.read_text(encoding="utf-8"))
         base_raw = content["base"]
-        base = config_mod.from_dict(base_raw, name=base_raw["name"])
+        base = config_mod.from_dict(base_raw, name=base_raw["name"], drop_all=True)
         log = set(content.get("log_spaced") or ())
         grids = tuple(
             Grid(key, tuple(values), tuple(yaml_text(v) for v in values), key in log)

@@ -368,3 +368,31 @@ def test_a_key_of_the_file_a_grid_value_switches_off_is_listed_on_the_terminal_a
     (folder,) = (tmp_path / "runs").iterdir()
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["dropped"] == {"optimizer.beta1": {"value": 0.8, "runs": 1}}
+
+
+def test_a_set_only_some_grid_values_use_replots_byte_for_byte(tmp_path):
+    # the base (constant) has no use for decay_steps and decay_rate; the exponential runs do, and a replot
+    # resolves them again from config.yaml as the sweep did
+    folder = _sweep(
+        tmp_path,
+        L2,
+        "--grid",
+        "schedule.type=constant,exponential",
+        "--set",
+        "schedule.decay_steps=10",
+        "--set",
+        "schedule.decay_rate=0.5",
+        "--set",
+        "train.epochs=6",
+    )
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["dropped"] == {
+        "schedule.decay_steps": {"value": 10, "runs": 1},
+        "schedule.decay_rate": {"value": 0.5, "runs": 1},
+    }
+    pictures = {p.name: p.read_bytes() for p in folder.glob("*.png")}
+    for name in pictures:
+        (folder / name).unlink()
+    result = CliRunner().invoke(cli, ["replot", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert {p.name: p.read_bytes() for p in folder.glob("*.png")} == pictures
