@@ -336,7 +336,8 @@ def compare(
 
     Each ENTRY is an optimizer name (sgd, sgdm, momentum, adagrad, rmsprop, adam: its default
     hyperparameters on top of the base config, at the base learning rate) or a YAML config file. Every
-    entry runs with the base config's seed.
+    entry runs with the base config's seed. A --set key some entries have no use for (optimizer.beta1
+    with sgd) is dropped from them and listed (dropped.json); one no entry uses is refused.
 
     \b
       nnopt compare sgd sgdm adam
@@ -560,7 +561,9 @@ def sweep(
 
     Runs of one network shape (same data, hidden widths, batch size, epochs) train as rows of one
     population, in chunks spread over --jobs processes; every run ends bit for bit where
-    `nnopt train CONFIG --set KEY=VALUE ... --set seed=S` ends.
+    `nnopt train CONFIG --set KEY=VALUE ... --set seed=S` ends. A key of CONFIG or a --set that a grid
+    value switches off (beta1 where optimizer.name is sgd) is dropped from those runs and listed
+    (summary.json's dropped); a --grid or --set key with no effect on any run is refused.
 
     \b
       nnopt sweep configs/l2.yaml --grid optimizer.name=sgd,sgdm,adam \\
