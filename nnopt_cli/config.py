@@ -1,9 +1,16 @@
-"""YAML config -> a validated, fully resolved `Config`.
+"""YAML config -> a validated, fully resolved `Config`, composed from the keys the components declare.
 
-Every problem becomes one `ConfigError` line naming the file, the line where YAML knows it, the key and
-what is allowed. The checks themselves (nnopt_cli.checks, and the optimizer, schedule and EMA modules'
-own) raise a `CheckError` that carries its key path as data; this module only places it. Defaults are
-filled in, so `Config.to_dict()` written back as YAML reproduces the run.
+Each component declares its keys beside its code (`KEYS` in data, mlp, quadratic, losses, optimizers,
+schedules, regularizers, ema, loop and plots; nnopt_cli.keys): name, default, check and when the key has an
+effect. This module reads them all: the defaults, `Config.to_dict()`, `data_key()` and `population_key()`.
+One rule holds for every key a user sets (file, --set, --grid, a compare entry): where it has no effect, a
+value other than its default is refused with the reason and what would make it count; compare and sweep may
+drop it instead, for the runs that switch it off, and list it.
+
+Every problem becomes one `ConfigError` line naming the file, the line where YAML knows it (or the --set or
+--grid option that set the key, or the key it depends on), the key and what is allowed. The checks
+themselves raise a `CheckError` that carries its key path as data; this module only places it. Defaults
+are filled in, so `Config.to_dict()` written back as YAML reproduces the run.
 """
 
 from __future__ import annotations
@@ -33,30 +40,25 @@ RUN_KEYS: tuple[Key, ...] = (
 )
 
 
+@functools.cache
 def declared() -> tuple[Key, ...]:
     """Every config key, in the config file's order, as its component declares it (`name` aside: it
     defaults to the file's stem)."""
-    global _DECLARED
-    if _DECLARED is None:
-        from nnopt_cli import loop, plots, quadratic  # they use a Config: imported once it exists
+    from nnopt_cli import loop, plots, quadratic  # they use a Config: imported once it exists
 
-        _DECLARED = (
-            *RUN_KEYS,
-            *data_mod.KEYS,
-            *mlp.KEYS,
-            *quadratic.KEYS,
-            *losses.KEYS,
-            *optimizers.KEYS,
-            *schedules.KEYS,
-            *regularizers.KEYS,
-            *ema.KEYS,
-            *loop.KEYS,
-            *plots.KEYS,
-        )
-    return _DECLARED
-
-
-_DECLARED: tuple[Key, ...] | None = None
+    return (
+        *RUN_KEYS,
+        *data_mod.KEYS,
+        *mlp.KEYS,
+        *quadratic.KEYS,
+        *losses.KEYS,
+        *optimizers.KEYS,
+        *schedules.KEYS,
+        *regularizers.KEYS,
+        *ema.KEYS,
+        *loop.KEYS,
+        *plots.KEYS,
+    )
 
 
 @functools.cache
