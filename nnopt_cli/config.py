@@ -15,6 +15,7 @@ are filled in, so `Config.to_dict()` written back as YAML reproduces the run.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Mapping
@@ -705,8 +706,8 @@ def _sections() -> dict[str, list[str]]:
 
 
 def _check_settings(section: str, mapping: Mapping[str, Any], known: list[str]) -> None:
-    """An optimizer's or schedule's section: a key no optimizer (schedule) has is unknown, with the chosen
-    one's own keys as the suggestions."""
+    """An optimizer's or schedule's section: a key no optimizer (schedule) has is unknown; the suggestions
+    are the chosen one's keys, or every optimizer's (schedule's) when none of those is close."""
     for name in mapping:
         if name not in known:
             by = {
@@ -716,5 +717,6 @@ def _check_settings(section: str, mapping: Mapping[str, Any], known: list[str]) 
             selector, table = by[section]
             chosen = mapping.get(selector)
             fixed = [k for k in known if not any(k in row for row in table.values())]
-            own = list(table.get(chosen, {})) if isinstance(chosen, str) else []
-            checks.check_keys({name: None}, [*fixed, *own] or known, prefix=f"{section}.")
+            own = [*fixed, *(table.get(chosen, {}) if isinstance(chosen, str) else ())]
+            near = difflib.get_close_matches(name, own, n=1) if isinstance(name, str) else []
+            checks.check_keys({name: None}, own if near else known, prefix=f"{section}.")

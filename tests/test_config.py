@@ -466,3 +466,15 @@ def test_dropping_a_set_that_has_no_effect_reports_it(tmp_path: Path) -> None:
 def test_a_folders_config_written_before_the_rule_reads_back_with_the_key_dropped(tmp_path: Path) -> None:
     path = write(tmp_path, "regularizer:\n  type: none\n  scale: 0.5\n")
     assert config.load(path, drop_all=True).reg_scale == 0.03
+
+
+def test_an_unknown_setting_suggests_the_chosen_ones_or_else_any_types() -> None:
+    with pytest.raises(
+        config.ConfigError, match=r"schedule.warmup: unknown key; did you mean 'warmup_steps'"
+    ):
+        config.from_dict({}, ["schedule.warmup=3"])
+    # constant has no decay_steps, exponential has: the typo is pointed at it, not at warmup_steps
+    with pytest.raises(
+        config.ConfigError, match=r"schedule.decay_step: unknown key; did you mean 'decay_steps'"
+    ):
+        config.from_dict({}, ["schedule.decay_step=3"])
