@@ -110,24 +110,24 @@ def _refuse_unused(
         key = item.partition("=")[0].strip()
         if dropped and all(key in d for d in dropped):
             spec = specs[0]
-            raw, sets = _entry_raw(spec, base)
-            try:
+            raw = _entry_raw(spec, base)
+            try:  # resolved again without dropping: the error says why
                 if raw is None:
-                    config_mod.load(spec, [*sets, *extra])
+                    config_mod.load(spec, extra)
                 else:
                     config_mod.from_dict(raw, extra, name=spec)
             except config_mod.ConfigError as exc:
-                raise config_mod.ConfigError(f"{exc} (in every entry)") from None
+                raise config_mod.ConfigError(f"{exc}; no entry uses it ({', '.join(specs)})") from None
 
 
-def _entry_raw(spec: str, base: config_mod.Config) -> tuple[dict[str, Any] | None, list[str]]:
+def _entry_raw(spec: str, base: config_mod.Config) -> dict[str, Any] | None:
     """An optimizer entry's raw config (the base with that optimizer at its defaults), or None for a file."""
-    if spec in optimizers.OPTIMIZER_NAMES:
-        raw = base.to_dict()
-        raw["name"] = spec
-        raw["optimizer"] = {"name": spec, "lr": base.lr, "decay": base.lr_decay}
-        return raw, []
-    return None, []
+    if spec not in optimizers.OPTIMIZER_NAMES:
+        return None
+    raw = base.to_dict()
+    raw["name"] = spec
+    raw["optimizer"] = {"name": spec, "lr": base.lr, "decay": base.lr_decay}
+    return raw
 
 
 def _resolve(
@@ -137,12 +137,13 @@ def _resolve(
     the base's optimizer); a --set the entry refuses is reported with the entry."""
     dropped: dict[str, Any] = {}
     try:
-        raw, _ = _entry_raw(spec, base)
+        raw = _entry_raw(spec, base)
         if raw is not None:
             cfg = config_mod.from_dict(raw, extra, name=spec, dropped=dropped)
             own = optimizers.OPTIMIZER_PARAMS[base.optimizer]
+            given = {s.partition("=")[0].strip() for s in extra}
             for k, v in base.optimizer_params.items():  # the base's settings: the entry takes its defaults
-                if v != own.get(k) and f"optimizer.{k}" not in {s.partition("=")[0].strip() for s in extra}:
+                if v != own.get(k) and f"optimizer.{k}" not in given:
                     dropped.setdefault(f"optimizer.{k}", v)
             return spec, cfg, dropped
         if _is_config_file(spec):
