@@ -140,7 +140,7 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
             [],
             "line 3: optimizer.beta_1: unknown key; did you mean 'beta1'?",
         ),
-        ("optimizer:\n  lr: -0.1\n", [], "line 2: optimizer.lr: must be >= 0, got -0.1"),
+        ("optimizer:\n  lr: -0.1\n", [], "line 2: optimizer.lr: must be > 0, got -0.1"),
         (
             "optimizer:\n  name: adamw\n",
             [],
@@ -174,13 +174,80 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
         ("data:\n  name: circle\n  noise: 0.7\n", [], "data.noise"),
         ("data:\n  name: iris\n  test_size: 150\n", [], "leave no training row"),
         ("data:\n  name: iris\n  test_size: 1.5\n", [], "data.test_size"),
-        ("data:\n  name: iris\n  path: x.csv\n", [], "only the csv data set takes a path"),
+        (
+            "data:\n  name: iris\n  path: x.csv\n",
+            [],
+            "line 3: data.path has no effect while data.name is iris; set data.name to csv",
+        ),
         (
             "data:\n  name: iris\nplot:\n  features: [petal, 1]\n",
             [],
             "plot.features[0]: no input named 'petal'",
         ),
         ("data:\n  name: csv\n", [], "data.path: the csv data set needs a path"),
+        # a key that has no effect on the run, set to a value other than its default
+        (
+            "name: c\n",
+            ["regularizer.scale=0.5"],
+            "Error: --set regularizer.scale=0.5: regularizer.scale has no effect while regularizer.type is "
+            "none; set regularizer.type to l1 or l2",
+        ),
+        (
+            "regularizer:\n  type: none\n  scale: 0.5\n",
+            [],
+            "line 3: regularizer.scale has no effect while regularizer.type is none",
+        ),
+        (
+            "name: c\n",
+            ["schedule.decay_steps=10"],
+            "--set schedule.decay_steps=10: schedule.decay_steps has no effect while schedule.type is "
+            "constant; set schedule.type to exponential,",
+        ),
+        (
+            "name: c\n",
+            ["data.noise=0.3"],
+            "--set data.noise=0.3: data.noise has no effect while data.name is dot; "
+            "set data.name to circle, xor, gauss or spiral",
+        ),
+        (
+            "model:\n  init: normal\n",
+            ["model.init_std=0.5"],
+            "--set model.init_std=0.5: model.init_std has no effect while model.init is normal; "
+            "set model.init to truncated_normal",
+        ),
+        (
+            "model:\n  activation: relu\n  leaky_alpha: 0.2\n",
+            [],
+            "line 3: model.leaky_alpha has no effect while model.activation is relu; "
+            "set model.activation to leaky_relu",
+        ),
+        (
+            "optimizer:\n  name: sgd\n  beta1: 0.5\n",
+            [],
+            "line 3: optimizer.beta1 has no effect while optimizer.name is sgd; set optimizer.name to adam",
+        ),
+        (
+            "model:\n  type: quadratic\n",
+            ["data.name=iris"],
+            "--set data.name=iris: data.name has no effect while model.type is quadratic; "
+            "set model.type to mlp",
+        ),
+        # a key of the file that a --set switches off: the file's line, and the --set that did it
+        (
+            "optimizer:\n  name: adam\n  eps: 0\n",
+            ["optimizer.name=sgd"],
+            "line 3: optimizer.eps has no effect while optimizer.name is sgd (--set optimizer.name=sgd); "
+            "set optimizer.name to adagrad, rmsprop or adam",
+        ),
+        # lr 0 refused as --lr 0 is, in the README's words
+        ("name: c\n", ["optimizer.lr=0"], "Error: --set optimizer.lr: must be > 0, got 0"),
+        ("optimizer:\n  lr: 0\n", [], "line 2: optimizer.lr: must be > 0, got 0"),
+        # an error a --set caused names the --set, not the file
+        (
+            "data:\n  noise: 0.0\n",
+            ["data.name=csv"],
+            "Error: --set data.name=csv: data.path: the csv data set",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_folder(
@@ -605,3 +672,26 @@ def test_resume_from_the_command_line_ends_where_one_longer_run_ends(tmp_path):
         cli, ["train", "--resume", str(second), "--lr", "0.5", "--runs-root", str(tmp_path / "runs")]
     )
     assert refused.exit_code == 2 and "optimizer.lr" in refused.output
+
+
+def test_compare_lists_a_set_some_entries_drop(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    args = ["compare", "sgd", "adam", "--epochs", "2", "--set", "optimizer.beta1=0.95"]
+    result = invoke(*args, "--runs-root", str(root), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "dropped where it has no effect: optimizer.beta1: 0.95 (entries sgd)" in result.output
+    (folder,) = root.iterdir()
+    assert json.loads((folder / "dropped.json").read_text()) == {
+        "optimizer.beta1": {"value": 0.95, "entries": ["sgd"]}
+    }
+
+
+def test_compare_refuses_a_set_no_entry_uses_and_writes_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    result = invoke("compare", "sgd", "sgdm", "--set", "optimizer.beta1=0.95", "--runs-root", str(root))
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "Error: --set optimizer.beta1=0.95: optimizer.beta1 has no effect while optimizer.name is sgd; "
+        "set optimizer.name to adam"
+    )
+    assert not root.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -101,7 +102,30 @@ def test_a_set_that_would_rename_what_entries_train_is_refused(item: str) -> Non
 
 
 def test_a_set_an_entry_refuses_names_the_entry() -> None:
-    # adam has beta1, sgd does not: the error says which entry refused it
     with pytest.raises(config.ConfigError) as info:
-        compare.build_entries(["adam", "sgd"], config.from_dict({}), sets=["optimizer.beta1=0.5"])
-    assert str(info.value).startswith("compare entry sgd: --set optimizer.beta1: unknown key")
+        compare.build_entries(["adam", "sgd"], config.from_dict({}), sets=["optimizer.lr=-1"])
+    assert str(info.value).startswith("compare entry adam: --set optimizer.lr: must be > 0")
+
+
+def test_a_set_some_entries_have_no_use_for_is_dropped_from_them_and_listed() -> None:
+    # adam has beta1, sgd does not: sgd trains without it, and the comparison says so
+    entries = compare.build_entries(["adam", "sgd"], config.from_dict({}), sets=["optimizer.beta1=0.5"])
+    assert entries[0].config.optimizer_params["beta1"] == 0.5
+    assert entries[1].config.optimizer_params == {}
+    assert compare.dropped_keys(entries) == {"optimizer.beta1": {"value": 0.5, "entries": ["sgd"]}}
+
+
+def test_a_set_no_entry_has_use_for_is_refused() -> None:
+    with pytest.raises(config.ConfigError) as info:
+        compare.build_entries(["sgd", "sgdm"], config.from_dict({}), sets=["optimizer.beta1=0.5"])
+    assert str(info.value) == (
+        "--set optimizer.beta1=0.5: optimizer.beta1 has no effect while optimizer.name is sgd; "
+        "set optimizer.name to adam; no entry uses it (sgd, sgdm)"
+    )
+
+
+def test_the_base_settings_an_entry_replaces_are_listed(tmp_path: Path) -> None:
+    base = tmp_path / "base.yaml"
+    base.write_text("optimizer:\n  name: adam\n  lr: 0.02\n  beta1: 0.8\n")
+    entries = compare.build_entries(["sgd", "adam"], config.load(base))
+    assert compare.dropped_keys(entries) == {"optimizer.beta1": {"value": 0.8, "entries": ["sgd", "adam"]}}

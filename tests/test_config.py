@@ -391,3 +391,90 @@ def test_a_section_made_by_set_is_blamed_on_the_set(tmp_path: Path) -> None:
     path.write_text("a: 1\n")
     with pytest.raises(config.ConfigError, match=r"^.*run\.yaml, line 1: a: unknown key"):
         config.load(path)
+
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("**/*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_reads_back_from_its_resolved_form(path: Path) -> None:
+    # to_dict writes every key, those of no effect at their defaults: config.yaml of a run stays valid
+    c = config.load(path)
+    assert config.from_dict(c.to_dict(), name=c.name) == c
+
+
+def test_keys_of_no_effect_at_their_default_are_accepted() -> None:
+    c = config.from_dict(
+        {
+            "data": {"name": "iris", "noise": 0.0, "samples": 300, "path": None},
+            "model": {"init": "he", "init_std": 0.1, "leaky_alpha": 0.01, "w0": 5.0, "hidden": [11]},
+            "optimizer": {"name": "sgd", "beta1": 0.9, "eps": 1e-7},
+            "regularizer": {"type": "none", "scale": 0.03},
+            "train": {"steps": 40},
+        }
+    )
+    assert c.optimizer_params == {} and c.reg_scale == 0.03
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"regularizer": {"scale": 0.5}},
+            "regularizer.scale has no effect while regularizer.type is none; "
+            "set regularizer.type to l1 or l2",
+        ),
+        (
+            {"model": {"w0": 3.0}},
+            "model.w0 has no effect while model.type is mlp; set model.type to quadratic",
+        ),
+        (
+            {"train": {"steps": 5}},
+            "train.steps has no effect while model.type is mlp; set model.type to quadratic",
+        ),
+        (
+            {"model": {"type": "quadratic", "hidden": 4}},
+            "model.hidden has no effect while model.type is quadratic; set model.type to mlp",
+        ),
+        (
+            {"data": {"name": "dot", "path": "x.csv"}},
+            "data.path has no effect while data.name is dot; set data.name to csv",
+        ),
+        (
+            {"schedule": {"type": "cosine", "decay_steps": 10, "decay_rate": 0.5}},
+            "schedule.decay_rate has no effect while schedule.type is cosine; "
+            "set schedule.type to exponential, natural_exp or inverse_time",
+        ),
+        ({"optimizer": {"lr": 0}}, "optimizer.lr: must be > 0, got 0"),
+    ],
+)
+def test_a_key_of_no_effect_set_to_another_value_is_refused(raw: dict, message: str) -> None:
+    with pytest.raises(config.ConfigError) as info:
+        config.from_dict(raw)
+    assert str(info.value).endswith(message)
+
+
+def test_dropping_a_set_that_has_no_effect_reports_it(tmp_path: Path) -> None:
+    path = write(tmp_path, "optimizer:\n  name: sgd\n")
+    dropped: dict = {}
+    c = config.load(path, ["optimizer.beta1=0.5", "optimizer.lr=0.1"], dropped=dropped)
+    assert dropped == {"optimizer.beta1": 0.5} and c.lr == 0.1 and c.optimizer_params == {}
+    with pytest.raises(config.ConfigError):  # without `dropped` it is refused
+        config.load(path, ["optimizer.beta1=0.5"])
+
+
+def test_a_folders_config_written_before_the_rule_reads_back_with_the_key_dropped(tmp_path: Path) -> None:
+    path = write(tmp_path, "regularizer:\n  type: none\n  scale: 0.5\n")
+    assert config.load(path, drop_all=True).reg_scale == 0.03
+
+
+def test_an_unknown_setting_suggests_the_chosen_ones_or_else_any_types() -> None:
+    with pytest.raises(
+        config.ConfigError, match=r"schedule.warmup: unknown key; did you mean 'warmup_steps'"
+    ):
+        config.from_dict({}, ["schedule.warmup=3"])
+    # constant has no decay_steps, exponential has: the typo is pointed at it, not at warmup_steps
+    with pytest.raises(
+        config.ConfigError, match=r"schedule.decay_step: unknown key; did you mean 'decay_steps'"
+    ):
+        config.from_dict({}, ["schedule.decay_step=3"])

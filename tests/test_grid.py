@@ -10,6 +10,8 @@ import pytest
 from nnopt_cli import config as config_mod
 from nnopt_cli.config import grid
 
+ROOT = Path(__file__).resolve().parent.parent
+
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 
@@ -142,9 +144,48 @@ def test_a_point_refused_for_a_key_of_the_file_names_the_point(tmp_path):
     base = tmp_path / "base.yaml"
     base.write_text("optimizer:\n  name: adam\n  beta1: 0.8\ntrain:\n  epochs: 5\n")
     with pytest.raises(grid.GridError) as info:
-        grid.plan(base, ["optimizer.name=adam,sgd"])
-    message = str(info.value)
-    assert message.startswith("grid point optimizer.name=sgd: ") and "beta1" in message
+        grid.plan(base, ["optimizer.lr=0.1,-1"])
+    assert str(info.value).startswith("--grid optimizer.lr=-1: ")
+
+
+def test_a_key_of_the_file_a_grid_value_switches_off_is_dropped_and_listed(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("optimizer:\n  name: adam\n  beta1: 0.8\ntrain:\n  epochs: 5\n")
+    plan = grid.plan(base, ["optimizer.name=adam,sgd"], seeds=2)
+    assert plan.dropped == {"optimizer.beta1": {"value": 0.8, "runs": 2}}
+    assert [p.config.optimizer_params.get("beta1") for p in plan.points] == [0.8, 0.8, None, None]
+
+
+@pytest.mark.parametrize(
+    ("options", "sets", "message"),
+    [
+        (
+            ["optimizer.lr=1e-3:1:13log", "regularizer.scale=0,0.01,0.03"],
+            [],
+            "--grid regularizer.scale: regularizer.scale has no effect while regularizer.type is none; "
+            "set regularizer.type to l1 or l2",
+        ),
+        (
+            ["optimizer.name=sgd,sgdm"],
+            ["optimizer.beta1=0.5"],
+            "--set optimizer.beta1=0.5: optimizer.beta1 has no effect while optimizer.name is sgd; "
+            "set optimizer.name to adam",
+        ),
+        (["optimizer.lr=0.1,0.2"], ["data.noise=0.2"], "--set data.noise=0.2: data.noise has no effect"),
+    ],
+)
+def test_a_key_of_no_effect_on_any_run_is_refused(options, sets, message):
+    with pytest.raises(grid.GridError) as info:
+        grid.plan(ROOT / "configs" / "iris" / "sgd.yaml", options, sets=sets)
+    assert str(info.value) == message or str(info.value).startswith(message)
+
+
+def test_a_set_key_some_grid_value_switches_on_is_kept_where_it_counts():
+    plan = grid.plan(
+        ROOT / "configs" / "sgd.yaml", ["regularizer.type=none,l2"], sets=["regularizer.scale=0.5"]
+    )
+    assert [p.config.reg_scale for p in plan.points] == [0.03, 0.5]
+    assert plan.dropped == {"regularizer.scale": {"value": 0.5, "runs": 1}}
 
 
 def test_labels_and_log_axes():

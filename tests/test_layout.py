@@ -1,6 +1,6 @@
 """The package's layers: imports between its folders run one way, with no cycle of modules or of folders.
 
-    cli → experiments → figures → store → config → core, data → checks, metrics, workers
+    cli → experiments → store → config → figures, core, data → checks, files, keys, metrics, workers
 
 The graph is read from the source with `ast` (imports inside functions count; those under `if
 TYPE_CHECKING:` do not, since they never run).
@@ -14,17 +14,17 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "nnopt_cli"
 
 # A folder may import the folders below it: each layer lists what it may use besides itself. The
-# modules at the bottom (checks, metrics, workers) import nothing of nnopt's, and everyone may use them.
-BOTTOM = {"checks", "metrics", "workers"}
+# modules at the bottom import nothing of nnopt's but each other, and everyone may use them.
+BOTTOM = {"checks", "files", "keys", "metrics", "workers"}
 LAYERS: dict[str, set[str]] = {
     **{name: set() for name in BOTTOM},
     "core": set(BOTTOM),
     "data": set(BOTTOM),
-    "config": {"core", "data", *BOTTOM},
-    "store": {"config", "data", "core", *BOTTOM},
-    "figures": {"store", "config", "data", "core", *BOTTOM},
-    "experiments": {"figures", "store", "config", "data", "core", *BOTTOM},
-    "cli": {"experiments", "figures", "store", "config", "data", "core", *BOTTOM},
+    "figures": {"core", "data", *BOTTOM},
+    "config": {"core", "data", "figures", *BOTTOM},
+    "store": {"config", "figures", "data", "core", *BOTTOM},
+    "experiments": {"store", "config", "figures", "data", "core", *BOTTOM},
+    "cli": {"experiments", "store", "config", "figures", "data", "core", *BOTTOM},
 }
 
 

@@ -173,7 +173,8 @@ def test_population_rows_equal_single_runs_bitwise() -> None:
 
 
 def test_ema_shadow_with_zero_rate_stays_at_the_start() -> None:
-    h = train(cfg(train__epochs=3, optimizer__lr=0.0, ema__decay=0.99))
+    # a config refuses lr 0 (it trains nothing); the loop, given one, leaves the weights where they start
+    h = train(cfg(train__epochs=3, ema__decay=0.99).replace(lr=0.0))
     assert h.params_ema is not None
     for key in h.params:
         np.testing.assert_array_equal(h.params_ema[key], h.params[key])
@@ -411,9 +412,10 @@ def _mse_by_hand(w: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> floa
 
 
 def test_batch_loss_is_each_batchs_objective_before_its_update() -> None:
-    # lr 0: every update starts from the starting weights, so update k's loss is batch k's data loss there
+    # lr 0 (a config refuses it; the loop takes it): every update starts from the starting weights, so
+    # update k's loss is batch k's data loss there
     # plus the L2 penalty (the course's printed `loss`); 300 rows in batches of 32: the last has 12
-    c = cfg(train__epochs=2, optimizer__lr=0.0, regularizer__type="l2", regularizer__scale=0.03)
+    c = cfg(train__epochs=2, regularizer__type="l2", regularizer__scale=0.03).replace(lr=0.0)
     (group,) = experiment.prepare([c])
     (h,) = loop.run([c], group.prepared)
     w = group.prepared.net.to_arrays(group.prepared.starts[0])
@@ -426,7 +428,7 @@ def test_batch_loss_is_each_batchs_objective_before_its_update() -> None:
 
 def test_shuffled_batch_losses_follow_each_epochs_order() -> None:
     # data.shuffle: epoch e's batches are the rows of default_rng([seed, 1])'s e-th permutation, in order
-    c = cfg(train__epochs=2, optimizer__lr=0.0, data__shuffle="true", seed=5)
+    c = cfg(train__epochs=2, data__shuffle="true", seed=5).replace(lr=0.0)
     (group,) = experiment.prepare([c])
     (h,) = loop.run([c], group.prepared)
     w = group.prepared.net.to_arrays(group.prepared.starts[0])
@@ -457,12 +459,11 @@ def test_cross_entropy_batch_losses_of_a_softmax_network() -> None:
     # no hidden layer, three logits, ce: batch k's loss is the mean of logsumexp(z) − z_true over its rows
     c = cfg(
         train__epochs=1,
-        optimizer__lr=0.0,
         data__name="iris",
         model__hidden="[]",
         loss="ce",
         data__batch_size=50,
-    )
+    ).replace(lr=0.0)
     (group,) = experiment.prepare([c])
     (h,) = loop.run([c], group.prepared)
     w = group.prepared.net.to_arrays(group.prepared.starts[0])

@@ -427,3 +427,56 @@ def test_a_regularized_sweep_writes_and_ranks_the_data_loss(tmp_path):
             assert r["final_loss"] == r["final_data_loss"]
         else:
             assert float(r["final_data_loss"]) < float(r["final_loss"])
+
+
+def test_a_grid_key_of_no_effect_on_any_run_is_refused_and_nothing_written(tmp_path):
+    # the README's example without an l2 penalty: three identical rows of the heatmap
+    iris = str(CONFIGS / "iris" / "sgd.yaml")
+    args = ["sweep", iris, "--grid", "optimizer.lr=1e-3:1:13log", "--grid", "regularizer.scale=0,0.01,0.03"]
+    result = CliRunner().invoke(cli, [*args, "--runs-root", str(tmp_path / "runs")])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: --grid regularizer.scale: regularizer.scale has no effect while regularizer.type is none; "
+        "set regularizer.type to l1 or l2\n"
+    )
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_key_of_the_file_a_grid_value_switches_off_is_listed_on_the_terminal_and_in_summary(tmp_path):
+    base = tmp_path / "adam.yaml"
+    base.write_text("optimizer:\n  name: adam\n  lr: 0.02\n  beta1: 0.8\ntrain:\n  epochs: 2\n")
+    args = ["sweep", str(base), "--grid", "optimizer.name=adam,sgd", "--runs-root", str(tmp_path / "runs")]
+    result = CliRunner().invoke(cli, [*args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "dropped where it has no effect: optimizer.beta1: 0.8 (1 of 2 runs)" in result.output
+    (folder,) = (tmp_path / "runs").iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["dropped"] == {"optimizer.beta1": {"value": 0.8, "runs": 1}}
+
+
+def test_a_set_only_some_grid_values_use_replots_byte_for_byte(tmp_path):
+    # the base (constant) has no use for decay_steps and decay_rate; the exponential runs do, and a replot
+    # resolves them again from config.yaml as the sweep did
+    folder = _sweep(
+        tmp_path,
+        L2,
+        "--grid",
+        "schedule.type=constant,exponential",
+        "--set",
+        "schedule.decay_steps=10",
+        "--set",
+        "schedule.decay_rate=0.5",
+        "--set",
+        "train.epochs=6",
+    )
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["dropped"] == {
+        "schedule.decay_steps": {"value": 10, "runs": 1},
+        "schedule.decay_rate": {"value": 0.5, "runs": 1},
+    }
+    pictures = {p.name: p.read_bytes() for p in folder.glob("*.png")}
+    for name in pictures:
+        (folder / name).unlink()
+    result = CliRunner().invoke(cli, ["replot", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert {p.name: p.read_bytes() for p in folder.glob("*.png")} == pictures

@@ -161,7 +161,8 @@ def train(
         finished = train_mod.run(
             config_file,
             resume_from=None if resume_folder is None else str(resume_folder),
-            sets=sets + _shortcuts(epochs=epochs, lr=lr, seed=seed),
+            sets=sets,
+            shortcuts=_shortcuts(epochs=epochs, lr=lr, seed=seed),
             epochs_given=epochs is not None,
             runs_root=runs_root,
             reporter=_epoch_reporter(quiet),
@@ -174,6 +175,13 @@ def _epoch_reporter(quiet: bool) -> Any:
     from nnopt_cli.cli import console
 
     return lambda label, epochs, every: console.EpochReporter(label, epochs, every=every, quiet=quiet)
+
+
+def _say(line: str) -> None:
+    """A line of the library's to the terminal, as it is (no markup)."""
+    from nnopt_cli.cli import console
+
+    console.console().print(line, markup=False, highlight=False)
 
 
 def _shortcuts(*, epochs: int | None, lr: float | None, seed: int | None) -> tuple[str, ...]:
@@ -227,7 +235,8 @@ def compare(
 
     Each ENTRY is an optimizer name (sgd, sgdm, momentum, adagrad, rmsprop, adam: its default
     hyperparameters on top of the base config, at the base learning rate) or a YAML config file. Every
-    entry runs with the base config's seed.
+    entry runs with the base config's seed. A --set key some entries have no use for (optimizer.beta1
+    with sgd) is dropped from them and listed (dropped.json); one no entry uses is refused.
 
     \b
       nnopt compare sgd sgdm adam
@@ -255,6 +264,7 @@ def compare(
             reporter=lambda label, name_of, every: console.GroupsReporter(
                 label, name_of, every=every, quiet=quiet
             ),
+            note=_say,
         )
     out = console.console()
     out.print(console.compare_table(done.rows, seeds=done.seeds))
@@ -430,12 +440,15 @@ def sweep(
 
     Runs of one network shape (same data, hidden widths, batch size, epochs) train as rows of one
     population, in chunks spread over --jobs processes; every run ends bit for bit where
-    `nnopt train CONFIG --set KEY=VALUE ... --set seed=S` ends.
+    `nnopt train CONFIG --set KEY=VALUE ... --set seed=S` ends. A key of CONFIG or a --set that a grid
+    value switches off (beta1 where optimizer.name is sgd) is dropped from those runs and listed
+    (summary.json's dropped); a --grid or --set key with no effect on any run is refused.
 
     \b
       nnopt sweep configs/l2.yaml --grid optimizer.name=sgd,sgdm,adam \\
           --grid optimizer.lr=0.001,0.003,0.01,0.03,0.1 --seeds 5
-      nnopt sweep configs/iris/sgd.yaml --grid optimizer.lr=1e-3:1:13log --grid regularizer.scale=0,0.01,0.03
+      nnopt sweep configs/iris/sgd.yaml --set regularizer.type=l2 \\
+          --grid optimizer.lr=1e-3:1:13log --grid regularizer.scale=0,0.01,0.03
 
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-sweep-<name>/ with sweep.csv (one row per run), cells.csv (mean,
     std, min and max over seeds per grid cell), heatmap.png, sensitivity.png, curves.png, config.yaml,
@@ -458,6 +471,7 @@ def sweep(
             scheduler=scheduler,
             runs_root=runs_root,
             reporter=lambda label, runs: console.RunsReporter(label, runs, quiet=quiet),
+            note=_say,
         )
     out = console.console()
     out.print(

@@ -1,13 +1,22 @@
-"""YAML config -> a validated, fully resolved `Config`.
+"""YAML config -> a validated, fully resolved `Config`, composed from the keys the components declare.
 
-Every problem becomes one `ConfigError` line naming the file, the line where YAML knows it, the key and
-what is allowed. The checks themselves (nnopt_cli.checks, and the optimizer, schedule and EMA modules'
-own) raise a `CheckError` that carries its key path as data; this module only places it. Defaults are
-filled in, so `Config.to_dict()` written back as YAML reproduces the run.
+Each component declares its keys beside its code (`KEYS` in data, mlp, quadratic, losses, optimizers,
+schedules, regularizers, ema, loop and plots; nnopt_cli.keys): name, default, check and when the key has an
+effect. This module reads them all: the defaults, `Config.to_dict()`, `data_key()` and `population_key()`.
+One rule holds for every key a user sets (file, --set, --grid, a compare entry): where it has no effect, a
+value other than its default is refused with the reason and what would make it count; compare and sweep may
+drop it instead, for the runs that switch it off, and list it.
+
+Every problem becomes one `ConfigError` line naming the file, the line where YAML knows it (or the --set or
+--grid option that set the key, or the key it depends on), the key and what is allowed. The checks
+themselves raise a `CheckError` that carries its key path as data; this module only places it. Defaults
+are filled in, so `Config.to_dict()` written back as YAML reproduces the run.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -20,50 +29,62 @@ from nnopt_cli import checks
 from nnopt_cli import data as data_mod
 from nnopt_cli.checks import CheckError
 from nnopt_cli.core import ema, losses, mlp, optimizers, regularizers, schedules
+from nnopt_cli.keys import Key
 
-MODEL_TYPES = ("mlp", "quadratic")
-UNITS = ("step", "epoch")
+MODEL_TYPES = mlp.MODEL_TYPES
+UNITS = schedules.UNITS
 LOGIT_LOSSES = ("bce", "ce")  # they take the logits z, so the network's output must be linear
-MAX_WIDTH = 10**9  # a wider layer is a typo; the memory bound on the whole network is checked in training
+MAX_WIDTH = mlp.MAX_WIDTH
 MAX_EXPANDED_NODES = 100_000  # YAML aliases may not blow a document up to more values than this
 
-# Every key with its default; the sections optimizer and schedule also take the parameters of the chosen
-# optimizer or schedule (optimizers.OPTIMIZER_PARAMS, schedules.SCHEDULE_PARAMS).
-DEFAULTS: dict[str, Any] = {
-    "name": None,  # the config file's stem
-    "seed": 0,
-    "data": {
-        "name": None,  # dot, or csv when a path is given
-        "path": None,
-        "features": None,
-        "label": None,
-        "samples": 300,
-        "noise": 0.0,
-        "seed": 0,
-        "permute_seed": None,
-        "test_size": 0,
-        "batch_size": 32,
-        "shuffle": False,
-    },
-    "model": {
-        "type": "mlp",
-        "hidden": 11,  # one hidden layer of 11; a list gives one layer per width, [] none
-        "activation": "relu",
-        "leaky_alpha": 0.01,
-        "output": "linear",
-        "init": "normal",
-        "init_std": 0.1,
-        "init_from": None,
-        "w0": 5.0,
-    },
-    "loss": "mse",
-    "optimizer": {"name": "sgd", "lr": 0.005, "decay": 0.0},
-    "schedule": {"type": "constant", "unit": "step", "warmup_steps": 0},
-    "regularizer": {"type": "none", "scale": 0.03},
-    "ema": {"decay": None},
-    "train": {"epochs": 800, "steps": 40, "log_every": 100},
-    "plot": {"features": None},
-}
+RUN_KEYS: tuple[Key, ...] = (
+    Key("seed", 0, lambda v: checks.integer(v, "seed", low=0)),  # weights, shuffling, schedule noise
+)
+
+
+@functools.cache
+def declared() -> tuple[Key, ...]:
+    """Every config key, in the config file's order, as its component declares it (`name` aside: it
+    defaults to the file's stem)."""
+    from nnopt_cli.core import loop, quadratic  # they use a Config: imported once it exists
+    from nnopt_cli.figures import plots
+
+    return (
+        *RUN_KEYS,
+        *data_mod.KEYS,
+        *mlp.KEYS,
+        *quadratic.KEYS,
+        *losses.KEYS,
+        *optimizers.KEYS,
+        *schedules.KEYS,
+        *regularizers.KEYS,
+        *ema.KEYS,
+        *loop.KEYS,
+        *plots.KEYS,
+    )
+
+
+@functools.cache
+def by_path() -> dict[str, Key]:
+    """The declared keys by their path (do not change the dict)."""
+    return {k.path: k for k in declared()}
+
+
+def defaults() -> dict[str, Any]:
+    """Every key with its default, nested as in the file; the settings of an optimizer or schedule only
+    for the default one (sgd and constant have none)."""
+    out: dict[str, Any] = {"name": None}  # the config file's stem
+    for key in declared():
+        if key.setting:
+            continue
+        section, _, name = key.path.rpartition(".")
+        (out.setdefault(section, {}) if section else out)[name] = key.default
+    return out
+
+
+def default(path: str) -> Any:
+    """The default of one key path ("optimizer.lr")."""
+    return by_path()[path].default
 
 
 class _Loader(yaml.SafeLoader):
@@ -128,67 +149,31 @@ class Config:
     source: str = field(default="<defaults>", compare=False)  # where it was read, for `with_overrides`
 
     def to_dict(self) -> dict[str, Any]:
-        """The resolved config as nested plain data, in the YAML layout."""
-        return {
-            "name": self.name,
-            "seed": self.seed,
-            "data": {
-                "name": self.data_name,
-                "path": self.data_path,
-                "features": None if self.data_features is None else list(self.data_features),
-                "label": self.data_label,
-                "samples": self.data_samples,
-                "noise": self.data_noise,
-                "seed": self.data_seed,
-                "permute_seed": self.permute_seed,
-                "test_size": self.test_size,
-                "batch_size": self.batch_size,
-                "shuffle": self.shuffle,
-            },
-            "model": {
-                "type": self.model_type,
-                # one layer as a number, as configs wrote it before lists of widths
-                "hidden": self.hidden[0] if len(self.hidden) == 1 else list(self.hidden),
-                "activation": self.activation,
-                "leaky_alpha": self.leaky_alpha,
-                "output": self.output,
-                "init": self.init,
-                "init_std": self.init_std,
-                "init_from": self.init_from,
-                "w0": self.w0,
-            },
-            "loss": self.loss,
-            "optimizer": {
-                "name": self.optimizer,
-                "lr": self.lr,
-                "decay": self.lr_decay,
-                **self.optimizer_params,
-            },
-            "schedule": {
-                "type": self.schedule,
-                "unit": self.unit,
-                "warmup_steps": self.warmup_steps,
-                **self.schedule_params,
-            },
-            "regularizer": {"type": self.regularizer, "scale": self.reg_scale},
-            "ema": {"decay": self.ema_decay},
-            "train": {"epochs": self.epochs, "steps": self.steps, "log_every": self.log_every},
-            "plot": {"features": None if self.plot_features is None else list(self.plot_features)},
-        }
+        """The resolved config as nested plain data, in the YAML layout: every declared key, and the
+        settings of the chosen optimizer and schedule."""
+        out: dict[str, Any] = {"name": self.name}
+        params = {"optimizer": self.optimizer_params, "schedule": self.schedule_params}
+        for key in declared():
+            section, _, name = key.path.rpartition(".")
+            target = out.setdefault(section, {}) if section else out
+            if key.setting:
+                if name in params[section]:
+                    target[name] = params[section][name]
+                continue
+            target[name] = key.show(getattr(self, key.field))
+        for section in params:  # the chosen row's own order (OPTIMIZER_PARAMS, SCHEDULE_PARAMS)
+            fixed = {k: v for k, v in out[section].items() if k not in params[section]}
+            out[section] = {**fixed, **params[section]}
+        return out
 
     def data_key(self) -> tuple[object, ...]:
         """What decides the data a run trains and is tested on: runs with equal keys share their data."""
-        return (
-            self.data_name,
-            self.data_path,
-            self.data_features,
-            self.data_label,
-            self.data_samples,
-            self.data_noise,
-            self.data_seed,
-            self.permute_seed,
-            self.test_size,
-        )
+        return tuple(getattr(self, k.field) for k in declared() if k.data)
+
+    def population_key(self) -> tuple[object, ...]:
+        """Runs whose keys are equal can be stacked in one population: the data and the keys that shape
+        the network and the passes over the data."""
+        return (self.data_key(), *(getattr(self, k.field) for k in declared() if k.shape))
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
@@ -204,14 +189,39 @@ class Config:
         return replace(self, **changes)
 
 
+class InertKey(CheckError):
+    """A key set to a value other than its default where it has no effect; the problem is the whole reason
+    ("regularizer.scale has no effect while regularizer.type is none; set regularizer.type to l1 or l2")."""
+
+
 @dataclass
 class _Origin:
-    """Where keys came from: the file name and the line of each key path, or a --set option."""
+    """Where keys came from: the file name and the line of each key path, or a --set option.
+
+    Attributes:
+      sets: each key a --set gave, with the option as written ("--set data.name=csv").
+      shown: a key set by another option (a --grid value), with how to name it.
+      drop: keys of no effect are dropped (recorded in `dropped`, their default used) instead of refused:
+        a sweep's or a comparison's runs, where a grid value or an entry switches off a key of the file.
+        With a set of key paths, only those.
+      dropped: the keys dropped, with the value given.
+      inert: every key given that has no effect, default or not, with the reason.
+    """
 
     file: str
     lines: dict[str, int]
-    sets: set[str] = field(default_factory=set)
-    shown: dict[str, str] = field(default_factory=dict)  # a key set by another option: how to name it
+    sets: dict[str, str] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)
+    drop: bool | frozenset[str] = False
+    dropped: dict[str, Any] = field(default_factory=dict)
+    inert: dict[str, str] = field(default_factory=dict)
+
+    def may_drop(self, path: str) -> bool:
+        return self.drop is True or (isinstance(self.drop, frozenset) and path in self.drop)
+
+    def place(self, path: str) -> str:
+        """The option that set `path`, or the file and line."""
+        return self.option(path) or self.where(path)
 
     def where(self, key: str) -> str:
         probe = key.partition("[")[0]  # schedule.values[2] is on the line of schedule.values
@@ -220,6 +230,10 @@ class _Origin:
                 return f"{self.file}, line {self.lines[probe]}"
             probe = probe.rpartition(".")[0]
         return self.file
+
+    def option(self, path: str) -> str:
+        """The option that set `path` as written, or "" when the file did."""
+        return self.shown.get(path) or self.sets.get(path, "")
 
     def error(self, key: str, problem: str) -> ConfigError:
         path = key.partition("[")[0]
@@ -232,24 +246,51 @@ class _Origin:
             made = sorted(s for s in self.sets if s.startswith(path + "."))
             if made:
                 return ConfigError(f"--set {made[0]}: {key}: {problem}")
+            # a key nobody set, refused because of a key it depends on (data.path for data.name: csv):
+            # blame the option that set that one
+            declared_key = by_path().get(path)
+            for w in declared_key.when if declared_key else ():
+                if self.option(w.key):
+                    return ConfigError(f"{self.option(w.key)}: {key}: {problem}")
         if not key:
             return ConfigError(f"{self.file}: {problem}")
         return ConfigError(f"{self.where(key)}: {key}: {problem}")
 
+    def inert_error(self, key: str, problem: str) -> ConfigError:
+        """A key of no effect, named by the option or the file line that set it."""
+        return ConfigError(f"{self.option(key) or self.where(key)}: {problem}")
 
-def load(path: str | Path, sets: list[str] | tuple[str, ...] = (), *, name: str | None = None) -> Config:
+
+def load(
+    path: str | Path,
+    sets: list[str] | tuple[str, ...] = (),
+    *,
+    name: str | None = None,
+    dropped: dict[str, Any] | None = None,
+    drop_all: bool = False,
+) -> Config:
     """Read, override and validate a YAML config file.
 
     Args:
       path: the YAML file; relative paths inside it are taken relative to its folder.
       sets: `KEY.PATH=VALUE` overrides, VALUE parsed as YAML, applied after the file.
       name: the run name when the config has none (default: the file's stem).
+      dropped: given a dict, a key of `sets` that has no effect is dropped (its default used) and written
+        into it with its value, rather than refused (a comparison's entries, which a --set may not all use).
+      drop_all: the file's keys of no effect are dropped too (a run folder's config.yaml written before
+        such keys were refused).
     Raises:
-      ConfigError: unreadable or malformed YAML, unknown key, wrong type, value out of range.
+      ConfigError: unreadable or malformed YAML, unknown key, wrong type, value out of range, a key set
+        to a value other than its default where it has no effect.
     """
     raw, origin = _read(path, sets)
+    if dropped is not None or drop_all:
+        origin.drop = True if drop_all else frozenset(origin.sets)
     file = Path(path)
-    return _resolve(raw, origin, default_name=name or file.stem, base_dir=file.resolve().parent)
+    config = _resolve(raw, origin, default_name=name or file.stem, base_dir=file.resolve().parent)
+    if dropped is not None:
+        dropped.update(origin.dropped)
+    return config
 
 
 def _read(path: str | Path, sets: list[str] | tuple[str, ...]) -> tuple[dict[str, Any], _Origin]:
@@ -281,7 +322,14 @@ class Template:
         self._raw, self._origin = _read(path, sets)  # read once; every variant starts from a copy
         self._name = name or file.stem
         self._base_dir = file.resolve().parent
-        self.base = _resolve(_copy(self._raw), self._origin, default_name=self._name, base_dir=self._base_dir)
+        origin = replace(self._origin, drop=True, dropped={}, inert={})
+        # keys a grid value may switch on are dropped here, not refused: the sweep checks them over its points
+        self.base = _resolve(_copy(self._raw), origin, default_name=self._name, base_dir=self._base_dir)
+        self.base_dropped = origin.dropped  # keys of no effect in the base: a grid value may switch them on
+
+    def place(self, path: str) -> str:
+        """Where the file or a --set gave `path`: "--set optimizer.beta1=0.95", "adam.yaml, line 7"."""
+        return self._origin.place(path)
 
     def variant(self, values: Mapping[str, Any], shown: Mapping[str, str]) -> Config:
         """The config with each key path of `values` set to its (parsed) value.
@@ -292,19 +340,67 @@ class Template:
         Raises:
           ConfigError: the variant is not a valid config.
         """
+        return self.variant_dropping(values, shown, drop=False)[0]
+
+    def variant_dropping(
+        self, values: Mapping[str, Any], shown: Mapping[str, str], *, drop: bool = True
+    ) -> tuple[Config, dict[str, Any], dict[str, str]]:
+        """`variant`, with every key that has no effect on it dropped (its default used) rather than
+        refused. Returns the config, the keys dropped with the values given, and every key given that has
+        no effect (default or not) with the reason."""
         raw = _copy(self._raw)
-        origin = _Origin(self._origin.file, self._origin.lines, set(self._origin.sets), dict(shown))
+        origin = _Origin(
+            self._origin.file, self._origin.lines, dict(self._origin.sets), dict(shown), drop=drop
+        )
         for key, value in values.items():
             _put(raw, key, value, shown.get(key, key))
-        return _resolve(raw, origin, default_name=self._name, base_dir=self._base_dir)
+        config = _resolve(raw, origin, default_name=self._name, base_dir=self._base_dir)
+        return config, origin.dropped, origin.inert
 
 
-def from_dict(raw: Mapping[str, Any], sets: list[str] | tuple[str, ...] = (), *, name: str = "run") -> Config:
-    """Validate a config given as plain data (used by commands that build one, and by tests)."""
+def from_dict(
+    raw: Mapping[str, Any],
+    sets: list[str] | tuple[str, ...] = (),
+    *,
+    name: str = "run",
+    dropped: dict[str, Any] | None = None,
+    drop_all: bool = False,
+) -> Config:
+    """Validate a config given as plain data (used by commands that build one, and by tests); `dropped` and
+    `drop_all` as `load` takes them."""
     data = _copy(raw)
     origin = _Origin("<config>", {})
     _apply_sets(data, list(sets), origin)
-    return _resolve(data, origin, default_name=name, base_dir=Path.cwd())
+    if dropped is not None or drop_all:
+        origin.drop = True if drop_all else frozenset(origin.sets)
+    config = _resolve(data, origin, default_name=name, base_dir=Path.cwd())
+    if dropped is not None:
+        dropped.update(origin.dropped)
+    return config
+
+
+def with_values(raw: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Raw config data with each dotted key path of `values` set (a resolved config's to_dict() and the keys
+    it dropped: what resolves, with drop_all, to the same runs)."""
+    out = _copy(raw)
+    for key, value in values.items():
+        _put(out, key, value, key)
+    return out
+
+
+def dropped_line(dropped: Mapping[str, Mapping[str, Any]], *, total: int, unit: str = "runs") -> str:
+    """One line listing the keys that some runs dropped because they have no effect there:
+    "dropped where it has no effect: optimizer.beta1: 0.95 (12 of 24 runs)"; "" when none."""
+    if not dropped:
+        return ""
+    parts = []
+    for key, item in dropped.items():
+        where = item.get("entries")
+        count = (
+            f"entries {', '.join(where)}" if where is not None else f"{item.get('runs', 0)} of {total} {unit}"
+        )
+        parts.append(f"{key}: {checks.excerpt(item.get('value'))} ({count})")
+    return "dropped where it has no effect: " + "; ".join(parts)
 
 
 # --- reading YAML ----------------------------------------------------------------------------------
@@ -448,7 +544,8 @@ def _apply_sets(raw: dict[str, Any], sets: list[str], origin: _Origin) -> None:
     for item in sets:
         key, value = parse_set(item)
         _put(raw, key, value, f"--set {key}")
-        origin.sets.add(key)
+        text = item.partition("=")[2].strip()
+        origin.sets[key] = f"--set {key}={text if len(text) <= checks.EXCERPT_CHARS else text[:40] + '…'}"
 
 
 def _put(raw: dict[str, Any], key: str, value: Any, shown: str) -> None:
@@ -472,6 +569,8 @@ def _resolve(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_di
     """Validate raw config data; the first problem becomes a ConfigError placed by its key."""
     try:
         return _validate(raw, origin, default_name=default_name, base_dir=base_dir)
+    except InertKey as exc:
+        raise origin.inert_error(exc.key, exc.problem) from None
     except CheckError as exc:
         raise origin.error(exc.key, exc.problem) from None
 
@@ -499,41 +598,6 @@ def _path(value: Any, key: str, origin: _Origin, base_dir: Path) -> str | None:
     return str(path.resolve())
 
 
-def _width(value: object, key: str, alternative: str = "") -> int:
-    n = checks.integer(value, key, low=1, alternative=alternative)
-    if n > MAX_WIDTH:
-        raise CheckError(key, f"must be at most {MAX_WIDTH} units wide, got {checks.excerpt(value)}")
-    return n
-
-
-def _hidden(value: object) -> tuple[int, ...]:
-    """model.hidden: one width (11) or a list of widths ([16, 8]; [] for no hidden layer)."""
-    if isinstance(value, (list, tuple)):
-        return tuple(_width(w, f"model.hidden[{i}]") for i, w in enumerate(value))
-    return (_width(value, "model.hidden", alternative="or a list of widths"),)
-
-
-def _plot_features(value: object) -> tuple[str | int, ...] | None:
-    """plot.features: the two inputs a boundary picture spans, as column names or 0-based indices."""
-    if value is None:
-        return None
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise CheckError(
-            "plot.features",
-            f"must be two input names or 0-based indices, e.g. [petal_length, petal_width], "
-            f"got {checks.excerpt(value)}",
-        )
-    out: list[str | int] = []
-    for i, item in enumerate(value):
-        if isinstance(item, str) and item:
-            out.append(item)
-        else:
-            out.append(checks.integer(item, f"plot.features[{i}]", low=0, alternative="or an input's name"))
-    if out[0] == out[1]:
-        raise CheckError("plot.features", f"names the same input twice: {out[0]!r}")
-    return tuple(out)
-
-
 def _check_head(loss: str, output: str) -> None:
     """bce and ce take the logits and apply their own sigmoid/softmax: a second one would be applied twice."""
     if loss in LOGIT_LOSSES and output != "linear":
@@ -545,116 +609,116 @@ def _check_head(loss: str, output: str) -> None:
 
 
 def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_dir: Path) -> Config:
-    checks.check_keys(raw, list(DEFAULTS))
+    """Compose the Config from the declared keys: every key checked (its default when left out), then every
+    key given where it has no effect refused (or dropped, `origin.drop`), then the checks across keys."""
+    keys = declared()
+    sections = _sections()
+    checks.check_keys(raw, ["name", *sections[""], *(s for s in sections if s)])
 
     name = raw.get("name")
     if name is None:
         name = default_name
     if not isinstance(name, str) or not re.fullmatch(r"[\w.+-]+", name):
         raise CheckError("name", f"must be letters, digits, '.', '_', '+' or '-', got {checks.excerpt(name)}")
-    seed = checks.integer(raw.get("seed", DEFAULTS["seed"]), "seed", low=0)
 
-    data = {**DEFAULTS["data"], **_section(raw, "data", list(DEFAULTS["data"]))}
-    data_path = _path(data["path"], "data.path", origin, base_dir)
-    data_name, set_args = data_mod.check_set(
-        data["name"],
-        path=data_path,
-        features=data["features"],
-        label=data["label"],
-        samples=data["samples"],
-        noise=data["noise"],
-        seed=data["seed"],
-    )
-    permute_seed = data["permute_seed"]
-    if permute_seed is not None:
-        permute_seed = checks.integer(
-            permute_seed, "data.permute_seed", low=0, high=2**32 - 1, alternative="or null (the file's order)"
+    given: dict[str, Any] = {k: raw[k] for k in sections[""] if k in raw}  # the keys the config sets
+    for section, known in sections.items():
+        if not section:
+            continue
+        mapping = _section(raw, section)
+        if section in ("optimizer", "schedule"):
+            _check_settings(section, mapping, known)
+        else:
+            checks.check_keys(mapping, known, prefix=f"{section}.")
+        for k, v in mapping.items():
+            given[f"{section}.{k}"] = v
+
+    values: dict[str, Any] = {}
+    for key in keys:
+        if key.setting:
+            continue
+        value = given.get(key.path, key.default)
+        if key.path_like:
+            values[key.path] = _path(value, key.path, origin, base_dir)
+        else:
+            values[key.path] = key.check(value)
+    values["data.name"] = data_mod.fill_name(values["data.name"], values["data.path"])
+
+    for key in keys:  # a key set where it has no effect
+        if key.path not in given or key.applies(values):
+            continue
+        # the option that switched it off is named when the file set the key itself
+        origin.inert[key.path] = key.why_not(values, None if origin.option(key.path) else origin.option)
+        value = given[key.path]
+        if key.is_default(value) or (not key.setting and _resolved_default(key, value)):
+            continue
+        if not origin.may_drop(key.path):
+            raise InertKey(key.path, origin.inert[key.path])
+        origin.dropped[key.path] = value
+        if not key.setting:
+            values[key.path] = None if key.path_like else key.check(key.default)
+
+    settings: dict[str, dict[str, Any]] = {}
+    for section, selector in (("optimizer", "optimizer.name"), ("schedule", "schedule.type")):
+        own = {
+            k.path.rpartition(".")[2]: given[k.path]
+            for k in keys
+            if k.setting and k.path in given and k.path.startswith(section + ".") and k.applies(values)
+        }
+        check = optimizers.check_params if section == "optimizer" else schedules.check_params
+        settings[section] = check(values[selector], own)
+
+    if values["model.type"] == "mlp":
+        data_mod.check_set(  # the rules across the data's keys (csv needs a path)
+            values["data.name"],
+            path=values["data.path"],
+            features=values["data.features"],
+            label=values["data.label"],
+            samples=values["data.samples"],
+            noise=values["data.noise"],
+            seed=values["data.seed"],
         )
-    test_size = data_mod.check_test_size(data["test_size"])
-    batch_size = checks.integer(data["batch_size"], "data.batch_size", low=1)
-    shuffle = checks.flag(data["shuffle"], "data.shuffle")
-
-    model = {**DEFAULTS["model"], **_section(raw, "model", list(DEFAULTS["model"]))}
-    model_type = checks.choice(model["type"], "model.type", MODEL_TYPES)
-    hidden = _hidden(model["hidden"])
-    activation = checks.choice(model["activation"], "model.activation", mlp.ACTIVATIONS)
-    leaky_alpha = checks.number(model["leaky_alpha"], "model.leaky_alpha", low=0.0)
-    output = checks.choice(model["output"], "model.output", losses.OUTPUTS)
-    init = checks.choice(model["init"], "model.init", mlp.INITS)
-    init_std = checks.number(model["init_std"], "model.init_std", low=0.0, low_open=True)
-    init_from = _path(model["init_from"], "model.init_from", origin, base_dir)
-    w0 = checks.number(model["w0"], "model.w0")
-
-    loss = checks.choice(raw.get("loss", DEFAULTS["loss"]), "loss", losses.LOSSES)
-    _check_head(loss, output)
-
-    opt = {**DEFAULTS["optimizer"], **_section(raw, "optimizer")}
-    opt_name = checks.choice(opt["name"], "optimizer.name", optimizers.OPTIMIZER_NAMES)
-    own = ("name", "lr", "decay")
-    checks.check_keys(opt, [*own, *optimizers.OPTIMIZER_PARAMS[opt_name]], prefix="optimizer.")
-    lr = checks.number(opt["lr"], "optimizer.lr", low=0.0)
-    lr_decay = checks.number(opt["decay"], "optimizer.decay", low=0.0)
-    opt_params = optimizers.check_params(opt_name, {k: v for k, v in opt.items() if k not in own})
-
-    sched = {**DEFAULTS["schedule"], **_section(raw, "schedule")}
-    sched_type = schedules.check_type(sched["type"])
-    own = ("type", "unit", "warmup_steps")
-    checks.check_keys(sched, [*own, *schedules.SCHEDULE_PARAMS[sched_type]], prefix="schedule.")
-    unit = checks.choice(sched["unit"], "schedule.unit", UNITS)
-    warmup_steps = checks.integer(sched["warmup_steps"], "schedule.warmup_steps", low=0)
-    sched_params = schedules.check_params(sched_type, {k: v for k, v in sched.items() if k not in own})
-
-    reg = {**DEFAULTS["regularizer"], **_section(raw, "regularizer", list(DEFAULTS["regularizer"]))}
-    reg_type = checks.choice(reg["type"], "regularizer.type", regularizers.REGULARIZERS)
-    reg_scale = checks.number(reg["scale"], "regularizer.scale", low=0.0)
-
-    ema_decay = ema.check_decay(_section(raw, "ema", list(DEFAULTS["ema"])).get("decay"))
-
-    train = {**DEFAULTS["train"], **_section(raw, "train", list(DEFAULTS["train"]))}
-    epochs = checks.integer(train["epochs"], "train.epochs", low=1)
-    steps = checks.integer(train["steps"], "train.steps", low=1)
-    log_every = checks.integer(train["log_every"], "train.log_every", low=1)
-
-    plot_features = _plot_features(_section(raw, "plot", list(DEFAULTS["plot"])).get("features"))
+        _check_head(values["loss"], values["model.output"])
 
     return Config(
         name=name,
-        seed=seed,
-        data_name=data_name,
-        data_path=data_path,
-        data_features=set_args.features,
-        data_label=set_args.label,
-        data_samples=set_args.samples,
-        data_noise=set_args.noise,
-        data_seed=set_args.seed,
-        permute_seed=permute_seed,
-        test_size=test_size,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        model_type=model_type,
-        hidden=hidden,
-        activation=activation,
-        leaky_alpha=leaky_alpha,
-        output=output,
-        init=init,
-        init_std=init_std,
-        init_from=init_from,
-        w0=w0,
-        loss=loss,
-        optimizer=opt_name,
-        lr=lr,
-        lr_decay=lr_decay,
-        optimizer_params=opt_params,
-        schedule=sched_type,
-        unit=unit,
-        warmup_steps=warmup_steps,
-        schedule_params=sched_params,
-        regularizer=reg_type,
-        reg_scale=reg_scale,
-        ema_decay=ema_decay,
-        epochs=epochs,
-        steps=steps,
-        log_every=log_every,
-        plot_features=plot_features,
+        optimizer_params=settings["optimizer"],
+        schedule_params=settings["schedule"],
         source=origin.file,
+        **{key.field: values[key.path] for key in keys if not key.setting},
     )
+
+
+def _resolved_default(key: Key, value: object) -> bool:
+    """The value, checked, equals the default checked (`hidden: [11]` is `hidden: 11`)."""
+    try:
+        return bool(key.check(value) == key.check(key.default))
+    except CheckError:
+        return False
+
+
+@functools.cache
+def _sections() -> dict[str, list[str]]:
+    """The declared keys' names by section ("" for the top level), in the file's order."""
+    out: dict[str, list[str]] = {}
+    for key in declared():
+        section, _, leaf = key.path.rpartition(".")
+        out.setdefault(section, []).append(leaf)
+    return out
+
+
+def _check_settings(section: str, mapping: Mapping[str, Any], known: list[str]) -> None:
+    """An optimizer's or schedule's section: a key no optimizer (schedule) has is unknown; the suggestions
+    are the chosen one's keys, or every optimizer's (schedule's) when none of those is close."""
+    for name in mapping:
+        if name not in known:
+            by = {
+                "optimizer": ("name", optimizers.OPTIMIZER_PARAMS),
+                "schedule": ("type", schedules.SCHEDULE_PARAMS),
+            }
+            selector, table = by[section]
+            chosen = mapping.get(selector)
+            fixed = [k for k in known if not any(k in row for row in table.values())]
+            own = [*fixed, *(table.get(chosen, {}) if isinstance(chosen, str) else ())]
+            near = difflib.get_close_matches(name, own, n=1) if isinstance(name, str) else []
+            checks.check_keys({name: None}, own if near else known, prefix=f"{section}.")

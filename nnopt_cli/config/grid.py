@@ -16,7 +16,7 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +198,10 @@ class Plan:
       grids: the grid keys and values, seed excluded.
       seeds: the seeds every grid cell runs with.
       points: the cross product, cells in grid order, each with every seed.
+      dropped: the keys of the file or a --set that some runs drop because a grid value switches them off
+        (adam.yaml's beta1 where optimizer.name is sgd): {key: {"value": ..., "runs": count}}.
+      base_dropped: the keys of the file or a --set that have no effect on `base` itself, with their values
+        (a grid value switches them on): with base.to_dict(), what resolves every run again.
     """
 
     config_file: str
@@ -206,6 +210,8 @@ class Plan:
     grids: tuple[Grid, ...]
     seeds: tuple[int, ...]
     points: tuple[Point, ...]
+    dropped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    base_dropped: dict[str, Any] = field(default_factory=dict)
 
     @property
     def cells(self) -> int:
@@ -259,18 +265,56 @@ def plan(
             f"{max_runs:,}; raise --max-runs or shrink the grid"
         )
     points: list[Point] = []
+    dropped: dict[str, dict[str, Any]] = {}
+    never: dict[str, str] | None = None  # the keys given that have no effect on any run so far, and why
     for values in itertools.product(*(range(len(g.values)) for g in grids)):
         chosen = {g.key: g.values[i] for g, i in zip(grids, values, strict=True)}
         shown = {g.key: f"--grid {g.key}={g.texts[i]}" for g, i in zip(grids, values, strict=True)}
         for seed in seed_values:
             try:
-                config = template.variant({**chosen, "seed": seed}, {**shown, "seed": f"seed {seed}"})
+                config, gone, inert = template.variant_dropping(
+                    {**chosen, "seed": seed}, {**shown, "seed": f"seed {seed}"}
+                )
             except config_mod.ConfigError as exc:
                 message = str(exc)
                 if not message.startswith(("--grid", "seed ")):
                     where = ", ".join(f"{k}={yaml_text(v)}" for k, v in chosen.items())
                     message = f"grid point {where}: {message}"
                 raise GridError(message) from None
+            never = dict(inert) if never is None else {k: r for k, r in never.items() if k in inert}
+            for key, value in gone.items():
+                item = dropped.setdefault(key, {"value": value, "runs": 0})
+                item["runs"] += 1
             point_values = tuple(chosen[g.key] for g in grids)
             points.append(Point(len(points), point_values, seed, config))
-    return Plan(str(config_file), tuple(sets), base, tuple(grids), tuple(seed_values), tuple(points))
+    _refuse_unused(never or {}, dropped, grids, template, sets)
+    grid_keys = {g.key for g in grids}
+    dropped = {k: v for k, v in dropped.items() if k not in grid_keys}
+    return Plan(
+        str(config_file),
+        tuple(sets),
+        base,
+        tuple(grids),
+        tuple(seed_values),
+        tuple(points),
+        dropped,
+        dict(template.base_dropped),
+    )
+
+
+def _refuse_unused(
+    never: dict[str, str],
+    dropped: dict[str, dict[str, Any]],
+    grids: Sequence[Grid],
+    template: config_mod.Template,
+    sets: Sequence[str],
+) -> None:
+    """A key with no effect on any run is refused: a --grid key whatever its values (its rows would all be
+    equal), a --set or file key when some run drops a value other than its default."""
+    grid_keys = {g.key for g in grids}
+    for key, reason in never.items():
+        if key in grid_keys:
+            raise GridError(f"--grid {key}: {reason}")
+    for key, reason in never.items():
+        if key in dropped:
+            raise GridError(f"{template.place(key)}: {reason}")

@@ -15,6 +15,7 @@ import numpy as np
 
 from nnopt_cli import checks
 from nnopt_cli.checks import CheckError
+from nnopt_cli.keys import Key, only
 
 
 class EMAError(CheckError):
@@ -53,3 +54,9 @@ def factors(decay: float, first: int, last: int) -> list[float]:
     """1 − d for the updates that make the global step first, first + 1, ..., last: the factors `ema_step`
     takes (the first update of a run makes the global step 1)."""
     return [1.0 - ema_decay(decay, n) for n in range(first, last + 1)]
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+KEYS: tuple[Key, ...] = (Key("ema.decay", None, check_decay, (only("model.type", "mlp"),), attr="ema_decay"),)
+"""The moving average's key: null is off."""

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nnopt_cli import checks
 from nnopt_cli.core import ema, losses, mlp, optimizers, schedules
 from nnopt_cli.core.population import Population, RowSpec
+from nnopt_cli.keys import Key, only
 
 if TYPE_CHECKING:
     from nnopt_cli.config import Config
@@ -179,18 +181,7 @@ EpochCallback = Callable[[int, Sequence[History]], None]
 
 def population_key(config: Config) -> tuple[object, ...]:
     """Runs whose keys are equal can be stacked in one population."""
-    return (
-        config.data_key(),
-        config.batch_size,
-        config.shuffle,
-        config.model_type,
-        config.hidden,
-        config.activation,
-        config.leaky_alpha,
-        config.output,
-        config.loss,
-        config.epochs,
-    )
+    return config.population_key()
 
 
 def steps_per_epoch(batch_size: int, size: int) -> int:
@@ -793,3 +784,29 @@ def scheduled_rate_cause(config: Config, lr: float) -> str | None:
         f"{f' ({now})' if now else ''}: the growth is the cause; make the schedule grow the rate less "
         f"({never} never grows it)"
     )
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "train.epochs",
+        800,
+        lambda v: checks.integer(v, "train.epochs", low=1),
+        (only("model.type", "mlp"),),
+        shape=True,
+    ),
+    Key(
+        "train.steps",
+        40,
+        lambda v: checks.integer(v, "train.steps", low=1),
+        (only("model.type", "quadratic"),),
+    ),
+    Key(
+        "train.log_every",
+        100,
+        lambda v: checks.integer(v, "train.log_every", low=1),
+        (only("model.type", "mlp"),),
+    ),
+)
+"""The length of training: epochs for a network, steps for the one-parameter toy."""

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnopt_cli import checks
+from nnopt_cli.keys import Key, only
+
 LOSSES = ("mse", "bce", "ce")
 OUTPUTS = ("linear", "sigmoid", "softmax")
 
@@ -146,3 +149,11 @@ class Head:
         if self.outputs == 1:
             return labels.astype(np.float64)[None, :]
         return (np.arange(self.outputs)[:, None] == labels[None, :]).astype(np.float64)
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+KEYS: tuple[Key, ...] = (
+    Key("loss", "mse", lambda v: checks.choice(v, "loss", LOSSES), (only("model.type", "mlp"),), shape=True),
+)
+"""The loss's key (the quadratic toy has its own loss)."""

@@ -25,7 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from nnopt_cli import checks
+from nnopt_cli.checks import CheckError
 from nnopt_cli.core import losses
+from nnopt_cli.keys import Key, only
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu")
 INITS = ("normal", "he", "xavier", "truncated_normal")
@@ -376,3 +379,70 @@ class _Plan:
     first_dz_t: np.ndarray
     # one hidden layer under one output: (x·dz_2 buffer, act'(z_1)ᵀ, w_2ᵀ) for `Backprop._fused_first`
     fused: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+MODEL_TYPES = ("mlp", "quadratic")
+MAX_WIDTH = 10**9  # a wider layer is a typo; the memory bound on the whole network is checked in training
+_NETWORK = only("model.type", "mlp")
+
+
+def _width(value: object, key: str, alternative: str = "") -> int:
+    n = checks.integer(value, key, low=1, alternative=alternative)
+    if n > MAX_WIDTH:
+        raise CheckError(key, f"must be at most {MAX_WIDTH} units wide, got {checks.excerpt(value)}")
+    return n
+
+
+def check_hidden(value: object) -> tuple[int, ...]:
+    """model.hidden: one width (11) or a list of widths ([16, 8]; [] for no hidden layer)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_width(w, f"model.hidden[{i}]") for i, w in enumerate(value))
+    return (_width(value, "model.hidden", alternative="or a list of widths"),)
+
+
+def _show_hidden(hidden: tuple[int, ...]) -> int | list[int]:
+    return hidden[0] if len(hidden) == 1 else list(hidden)  # one layer as a number, as configs write it
+
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "model.type",
+        "mlp",
+        lambda v: checks.choice(v, "model.type", MODEL_TYPES),
+        attr="model_type",
+        shape=True,
+    ),
+    Key("model.hidden", 11, check_hidden, (_NETWORK,), shape=True, show=_show_hidden),
+    Key(
+        "model.activation",
+        "relu",
+        lambda v: checks.choice(v, "model.activation", ACTIVATIONS),
+        (_NETWORK,),
+        shape=True,
+    ),
+    Key(
+        "model.leaky_alpha",
+        0.01,
+        lambda v: checks.number(v, "model.leaky_alpha", low=0.0),
+        (_NETWORK, only("model.activation", "leaky_relu")),
+        shape=True,
+    ),
+    Key(
+        "model.output",
+        "linear",
+        lambda v: checks.choice(v, "model.output", losses.OUTPUTS),
+        (_NETWORK,),
+        shape=True,
+    ),
+    Key("model.init", "normal", lambda v: checks.choice(v, "model.init", INITS), (_NETWORK,)),
+    Key(
+        "model.init_std",
+        0.1,
+        lambda v: checks.number(v, "model.init_std", low=0.0, low_open=True),
+        (_NETWORK, only("model.init", "truncated_normal")),
+    ),
+    Key("model.init_from", None, lambda v: v, (_NETWORK,), path_like=True),
+)
+"""The network's keys, in the config file's order (the toy's `model.w0` is quadratic.KEYS)."""

@@ -30,6 +30,7 @@ import numpy as np
 
 from nnopt_cli import checks
 from nnopt_cli.checks import CheckError
+from nnopt_cli.keys import Key, setting_keys
 
 
 class OptimizerError(CheckError):
@@ -399,3 +400,20 @@ def legacy_decay(lr_trace: np.ndarray, decay: float, first_step: int = 0) -> np.
     k = np.arange(first_step, first_step + lr.shape[-1], dtype=np.float64)
     lr /= 1.0 + d * k
     return lr
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "optimizer.name",
+        "sgd",
+        lambda v: checks.choice(v, "optimizer.name", OPTIMIZER_NAMES),
+        attr="optimizer",
+    ),
+    Key("optimizer.lr", 0.005, lambda v: checks.number(v, "optimizer.lr", low=0.0, low_open=True), attr="lr"),
+    Key("optimizer.decay", 0.0, lambda v: checks.number(v, "optimizer.decay", low=0.0), attr="lr_decay"),
+    *setting_keys("optimizer", "optimizer.name", OPTIMIZER_PARAMS),
+)
+"""The optimizer's keys: its name, rate and legacy decay, then every optimizer's settings (OPTIMIZER_PARAMS),
+each applying to the optimizers that have it."""

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nnopt_cli import checks
 from nnopt_cli.core import optimizers
+from nnopt_cli.keys import Key, only
 
 if TYPE_CHECKING:
     from nnopt_cli.config import Config
@@ -113,3 +115,11 @@ def divergence_message(config: Config, k: int, w: float, value: float, start: fl
     else:
         message += f"; try a smaller optimizer.lr (now {config.lr:g})"
     return message
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+KEYS: tuple[Key, ...] = (
+    Key("model.w0", 5.0, lambda v: checks.number(v, "model.w0"), (only("model.type", "quadratic"),)),
+)
+"""The toy's key: where w starts (its length is train.steps, loop.KEYS)."""

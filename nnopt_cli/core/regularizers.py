@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnopt_cli import checks
+from nnopt_cli.keys import Key, only
+
 REGULARIZERS = ("none", "l1", "l2")
 
 
@@ -34,3 +37,24 @@ def add_grad(kind: str, scale: float | np.ndarray, params: np.ndarray, grads: np
         grads += params * scale
     elif kind == "l1":
         grads += np.sign(params) * scale
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "regularizer.type",
+        "none",
+        lambda v: checks.choice(v, "regularizer.type", REGULARIZERS),
+        (only("model.type", "mlp"),),
+        attr="regularizer",
+    ),
+    Key(
+        "regularizer.scale",
+        0.03,
+        lambda v: checks.number(v, "regularizer.scale", low=0.0),
+        (only("model.type", "mlp"), only("regularizer.type", "l1", "l2")),
+        attr="reg_scale",
+    ),
+)
+"""The penalty's keys."""

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from nnopt_cli import checks
 from nnopt_cli.checks import CheckError
+from nnopt_cli.keys import Key, setting_keys
 
 __all__ = [
     "REQUIRED",
@@ -574,3 +575,17 @@ def describe(type: str, params: Mapping[str, object]) -> str:
     if isinstance(warmup, numbers.Integral) and not isinstance(warmup, bool) and int(warmup) > 0:
         parts.append(f"warmup={warmup}")
     return f"{type} ({', '.join(parts)})" if parts else type
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+UNITS = ("step", "epoch")
+
+KEYS: tuple[Key, ...] = (
+    Key("schedule.type", "constant", lambda v: check_type(v), attr="schedule"),
+    Key("schedule.unit", "step", lambda v: checks.choice(v, "schedule.unit", UNITS), attr="unit"),
+    Key("schedule.warmup_steps", 0, lambda v: checks.integer(v, "schedule.warmup_steps", low=0)),
+    *setting_keys("schedule", "schedule.type", SCHEDULE_PARAMS, skip=(REQUIRED,)),
+)
+"""The schedule's keys: its type, unit and warmup, then every type's parameters (SCHEDULE_PARAMS), each
+applying to the types that have it."""

@@ -31,6 +31,7 @@ import numpy as np
 
 from nnopt_cli import checks
 from nnopt_cli.checks import CheckError
+from nnopt_cli.keys import Key, only
 
 COLUMNS = ("x1", "x2", "y_c")
 BUNDLED_NAME = "dot.csv"
@@ -702,3 +703,113 @@ def padded_range(values: np.ndarray) -> tuple[float, float]:
     lo, hi = float(values.min()), float(values.max())
     pad = 0.05 * (hi - lo if hi > lo else max(abs(lo), 1.0))
     return lo - pad, hi + pad
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+_NETWORK = only("model.type", "mlp")  # the one-parameter toy reads no data
+
+
+def _check_name(value: object) -> str | None:
+    """data.name: None (dot, or csv with a path; `fill_name` decides) or a known set."""
+    return None if value is None else checks.choice(value, "data.name", list(DATA_SETS), error=DataError)
+
+
+def fill_name(name: str | None, path: object) -> str:
+    """A data.name left out: csv when a path is given, else dot."""
+    if name is not None:
+        return name
+    return "dot" if path is None else "csv"
+
+
+def _tuple_or_none(value: object) -> object:
+    return None if value is None else list(value)  # type: ignore[call-overload]
+
+
+KEYS: tuple[Key, ...] = (
+    Key("data.name", None, _check_name, (_NETWORK,), attr="data_name", data=True, defaults=("dot",)),
+    Key(
+        "data.path",
+        None,
+        lambda v: _check_path(v, "data.path"),
+        (_NETWORK, only("data.name", "csv")),
+        attr="data_path",
+        data=True,
+        path_like=True,
+    ),
+    Key(
+        "data.features",
+        None,
+        lambda v: _check_features(v, "data.features"),
+        (_NETWORK, only("data.name", "csv")),
+        attr="data_features",
+        data=True,
+        show=_tuple_or_none,
+    ),
+    Key(
+        "data.label",
+        None,
+        lambda v: _check_label(v, "data.label"),
+        (_NETWORK, only("data.name", "csv")),
+        attr="data_label",
+        data=True,
+    ),
+    Key(
+        "data.samples",
+        300,
+        lambda v: checks.integer(v, "data.samples", low=2, high=MAX_SAMPLES, error=DataError),
+        (_NETWORK, only("data.name", *GENERATED)),
+        attr="data_samples",
+        data=True,
+    ),
+    Key(
+        "data.noise",
+        0.0,
+        lambda v: checks.number(v, "data.noise", low=0, high=0.5, error=DataError),
+        (_NETWORK, only("data.name", *GENERATED)),
+        attr="data_noise",
+        data=True,
+    ),
+    Key(
+        "data.seed",
+        0,
+        lambda v: checks.integer(v, "data.seed", low=0, high=2**32 - 1, error=DataError),
+        (_NETWORK, only("data.name", *GENERATED)),
+        attr="data_seed",
+        data=True,
+    ),
+    Key(
+        "data.permute_seed",
+        None,
+        lambda v: (
+            None
+            if v is None
+            else checks.integer(
+                v,
+                "data.permute_seed",
+                low=0,
+                high=2**32 - 1,
+                alternative="or null (the file's order)",
+                error=DataError,
+            )
+        ),
+        (_NETWORK,),
+        data=True,
+    ),
+    Key("data.test_size", 0, check_test_size, (_NETWORK,), data=True),
+    Key(
+        "data.batch_size",
+        32,
+        lambda v: checks.integer(v, "data.batch_size", low=1, error=DataError),
+        (_NETWORK,),
+        shape=True,
+    ),
+    Key(
+        "data.shuffle",
+        False,
+        lambda v: checks.flag(v, "data.shuffle", error=DataError),
+        (_NETWORK,),
+        shape=True,
+    ),
+)
+"""The data's keys, in the config file's order."""

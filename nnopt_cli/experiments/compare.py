@@ -31,6 +31,7 @@ class Entry:
     name: str
     config: config_mod.Config
     seed_index: int = 0
+    dropped: tuple[tuple[str, Any], ...] = ()  # keys of the base or a --set that have no effect on it
 
 
 def _is_config_file(spec: str) -> bool:
@@ -69,27 +70,76 @@ def build_entries(
                 "as entries (nnopt compare sgd rmsprop) or give config files"
             )
     resolved = [_resolve(spec, base, extra) for spec in specs]
-    names = _unique([name for name, _ in resolved])
+    _refuse_unused(specs, base, extra, [dropped for _, _, dropped in resolved])
+    names = _unique([name for name, _, _ in resolved])
     entries = []
-    for (_, cfg), name in zip(resolved, names, strict=True):
+    for (_, cfg, dropped), name in zip(resolved, names, strict=True):
         if cfg.model_type != "mlp":
             raise config_mod.ConfigError(f"compare: {name}: model.type must be mlp to compare")
         for s in range(seeds):
-            entries.append(Entry(name, cfg.replace(name=name, seed=base.seed + s), s))
+            entries.append(Entry(name, cfg.replace(name=name, seed=base.seed + s), s, tuple(dropped.items())))
     return entries
 
 
-def _resolve(spec: str, base: config_mod.Config, extra: list[str]) -> tuple[str, config_mod.Config]:
-    """An entry's name and resolved config; a --set the entry refuses is reported with the entry."""
+def dropped_keys(entries: Sequence[Entry]) -> dict[str, dict[str, Any]]:
+    """The keys dropped from some entries because they have no effect there: {key: {"value": ..., "entries":
+    [names]}}, for the terminal and summary.json."""
+    out: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        for key, value in e.dropped:
+            item = out.setdefault(key, {"value": value, "entries": []})
+            if e.name not in item["entries"]:
+                item["entries"].append(e.name)
+    return out
+
+
+def _refuse_unused(
+    specs: Sequence[str], base: config_mod.Config, extra: list[str], dropped: list[dict[str, Any]]
+) -> None:
+    """A --set that has no effect on any entry is refused, with the first entry's reason."""
+    for item in extra:
+        key = item.partition("=")[0].strip()
+        if dropped and all(key in d for d in dropped):
+            spec = specs[0]
+            raw = _entry_raw(spec, base)
+            try:  # resolved again without dropping: the error says why
+                if raw is None:
+                    config_mod.load(spec, extra)
+                else:
+                    config_mod.from_dict(raw, extra, name=spec)
+            except config_mod.ConfigError as exc:
+                raise config_mod.ConfigError(f"{exc}; no entry uses it ({', '.join(specs)})") from None
+
+
+def _entry_raw(spec: str, base: config_mod.Config) -> dict[str, Any] | None:
+    """An optimizer entry's raw config (the base with that optimizer at its defaults), or None for a file."""
+    if spec not in optimizers.OPTIMIZER_NAMES:
+        return None
+    raw = base.to_dict()
+    raw["name"] = spec
+    raw["optimizer"] = {"name": spec, "lr": base.lr, "decay": base.lr_decay}
+    return raw
+
+
+def _resolve(
+    spec: str, base: config_mod.Config, extra: list[str]
+) -> tuple[str, config_mod.Config, dict[str, Any]]:
+    """An entry's name, resolved config and the keys dropped from it (a --set it has no use for, a setting of
+    the base's optimizer); a --set the entry refuses is reported with the entry."""
+    dropped: dict[str, Any] = {}
     try:
-        if spec in optimizers.OPTIMIZER_NAMES:
-            raw = base.to_dict()
-            raw["name"] = spec
-            raw["optimizer"] = {"name": spec, "lr": base.lr, "decay": base.lr_decay}
-            return spec, config_mod.from_dict(raw, extra, name=spec)
+        raw = _entry_raw(spec, base)
+        if raw is not None:
+            cfg = config_mod.from_dict(raw, extra, name=spec, dropped=dropped)
+            own = optimizers.OPTIMIZER_PARAMS[base.optimizer]
+            given = {s.partition("=")[0].strip() for s in extra}
+            for k, v in base.optimizer_params.items():  # the base's settings: the entry takes its defaults
+                if v != own.get(k) and f"optimizer.{k}" not in given:
+                    dropped.setdefault(f"optimizer.{k}", v)
+            return spec, cfg, dropped
         if _is_config_file(spec):
-            loaded = config_mod.load(spec, extra)
-            return loaded.name, loaded
+            loaded = config_mod.load(spec, extra, dropped=dropped)
+            return loaded.name, loaded, dropped
     except config_mod.ConfigError as exc:
         if str(exc).startswith("--set "):  # another entry may take it (adam has beta1, sgd does not)
             raise config_mod.ConfigError(f"compare entry {spec}: {exc}") from None
@@ -271,10 +321,12 @@ def run(
     target: float | None = None,
     runs_root: Path = Path("runs"),
     reporter: GroupsReporter,
+    note: Callable[[str], None] = lambda line: None,
 ) -> Comparison:
     """Train the entries side by side into `<runs_root>/<stamp>-compare/`.
 
-    A diverged entry is a result, not a failure: the comparison is completed unless interrupted.
+    A diverged entry is a result, not a failure: the comparison is completed unless interrupted. `note` is
+    told, before training, which keys some entries drop because they have no effect there.
     Raises:
       config.ConfigError, data.DataError, experiment.SetupError, runs.RunFolderError (nothing written);
       session.WriteError (the unfinished folder removed).
@@ -285,8 +337,13 @@ def run(
         raise config_mod.ConfigError(f"{base_file}: model.type must be mlp to compare optimizers")
     items = build_entries(specs, base, sets=sets, epochs=epochs, seeds=seeds)
     groups = experiment.prepare([e.config for e in items])
+    dropped = dropped_keys(items)
+    if dropped:
+        note(config_mod.dropped_line(dropped, total=len(items)))
     with session.filling(runs_root, "compare") as s:
         subfolders = start_folders(s.folder, items, seeds=seeds)
+        if dropped:
+            comparisons.write_dropped(s.folder, dropped)
         label = f"compare ({len(items)} runs)"
         with reporter(label, functools.partial(run_name, seeds=seeds), base.log_every) as progress:
             histories = experiment.train_groups(groups, on_epoch=progress, should_stop=s.stop_requested)

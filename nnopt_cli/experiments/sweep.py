@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from nnopt_cli import __version__, metrics
+from nnopt_cli import config as config_mod
 from nnopt_cli.config import Config
 from nnopt_cli.config import grid as grid_mod
 from nnopt_cli.config.grid import Grid, Plan, Point, yaml_text
@@ -248,6 +249,8 @@ def write_start(folder: Path, plan: Plan, *, metric: str) -> None:
     base config."""
     import yaml
 
+    from nnopt_cli import config as config_mod
+
     content = {
         "config": plan.config_file,
         "set": list(plan.sets),
@@ -255,7 +258,8 @@ def write_start(folder: Path, plan: Plan, *, metric: str) -> None:
         "log_spaced": [g.key for g in plan.grids if g.log],
         "seeds": list(plan.seeds),
         "metric": metric,
-        "base": plan.base.to_dict(),
+        # with the keys of no effect on the base that a grid value switches on, as the runs were resolved
+        "base": config_mod.with_values(plan.base.to_dict(), plan.base_dropped),
     }
     runs.write_text(folder / "config.yaml", yaml.safe_dump(content, sort_keys=False, default_flow_style=None))
 
@@ -291,6 +295,7 @@ def summary(
         "grid": {g.key: list(g.values) for g in plan.grids},
         "metric": metric,
         "best": None,
+        "dropped": plan.dropped,  # keys of the file or a --set that a grid value switches off, per run count
         "populations": task_count,
         "jobs": jobs,
         "scheduler": scheduler,
@@ -657,7 +662,7 @@ def redraw(folder: Path) -> list[Path]:
     try:
         content = yaml.safe_load(where.read_text(encoding="utf-8"))
         base_raw = content["base"]
-        base = config_mod.from_dict(base_raw, name=base_raw["name"])
+        base = config_mod.from_dict(base_raw, name=base_raw["name"], drop_all=True)
         log = set(content.get("log_spaced") or ())
         grids = tuple(
             Grid(key, tuple(values), tuple(yaml_text(v) for v in values), key in log)
@@ -725,7 +730,10 @@ def _read_curves(
     for index, mine in by_run.items():
         point = by_index[index]
         sets = [f"{g.key}={yaml_text(v)}" for g, v in zip(plan.grids, point.values, strict=True)]
-        config = config_mod.from_dict(base_raw, [*sets, f"seed={point.seed}"], name=base_raw["name"])
+        # as the sweep resolved it: a key of the base that a grid value switches off is dropped
+        config = config_mod.from_dict(
+            base_raw, [*sets, f"seed={point.seed}"], name=base_raw["name"], drop_all=True
+        )
         epochs = mine[1:]
         h = History(
             config=config,
@@ -769,12 +777,14 @@ def run(
     scheduler: str | None = None,
     runs_root: Path = Path("runs"),
     reporter: Callable[[str, int], AbstractContextManager[tasks.Progress]],
+    note: Callable[[str], None] = lambda line: None,
 ) -> Swept:
     """Train every point of the grid into `<runs_root>/<stamp>-sweep-<name>/`, ranked by `metric` (None:
     `default_metric`).
 
     Every point is checked, every data set loaded and every network shape built before the folder is made.
     Diverged runs are results: the sweep is completed unless interrupted (its runs keep what they did).
+    `note` is told, before training, which keys some runs drop because they have no effect there.
     Raises:
       grid.GridError, config.ConfigError, data.DataError, experiment.SetupError, SweepError,
       runs.RunFolderError (nothing written); session.WriteError (the unfinished folder removed).
@@ -785,6 +795,9 @@ def run(
     check_setup(plan)
     jobs = jobs or tasks.cpu_count()
     work = tasks.chunks(plan, jobs=jobs)
+    dropped = config_mod.dropped_line(plan.dropped, total=len(plan.points))
+    if dropped:
+        note(dropped)
     with session.filling(runs_root, f"sweep-{plan.base.name}") as s:
         write_start(s.folder, plan, metric=metric)
         if save_runs:

@@ -32,6 +32,7 @@ def run(
     *,
     resume_from: str | None = None,
     sets: Sequence[str] = (),
+    shortcuts: Sequence[str] = (),
     epochs_given: bool = False,
     runs_root: Path = Path("runs"),
     reporter: Reporter,
@@ -40,6 +41,7 @@ def run(
     path, or the start or end of a folder name under `runs_root`), into a new folder under `runs_root`.
 
     Args:
+      shortcuts: the --set forms of --epochs, --lr and --seed, applied after `sets`.
       epochs_given: train.epochs was set by an --epochs option (named in the error for the toy, which counts
         updates).
     Raises:
@@ -55,17 +57,17 @@ def run(
             raise UsageError(f"CONFIG {config_file} and --resume {resume_from}: give one of them")
         from nnopt_cli.store import catalog
 
-        config, start = resume.load(catalog.resolve(resume_from, runs_root), sets)
+        config, start = resume.load(catalog.resolve(resume_from, runs_root), [*sets, *shortcuts])
         group = resume.prepare(config, start)
     else:
         if config_file is None:
             raise UsageError("missing CONFIG (a YAML file), or --resume RUN to continue a run")
-        config = config_mod.load(config_file, tuple(sets))
+        if epochs_given and config_mod.load(config_file, tuple(sets)).model_type == "quadratic":
+            raise UsageError(
+                "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"
+            )
+        config = config_mod.load(config_file, (*sets, *shortcuts))
         if config.model_type == "quadratic":
-            if epochs_given:
-                raise UsageError(
-                    "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"
-                )
             return _toy(config, runs_root, started)
         (group,) = experiment.prepare([config])
     with session.filling(runs_root, config.name) as s:

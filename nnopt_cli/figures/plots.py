@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nnopt_cli import checks
+from nnopt_cli.checks import CheckError
+from nnopt_cli.keys import Key, only
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -69,7 +73,7 @@ def warm_up() -> None:
 def save(fig: Figure, path: Path) -> None:
     """Write the figure through a temporary name of its own, so a PNG on disk is always whole and commands
     drawing into one folder at once never share a temporary file."""
-    from nnopt_cli.store.runs import replacing
+    from nnopt_cli.files import replacing
 
     with replacing(path, "wb") as f:
         fig.savefig(f, dpi=DPI, format="png", pil_kwargs={"compress_level": PNG_COMPRESSION})
@@ -768,3 +772,40 @@ def comparison(
     fig.subplots_adjust(right=0.99, bottom=0.12 + 0.045 * rows, top=0.88)
     _fit_y_labels(fig, [ax_loss, ax_acc, ax_lr])
     save(fig, path)
+
+
+# --- config keys ---------------------------------------------------------------------------------
+
+
+def check_features(value: object) -> tuple[str | int, ...] | None:
+    """plot.features: the two inputs a boundary picture spans, as column names or 0-based indices."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise CheckError(
+            "plot.features",
+            f"must be two input names or 0-based indices, e.g. [petal_length, petal_width], "
+            f"got {checks.excerpt(value)}",
+        )
+    out: list[str | int] = []
+    for i, item in enumerate(value):
+        if isinstance(item, str) and item:
+            out.append(item)
+        else:
+            out.append(checks.integer(item, f"plot.features[{i}]", low=0, alternative="or an input's name"))
+    if out[0] == out[1]:
+        raise CheckError("plot.features", f"names the same input twice: {out[0]!r}")
+    return tuple(out)
+
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "plot.features",
+        None,
+        check_features,
+        (only("model.type", "mlp"),),
+        attr="plot_features",
+        show=lambda v: None if v is None else list(v),
+    ),
+)
+"""The pictures' key."""

@@ -238,8 +238,8 @@ def _parsed_fields(text: str) -> tuple[_ConfigFields, str]:
     def get(section: str, key: str) -> object:
         value = raw.get(section)
         if value is None:
-            return config_mod.DEFAULTS[section][key]
-        return value.get(key, config_mod.DEFAULTS[section][key]) if isinstance(value, dict) else None
+            return config_mod.default(f"{section}.{key}")
+        return value.get(key, config_mod.default(f"{section}.{key}")) if isinstance(value, dict) else None
 
     fields = _ConfigFields(
         model_type=_text(get("model", "type")),

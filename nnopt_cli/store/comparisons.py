@@ -2,6 +2,7 @@
 
     <stamp>-compare/
       <entry>/ or <entry>-seed<S>/   a run folder per entry and seed (store/runs.py), config.yaml first
+      dropped.json                   the keys some entries dropped (no effect there), when there are some
       compare.csv                    last: one row per trained entry, in the order the entries trained
 
 compare.csv is what completes the folder and the only record of the entries' order, so the catalog (nnopt
@@ -11,6 +12,7 @@ runs) and replot read the order from it; the entry folders are named by folders.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from typing import Any
 from nnopt_cli.config import Config
 from nnopt_cli.store import folders, runs
 from nnopt_cli.store.runs import FolderError
+
+DROPPED = "dropped.json"
 
 
 def start(folder: Path, configs: Sequence[Config], *, seeds: int) -> list[Path]:
@@ -29,6 +33,12 @@ def start(folder: Path, configs: Sequence[Config], *, seeds: int) -> list[Path]:
         runs.write_start(sub, config)
         made.append(sub)
     return made
+
+
+def write_dropped(folder: Path, dropped: Mapping[str, Any]) -> None:
+    """dropped.json: the keys some entries dropped because they have no effect there, with their value and
+    the entries (compare.dropped_keys)."""
+    runs.write_text(folder / DROPPED, json.dumps(dropped, indent=2) + "\n")
 
 
 def write_table(folder: Path, columns: Mapping[str, Sequence[Any]]) -> None:

@@ -14,12 +14,11 @@ import errno
 import json
 import math
 import os
-import secrets
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from nnopt_cli.config import Config
 from nnopt_cli.core import loop, quadratic
 from nnopt_cli.core.loop import History
 from nnopt_cli.core.quadratic import QuadraticHistory
+from nnopt_cli.files import replacing
 from nnopt_cli.store import folders
 
 
@@ -104,30 +104,6 @@ def io_message(exc: OSError) -> str:
     else:
         why = f"cannot write ({exc.strerror or exc})"
     return f"{where}{why}"
-
-
-@contextlib.contextmanager
-def replacing(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """A file opened under a temporary name of its own beside `path` (`.name.<pid>.<random>.tmp`), renamed
-    to `path` once written; on any failure the temporary file is removed and `path` is left as it was."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, str(path)) from None  # name the file, not its temporary
-    try:
-        opened = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="")
-        with opened as f:
-            yield f
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def write_text(path: Path, text: str) -> None:
@@ -316,7 +292,7 @@ def read_config(folder: Path) -> Config:
     if not path.exists():
         raise FolderError(f"{path}: no such file; a run folder begins with its resolved config")
     try:
-        return config_mod.load(path)
+        return config_mod.load(path, drop_all=True)  # keys of no effect, as older versions wrote them
     except config_mod.ConfigError as exc:
         raise FolderError(str(exc)) from None
 
