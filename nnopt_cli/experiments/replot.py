@@ -132,7 +132,7 @@ def _prepare(runs: Sequence[tuple[Path, History]], folder: Path) -> list[loop.Pr
     try:
         groups = experiment.prepare(configs)
     except (data_mod.DataError, experiment.SetupError) as exc:
-        where = folder / "config.yaml" if len(runs) == 1 else folder
+        where = folder / folders.CONFIG if len(runs) == 1 else folder
         raise ReplotError(f"{where}: cannot rebuild the run's data and network: {exc}") from None
     prepared = {i: g.prepared for g in groups for i in g.indices}
     out = []

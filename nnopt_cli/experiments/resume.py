@@ -115,7 +115,7 @@ def _continuable_summary(folder: Path) -> dict[str, Any]:
     """summary.json of a run that completed or was interrupted, with `start`, the measures before the first
     update (a continued run's summary.json repeats them)."""
     summary = runs.read_summary(folder)
-    path = folder / "summary.json"
+    path = folder / folders.SUMMARY
     if summary is None:
         raise ResumeError(
             f"--resume {folder}: incomplete, no summary.json (the run was cut off before its folder was "

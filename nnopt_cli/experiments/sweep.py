@@ -30,7 +30,7 @@ from nnopt_cli.core import loop
 from nnopt_cli.core.loop import History
 from nnopt_cli.experiments import experiment, session, tasks
 from nnopt_cli.experiments.tasks import SweepError, Task
-from nnopt_cli.store import folders, runs
+from nnopt_cli.store import folders, runs, sweeps
 
 TABLE_CELLS = 10  # the terminal's table shows the best cells, this many
 NOT_TRAINED = "not_trained"
@@ -91,7 +91,7 @@ def with_folders(work: Sequence[Task], plan: Plan, root: Path) -> list[Task]:
 
 
 def run_folder_name(point: Point) -> str:
-    return f"{point.index:05d}-seed{point.seed}"
+    return sweeps.run_folder_name(point.index, point.seed)
 
 
 def execute(
@@ -221,7 +221,7 @@ def sweep_columns(plan: Plan, outcomes: Sequence[Outcome], *, saved: bool) -> di
     columns["epochs_done"] = [o.epochs_done for o in outcomes]
     columns["diverged_epoch"] = ["" if o.diverged_epoch is None else o.diverged_epoch for o in outcomes]
     if saved:
-        columns["folder"] = [f"runs/{run_folder_name(o.point)}" for o in outcomes]
+        columns["folder"] = [f"{sweeps.SAVED_RUNS}/{run_folder_name(o.point)}" for o in outcomes]
     return columns
 
 
@@ -247,10 +247,6 @@ def _stat_text(value: float) -> Any:
 def write_start(folder: Path, plan: Plan, *, metric: str) -> None:
     """config.yaml of a sweep: the command's inputs (base file, --set, grids, seeds, metric) and the resolved
     base config."""
-    import yaml
-
-    from nnopt_cli import config as config_mod
-
     content = {
         "config": plan.config_file,
         "set": list(plan.sets),
@@ -261,7 +257,7 @@ def write_start(folder: Path, plan: Plan, *, metric: str) -> None:
         # with the keys of no effect on the base that a grid value switches on, as the runs were resolved
         "base": config_mod.with_values(plan.base.to_dict(), plan.base_dropped),
     }
-    runs.write_text(folder / "config.yaml", yaml.safe_dump(content, sort_keys=False, default_flow_style=None))
+    sweeps.write_start(folder, content)
 
 
 def summary(
@@ -615,16 +611,17 @@ def write_results(
 ) -> tuple[dict[str, Any], list[Cell]]:
     """sweep.csv, cells.csv, curves.csv, the pictures and, last, summary.json. Returns the summary and the
     cells."""
-    import json
-
     from nnopt_cli.figures import report
 
     outcomes, histories = collect(plan, work, results)
     found = cells(plan, outcomes)
-    runs.write_csv(folder / "sweep.csv", sweep_columns(plan, outcomes, saved=saved))
-    runs.write_csv(folder / "cells.csv", cell_columns(plan, found))
     chosen = curve_runs(plan, found, metric, histories)
-    runs.write_csv(folder / "curves.csv", curves_columns(chosen, tested=with_test(plan)))
+    sweeps.write_tables(
+        folder,
+        outcomes=sweep_columns(plan, outcomes, saved=saved),
+        cells=cell_columns(plan, found),
+        curves=curves_columns(chosen, tested=with_test(plan)),
+    )
     curves = [(label, h) for label, _, h in chosen]
     report.draw(figure_jobs(folder, plan, found, curves, metric=metric))
     content = summary(
@@ -638,7 +635,7 @@ def write_results(
         scheduler=scheduler,
         task_count=len(work),
     )
-    runs.write_text(folder / "summary.json", json.dumps(content, indent=2) + "\n")
+    sweeps.write_summary(folder, content)
     return content, found
 
 
@@ -652,15 +649,11 @@ def redraw(folder: Path) -> list[Path]:
     Raises:
       SweepError: a file missing or unreadable, naming it.
     """
-
-    import yaml
-
-    from nnopt_cli import config as config_mod
     from nnopt_cli.figures import report
 
-    where = folder / "config.yaml"
+    where = folder / folders.CONFIG
     try:
-        content = yaml.safe_load(where.read_text(encoding="utf-8"))
+        content = sweeps.read_start(folder)
         base_raw = content["base"]
         base = config_mod.from_dict(base_raw, name=base_raw["name"], drop_all=True)
         log = set(content.get("log_spaced") or ())
@@ -671,19 +664,20 @@ def redraw(folder: Path) -> list[Path]:
         metric = metrics.get(content["metric"]).name
         plan_seeds = tuple(content["seeds"])
         file, sets = content["config"], tuple(content["set"])
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+    except runs.FolderError as exc:
+        raise SweepError(str(exc)) from None
+    except (KeyError, TypeError, AttributeError) as exc:
         raise SweepError(f"{where}: not a sweep's config.yaml ({_why(exc)})") from None
     except config_mod.ConfigError as exc:
         raise SweepError(f"{where}: base: {exc}") from None
 
     def rows_of(name: str) -> list[dict[str, str]]:
         try:
-            header, rows = runs.read_rows(folder / name)
+            return sweeps.read_table(folder, name)
         except runs.FolderError as exc:
             raise SweepError(str(exc)) from None
-        return [dict(zip(header, row, strict=False)) for row in rows]
 
-    runs_rows = rows_of("sweep.csv")
+    runs_rows = rows_of(sweeps.RUNS_CSV)
     tested = bool(runs_rows) and any(k in runs_rows[0] for k in ("final_test_loss", "test_loss"))
     known = set(metrics.RANKABLE) | set(metrics.ALIASES)
     points, outcomes = [], []
@@ -698,11 +692,11 @@ def redraw(folder: Path) -> list[Path]:
             outcomes.append(Outcome(point, row["status"], measured, int(row["epochs_done"]), diverged))
     except (KeyError, ValueError) as exc:
         raise SweepError(
-            f"{folder / 'sweep.csv'}: a row does not fit the grid of config.yaml ({_why(exc)})"
+            f"{folder / sweeps.RUNS_CSV}: a row does not fit the grid of config.yaml ({_why(exc)})"
         ) from None
     plan = Plan(file, sets, base, grids, plan_seeds, tuple(points))
     found = cells(plan, outcomes)
-    curves = _read_curves(rows_of("curves.csv"), plan, base_raw, tested=tested)
+    curves = _read_curves(rows_of(sweeps.CURVES_CSV), plan, base_raw, tested=tested)
     jobs = figure_jobs(folder, plan, found, curves, metric=metric)
     report.draw(jobs)
     return [args[0] for _, args in jobs]  # every picture job's first argument is its file
@@ -801,7 +795,7 @@ def run(
     with session.filling(runs_root, f"sweep-{plan.base.name}") as s:
         write_start(s.folder, plan, metric=metric)
         if save_runs:
-            work = with_folders(work, plan, s.folder / "runs")
+            work = with_folders(work, plan, s.folder / sweeps.SAVED_RUNS)
         with reporter(f"sweep {plan.base.name}", len(plan.points)) as progress:
             clock = time.perf_counter()
             results = execute(

@@ -6,8 +6,8 @@
     sweep      <stamp>-sweep-<name>/     config.yaml (the command's inputs, with a `grid:`), the CSVs, the
                                          pictures, summary.json last; runs/ holds --save-runs' train folders
 
-Every reader (nnopt runs and show, replot, resume) asks `kind_of`; every writer names its files and entry
-folders from here.
+Every reader (nnopt runs and show, replot, resume) asks `kind_of`. This module names the files that tell the
+kinds apart and complete them; each kind's own files are named by its module (runs, comparisons, sweeps).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ INCOMPLETE = "incomplete"  # a folder without its last file, or with a last file
 CONFIG = "config.yaml"
 SUMMARY = "summary.json"
 COMPARE_CSV = "compare.csv"  # a comparison's last file: its table, the entries in the order they trained
-SWEEP_FILES = ("sweep.csv", "cells.csv", "runs")
 
 _SEED_SUFFIX = re.compile(r"^(.*)-seed(\d+)$")
 _SWEEP_CONFIG = re.compile(r"^grid:", re.MULTILINE)  # a run's config.yaml has no top-level grid key
@@ -74,8 +73,6 @@ def decide(
     if config_text is None and summary is None:
         if (folder / COMPARE_CSV).exists() or entry_folders(folder):
             return COMPARISON
-        if any((folder / f).exists() for f in SWEEP_FILES) and _stem(folder.name).startswith("sweep-"):
-            return SWEEP  # config.yaml lost
         return None
     if model_type == TOY or (model_type is None and summary is not None and "final_w" in summary):
         return TOY
@@ -120,9 +117,3 @@ def read_summary(folder: Path, file: str = SUMMARY) -> tuple[dict[str, Any] | No
     if not isinstance(data, dict):
         return None, f"{file}: holds {type(data).__name__}, not a mapping"
     return data, ""
-
-
-def _stem(name: str) -> str:
-    """A folder name without its `<YYYYmmdd-HHMMSS>-` stamp."""
-    found = re.match(r"\d{8}-\d{6}-(.*)", name)
-    return found.group(1) if found else name
