@@ -27,7 +27,8 @@ MAX_WIDTH = 10**9  # a wider layer is a typo; the memory bound on the whole netw
 MAX_EXPANDED_NODES = 100_000  # YAML aliases may not blow a document up to more values than this
 
 # Every key with its default; the sections optimizer and schedule also take the parameters of the chosen
-# optimizer or schedule (optimizers.OPTIMIZER_PARAMS, schedules.SCHEDULE_PARAMS).
+# optimizer or schedule (optimizers.REGISTRY, schedules.SCHEDULE_PARAMS); an optimizer's entry there may
+# declare its own default lr, which a config without optimizer.lr takes.
 DEFAULTS: dict[str, Any] = {
     "name": None,  # the config file's stem
     "seed": 0,
@@ -56,7 +57,13 @@ DEFAULTS: dict[str, Any] = {
         "w0": 5.0,
     },
     "loss": "mse",
-    "optimizer": {"name": "sgd", "lr": 0.005, "decay": 0.0},
+    "optimizer": {
+        "name": "sgd",
+        "lr": optimizers.DEFAULT_LR,
+        "decay": 0.0,
+        "clip_norm": None,
+        "clip_value": None,
+    },
     "schedule": {"type": "constant", "unit": "step", "warmup_steps": 0},
     "regularizer": {"type": "none", "scale": 0.03},
     "ema": {"decay": None},
@@ -124,6 +131,8 @@ class Config:
     steps: int
     log_every: int
     plot_features: tuple[str | int, ...] | None = None
+    clip_norm: float | None = None  # optimizer.clip_norm: the global L2 norm of g clipped to it; None: off
+    clip_value: float | None = None  # optimizer.clip_value: each entry of g clipped to ±it; None: off
     source: str = field(default="<defaults>", compare=False)  # where it was read, for `with_overrides`
 
     def to_dict(self) -> dict[str, Any]:
@@ -161,6 +170,8 @@ class Config:
                 "name": self.optimizer,
                 "lr": self.lr,
                 "decay": self.lr_decay,
+                "clip_norm": self.clip_norm,
+                "clip_value": self.clip_value,
                 **self.optimizer_params,
             },
             "schedule": {
@@ -589,10 +600,14 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
 
     opt = {**DEFAULTS["optimizer"], **_section(raw, "optimizer")}
     opt_name = checks.choice(opt["name"], "optimizer.name", optimizers.OPTIMIZER_NAMES)
-    own = ("name", "lr", "decay")
+    own = tuple(DEFAULTS["optimizer"])
     checks.check_keys(opt, [*own, *optimizers.OPTIMIZER_PARAMS[opt_name]], prefix="optimizer.")
+    if "lr" not in _section(raw, "optimizer"):
+        opt["lr"] = optimizers.default_lr(opt_name)
     lr = checks.number(opt["lr"], "optimizer.lr", low=0.0)
     lr_decay = checks.number(opt["decay"], "optimizer.decay", low=0.0)
+    clip_norm = optimizers.check_clip(opt["clip_norm"], "optimizer.clip_norm")
+    clip_value = optimizers.check_clip(opt["clip_value"], "optimizer.clip_value")
     opt_params = optimizers.check_params(opt_name, {k: v for k, v in opt.items() if k not in own})
 
     sched = {**DEFAULTS["schedule"], **_section(raw, "schedule")}
@@ -655,5 +670,7 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
         steps=steps,
         log_every=log_every,
         plot_features=plot_features,
+        clip_norm=clip_norm,
+        clip_value=clip_value,
         source=origin.file,
     )

@@ -228,6 +228,8 @@ def row_spec(config: Config) -> RowSpec:
         regularizer=config.regularizer,
         reg_scale=config.reg_scale,
         ema=config.ema_decay is not None,
+        clip_norm=config.clip_norm,
+        clip_value=config.clip_value,
     )
 
 
