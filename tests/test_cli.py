@@ -278,6 +278,26 @@ def test_compare_trains_entries_like_train(tmp_path: Path) -> None:
     assert "converged epoch:" in result.output
 
 
+def test_compare_entries_of_the_new_rules_with_clipping_train_like_train(tmp_path: Path) -> None:
+    names = ["adamw", "nadam", "adamax", "adadelta"]
+    args = ["compare", *names, "--epochs", "6", "--set", "optimizer.clip_norm=0.5", "-q"]
+    result = invoke(*args, "--runs-root", str(tmp_path / "c"))
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path / "c")
+    for i, name in enumerate(names):
+        alone = invoke(
+            "train", str(folder / name / "config.yaml"), "--runs-root", str(tmp_path / f"t{i}"), "--quiet"
+        )
+        assert alone.exit_code == 0, alone.output
+        trained = only_folder(tmp_path / f"t{i}")
+        with np.load(folder / name / "params.npz") as a, np.load(trained / "params.npz") as b:
+            for key in a.files:
+                assert np.array_equal(a[key], b[key]), (name, key)
+        assert (folder / name / "metrics.csv").read_bytes() == (trained / "metrics.csv").read_bytes()
+    rules = {row["name"]: row for row in read_csv(folder / "compare.csv")}
+    assert list(rules) == names
+
+
 def test_compare_draws_each_entrys_pictures_on_request(tmp_path: Path) -> None:
     iris = [str(ROOT / "configs" / "iris" / f"{name}.yaml") for name in ("sgd", "adam")]
     args = ["compare", *iris, "--epochs", "3", "--entry-pictures", "--runs-root", str(tmp_path), "-q"]

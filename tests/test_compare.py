@@ -33,9 +33,9 @@ def test_entries_share_the_base_and_name_themselves() -> None:
 
 def test_unknown_entry_suggests_an_optimizer() -> None:
     with pytest.raises(
-        config.ConfigError, match="'adma' is neither an optimizer nor a config file; did you mean 'adam'"
+        config.ConfigError, match="'adamm' is neither an optimizer nor a config file; did you mean 'adam'"
     ):
-        compare.build_entries(["adma"], config.from_dict({}))
+        compare.build_entries(["adamm"], config.from_dict({}))
 
 
 def test_rows_and_csv_leave_diverged_values_empty() -> None:
