@@ -62,7 +62,7 @@ def build_entries(
     """
     if not specs:
         raise config_mod.ConfigError(
-            f"compare: name at least one entry: an optimizer ({', '.join(optimizers.OPTIMIZER_NAMES)}) "
+            f"compare: name at least one entry: an optimizer ({', '.join(optimizers.names())}) "
             "or a config file"
         )
     if seeds < 1:
@@ -91,10 +91,16 @@ def build_entries(
 def _resolve(spec: str, base: config_mod.Config, extra: list[str]) -> tuple[str, config_mod.Config]:
     """An entry's name and resolved config; a --set the entry refuses is reported with the entry."""
     try:
-        if spec in optimizers.OPTIMIZER_NAMES:
+        if spec in optimizers.names():
             raw = base.to_dict()
             raw["name"] = spec
-            raw["optimizer"] = {"name": spec, "lr": base.lr, "decay": base.lr_decay}
+            raw["optimizer"] = {
+                "name": spec,
+                "lr": base.lr,
+                "decay": base.lr_decay,
+                "clip_norm": base.clip_norm,  # clipping applies to every optimizer: the base's stays
+                "clip_value": base.clip_value,
+            }
             return spec, config_mod.from_dict(raw, extra, name=spec)
         if _is_config_file(spec):
             loaded = config_mod.load(spec, extra)
@@ -105,7 +111,7 @@ def _resolve(spec: str, base: config_mod.Config, extra: list[str]) -> tuple[str,
         raise
     raise config_mod.ConfigError(
         f"compare: {spec!r} is neither an optimizer nor a config file; "
-        f"{checks.did_you_mean(spec, optimizers.OPTIMIZER_NAMES)}"
+        f"{checks.did_you_mean(spec, optimizers.names())}"
     )
 
 

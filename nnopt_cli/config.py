@@ -599,9 +599,9 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
     _check_head(loss, output)
 
     opt = {**DEFAULTS["optimizer"], **_section(raw, "optimizer")}
-    opt_name = checks.choice(opt["name"], "optimizer.name", optimizers.OPTIMIZER_NAMES)
+    opt_name = checks.choice(opt["name"], "optimizer.name", optimizers.names())
     own = tuple(DEFAULTS["optimizer"])
-    checks.check_keys(opt, [*own, *optimizers.OPTIMIZER_PARAMS[opt_name]], prefix="optimizer.")
+    checks.check_keys(opt, [*own, *optimizers.defaults(opt_name)], prefix="optimizer.")
     if "lr" not in _section(raw, "optimizer"):
         opt["lr"] = optimizers.default_lr(opt_name)
     lr = checks.number(opt["lr"], "optimizer.lr", low=0.0)

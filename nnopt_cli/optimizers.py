@@ -138,7 +138,7 @@ class OptimizerSpec(NamedTuple):
 
     name: str
     factory: Callable[..., Optimizer]
-    state: type
+    state: Any  # a NamedTuple class
     settings: Mapping[str, Setting]
     rule: str
     lr: float = DEFAULT_LR
@@ -151,7 +151,7 @@ REGISTRY: dict[str, OptimizerSpec] = {}
 def register(
     name: str,
     *,
-    state: type,
+    state: Any,
     settings: Mapping[str, Setting],
     rule: str,
     lr: float = DEFAULT_LR,

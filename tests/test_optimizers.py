@@ -109,9 +109,9 @@ def test_every_entry_is_whole() -> None:
 
 
 def test_a_new_entry_is_all_it_takes(monkeypatch) -> None:
-    """Registering a rule makes it a config's optimizer.name, with its settings, default lr and state names."""
+    """Registering a rule makes it a config's optimizer.name, with its settings, default lr and state names:
+    nothing else to edit."""
     monkeypatch.setattr(optimizers, "REGISTRY", dict(REGISTRY))
-    monkeypatch.setattr(optimizers, "OPTIMIZER_NAMES", ())
 
     class HalfState(NamedTuple):
         n: np.ndarray
@@ -126,10 +126,6 @@ def test_a_new_entry_is_all_it_takes(monkeypatch) -> None:
 
         return Optimizer(lambda params: HalfState(np.zeros((), dtype=np.int64)), update)
 
-    monkeypatch.setattr(optimizers, "OPTIMIZER_NAMES", optimizers.names())
-    monkeypatch.setattr(
-        optimizers, "OPTIMIZER_PARAMS", {n: optimizers.defaults(n) for n in optimizers.names()}
-    )
     c = config_mod.from_dict({"optimizer": {"name": "half", "f": 0.25}}, name="h")
     assert (c.optimizer, c.lr, c.optimizer_params) == ("half", 0.3, {"f": 0.25})
     assert state_names("half") == ("n",) and optimizers.rule("half", {}) == "w −= f·lr·g"
