@@ -34,10 +34,24 @@ def newest(root: Path) -> Path:
     return max((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime_ns)
 
 
+def adamw_pair(runs: Path) -> None:
+    """adamw.yaml's boundary beside adam.yaml with L2 at the same scale (the README's AdamW paragraph)."""
+    for name, args in (
+        ("adamw", ["configs/adamw.yaml"]),
+        (
+            "adam_l2",
+            ["configs/adam.yaml", "--set", "regularizer.type=l2", "--set", "regularizer.scale=0.03"],
+        ),
+    ):
+        nnopt("train", *args, "--set", f"name={name}", "--runs-root", str(runs / name), "--quiet")
+        shutil.copy(newest(runs / name) / "boundary.png", OUT / f"{name}_boundary.png")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp)
+        adamw_pair(runs)
         for name in ("sgd", "l2", "ema"):
             nnopt("train", f"configs/{name}.yaml", "--runs-root", str(runs / name), "--quiet")
             folder = newest(runs / name)

@@ -28,7 +28,6 @@ from nnopt_cli.config import Config
 from nnopt_cli.data import Dataset
 from nnopt_cli.population import Population, RowSpec
 
-ADAPTIVE = ("adagrad", "rmsprop", "adam")
 BLOCK_UPDATES = 1 << 16  # rates and EMA factors are tabled for about this many row-updates at a time
 # bytes of batch logits (and, under a weight penalty, of parameters) kept until their losses are computed
 TRACE_BYTES = 1 << 21
@@ -737,7 +736,7 @@ def divergence_message(config: Config, epoch: int, loss: float) -> str:
     if what == "finite":
         message = f"diverged at epoch {epoch}: the parameters became NaN or infinite"
     eps = config.optimizer_params.get("eps")
-    if config.optimizer in ADAPTIVE and eps == 0:
+    if eps == 0:  # the rules with an eps divide by a running size of g, which eps keeps off 0
         message += (
             f"; with optimizer.eps 0, {config.optimizer} divides by sqrt of an accumulator that is 0 "
             "wherever a gradient entry has always been 0 (0/0 = NaN): set eps > 0, e.g. 1e-7"
