@@ -113,7 +113,13 @@ def test_resolved_config_reproduces_the_run(tmp_path: Path) -> None:
     assert invoke("train", str(ROOT / "configs" / "sgd.yaml"), *args).exit_code == 0
     first = only_folder(tmp_path / "a")
     resolved = yaml.safe_load((first / "config.yaml").read_text())
-    assert resolved["optimizer"] == {"name": "sgd", "lr": 0.005, "decay": 0.0}
+    assert resolved["optimizer"] == {
+        "name": "sgd",
+        "lr": 0.005,
+        "decay": 0.0,
+        "clip_norm": None,
+        "clip_value": None,
+    }
     assert resolved["data"]["shuffle"] is True and resolved["train"]["epochs"] == 15
     again = invoke("train", str(first / "config.yaml"), "--runs-root", str(tmp_path / "b"), "--quiet")
     assert again.exit_code == 0
@@ -141,9 +147,9 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
         ),
         ("optimizer:\n  lr: -0.1\n", [], "line 2: optimizer.lr: must be >= 0, got -0.1"),
         (
-            "optimizer:\n  name: adamw\n",
+            "optimizer:\n  name: adamm\n",
             [],
-            "optimizer.name: unknown value 'adamw'; did you mean 'adam'?",
+            "optimizer.name: unknown value 'adamm'; did you mean 'adam'?",
         ),
         ("optimizer:\n  name: adam\n  beta1: 1.0\n", [], "optimizer.beta1"),
         (

@@ -222,6 +222,38 @@ def test_adam_steps(beta1, beta2, eps):
     np.testing.assert_allclose(d2, LR2 * m_hat / (np.sqrt(v_hat) + eps), rtol=1e-14)
 
 
+@pytest.mark.parametrize("wd", [0.0, 0.01, 0.5])
+def test_adamw_first_step(wd):
+    # from w = 0 the decay takes nothing; m̂ = g, v̂ = g²: Adam's first step lr·g/(|g| + eps)
+    d1, _ = steps("adamw", weight_decay=wd)
+    np.testing.assert_allclose(d1, LR1 * G1 / (np.abs(G1) + 1e-7), rtol=1e-14)
+
+
+@pytest.mark.parametrize("psi", [0.004, 0.1])
+def test_nadam_first_step(psi):
+    # t = 1: Π = μ1, m = (1 − β1)·g, v̂ = g²; the two terms share g/(|g| + eps)
+    mu1, mu2 = 0.9 * (1 - 0.5 * 0.96**psi), 0.9 * (1 - 0.5 * 0.96 ** (2 * psi))
+    d1, _ = steps("nadam", momentum_decay=psi)
+    expected = LR1 * G1 / (np.abs(G1) + 1e-7) * (1 + mu2 * 0.1 / (1 - mu1 * mu2))
+    np.testing.assert_allclose(d1, expected, rtol=1e-14)
+
+
+def test_adamax_first_two_steps():
+    # m = (1 − β1)·g, u = |g| + eps, bias correction 1/(1 − β1): lr·g/(|g| + eps)
+    d1, d2 = steps("adamax")
+    np.testing.assert_allclose(d1, LR1 * G1 / (np.abs(G1) + 1e-7), rtol=1e-14)
+    m2 = 0.9 * 0.1 * G1 + 0.1 * G2
+    u2 = np.maximum(0.999 * (np.abs(G1) + 1e-7), np.abs(G2) + 1e-7)
+    np.testing.assert_allclose(d2, LR2 / (1 - 0.9**2) * m2 / u2, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("rho", "eps"), [(0.9, 1e-6), (0.5, 1e-3)])
+def test_adadelta_first_step(rho, eps):
+    # u = 0: Δ = √eps/√((1 − ρ)·g² + eps)·g, whatever lr's units
+    d1, _ = steps("adadelta", rho=rho, eps=eps)
+    np.testing.assert_allclose(d1, LR1 * np.sqrt(eps) / np.sqrt((1 - rho) * G1**2 + eps) * G1, rtol=1e-14)
+
+
 def test_eps_zero_gives_the_course_formulas():
     sign = np.sign(G1)
     d1, _ = steps("adam", eps=0.0)  # course: lr·m̂/√v̂
