@@ -828,7 +828,7 @@ def dead_unit_start(path: Path, hidden: int = 3, dead: int = 1) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["adam", "adagrad", "rmsprop"])
+@pytest.mark.parametrize("name", ["adam", "adagrad", "rmsprop", "nadam", "adadelta"])
 def test_eps_zero_on_a_dead_unit_diverges_and_says_why(tmp_path, name):
     start = dead_unit_start(tmp_path / "dead.npz")
     sets = (f"optimizer.name={name}", "optimizer.lr=0.01", "model.hidden=3", f"model.init_from={start}")
