@@ -85,3 +85,5 @@ def test_adamw_config_against_adam_with_l2_as_its_comments_say() -> None:
 
     assert a.accuracy[-1] >= 0.98 and b.accuracy[-1] < 0.95
     assert round(norm(a), 2) == 2.72 and round(norm(b), 2) == 1.75
+    cut_off = [int(np.sum(np.abs(h.params["w2"]) < 1e-3)) for h in (a, b)]
+    assert cut_off == [0, 6]
