@@ -37,6 +37,19 @@ def newest(root: Path) -> Path:
     return max((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime_ns)
 
 
+def adamw_pair(runs: Path) -> None:
+    """adamw.yaml's boundary beside adam.yaml with L2 at the same scale (the README's AdamW paragraph)."""
+    for name, args in (
+        ("adamw", ["configs/adamw.yaml"]),
+        (
+            "adam_l2",
+            ["configs/adam.yaml", "--set", "regularizer.type=l2", "--set", "regularizer.scale=0.03"],
+        ),
+    ):
+        nnopt("train", *args, "--set", f"name={name}", "--runs-root", str(runs / name), "--quiet")
+        shutil.copy(newest(runs / name) / "boundary.png", OUT / f"{name}_boundary.png")
+
+
 # the README's commands for the Playground's sets, as it spells them (tests/test_readme.py checks that it
 # does, and the numbers it states)
 _SPLIT = ("--set", "data.permute_seed=0", "--set", "data.test_size=0.25")
@@ -49,7 +62,7 @@ SPIRAL = [
     *("--set", "model.activation=tanh", "--set", "train.epochs=1500", "--set", "optimizer.lr=0.003", *_SPLIT),
     *("--set", "name=spiral"),
 ]
-GROUPS = ("runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic")
+GROUPS = ("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic")
 
 
 def main(only: list[str]) -> None:
@@ -60,6 +73,8 @@ def main(only: list[str]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp)
+        if "adamw" in wanted:
+            adamw_pair(runs)
         for name in ("sgd", "l2", "ema") if "runs" in wanted else ():
             nnopt("train", f"configs/{name}.yaml", "--runs-root", str(runs / name), "--quiet")
             folder = newest(runs / name)

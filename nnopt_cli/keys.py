@@ -1,6 +1,6 @@
 """Config keys as their components declare them: name, default, check, and when the key has an effect.
 
-Each component declares its keys beside its code (`data.KEYS`, `mlp.KEYS`, `optimizers.KEYS`, ...);
+Each component declares its keys beside its code (`data.KEYS`, `mlp.KEYS`, `optimizers.keys()`, ...);
 `nnopt_cli.config` composes them into a `Config`. A key applies while every one of its `When` conditions
 holds over the other keys' resolved values (`regularizer.scale` while `regularizer.type` is l1 or l2); a key
 that does not apply has no effect on the run, so a value other than its default is refused with the reason
@@ -73,6 +73,8 @@ class Key:
         own default).
       setting: a setting of the chosen optimizer or schedule (`setting_keys`), checked with the others of
         its row and kept in Config.optimizer_params / schedule_params.
+      default_of: when the default depends on keys declared before it (an optimizer's own lr): the resolved
+        values so far -> the default; `default` is then the one the listing shows (the first choice's).
     """
 
     path: str
@@ -86,6 +88,11 @@ class Key:
     show: Callable[[Any], Any] = _same
     defaults: tuple[Any, ...] = ()
     setting: bool = False
+    default_of: Callable[[Mapping[str, Any]], Any] | None = None
+
+    def default_for(self, resolved: Mapping[str, Any]) -> Any:
+        """The default given the keys resolved before this one."""
+        return self.default if self.default_of is None else self.default_of(resolved)
 
     @property
     def field(self) -> str:

@@ -452,6 +452,15 @@ def test_config_changes_against_the_defaults() -> None:
     ]
 
 
+def test_config_changes_take_an_optimizers_own_defaults() -> None:
+    # adadelta's lr 1.0 and rho 0.9 are its defaults; a clip_norm is a change
+    raw = config_mod.from_dict({"optimizer": {"name": "adadelta", "clip_norm": 1.0}}, name="z").to_dict()
+    assert [(c.key, c.value, c.default) for c in catalog.config_changes(raw)] == [
+        ("optimizer.name", "adadelta", "sgd"),
+        ("optimizer.clip_norm", 1.0, None),
+    ]
+
+
 def test_details_list_the_files_with_their_sizes(root: Path) -> None:
     folder = root / "20260301-090000-sgd"
     d = catalog.details(folder)

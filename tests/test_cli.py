@@ -114,7 +114,13 @@ def test_resolved_config_reproduces_the_run(tmp_path: Path) -> None:
     assert invoke("train", str(ROOT / "configs" / "sgd.yaml"), *args).exit_code == 0
     first = only_folder(tmp_path / "a")
     resolved = yaml.safe_load((first / "config.yaml").read_text())
-    assert resolved["optimizer"] == {"name": "sgd", "lr": 0.005, "decay": 0.0}
+    assert resolved["optimizer"] == {
+        "name": "sgd",
+        "lr": 0.005,
+        "decay": 0.0,
+        "clip_norm": None,
+        "clip_value": None,
+    }
     assert resolved["data"]["shuffle"] is True and resolved["train"]["epochs"] == 15
     again = invoke("train", str(first / "config.yaml"), "--runs-root", str(tmp_path / "b"), "--quiet")
     assert again.exit_code == 0
@@ -142,9 +148,9 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
         ),
         ("optimizer:\n  lr: -0.1\n", [], "line 2: optimizer.lr: must be > 0, got -0.1"),
         (
-            "optimizer:\n  name: adamw\n",
+            "optimizer:\n  name: adamm\n",
             [],
-            "optimizer.name: unknown value 'adamw'; did you mean 'adam'?",
+            "optimizer.name: unknown value 'adamm'; did you mean 'adam'?",
         ),
         ("optimizer:\n  name: adam\n  beta1: 1.0\n", [], "optimizer.beta1"),
         (
@@ -237,7 +243,7 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
             "optimizer:\n  name: adam\n  eps: 0\n",
             ["optimizer.name=sgd"],
             "line 3: optimizer.eps has no effect while optimizer.name is sgd (--set optimizer.name=sgd); "
-            "set optimizer.name to adagrad, rmsprop or adam",
+            "set optimizer.name to adagrad, rmsprop, adam, adamw, nadam, adamax or adadelta",
         ),
         # lr 0 refused as --lr 0 is, in the README's words
         ("name: c\n", ["optimizer.lr=0"], "Error: --set optimizer.lr: must be > 0, got 0"),
@@ -344,6 +350,26 @@ def test_compare_trains_entries_like_train(tmp_path: Path) -> None:
             assert np.array_equal(a[key], b[key])
     assert "Optimizers side by side" in result.output
     assert "converged epoch:" in result.output
+
+
+def test_compare_entries_of_the_new_rules_with_clipping_train_like_train(tmp_path: Path) -> None:
+    names = ["adamw", "nadam", "adamax", "adadelta"]
+    args = ["compare", *names, "--epochs", "6", "--set", "optimizer.clip_norm=0.5", "-q"]
+    result = invoke(*args, "--runs-root", str(tmp_path / "c"))
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path / "c")
+    for i, name in enumerate(names):
+        alone = invoke(
+            "train", str(folder / name / "config.yaml"), "--runs-root", str(tmp_path / f"t{i}"), "--quiet"
+        )
+        assert alone.exit_code == 0, alone.output
+        trained = only_folder(tmp_path / f"t{i}")
+        with np.load(folder / name / "params.npz") as a, np.load(trained / "params.npz") as b:
+            for key in a.files:
+                assert np.array_equal(a[key], b[key]), (name, key)
+        assert (folder / name / "metrics.csv").read_bytes() == (trained / "metrics.csv").read_bytes()
+    rules = {row["name"]: row for row in read_csv(folder / "compare.csv")}
+    assert list(rules) == names
 
 
 def test_compare_draws_each_entrys_pictures_on_request(tmp_path: Path) -> None:

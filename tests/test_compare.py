@@ -22,9 +22,9 @@ def test_entries_share_the_base_and_name_themselves() -> None:
 
 def test_unknown_entry_suggests_an_optimizer() -> None:
     with pytest.raises(
-        config.ConfigError, match="'adma' is neither an optimizer nor a config file; did you mean 'adam'"
+        config.ConfigError, match="'adamm' is neither an optimizer nor a config file; did you mean 'adam'"
     ):
-        compare.build_entries(["adma"], config.from_dict({}))
+        compare.build_entries(["adamm"], config.from_dict({}))
 
 
 def test_rows_and_csv_leave_diverged_values_empty() -> None:
@@ -120,7 +120,7 @@ def test_a_set_no_entry_has_use_for_is_refused() -> None:
         compare.build_entries(["sgd", "sgdm"], config.from_dict({}), sets=["optimizer.beta1=0.5"])
     assert str(info.value) == (
         "--set optimizer.beta1=0.5: optimizer.beta1 has no effect while optimizer.name is sgd; "
-        "set optimizer.name to adam; no entry uses it (sgd, sgdm)"
+        "set optimizer.name to adam, adamw, nadam or adamax; no entry uses it (sgd, sgdm)"
     )
 
 

@@ -16,7 +16,7 @@ from nnopt_cli.core import optimizers
 from nnopt_cli.experiments import experiment
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
-OPTIMIZER_CONFIGS = ("sgdm", "momentum", "adagrad", "rmsprop", "adam")
+OPTIMIZER_CONFIGS = ("sgdm", "momentum", "adagrad", "rmsprop", "adam", "adamw", "nadam", "adamax", "adadelta")
 
 
 def test_every_config_loads() -> None:
@@ -67,3 +67,25 @@ def test_ema_config_shows_two_different_boundaries() -> None:
     # the shadow trails the raw weights visibly, not by round-off
     gap = max(float(np.max(np.abs(h.params_ema[k] - h.params[k]))) for k in h.params)
     assert gap > 0.01
+
+
+def test_adadelta_config_runs_at_adadeltas_own_rate() -> None:
+    path = CONFIGS / "adadelta.yaml"
+    assert "lr:" not in path.read_text().split("optimizer:")[1].split("train:")[0]
+    assert config.load(path).lr == optimizers.default_lr("adadelta") == 1.0
+
+
+def test_adamw_config_against_adam_with_l2_as_its_comments_say() -> None:
+    """adamw.yaml's comments: adam + l2 at the same λ ends below 95% with smaller weights; adamw above."""
+    adamw = config.load(CONFIGS / "adamw.yaml")
+    l2 = config.load(CONFIGS / "adam.yaml", ["regularizer.type=l2", "regularizer.scale=0.03"])
+    assert adamw.optimizer_params["weight_decay"] == l2.reg_scale == 0.03 and adamw.lr == l2.lr
+    a, b = experiment.train(adamw), experiment.train(l2)
+
+    def norm(h):  # the weights, not the biases
+        return float(np.sqrt(sum(np.sum(h.params[k] ** 2) for k in h.params if k.startswith("w"))))
+
+    assert a.accuracy[-1] >= 0.98 and b.accuracy[-1] < 0.95
+    assert round(norm(a), 2) == 2.72 and round(norm(b), 2) == 1.75
+    cut_off = [int(np.sum(np.abs(h.params["w2"]) < 1e-3)) for h in (a, b)]
+    assert cut_off == [0, 6]

@@ -222,6 +222,23 @@ def test_interrupted_run_folder_says_so(tmp_path: Path) -> None:
     assert len((folder / "lr.csv").read_text().splitlines()) == 1 + 20
 
 
+def test_new_rules_and_clipping_in_a_population_equal_single_runs_bitwise() -> None:
+    configs = [
+        cfg(train__epochs=12, optimizer__name="adamw", optimizer__lr=0.01, optimizer__clip_norm=0.5),
+        cfg(train__epochs=12, optimizer__name="nadam", optimizer__lr=0.01, regularizer__type="l2"),
+        cfg(train__epochs=12, optimizer__name="adamax", optimizer__lr=0.01, optimizer__clip_value=0.05),
+        cfg(train__epochs=12, optimizer__name="adadelta", optimizer__lr=1.0, ema__decay=0.9),
+        cfg(train__epochs=12, optimizer__name="sgd", optimizer__clip_norm=0.3, regularizer__type="l2"),
+        cfg(train__epochs=12, optimizer__name="adamw", optimizer__lr=0.01),
+    ]
+    together = train_together(configs)
+    for c, h in zip(configs, together, strict=True):
+        alone = train(c)
+        for key in h.params:
+            assert np.array_equal(h.params[key], alone.params[key]), (c.optimizer, key)
+        assert h.loss == alone.loss and h.ema_loss == alone.ema_loss
+
+
 def test_mixed_population_equals_single_runs_bitwise() -> None:
     # every kind of per-run work at once: regularizers of both kinds, EMA on some rows, a Nesterov row
     configs = [

@@ -8,9 +8,11 @@ transcription of the update rules, and trajectories recorded from torch.optim
 from __future__ import annotations
 
 import cmath
+import inspect
 import json
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -21,16 +23,23 @@ from hypothesis import strategies as st
 from nnopt_cli import config as config_mod
 from nnopt_cli.cli import cli
 from nnopt_cli.config import Config
+from nnopt_cli.core import optimizers
 from nnopt_cli.core.optimizers import (
     OPTIMIZER_NAMES,
     OPTIMIZER_PARAMS,
+    REGISTRY,
     RULES,
     Optimizer,
     OptimizerError,
+    build,
+    check_params,
+    clip,
+    default_lr,
     legacy_decay,
     make_optimizer,
     state_names,
 )
+from nnopt_cli.core.optimizers import sgd as sgd_factory
 from nnopt_cli.experiments import experiment
 
 DATA = Path(__file__).parent / "data"
@@ -58,7 +67,18 @@ def run(opt: Optimizer, w0: np.ndarray, grads: list, lrs: list) -> list[np.ndarr
 
 
 def test_registry_names_defaults_and_rules():
-    assert OPTIMIZER_NAMES == ("sgd", "sgdm", "momentum", "adagrad", "rmsprop", "adam")
+    assert OPTIMIZER_NAMES == (
+        "sgd",
+        "sgdm",
+        "momentum",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "adamw",
+        "nadam",
+        "adamax",
+        "adadelta",
+    )
     assert OPTIMIZER_PARAMS == {
         "sgd": {},
         "sgdm": {"beta": 0.9},
@@ -66,9 +86,56 @@ def test_registry_names_defaults_and_rules():
         "adagrad": {"initial_accumulator": 0.0, "eps": 1e-7},
         "rmsprop": {"beta": 0.9, "eps": 1e-7},
         "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7},
+        "adamw": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7, "weight_decay": 0.01},  # torch's 0.01
+        "nadam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7, "momentum_decay": 0.004},  # torch's 0.004
+        "adamax": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7},
+        "adadelta": {"rho": 0.9, "eps": 1e-6},  # torch's
     }
     assert tuple(RULES) == OPTIMIZER_NAMES
     assert all(isinstance(r, str) and "w −=" in r for r in RULES.values())
+    assert {name: default_lr(name) for name in OPTIMIZER_NAMES} == {
+        **{name: 0.005 for name in OPTIMIZER_NAMES},
+        "adadelta": 1.0,  # torch's default: Adadelta's step is lr·Δ, Δ already in the weights' units
+    }
+
+
+def test_every_entry_is_whole() -> None:
+    """One registry row says everything: its factory takes exactly its settings, its state type is what
+    init makes, and its defaults pass its own checks."""
+    for name, entry in REGISTRY.items():
+        assert entry.name == name
+        assert list(inspect.signature(entry.factory).parameters) == list(entry.settings)
+        assert check_params(name, {}) == OPTIMIZER_PARAMS[name]
+        assert type(build(name, check_params(name, {})).init(np.zeros(3))) is entry.state
+
+
+def test_a_new_entry_is_all_it_takes(monkeypatch) -> None:
+    """Registering a rule makes it a config's optimizer.name, with its settings, default lr and state names:
+    nothing else to edit."""
+    monkeypatch.setattr(optimizers, "REGISTRY", dict(REGISTRY))
+
+    class HalfState(NamedTuple):
+        n: np.ndarray
+
+    @optimizers.register(
+        "half", state=HalfState, settings={"f": optimizers.unit_interval(0.5)}, rule="w −= f·lr·g", lr=0.3
+    )
+    def half(f: float = 0.5) -> Optimizer:
+        def update(params, grads, state, lr):
+            state.n[()] += 1
+            params -= f * lr * grads
+
+        return Optimizer(lambda params: HalfState(np.zeros((), dtype=np.int64)), update)
+
+    c = config_mod.from_dict({"optimizer": {"name": "half", "f": 0.25}}, name="h")
+    assert (c.optimizer, c.lr, c.optimizer_params) == ("half", 0.3, {"f": 0.25})
+    assert state_names("half") == ("n",) and optimizers.rule("half", {}) == "w −= f·lr·g"
+    with pytest.raises(OptimizerError, match=r"optimizer.f: must be in \[0, 1\)"):
+        check_params("half", {"f": 2.0})
+    with pytest.raises(ValueError, match="registered twice"):
+        optimizers.register("half", state=HalfState, settings={}, rule="")(sgd_factory)
+    with pytest.raises(TypeError, match="settings are"):
+        optimizers.register("other", state=HalfState, settings={}, rule="")(half)
 
 
 @pytest.mark.parametrize("name", OPTIMIZER_NAMES)
@@ -154,6 +221,38 @@ def test_adam_steps(beta1, beta2, eps):
     m_hat = (beta1 * G1 + G2) / (1 + beta1)
     v_hat = (beta2 * G1**2 + G2**2) / (1 + beta2)
     np.testing.assert_allclose(d2, LR2 * m_hat / (np.sqrt(v_hat) + eps), rtol=1e-14)
+
+
+@pytest.mark.parametrize("wd", [0.0, 0.01, 0.5])
+def test_adamw_first_step(wd):
+    # from w = 0 the decay takes nothing; m̂ = g, v̂ = g²: Adam's first step lr·g/(|g| + eps)
+    d1, _ = steps("adamw", weight_decay=wd)
+    np.testing.assert_allclose(d1, LR1 * G1 / (np.abs(G1) + 1e-7), rtol=1e-14)
+
+
+@pytest.mark.parametrize("psi", [0.004, 0.1])
+def test_nadam_first_step(psi):
+    # t = 1: Π = μ1, m = (1 − β1)·g, v̂ = g²; the two terms share g/(|g| + eps)
+    mu1, mu2 = 0.9 * (1 - 0.5 * 0.96**psi), 0.9 * (1 - 0.5 * 0.96 ** (2 * psi))
+    d1, _ = steps("nadam", momentum_decay=psi)
+    expected = LR1 * G1 / (np.abs(G1) + 1e-7) * (1 + mu2 * 0.1 / (1 - mu1 * mu2))
+    np.testing.assert_allclose(d1, expected, rtol=1e-14)
+
+
+def test_adamax_first_two_steps():
+    # m = (1 − β1)·g, u = |g| + eps, bias correction 1/(1 − β1): lr·g/(|g| + eps)
+    d1, d2 = steps("adamax")
+    np.testing.assert_allclose(d1, LR1 * G1 / (np.abs(G1) + 1e-7), rtol=1e-14)
+    m2 = 0.9 * 0.1 * G1 + 0.1 * G2
+    u2 = np.maximum(0.999 * (np.abs(G1) + 1e-7), np.abs(G2) + 1e-7)
+    np.testing.assert_allclose(d2, LR2 / (1 - 0.9**2) * m2 / u2, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("rho", "eps"), [(0.9, 1e-6), (0.5, 1e-3)])
+def test_adadelta_first_step(rho, eps):
+    # u = 0: Δ = √eps/√((1 − ρ)·g² + eps)·g, whatever lr's units
+    d1, _ = steps("adadelta", rho=rho, eps=eps)
+    np.testing.assert_allclose(d1, LR1 * np.sqrt(eps) / np.sqrt((1 - rho) * G1**2 + eps) * G1, rtol=1e-14)
 
 
 def test_eps_zero_gives_the_course_formulas():
@@ -277,8 +376,9 @@ def test_sgdm_quadratic_closed_form(lr, beta):
 
 def reference(name: str, hp: dict, w: float, gs: list[float], lrs: list[float]) -> list[float]:
     """One parameter's trajectory, the textbook loop in Python floats."""
-    m = v = 0.0
+    m = v = u = 0.0
     a = hp.get("initial_accumulator", 0.0)
+    mu_product = 1.0
     out = []
     for t, (g, lr) in enumerate(zip(gs, lrs, strict=True), start=1):
         if name == "sgd":
@@ -303,6 +403,33 @@ def reference(name: str, hp: dict, w: float, gs: list[float], lrs: list[float]) 
             m_hat = m / (1 - b1**t)
             v_hat = v / (1 - b2**t)
             w = w - lr * m_hat / (math.sqrt(v_hat) + hp["eps"])
+        elif name == "adamw":
+            b1, b2 = hp["beta1"], hp["beta2"]
+            w = w - lr * hp["weight_decay"] * w
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            w = w - lr * (m / (1 - b1**t)) / (math.sqrt(v / (1 - b2**t)) + hp["eps"])
+        elif name == "nadam":  # Dozat's NAdam as REFERENCE.md writes torch's
+            b1, b2, psi = hp["beta1"], hp["beta2"], hp["momentum_decay"]
+            mu_t = b1 * (1 - 0.5 * 0.96 ** (t * psi))
+            mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+            mu_product *= mu_t
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            denom = math.sqrt(v / (1 - b2**t)) + hp["eps"]
+            w = w - lr * (1 - mu_t) / (1 - mu_product) * g / denom
+            w = w - lr * mu_next / (1 - mu_product * mu_next) * m / denom
+        elif name == "adamax":
+            b1, b2 = hp["beta1"], hp["beta2"]
+            m = b1 * m + (1 - b1) * g
+            u = max(b2 * u, abs(g) + hp["eps"])
+            w = w - lr / (1 - b1**t) * m / u
+        elif name == "adadelta":
+            rho, eps = hp["rho"], hp["eps"]
+            v = rho * v + (1 - rho) * g * g
+            delta = math.sqrt(u + eps) / math.sqrt(v + eps) * g
+            u = rho * u + (1 - rho) * delta * delta
+            w = w - lr * delta
         else:
             raise AssertionError(name)
         out.append(w)
@@ -322,6 +449,14 @@ CASES = [
     ("adam", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
     ("adam", {"beta1": 0.5, "beta2": 0.99, "eps": 1e-3}),
     ("adam", {"beta1": 0.9, "beta2": 0.999, "eps": 0.0}),
+    ("adamw", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7, "weight_decay": 0.01}),
+    ("adamw", {"beta1": 0.5, "beta2": 0.99, "eps": 1e-3, "weight_decay": 0.5}),
+    ("nadam", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7, "momentum_decay": 0.004}),
+    ("nadam", {"beta1": 0.5, "beta2": 0.99, "eps": 0.0, "momentum_decay": 0.1}),
+    ("adamax", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
+    ("adamax", {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3}),
+    ("adadelta", {"rho": 0.9, "eps": 1e-6}),
+    ("adadelta", {"rho": 0.5, "eps": 1e-3}),
 ]
 
 
@@ -395,6 +530,9 @@ hparam_strategy = st.fixed_dictionaries(
         "nesterov": st.booleans(),
         "eps": st.sampled_from([0.0, 1e-10, 1e-7, 1e-3, 0.1]),
         "initial_accumulator": st.sampled_from([0.0, 0.1, 1.0]),
+        "weight_decay": st.sampled_from([0.0, 0.01, 0.3]),
+        "momentum_decay": st.sampled_from([0.0, 0.004, 0.1]),
+        "rho": st.floats(0.0, 0.99),
     }
 )
 
@@ -430,7 +568,168 @@ def test_matches_torch(case):
 def test_torch_cases_cover_every_torch_equivalent():
     covered = {(c["optimizer"], c["hparams"].get("nesterov", False)) for c in TORCH["cases"]}
     expected = {(n, False) for n in ("sgd", "momentum", "adagrad", "rmsprop", "adam")}
+    expected |= {(n, False) for n in ("adamw", "nadam", "adamax", "adadelta")}
     assert covered >= expected | {("momentum", True)}
+
+
+# --- whole runs against torch: the course's 2-11-1 run on dot.csv and the iris table -----------------
+
+TORCH_RUNS = json.loads((DATA / "torch_runs.json").read_text())
+
+
+@pytest.mark.parametrize("case", TORCH_RUNS["cases"], ids=[c["id"] for c in TORCH_RUNS["cases"]])
+def test_whole_runs_match_torch_per_epoch(case):
+    """nnopt's run of a config (its data, its starting weights) against the same run in torch: the network,
+    the penalty in the loss, autograd, torch.nn.utils' clipping and torch.optim (make_torch_runs.py).
+
+    Tolerance: each update rounds differently (torch's kernels fuse multiply-adds, its matmul sums in
+    another order, clip_grad_norm_ takes a norm of per-tensor norms): a few ulp (1e-16 relative) per
+    update. Over a run's 2000 to 8000 updates these add up, by a factor of about √K to K (1e2 to 1e4),
+    to at most 1e-12 on the data loss of every epoch as long as the run does not amplify them (a rate at
+    which the loss oscillates does: see make_torch_runs.py). The final weights are compared array by array,
+    ‖Δ‖/‖w‖: a weight that ends near 0 (decayed, or feeding a ReLU unit that died) keeps the absolute
+    error of the path it took, small against its array but not against itself, and Adam-type steps
+    divide g by its own size, so rounding in a gradient that cancels to almost 0 becomes a relative
+    error of the whole step."""
+    c = config_mod.load(ROOT / "configs" / case["config"], case["sets"])
+    h = experiment.train(c)
+    assert h.status == "completed", h.message
+    np.testing.assert_allclose(h.data_loss, case["data_loss"], rtol=1e-12, atol=0)
+    for key, value in case["params"].items():
+        expected = np.array(value)
+        error = np.linalg.norm(h.params[key] - expected) / np.linalg.norm(expected)
+        assert error <= 1e-11, (key, error)
+
+
+def test_torch_runs_cover_every_new_rule_and_clipping_on_both_problems():
+    by_problem: dict[str, set[str]] = {"dot": set(), "iris": set()}
+    for case in TORCH_RUNS["cases"]:
+        c = config_mod.load(ROOT / "configs" / case["config"], case["sets"])
+        problem = "iris" if c.data_name == "iris" else "dot"
+        assert problem == "iris" or c.hidden == (11,)
+        by_problem[problem] |= {c.optimizer} | ({"clip_norm"} if c.clip_norm else set())
+        by_problem[problem] |= {"clip_value"} if c.clip_value else set()
+    for covered in by_problem.values():
+        assert covered >= {"adamw", "nadam", "adamax", "adadelta", "clip_norm", "clip_value"}
+
+
+# --- gradient clipping ---------------------------------------------------------------------------
+
+
+def test_clip_norm_by_hand():
+    g = np.array([[3.0, 4.0], [0.3, 0.4], [0.0, 0.0]])  # norms 5, 0.5, 0
+    clip(g, 1.0, None)
+    coef = 1.0 / (5.0 + 1e-6)  # torch's clip_coef = max_norm / (total_norm + 1e-6), clamped to 1
+    np.testing.assert_array_equal(g[0], np.array([3.0, 4.0]) * coef)
+    np.testing.assert_array_equal(g[1], [0.3, 0.4])  # norm below c: multiplied by 1, unchanged
+    np.testing.assert_array_equal(g[2], [0.0, 0.0])
+
+
+def test_clip_value_by_hand_and_norm_first():
+    g = np.array([-2.0, -0.1, 0.0, 0.05, 3.0])
+    clip(g, None, 0.1)
+    np.testing.assert_array_equal(g, [-0.1, -0.1, 0.0, 0.05, 0.1])
+    g = np.array([6.0, 8.0])  # norm 10 -> about (0.6, 0.8), then each entry to at most 0.7
+    clip(g, 1.0, 0.7)
+    np.testing.assert_allclose(g, [0.6, 0.7], rtol=1e-6)
+
+
+def test_clip_keeps_nan():
+    g = np.array([[np.nan, 1.0], [1.0, 1.0]])
+    clip(g, 0.5, 0.1)
+    assert np.isnan(g[0]).all() and not np.isnan(g[1]).any()
+
+
+def test_clip_of_a_stack_is_each_row_alone_bitwise():
+    rng = np.random.default_rng(5)
+    for n in (1, 7, 45, 203):  # below, at and past numpy's pairwise-summation blocks
+        g = rng.standard_normal((6, n)) * 10.0 ** rng.uniform(-3, 2, (6, 1))
+        stacked = g.copy()
+        clip(stacked, 0.7, None)
+        for i in range(6):
+            alone = g[i].copy()
+            clip(alone, 0.7, None)
+            assert np.array_equal(stacked[i], alone)
+            one = g[i : i + 1].copy()
+            clip(one, 0.7, None)
+            assert np.array_equal(stacked[i], one[0])
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("optimizer.clip_norm=0", "--set optimizer.clip_norm: must be > 0 or null (off), got 0"),
+        ("optimizer.clip_value=-1", "--set optimizer.clip_value: must be > 0 or null (off), got -1"),
+        ("optimizer.clip_norm=.inf", "--set optimizer.clip_norm: must be a finite number > 0"),
+    ],
+)
+def test_bad_clipping_on_the_command_line(tmp_path, setting, fragment):
+    runs = tmp_path / "runs"
+    result = CliRunner().invoke(
+        cli, ["train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root", str(runs), "--set", setting]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: {fragment}"), result.output
+
+
+def test_clipping_is_off_by_default_and_written_back():
+    c = config_mod.load(ROOT / "configs" / "sgd.yaml")
+    assert c.clip_norm is None and c.clip_value is None
+    d = c.with_overrides(["optimizer.clip_norm=2", "optimizer.clip_value=0.5"])
+    assert (d.clip_norm, d.clip_value) == (2.0, 0.5)
+    assert d.to_dict()["optimizer"]["clip_norm"] == 2.0
+    assert config_mod.from_dict(d.to_dict(), name="sgd") == d
+
+
+def test_clipping_works_on_the_toy():
+    c = config_mod.load(
+        ROOT / "configs" / "quadratic.yaml", ["optimizer.clip_value=0.1", "optimizer.name=sgd"]
+    )
+    from nnopt_cli.core import quadratic
+
+    h = quadratic.train(c)
+    w = c.w0
+    for k, got in enumerate(h.w):  # gradient 2(w + 1), clipped to ±0.1
+        w = w - h.lr[k] * min(max(2.0 * (w + 1.0), -0.1), 0.1)
+        assert got == pytest.approx(w, rel=1e-15)
+
+
+# --- adamw against adam + l2, the default lr, the states -----------------------------------------
+
+
+def test_adamw_without_decay_is_adam_bitwise():
+    w0, grads, lrs = random_problem(3, (3, 45), 50)
+    a = run(make_optimizer("adamw", weight_decay=0.0), w0, list(grads), lrs)
+    b = run(make_optimizer("adam"), w0, list(grads), lrs)
+    assert np.array_equal(a, b)
+
+
+def test_adamw_decays_every_weight_by_lr_wd_whatever_the_gradient():
+    """A zero gradient leaves Adam's step at 0, so AdamW's first step is the decay alone, w·(1 − lr·λ);
+    adam with L2 in the loss instead sees g = λ·w and steps lr·sign(w), whatever λ."""
+    w0 = np.array([1.0, -2.0, 1e-3])
+    (w1,) = run(make_optimizer("adamw", weight_decay=0.1), w0, [np.zeros(3)], [0.01])
+    np.testing.assert_array_equal(w1, w0 * (1.0 - 0.01 * 0.1))
+    (w1,) = run(make_optimizer("adam"), w0, [0.1 * w0], [0.01])
+    np.testing.assert_allclose(w0 - w1, 0.01 * np.sign(w0), rtol=2e-3)  # |g|/(|g| + eps), g >= 1e-4
+
+
+def test_adadelta_runs_at_its_own_default_lr():
+    c = config_mod.from_dict({"optimizer": {"name": "adadelta"}}, name="a")
+    assert c.lr == 1.0
+    assert config_mod.from_dict({"optimizer": {"name": "adam"}}, name="a").lr == 0.005
+    assert config_mod.from_dict({"optimizer": {"name": "adadelta", "lr": 0.5}}, name="a").lr == 0.5
+    assert config_mod.from_dict(c.to_dict(), name="a") == c  # written back with its lr, read the same
+
+
+def test_nadam_keeps_its_mu_product():
+    opt = make_optimizer("nadam", beta1=0.9, momentum_decay=0.004)
+    w = np.zeros(2)
+    state = opt.init(w)
+    for _ in range(3):
+        opt.update(w, np.ones(2), state, 0.1)
+    mus = [0.9 * (1 - 0.5 * 0.96 ** (t * 0.004)) for t in (1, 2, 3)]
+    assert int(state.t) == 3 and float(state.mu_product) == mus[0] * mus[1] * mus[2]
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -439,8 +738,8 @@ def test_torch_cases_cover_every_torch_equivalent():
 @pytest.mark.parametrize(
     ("name", "hparams", "message"),
     [
-        ("adma", {}, "optimizer.name: unknown value 'adma'; did you mean 'adam'?"),
-        ("zzz", {}, "known: sgd, sgdm, momentum, adagrad, rmsprop, adam"),
+        ("adamm", {}, "optimizer.name: unknown value 'adamm'; did you mean 'adam'?"),
+        ("zzz", {}, "known: sgd, sgdm, momentum, adagrad, rmsprop, adam, adamw, nadam, adamax, adadelta"),
         ("adam", {"betta1": 0.9}, "optimizer.betta1: not a setting of adam; did you mean 'beta1'?"),
         ("adam", {"betta1": 0.9}, "known: beta1, beta2, eps"),
         ("sgd", {"momentum": 0.9}, "optimizer.momentum: not a setting of sgd; known: none"),
@@ -530,7 +829,7 @@ def dead_unit_start(path: Path, hidden: int = 3, dead: int = 1) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["adam", "adagrad", "rmsprop"])
+@pytest.mark.parametrize("name", ["adam", "adagrad", "rmsprop", "nadam", "adadelta"])
 def test_eps_zero_on_a_dead_unit_diverges_and_says_why(tmp_path, name):
     start = dead_unit_start(tmp_path / "dead.npz")
     sets = (f"optimizer.name={name}", "optimizer.lr=0.01", "model.hidden=3", f"model.init_from={start}")
@@ -616,7 +915,7 @@ def test_sgdm_and_momentum_share_a_direction_in_the_loop():
             "adam",
             "optimizer.name=adamm",
             "--set optimizer.name: unknown value 'adamm'; did you mean 'adam'? "
-            "known: sgd, sgdm, momentum, adagrad, rmsprop, adam",
+            "known: sgd, sgdm, momentum, adagrad, rmsprop, adam, adamw, nadam, adamax, adadelta",
         ),
     ],
 )
@@ -641,7 +940,7 @@ def test_bad_hyperparameters_on_the_command_line(tmp_path, config_name, setting,
         (
             "  name: adamm\n",
             "c.yaml, line 3: optimizer.name: unknown value 'adamm'; did you mean 'adam'? "
-            "known: sgd, sgdm, momentum, adagrad, rmsprop, adam",
+            "known: sgd, sgdm, momentum, adagrad, rmsprop, adam, adamw, nadam, adamax, adadelta",
         ),
     ],
 )
@@ -667,6 +966,11 @@ COLUMN_RULES: list[tuple[str, dict[str, object]]] = [
     ("rmsprop", {"beta": 0.9, "eps": 1e-7}),
     ("adam", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
     ("adam", {"beta1": 0.5, "beta2": 0.99, "eps": 0.0}),
+    ("adamw", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7, "weight_decay": 0.1}),
+    ("nadam", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7, "momentum_decay": 0.004}),
+    ("nadam", {"beta1": 0.5, "beta2": 0.99, "eps": 0.0, "momentum_decay": 0.004}),
+    ("adamax", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7}),
+    ("adadelta", {"rho": 0.9, "eps": 1e-6}),
 ]
 
 
@@ -695,3 +999,7 @@ def test_state_names_are_the_fields_of_the_rules_state(name):
     state = make_optimizer(name).init(np.zeros((2, 3)))
     assert state_names(name) == state._fields
     assert state_names("adam") == ("t", "m", "v")
+    assert state_names("adamw") == ("t", "m", "v")
+    assert state_names("nadam") == ("t", "mu_product", "m", "v")
+    assert state_names("adamax") == ("t", "m", "u")
+    assert state_names("adadelta") == ("v", "u")

@@ -15,7 +15,17 @@ def spec(name: str, **kw: object) -> RowSpec:
     reg = kw.pop("regularizer", "none")
     scale = kw.pop("reg_scale", 0.0)
     with_ema = bool(kw.pop("ema", False))
-    return RowSpec(name, optimizers.check_params(name, kw), str(reg), float(scale), with_ema)  # type: ignore[arg-type]
+    clip_norm = kw.pop("clip_norm", None)
+    clip_value = kw.pop("clip_value", None)
+    return RowSpec(
+        name,
+        optimizers.check_params(name, kw),
+        str(reg),
+        float(scale),  # type: ignore[arg-type]
+        with_ema,
+        clip_norm,  # type: ignore[arg-type]
+        clip_value,  # type: ignore[arg-type]
+    )
 
 
 SPECS = [
@@ -27,6 +37,12 @@ SPECS = [
     spec("adagrad", initial_accumulator=0.1),
     spec("adam", beta1=0.5, regularizer="l2", reg_scale=0.1),
     spec("sgdm"),
+    spec("adamw", weight_decay=0.1, clip_norm=0.5),
+    spec("nadam", regularizer="l2", reg_scale=0.05, clip_value=0.3),
+    spec("adamax", ema=True, clip_norm=0.5),
+    spec("adadelta", clip_norm=0.2, clip_value=0.1),
+    spec("sgd", clip_norm=0.5),
+    spec("nadam", regularizer="l2", reg_scale=0.05, clip_value=0.3),
 ]
 DECAY = 0.99
 
@@ -82,8 +98,15 @@ def test_rows_are_grouped_by_rule_and_returned_in_the_callers_order() -> None:
     pop = Population(starts, SPECS, MASK)
     names = [s.optimizer for s in pop.specs]
     # each rule's rows are one contiguous block, in order of first appearance
-    assert names == ["sgd", "sgd", "adam", "rmsprop", "momentum", "adagrad", "adam", "sgdm"]
-    assert len(pop.groups) == 7  # the two adams differ in beta1: two groups
+    assert names == ["sgd", "sgd", "adam", "rmsprop", "momentum", "adagrad", "adam", "sgdm"] + [
+        "adamw",
+        "nadam",
+        "nadam",  # the same rule, regularizer and clipping as the row before: one group
+        "adamax",
+        "adadelta",
+        "sgd",  # sgd with clipping: a group of its own
+    ]
+    assert len(pop.groups) == 7 + 5  # the two adams differ in beta1: two groups; the two nadams are one
     assert np.array_equal(pop.rows(), starts)
 
 
@@ -145,3 +168,20 @@ def test_keep_state_copies_the_state_aside() -> None:
     assert not pop.state_of(1, kept=True)["m"].any() and pop.state_of(1)["m"].any()
     pop.keep_state()
     assert np.array_equal(pop.state_of(1, kept=True)["m"], pop.state_of(1)["m"])
+
+
+def test_clipping_comes_after_the_penalty_and_before_the_rule() -> None:
+    rng = np.random.default_rng(4)
+    start, g = rng.standard_normal((1, N)) * 3.0, rng.standard_normal((1, N)) * 5.0
+    s = spec("sgd", regularizer="l2", reg_scale=0.5, clip_norm=0.1)
+    pop = Population(start, [s], MASK)
+    pop.grads[...] = g
+    pop.step(np.array([[0.1]]), None)
+    full = g + 0.5 * MASK * start  # the penalty's gradient first, as torch has it in the loss
+    expected = start - 0.1 * (full * min(1.0, 0.1 / (np.sqrt(np.sum(full * full)) + 1e-6)))
+    np.testing.assert_allclose(pop.theta, expected, rtol=1e-15)
+
+
+def test_rows_differing_only_in_clipping_are_separate_groups() -> None:
+    pop = Population(np.zeros((3, N)), [spec("adam"), spec("adam", clip_norm=1.0), spec("adam")], MASK)
+    assert len(pop.groups) == 2 and [s.clip_norm for s in pop.specs] == [None, None, 1.0]

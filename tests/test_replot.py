@@ -315,7 +315,7 @@ def test_refuses_files_that_disagree(runs: Path, tmp_path: Path) -> None:
     refused(folder, "metrics.csv: 10 updates per epoch, but .* 19 batches of 16: config.yaml or its data")
     (folder / "config.yaml").write_text(text.replace("type: mlp", "type: quadratic"))
     refused(folder, "metrics.csv: columns epoch,.*model.type quadratic\\) writes step,w,loss,lr")
-    (folder / "config.yaml").write_text("optimizer: {name: adamw}\n")
+    (folder / "config.yaml").write_text("optimizer: {name: adamm}\n")
     refused(folder, "config.yaml.*optimizer.name")
     (folder / "config.yaml").write_text(text)
     (folder / "summary.json").write_text("{")

@@ -79,6 +79,25 @@ def test_every_run_equals_train_of_its_config_bit_for_bit(tmp_path):
         assert float(row["best_loss"]) == min(float(m["loss"]) for m in metrics)
 
 
+def test_rows_of_the_new_rules_with_clipping_equal_train_bit_for_bit(tmp_path):
+    grid = ["--grid", "optimizer.name=adamw,nadam,adamax,adadelta", "--grid", "optimizer.clip_norm=0.5,2"]
+    folder = _sweep(tmp_path, L2, *grid, "--set", "train.epochs=10", "--save-runs", "--jobs", "1")
+    rows = _rows(folder / "sweep.csv")
+    assert len(rows) == 8
+    for row in rows[::3]:
+        sets = [
+            "train.epochs=10",
+            f"optimizer.name={row['optimizer.name']}",
+            f"optimizer.clip_norm={row['optimizer.clip_norm']}",
+        ]
+        alone = _train(tmp_path, L2, sets)
+        saved = folder / row["folder"]
+        with np.load(alone / "params.npz") as a, np.load(saved / "params.npz") as b:
+            for key in a.files:
+                assert np.array_equal(a[key], b[key])
+        assert (alone / "metrics.csv").read_bytes() == (saved / "metrics.csv").read_bytes()
+
+
 def test_processes_and_chunks_do_not_change_a_result(tmp_path):
     one = _sweep(tmp_path, L2, *GRID, "--set", "train.epochs=20", "--jobs", "1", root="one")
     two = _sweep(tmp_path, L2, *GRID, "--set", "train.epochs=20", "--jobs", "2", root="two")

@@ -233,7 +233,7 @@ def compare(
 ) -> None:
     """Train optimizers side by side: same network, same initial weights, same batches.
 
-    Each ENTRY is an optimizer name (sgd, sgdm, momentum, adagrad, rmsprop, adam: its default
+    Each ENTRY is an optimizer name (any optimizer.name: sgd, adam, adamw, ...; its default
     hyperparameters on top of the base config, at the base learning rate) or a YAML config file. Every
     entry runs with the base config's seed. A --set key some entries have no use for (optimizer.beta1
     with sgd) is dropped from them and listed (dropped.json); one no entry uses is refused.

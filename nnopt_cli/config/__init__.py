@@ -42,11 +42,15 @@ RUN_KEYS: tuple[Key, ...] = (
 )
 
 
-@functools.cache
 def declared() -> tuple[Key, ...]:
     """Every config key, in the config file's order, as its component declares it (`name` aside: it
-    defaults to the file's stem)."""
-    from nnopt_cli.core import loop, quadratic  # they use a Config: imported once it exists
+    defaults to the file's stem); with every optimizer registered now."""
+    return _declared(optimizers.names())
+
+
+@functools.cache
+def _declared(registered: tuple[str, ...]) -> tuple[Key, ...]:
+    from nnopt_cli.core import loop, quadratic
     from nnopt_cli.figures import plots
 
     return (
@@ -55,7 +59,7 @@ def declared() -> tuple[Key, ...]:
         *mlp.KEYS,
         *quadratic.KEYS,
         *losses.KEYS,
-        *optimizers.KEYS,
+        *optimizers.keys(),
         *schedules.KEYS,
         *regularizers.KEYS,
         *ema.KEYS,
@@ -64,10 +68,14 @@ def declared() -> tuple[Key, ...]:
     )
 
 
-@functools.cache
 def by_path() -> dict[str, Key]:
     """The declared keys by their path (do not change the dict)."""
-    return {k.path: k for k in declared()}
+    return _by_path(optimizers.names())
+
+
+@functools.cache
+def _by_path(registered: tuple[str, ...]) -> dict[str, Key]:
+    return {k.path: k for k in _declared(registered)}
 
 
 def defaults() -> dict[str, Any]:
@@ -134,6 +142,8 @@ class Config:
     optimizer: str
     lr: float
     lr_decay: float
+    clip_norm: float | None  # the global L2 norm of g clipped to it; None: off
+    clip_value: float | None  # each entry of g clipped to ±it; None: off
     optimizer_params: dict[str, Any]
     schedule: str
     unit: str
@@ -637,7 +647,7 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
     for key in keys:
         if key.setting:
             continue
-        value = given.get(key.path, key.default)
+        value = given[key.path] if key.path in given else key.default_for(values)
         if key.path_like:
             values[key.path] = _path(value, key.path, origin, base_dir)
         else:
@@ -697,11 +707,15 @@ def _resolved_default(key: Key, value: object) -> bool:
         return False
 
 
-@functools.cache
 def _sections() -> dict[str, list[str]]:
     """The declared keys' names by section ("" for the top level), in the file's order."""
+    return _sections_of(optimizers.names())
+
+
+@functools.cache
+def _sections_of(registered: tuple[str, ...]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for key in declared():
+    for key in _declared(registered):
         section, _, leaf = key.path.rpartition(".")
         out.setdefault(section, []).append(leaf)
     return out
@@ -713,7 +727,7 @@ def _check_settings(section: str, mapping: Mapping[str, Any], known: list[str]) 
     for name in mapping:
         if name not in known:
             by = {
-                "optimizer": ("name", optimizers.OPTIMIZER_PARAMS),
+                "optimizer": ("name", {name: optimizers.defaults(name) for name in optimizers.names()}),
                 "schedule": ("type", schedules.SCHEDULE_PARAMS),
             }
             selector, table = by[section]

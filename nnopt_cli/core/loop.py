@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from nnopt_cli.data import Dataset
 
 
-ADAPTIVE = ("adagrad", "rmsprop", "adam")
 BLOCK_UPDATES = 1 << 16  # rates and EMA factors are tabled for about this many row-updates at a time
 # bytes of batch logits (and, under a weight penalty, of parameters) kept until their losses are computed
 TRACE_BYTES = 1 << 21
@@ -222,6 +221,8 @@ def row_spec(config: Config) -> RowSpec:
         regularizer=config.regularizer,
         reg_scale=config.reg_scale,
         ema=config.ema_decay is not None,
+        clip_norm=config.clip_norm,
+        clip_value=config.clip_value,
     )
 
 
@@ -756,7 +757,7 @@ def divergence_message(config: Config, epoch: int, loss: float, *, lr: float, st
             "network's outputs overflow; standardize the input columns) or at model.init_from"
         )
     eps = config.optimizer_params.get("eps")
-    if config.optimizer in ADAPTIVE and eps == 0:
+    if eps == 0:  # the rules with an eps divide by a running size of g, which eps keeps off 0
         message += (
             f"; with optimizer.eps 0, {config.optimizer} divides by sqrt of an accumulator that is 0 "
             "wherever a gradient entry has always been 0 (0/0 = NaN): set eps > 0, e.g. 1e-7"

@@ -18,10 +18,16 @@ arithmetic as with its rate alone.
 Trajectories agree with PyTorch's (torch.optim, foreach=False) to round-off; the operations follow
 torch's order except where one ufunc less asks otherwise: Adam's first moment is the paper's
 β1·m + (1 − β1)·g rather than torch's lerp, and its step folds the bias corrections.
+
+Each rule is registered once, by the `@register` line above its factory: its name, the NamedTuple its
+state is (whose fields are the names a run folder's state.npz saves), its settings with their defaults and
+checks, its rule in short for a table, and its default lr. Everything else (the config's keys, compare's
+entries and table, the catalog, resume) reads `REGISTRY`; adding an optimizer is that one entry.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -35,40 +41,6 @@ from nnopt_cli.keys import Key, setting_keys
 
 class OptimizerError(CheckError):
     """An optimizer name or setting that nnopt cannot use; `key` names it, str() is one line."""
-
-
-OPTIMIZER_NAMES: tuple[str, ...] = ("sgd", "sgdm", "momentum", "adagrad", "rmsprop", "adam")
-
-# Hyperparameters other than lr (and the legacy decay, which the caller applies to the lr trace).
-OPTIMIZER_PARAMS: dict[str, dict[str, object]] = {
-    "sgd": {},
-    "sgdm": {"beta": 0.9},
-    "momentum": {"momentum": 0.9, "nesterov": False},
-    "adagrad": {"initial_accumulator": 0.0, "eps": 1e-7},
-    "rmsprop": {"beta": 0.9, "eps": 1e-7},
-    "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7},
-}
-
-RULES: dict[str, str] = {  # short, for a table: m and v are moving averages, a a running sum
-    "sgd": "w −= lr·g",
-    "sgdm": "m = βm + (1−β)g; w −= lr·m",
-    "momentum": "v = μv + g; w −= lr·v",
-    "adagrad": "a += g²; w −= lr·g/(√a + ε)",
-    "rmsprop": "v = βv + (1−β)g²; w −= lr·g/(√v + ε)",
-    "adam": "m, v as sgdm, rmsprop; w −= lr·m̂/(√v̂ + ε)",
-}
-
-
-def rule(name: str, hparams: Mapping[str, object]) -> str:
-    """The update rule of `name` in short, Nesterov's where momentum has nesterov: true."""
-    if name == "momentum" and hparams.get("nesterov"):
-        return "v = μv + g; w −= lr·(g + μv)"
-    return RULES[name]
-
-
-_UNIT_INTERVAL = ("beta", "beta1", "beta2", "momentum")  # each must lie in [0, 1)
-_NON_NEGATIVE = ("eps", "initial_accumulator")
-_FLAGS = ("nesterov",)
 
 
 # A learning rate: one number, or a column of one per row of a stack.
@@ -121,9 +93,122 @@ def _scalar(value: float = 0.0) -> np.ndarray:
     return np.array(value, dtype=np.float64)
 
 
+# --- the registry: one entry per optimizer ---------------------------------------------------------
+
+DEFAULT_LR = 0.005  # the course's rate: optimizer.lr of every optimizer that declares no other
+
+
+class Setting(NamedTuple):
+    """One hyperparameter of an optimizer: its default, and the check a configured value goes through
+    (value, config key) -> the value as float or bool, or an OptimizerError."""
+
+    default: float | bool
+    check: Callable[[object, str], float | bool]
+
+
+def unit_interval(default: float) -> Setting:
+    """A number in [0, 1): a decay rate such as beta, rho or momentum."""
+    return Setting(
+        default,
+        lambda value, key: checks.number(value, key, low=0.0, high=1.0, high_open=True, error=OptimizerError),
+    )
+
+
+def non_negative(default: float) -> Setting:
+    """A finite number >= 0: eps, an initial accumulator, a weight decay."""
+    return Setting(default, lambda value, key: checks.number(value, key, low=0.0, error=OptimizerError))
+
+
+def flag(default: bool) -> Setting:
+    """true or false."""
+    return Setting(default, lambda value, key: checks.flag(value, key, error=OptimizerError))
+
+
+class OptimizerSpec(NamedTuple):
+    """An optimizer's one registry entry.
+
+    Attributes:
+      name: its optimizer.name.
+      factory: settings (keyword arguments, exactly `settings`' names) -> Optimizer.
+      state: the NamedTuple class of its state; its fields name the arrays of a run folder's state.npz.
+      settings: its hyperparameters other than lr (optimizer.<key>), in the order the config lists them.
+      rule: the update in short, for compare's table.
+      lr: its default optimizer.lr.
+      rule_for: the short rule for particular settings (momentum's Nesterov form), else `rule`.
+    """
+
+    name: str
+    factory: Callable[..., Optimizer]
+    state: Any  # a NamedTuple class
+    settings: Mapping[str, Setting]
+    rule: str
+    lr: float = DEFAULT_LR
+    rule_for: Callable[[Mapping[str, object]], str] | None = None
+
+
+REGISTRY: dict[str, OptimizerSpec] = {}
+
+
+def register(
+    name: str,
+    *,
+    state: Any,
+    settings: Mapping[str, Setting],
+    rule: str,
+    lr: float = DEFAULT_LR,
+    rule_for: Callable[[Mapping[str, object]], str] | None = None,
+) -> Callable[[Callable[..., Optimizer]], Callable[..., Optimizer]]:
+    """Decorator: enter the factory below it in REGISTRY under `name` (see OptimizerSpec)."""
+
+    def enter(factory: Callable[..., Optimizer]) -> Callable[..., Optimizer]:
+        arguments = list(inspect.signature(factory).parameters)
+        if arguments != list(settings):
+            raise TypeError(f"optimizer {name}: factory takes {arguments}, settings are {list(settings)}")
+        if name in REGISTRY:
+            raise ValueError(f"optimizer {name} registered twice")
+        REGISTRY[name] = OptimizerSpec(name, factory, state, dict(settings), rule, lr, rule_for)
+        return factory
+
+    return enter
+
+
+def spec(name: str) -> OptimizerSpec:
+    """The registry entry of `name`; an OptimizerError with a did-you-mean for an unknown one."""
+    return REGISTRY[checks.choice(name, "optimizer.name", tuple(REGISTRY), error=OptimizerError)]
+
+
+def names() -> tuple[str, ...]:
+    """Every optimizer's name, in registration order."""
+    return tuple(REGISTRY)
+
+
+def defaults(name: str) -> dict[str, object]:
+    """The settings of optimizer `name` (other than lr) with their defaults, in its order."""
+    return {key: s.default for key, s in spec(name).settings.items()}
+
+
+def default_lr(name: str) -> float:
+    """The optimizer.lr that `name` runs at when the config gives none."""
+    return spec(name).lr
+
+
+def rule(name: str, hparams: Mapping[str, object]) -> str:
+    """The update rule of `name` in short, for these settings (Nesterov's where momentum has nesterov)."""
+    entry = spec(name)
+    return entry.rule_for(hparams) if entry.rule_for is not None else entry.rule
+
+
+def state_names(name: str) -> tuple[str, ...]:
+    """The names of the arrays rule `name` keeps between steps, in its state's order (the fields of its state
+    NamedTuple): none for sgd, m for sgdm, v for momentum, a for adagrad, t, m and v for adam, ...; a step
+    count t or a running product is a 0-d array."""
+    return tuple(spec(name).state._fields)
+
+
 # --- the rules -----------------------------------------------------------------------------------
 
 
+@register("sgd", state=EmptyState, settings={}, rule="w −= lr·g")
 def sgd() -> Optimizer:
     """Plain gradient descent (tf GradientDescentOptimizer, torch SGD).
 
@@ -143,6 +228,7 @@ def sgd() -> Optimizer:
     return Optimizer(init, update)
 
 
+@register("sgdm", state=SGDMState, settings={"beta": unit_interval(0.9)}, rule="m = βm + (1−β)g; w −= lr·m")
 def sgdm(beta: float = 0.9) -> Optimizer:
     """The course's SGD with momentum, an exponential moving average of the gradient.
 
@@ -167,6 +253,13 @@ def sgdm(beta: float = 0.9) -> Optimizer:
     return Optimizer(init, update)
 
 
+@register(
+    "momentum",
+    state=MomentumState,
+    settings={"momentum": unit_interval(0.9), "nesterov": flag(False)},
+    rule="v = μv + g; w −= lr·v",
+    rule_for=lambda hp: "v = μv + g; w −= lr·(g + μv)" if hp.get("nesterov") else "v = μv + g; w −= lr·v",
+)
 def momentum(momentum: float = 0.9, nesterov: bool = False) -> Optimizer:
     """Heavy-ball momentum (Polyak, 1964) as tf MomentumOptimizer and torch SGD(dampening=0).
 
@@ -199,6 +292,12 @@ def momentum(momentum: float = 0.9, nesterov: bool = False) -> Optimizer:
     return Optimizer(init, update_nesterov if nesterov else update)
 
 
+@register(
+    "adagrad",
+    state=AdagradState,
+    settings={"initial_accumulator": non_negative(0.0), "eps": non_negative(1e-7)},
+    rule="a += g²; w −= lr·g/(√a + ε)",
+)
 def adagrad(initial_accumulator: float = 0.0, eps: float = 1e-7) -> Optimizer:
     """Adagrad (Duchi, Hazan & Singer, 2011) as torch Adagrad(eps, initial_accumulator_value).
 
@@ -226,6 +325,12 @@ def adagrad(initial_accumulator: float = 0.0, eps: float = 1e-7) -> Optimizer:
     return Optimizer(init, update)
 
 
+@register(
+    "rmsprop",
+    state=RMSPropState,
+    settings={"beta": unit_interval(0.9), "eps": non_negative(1e-7)},
+    rule="v = βv + (1−β)g²; w −= lr·g/(√v + ε)",
+)
 def rmsprop(beta: float = 0.9, eps: float = 1e-7) -> Optimizer:
     """RMSProp (Tieleman & Hinton, 2012) as torch RMSprop(alpha=beta, eps).
 
@@ -254,6 +359,12 @@ def rmsprop(beta: float = 0.9, eps: float = 1e-7) -> Optimizer:
     return Optimizer(init, update)
 
 
+@register(
+    "adam",
+    state=AdamState,
+    settings={"beta1": unit_interval(0.9), "beta2": unit_interval(0.999), "eps": non_negative(1e-7)},
+    rule="m, v as sgdm, rmsprop; w −= lr·m̂/(√v̂ + ε)",
+)
 def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7) -> Optimizer:
     """Adam (Kingma & Ba, 2015) as torch Adam(eps); eps is outside the root, unlike TF's eps-hat.
 
@@ -300,37 +411,221 @@ def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7) -> Optimiz
     return Optimizer(init, update)
 
 
-_FACTORIES: dict[str, Callable[..., Optimizer]] = {
-    "sgd": sgd,
-    "sgdm": sgdm,
-    "momentum": momentum,
-    "adagrad": adagrad,
-    "rmsprop": rmsprop,
-    "adam": adam,
-}
+@register(
+    "adamw",
+    state=AdamState,
+    settings={
+        "beta1": unit_interval(0.9),
+        "beta2": unit_interval(0.999),
+        "eps": non_negative(1e-7),
+        "weight_decay": non_negative(0.01),
+    },
+    rule="w −= lr·λ·w; then adam",
+)
+def adamw(
+    beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7, weight_decay: float = 0.01
+) -> Optimizer:
+    """AdamW (Loshchilov & Hutter, 2019) as torch AdamW(betas, eps, weight_decay): decoupled weight decay.
+
+        w ← w − lr·λ·w               (λ = weight_decay, on every parameter, biases too, as torch's)
+        then adam's step, with g not containing λ·w
+
+    L2 in the loss (regularizer: l2) puts λ·w into g, which Adam then divides by √v̂: a weight with large
+    gradients is hardly decayed. Here the decay is lr·λ·w whatever the gradients, as SGD's L2 would be.
+    With weight_decay 0 this is adam, bit for bit.
+    """
+    inner = adam(beta1, beta2, eps)
+    decay = weight_decay
+
+    def update(params: np.ndarray, grads: np.ndarray, state: AdamState, lr: Rate) -> None:
+        if decay:
+            params *= 1.0 - lr * decay  # torch's param.mul_(1 - lr·wd), before the Adam step
+        inner.update(params, grads, state, lr)
+
+    return Optimizer(inner.init, update)
 
 
-# The state each rule keeps between steps: its arrays' names are what a run folder's state.npz saves.
-_STATES: dict[str, Any] = {  # NamedTuple classes
-    "sgd": EmptyState,
-    "sgdm": SGDMState,
-    "momentum": MomentumState,
-    "adagrad": AdagradState,
-    "rmsprop": RMSPropState,
-    "adam": AdamState,
-}
+class NAdamState(NamedTuple):
+    t: np.ndarray  # step count, 0-d int64
+    mu_product: np.ndarray  # Π μ_1 … μ_t, 0-d float64, starts at 1
+    m: np.ndarray  # first moment, starts at 0
+    v: np.ndarray  # second moment, starts at 0
 
 
-def state_names(name: str) -> tuple[str, ...]:
-    """The names of the arrays rule `name` keeps between steps, in its state's order: none for sgd, m for
-    sgdm, v for momentum (the velocity), a for adagrad (the accumulator), v for rmsprop, t, m and v for adam
-    (t, the step count, a 0-d int64)."""
-    return tuple(_STATES[name]._fields)
+@register(
+    "nadam",
+    state=NAdamState,
+    settings={
+        "beta1": unit_interval(0.9),
+        "beta2": unit_interval(0.999),
+        "eps": non_negative(1e-7),
+        "momentum_decay": non_negative(0.004),
+    },
+    rule="m, v as adam; w −= lr·(Nesterov mix of g and m̂)/(√v̂ + ε)",
+)
+def nadam(
+    beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7, momentum_decay: float = 0.004
+) -> Optimizer:
+    """NAdam (Dozat, 2016) as torch NAdam(betas, eps, momentum_decay): Adam with Nesterov momentum.
+
+        t ← t + 1;  μ_t = β1·(1 − ½·0.96^(t·ψ))  (ψ = momentum_decay);  Π_t = μ_1·…·μ_t
+        m ← β1·m + (1 − β1)·g
+        v ← β2·v + (1 − β2)·g²;  v̂ = v/(1 − β2^t)
+        w ← w − lr·(1 − μ_t)/(1 − Π_t) · g/(√v̂ + eps) − lr·μ_{t+1}/(1 − Π_t·μ_{t+1}) · m/(√v̂ + eps)
+
+    The operations follow torch's (m by lerp, two addcdiv steps), Π kept as a 0-d float64.
+    """
+    one_minus_beta1, beta2_, one_minus_beta2 = _scalar(1.0 - beta1), _scalar(beta2), _scalar(1.0 - beta2)
+    eps_ = _scalar(eps)
+
+    def init(params: np.ndarray) -> NAdamState:
+        return NAdamState(
+            t=np.zeros((), dtype=np.int64),
+            mu_product=np.ones((), dtype=np.float64),
+            m=np.zeros_like(params, dtype=np.float64),
+            v=np.zeros_like(params, dtype=np.float64),
+        )
+
+    def update(params: np.ndarray, grads: np.ndarray, state: NAdamState, lr: Rate) -> None:
+        t = int(state.t) + 1
+        state.t[()] = t
+        bias_correction2 = 1.0 - beta2**t
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        mu_product = float(state.mu_product) * mu
+        state.mu_product[()] = mu_product
+        mu_product_next = mu_product * mu_next
+        m, v = state.m, state.v
+        work = grads - m  # m.lerp_(g, 1 − β1) = m + (1 − β1)·(g − m)
+        work *= one_minus_beta1
+        m += work
+        v *= beta2_
+        np.multiply(grads, one_minus_beta2, out=work)
+        work *= grads
+        v += work
+        np.divide(v, bias_correction2, out=work)
+        denom = np.sqrt(work, out=work)
+        denom += eps_
+        grads *= lr * (1.0 - mu) / (1.0 - mu_product)
+        grads /= denom
+        params -= grads
+        np.multiply(m, lr * mu_next / (1.0 - mu_product_next), out=grads)
+        grads /= denom
+        params -= grads
+
+    return Optimizer(init, update)
+
+
+class AdamaxState(NamedTuple):
+    t: np.ndarray  # step count, 0-d int64
+    m: np.ndarray  # first moment, starts at 0
+    u: np.ndarray  # decayed max of |g|, starts at 0
+
+
+@register(
+    "adamax",
+    state=AdamaxState,
+    settings={"beta1": unit_interval(0.9), "beta2": unit_interval(0.999), "eps": non_negative(1e-7)},
+    rule="m as adam; u = max(β2u, |g| + ε); w −= lr·m̂/u",
+)
+def adamax(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7) -> Optimizer:
+    """Adamax (Kingma & Ba, 2015, §7) as torch Adamax(betas, eps): Adam with the infinity norm.
+
+        t ← t + 1
+        m ← β1·m + (1 − β1)·g
+        u ← max(β2·u, |g| + eps)
+        w ← w − lr/(1 − β1^t) · m/u
+
+    eps is inside the max: with eps = 0 an entry whose gradient has always been 0 divides 0 by 0.
+    """
+    one_minus_beta1, beta2_, eps_ = _scalar(1.0 - beta1), _scalar(beta2), _scalar(eps)
+
+    def init(params: np.ndarray) -> AdamaxState:
+        return AdamaxState(
+            t=np.zeros((), dtype=np.int64),
+            m=np.zeros_like(params, dtype=np.float64),
+            u=np.zeros_like(params, dtype=np.float64),
+        )
+
+    def update(params: np.ndarray, grads: np.ndarray, state: AdamaxState, lr: Rate) -> None:
+        t = int(state.t) + 1
+        state.t[()] = t
+        m, u = state.m, state.u
+        work = grads - m  # m.lerp_(g, 1 − β1)
+        work *= one_minus_beta1
+        m += work
+        u *= beta2_
+        np.abs(grads, out=work)
+        work += eps_
+        np.maximum(u, work, out=u)
+        np.multiply(m, lr / (1.0 - beta1**t), out=grads)  # torch's addcdiv: (clr·m)/u
+        grads /= u
+        params -= grads
+
+    return Optimizer(init, update)
+
+
+class AdadeltaState(NamedTuple):
+    v: np.ndarray  # moving average of g², starts at 0
+    u: np.ndarray  # moving average of the squared steps Δ², starts at 0
+
+
+@register(
+    "adadelta",
+    state=AdadeltaState,
+    settings={"rho": unit_interval(0.9), "eps": non_negative(1e-6)},
+    rule="v = ρv + (1−ρ)g²; Δ = √(u+ε)/√(v+ε)·g; u = ρu + (1−ρ)Δ²; w −= lr·Δ",
+    lr=1.0,
+)
+def adadelta(rho: float = 0.9, eps: float = 1e-6) -> Optimizer:
+    """Adadelta (Zeiler, 2012) as torch Adadelta(rho, eps); its lr defaults to 1.0, the paper's rule.
+
+        v ← ρ·v + (1 − ρ)·g²
+        Δ = √(u + eps)/√(v + eps) · g
+        u ← ρ·u + (1 − ρ)·Δ²
+        w ← w − lr·Δ
+
+    eps is inside both roots and sets the size of the first steps (about √eps/√(1 − ρ)); torch's default
+    1e-6 is nnopt's.
+    """
+    rho_, one_minus_rho, eps_ = _scalar(rho), _scalar(1.0 - rho), _scalar(eps)
+
+    def init(params: np.ndarray) -> AdadeltaState:
+        return AdadeltaState(
+            v=np.zeros_like(params, dtype=np.float64), u=np.zeros_like(params, dtype=np.float64)
+        )
+
+    def update(params: np.ndarray, grads: np.ndarray, state: AdadeltaState, lr: Rate) -> None:
+        v, u = state.v, state.u
+        v *= rho_
+        work = grads * one_minus_rho
+        work *= grads
+        v += work
+        np.add(v, eps_, out=work)
+        std = np.sqrt(work, out=work)
+        delta = u + eps_
+        np.sqrt(delta, out=delta)
+        delta /= std
+        delta *= grads
+        u *= rho_
+        np.multiply(delta, one_minus_rho, out=work)
+        work *= delta
+        u += work
+        delta *= lr
+        params -= delta
+
+    return Optimizer(init, update)
+
+
+# Derived from REGISTRY (read these, or the functions above; never list the optimizers again).
+OPTIMIZER_NAMES: tuple[str, ...] = names()
+OPTIMIZER_PARAMS: dict[str, dict[str, object]] = {name: defaults(name) for name in REGISTRY}
+RULES: dict[str, str] = {name: entry.rule for name, entry in REGISTRY.items()}
 
 
 def build(name: str, hparams: Mapping[str, Any]) -> Optimizer:
     """The rule `name` with settings already validated (`check_params`): no checks, no defaults."""
-    return _FACTORIES[name](**hparams)
+    return REGISTRY[name].factory(**hparams)
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -340,37 +635,31 @@ def check_params(name: str, hparams: Mapping[str, object]) -> dict[str, object]:
     """The settings of optimizer `name` (other than lr and decay), checked, with defaults filled in.
 
     Args:
-      name: one of OPTIMIZER_NAMES.
-      hparams: settings of that optimizer (OPTIMIZER_PARAMS[name]); missing ones take the defaults
-        there. beta, beta1, beta2 and momentum must lie in [0, 1); eps and initial_accumulator must be
-        finite and >= 0 (eps = 0 gives the textbook formulas, where a zero gradient gives 0/0 = NaN);
-        nesterov must be true or false.
+      name: a registered optimizer (OPTIMIZER_NAMES).
+      hparams: settings of that optimizer (its registry entry's `settings`); missing ones take the
+        defaults there, and each goes through its own check: beta, beta1, beta2, rho and momentum in
+        [0, 1); eps, initial_accumulator, weight_decay and momentum_decay finite and >= 0 (eps = 0 gives
+        the textbook formulas, where a zero gradient gives 0/0 = NaN); nesterov true or false.
 
     Returns:
-      Every setting of `name`, in OPTIMIZER_PARAMS order: numbers as floats, flags as bools.
+      Every setting of `name`, in the registry's order: numbers as floats, flags as bools.
 
     Raises:
       OptimizerError: unknown name or setting (with a did-you-mean), or a value out of range; its key is
         the setting's config key ("optimizer.beta1").
     """
-    name = checks.choice(name, "optimizer.name", OPTIMIZER_NAMES, error=OptimizerError)
-    defaults = OPTIMIZER_PARAMS[name]
+    entry = spec(name)  # first: an unknown name is an OptimizerError, not a KeyError
     checks.check_keys(
-        hparams, list(defaults), prefix="optimizer.", what=f"setting of {name}", error=OptimizerError
+        hparams,
+        list(entry.settings),
+        prefix="optimizer.",
+        what=f"setting of {entry.name}",
+        error=OptimizerError,
     )
-    settings: dict[str, object] = {}
-    for key, default in defaults.items():
-        value, path = hparams.get(key, default), f"optimizer.{key}"
-        if key in _FLAGS:
-            settings[key] = checks.flag(value, path, error=OptimizerError)
-        elif key in _UNIT_INTERVAL:
-            settings[key] = checks.number(
-                value, path, low=0.0, high=1.0, high_open=True, error=OptimizerError
-            )
-        else:
-            assert key in _NON_NEGATIVE, key
-            settings[key] = checks.number(value, path, low=0.0, error=OptimizerError)
-    return settings
+    return {
+        key: setting.check(hparams.get(key, setting.default), f"optimizer.{key}")
+        for key, setting in entry.settings.items()
+    }
 
 
 def make_optimizer(name: str, **hparams: object) -> Optimizer:
@@ -379,8 +668,38 @@ def make_optimizer(name: str, **hparams: object) -> Optimizer:
     Raises:
       OptimizerError: as check_params.
     """
-    settings = check_params(name, hparams)  # first: an unknown name is an OptimizerError, not a KeyError
-    return _FACTORIES[name](**settings)
+    return build(name, check_params(name, hparams))
+
+
+def check_clip(value: object, key: str) -> float | None:
+    """optimizer.clip_norm or optimizer.clip_value: null (off) or a finite number > 0."""
+    if value is None:
+        return None
+    return checks.number(
+        value, key, low=0.0, low_open=True, error=OptimizerError, alternative="or null (off)"
+    )
+
+
+def clip(grads: np.ndarray, clip_norm: float | None, clip_value: float | None) -> None:
+    """Clip the gradient of each run in place, as torch.nn.utils does, before the rule sees it.
+
+        clip_norm c:   N = ‖g‖₂ over all of the run's parameters;  g ← g·min(1, c/(N + 1e-6))
+                       (clip_grad_norm_, its 1e-6 and its clamp included: a small g is multiplied by 1)
+        clip_value c:  g ← min(max(g, −c), c) elementwise (clip_grad_value_)
+
+    With both, the norm first. `grads` is one run's (n,) vector or a stack (P, n) of runs: the norm is taken
+    along the last axis, each row its own, with the same per-row reduction whatever P, so a row ends bit for
+    bit as alone. NaN stays NaN.
+    """
+    if clip_norm is not None:
+        total = np.square(grads)
+        norm = np.sqrt(np.add.reduce(total, axis=-1, keepdims=True))
+        norm += 1e-6
+        coef = np.divide(clip_norm, norm, out=norm)
+        np.minimum(coef, 1.0, out=coef)
+        grads *= coef
+    if clip_value is not None:
+        np.clip(grads, -clip_value, clip_value, out=grads)
 
 
 def legacy_decay(lr_trace: np.ndarray, decay: float, first_step: int = 0) -> np.ndarray:
@@ -404,16 +723,28 @@ def legacy_decay(lr_trace: np.ndarray, decay: float, first_step: int = 0) -> np.
 
 # --- config keys ---------------------------------------------------------------------------------
 
-KEYS: tuple[Key, ...] = (
-    Key(
-        "optimizer.name",
-        "sgd",
-        lambda v: checks.choice(v, "optimizer.name", OPTIMIZER_NAMES),
-        attr="optimizer",
-    ),
-    Key("optimizer.lr", 0.005, lambda v: checks.number(v, "optimizer.lr", low=0.0, low_open=True), attr="lr"),
-    Key("optimizer.decay", 0.0, lambda v: checks.number(v, "optimizer.decay", low=0.0), attr="lr_decay"),
-    *setting_keys("optimizer", "optimizer.name", OPTIMIZER_PARAMS),
-)
-"""The optimizer's keys: its name, rate and legacy decay, then every optimizer's settings (OPTIMIZER_PARAMS),
-each applying to the optimizers that have it."""
+
+def keys() -> tuple[Key, ...]:
+    """The optimizer's keys, from the registry as it stands (an optimizer registered later is in them): its
+    name, rate (by default the optimizer's own, `default_lr`), legacy decay and gradient clipping, then every
+    optimizer's settings, each applying to the optimizers that have it."""
+    table = {name: defaults(name) for name in REGISTRY}
+    return (
+        Key(
+            "optimizer.name",
+            "sgd",
+            lambda v: checks.choice(v, "optimizer.name", names()),
+            attr="optimizer",
+        ),
+        Key(
+            "optimizer.lr",
+            DEFAULT_LR,
+            lambda v: checks.number(v, "optimizer.lr", low=0.0, low_open=True),
+            attr="lr",
+            default_of=lambda resolved: default_lr(resolved["optimizer.name"]),
+        ),
+        Key("optimizer.decay", 0.0, lambda v: checks.number(v, "optimizer.decay", low=0.0), attr="lr_decay"),
+        Key("optimizer.clip_norm", None, lambda v: check_clip(v, "optimizer.clip_norm")),
+        Key("optimizer.clip_value", None, lambda v: check_clip(v, "optimizer.clip_value")),
+        *setting_keys("optimizer", "optimizer.name", table),
+    )

@@ -3,6 +3,7 @@
 A run trained alone is a population of one. Each update applies, to every row at once:
 
     g ← g + d penalty/dθ         one operation per regularizer kind in use (regularizers.py)
+    g ← clip(g)                  per group with clipping, each row's norm its own (optimizers.clip)
     θ ← rule(θ, g, state, lr)    one call per group of rows sharing an optimizer and its settings
                                  (optimizers.py), with a column of rates, one per row
     s ← s − (s − θ)·(1 − d)      the moving averages of every row (ema.py), one column of 1 − d
@@ -25,16 +26,19 @@ from nnopt_cli.core import ema, optimizers, regularizers
 
 @dataclass(frozen=True)
 class RowSpec:
-    """What one row's update needs: its rule, its weight penalty, whether it keeps a moving average."""
+    """What one row's update needs: its rule, its weight penalty, whether it keeps a moving average, and
+    its gradient clipping (optimizer.clip_norm, optimizer.clip_value; None: off)."""
 
     optimizer: str
     hparams: Mapping[str, Any]
     regularizer: str = "none"
     reg_scale: float = 0.0
     ema: bool = False
+    clip_norm: float | None = None
+    clip_value: float | None = None
 
     def rule_key(self) -> tuple[object, ...]:
-        return (self.optimizer, tuple(sorted(self.hparams.items())))
+        return (self.optimizer, tuple(sorted(self.hparams.items())), self.clip_norm, self.clip_value)
 
 
 @dataclass
@@ -44,6 +48,8 @@ class _Group:
     grads: np.ndarray
     update: Any
     state: Any
+    clip_norm: float | None = None
+    clip_value: float | None = None
 
 
 class Population:
@@ -90,7 +96,15 @@ class Population:
             rule = optimizers.build(spec.optimizer, spec.hparams)
             theta = self.theta[start:stop]
             self.groups.append(
-                _Group(slice(start, stop), theta, self.grads[start:stop], rule.update, rule.init(theta))
+                _Group(
+                    slice(start, stop),
+                    theta,
+                    self.grads[start:stop],
+                    rule.update,
+                    rule.init(theta),
+                    spec.clip_norm,
+                    spec.clip_value,
+                )
             )
             start = stop
         self._kept: list[tuple[np.ndarray, ...]] | None = None  # keep_state's copies
@@ -121,6 +135,8 @@ class Population:
         for kind, scale in self.penalty_scales:
             regularizers.add_grad(kind, scale, theta, grads)
         for g in self.groups:
+            if g.clip_norm is not None or g.clip_value is not None:
+                optimizers.clip(g.grads, g.clip_norm, g.clip_value)
             g.update(g.theta, g.grads, g.state, lr[g.rows])
         if self.shadow is not None and one_minus_d is not None:
             ema.ema_step(self.shadow, theta, one_minus_d, self._scratch)

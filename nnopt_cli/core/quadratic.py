@@ -71,6 +71,8 @@ def train(config: Config, *, should_stop: Callable[[], bool] | None = None) -> Q
         with np.errstate(all="ignore"):
             for k in range(config.steps):
                 np.multiply(w + 1.0, 2.0, out=grad)
+                if config.clip_norm is not None or config.clip_value is not None:
+                    optimizers.clip(grad, config.clip_norm, config.clip_value)
                 opt.update(w, grad, state, float(trace[k]))
                 value = float(w[0])
                 history.step.append(k)

@@ -54,7 +54,7 @@ def build_entries(
     """
     if not specs:
         raise config_mod.ConfigError(
-            f"compare: name at least one entry: an optimizer ({', '.join(optimizers.OPTIMIZER_NAMES)}) "
+            f"compare: name at least one entry: an optimizer ({', '.join(optimizers.names())}) "
             "or a config file"
         )
     if seeds < 1:
@@ -113,11 +113,17 @@ def _refuse_unused(
 
 def _entry_raw(spec: str, base: config_mod.Config) -> dict[str, Any] | None:
     """An optimizer entry's raw config (the base with that optimizer at its defaults), or None for a file."""
-    if spec not in optimizers.OPTIMIZER_NAMES:
+    if spec not in optimizers.names():
         return None
     raw = base.to_dict()
     raw["name"] = spec
-    raw["optimizer"] = {"name": spec, "lr": base.lr, "decay": base.lr_decay}
+    raw["optimizer"] = {
+        "name": spec,
+        "lr": base.lr,
+        "decay": base.lr_decay,
+        "clip_norm": base.clip_norm,  # clipping applies to every optimizer: the base's stays
+        "clip_value": base.clip_value,
+    }
     return raw
 
 
@@ -131,7 +137,7 @@ def _resolve(
         raw = _entry_raw(spec, base)
         if raw is not None:
             cfg = config_mod.from_dict(raw, extra, name=spec, dropped=dropped)
-            own = optimizers.OPTIMIZER_PARAMS[base.optimizer]
+            own = optimizers.defaults(base.optimizer)
             given = {s.partition("=")[0].strip() for s in extra}
             for k, v in base.optimizer_params.items():  # the base's settings: the entry takes its defaults
                 if v != own.get(k) and f"optimizer.{k}" not in given:
@@ -146,7 +152,7 @@ def _resolve(
         raise
     raise config_mod.ConfigError(
         f"compare: {spec!r} is neither an optimizer nor a config file; "
-        f"{checks.did_you_mean(spec, optimizers.OPTIMIZER_NAMES)}"
+        f"{checks.did_you_mean(spec, optimizers.names())}"
     )
 
 

@@ -55,7 +55,12 @@ def describe_optimizer(config: Any) -> str:
     """A short label of the optimizer and its hyperparameters, e.g. 'adam lr=0.01 beta1=0.9 ...'."""
     params = " ".join(f"{k}={_short(v)}" for k, v in config.optimizer_params.items())
     decay = f" decay={_short(config.lr_decay)}" if config.lr_decay else ""
-    return f"{config.optimizer} lr={_short(config.lr)}{decay}" + (f" {params}" if params else "")
+    for key in ("clip_norm", "clip_value"):
+        value = getattr(config, key, None)
+        params += f" {key}={_short(value)}" if value is not None else ""
+    return f"{config.optimizer} lr={_short(config.lr)}{decay}" + (
+        f" {params.strip()}" if params.strip() else ""
+    )
 
 
 def describe_run(config: Any) -> str:

@@ -762,7 +762,7 @@ def config_changes(raw: Mapping[str, Any]) -> list[ConfigChange]:
         base = config_mod.from_dict({}, name="run")
     defaults = flatten(base.to_dict())
     sections = {
-        "optimizer": optimizers.OPTIMIZER_PARAMS,
+        "optimizer": {name: optimizers.defaults(name) for name in optimizers.names()},
         "schedule": schedules.SCHEDULE_PARAMS,
     }
     flat = flatten(raw)
@@ -773,6 +773,8 @@ def config_changes(raw: Mapping[str, Any]) -> list[ConfigChange]:
         default = defaults.get(key)
         section, _, param = key.partition(".")
         picked = chosen.get(section)
+        if key == "optimizer.lr" and isinstance(picked, str) and picked in optimizers.REGISTRY:
+            default = optimizers.default_lr(picked)  # adadelta's 1.0 is its default, not a change
         if not has_default and section in sections and isinstance(picked, str):
             own = sections[section].get(picked, {})
             if param in own and own[param] is not schedules.REQUIRED:

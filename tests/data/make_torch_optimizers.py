@@ -77,6 +77,56 @@ CASES = [
         "adam",
         {"beta1": 0.9, "beta2": 0.999, "eps": 0.0},
     ),
+    (
+        "adamw",
+        torch.optim.AdamW,
+        {"betas": (0.9, 0.999), "eps": 1e-7, "weight_decay": 0.01},
+        "adamw",
+        {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7, "weight_decay": 0.01},
+    ),
+    (
+        "adamw_strong",
+        torch.optim.AdamW,
+        {"betas": (0.5, 0.99), "eps": 1e-3, "weight_decay": 2.0},
+        "adamw",
+        {"beta1": 0.5, "beta2": 0.99, "eps": 1e-3, "weight_decay": 2.0},
+    ),
+    (
+        "nadam",
+        torch.optim.NAdam,
+        {"betas": (0.9, 0.999), "eps": 1e-7, "momentum_decay": 0.004},
+        "nadam",
+        {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7, "momentum_decay": 0.004},
+    ),
+    (
+        "nadam_other",
+        torch.optim.NAdam,
+        {"betas": (0.5, 0.99), "eps": 1e-8, "momentum_decay": 0.1},
+        "nadam",
+        {"beta1": 0.5, "beta2": 0.99, "eps": 1e-8, "momentum_decay": 0.1},
+    ),
+    (
+        "adamax",
+        torch.optim.Adamax,
+        {"betas": (0.9, 0.999), "eps": 1e-7},
+        "adamax",
+        {"beta1": 0.9, "beta2": 0.999, "eps": 1e-7},
+    ),
+    (
+        "adamax_other",
+        torch.optim.Adamax,
+        {"betas": (0.5, 0.9), "eps": 1e-3},
+        "adamax",
+        {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3},
+    ),
+    ("adadelta", torch.optim.Adadelta, {"rho": 0.9, "eps": 1e-6}, "adadelta", {"rho": 0.9, "eps": 1e-6}),
+    (
+        "adadelta_other",
+        torch.optim.Adadelta,
+        {"rho": 0.5, "eps": 1e-3},
+        "adadelta",
+        {"rho": 0.5, "eps": 1e-3},
+    ),
 ]
 
 
