@@ -31,10 +31,6 @@ from nnopt_cli.checks import CheckError
 from nnopt_cli.core import ema, losses, mlp, optimizers, regularizers, schedules
 from nnopt_cli.keys import Key
 
-MODEL_TYPES = mlp.MODEL_TYPES
-UNITS = schedules.UNITS
-LOGIT_LOSSES = ("bce", "ce")  # they take the logits z, so the network's output must be linear
-MAX_WIDTH = mlp.MAX_WIDTH
 MAX_EXPANDED_NODES = 100_000  # YAML aliases may not blow a document up to more values than this
 
 RUN_KEYS: tuple[Key, ...] = (
@@ -608,16 +604,6 @@ def _path(value: Any, key: str, origin: _Origin, base_dir: Path) -> str | None:
     return str(path.resolve())
 
 
-def _check_head(loss: str, output: str) -> None:
-    """bce and ce take the logits and apply their own sigmoid/softmax: a second one would be applied twice."""
-    if loss in LOGIT_LOSSES and output != "linear":
-        raise CheckError(
-            "loss",
-            f"{loss} works on the logits and needs model.output: linear, got {output} "
-            f"(use loss: mse with output: {output}, or {loss} with output: linear)",
-        )
-
-
 def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_dir: Path) -> Config:
     """Compose the Config from the declared keys: every key checked (its default when left out), then every
     key given where it has no effect refused (or dropped, `origin.drop`), then the checks across keys."""
@@ -688,7 +674,7 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
             noise=values["data.noise"],
             seed=values["data.seed"],
         )
-        _check_head(values["loss"], values["model.output"])
+        losses.check_head(values["loss"], values["model.output"])
 
     return Config(
         name=name,

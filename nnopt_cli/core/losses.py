@@ -22,6 +22,7 @@ from nnopt_cli.keys import Key, only
 
 LOSSES = ("mse", "bce", "ce")
 OUTPUTS = ("linear", "sigmoid", "softmax")
+LOGIT_LOSSES = ("bce", "ce")  # they take the logits z, so the network's output must be linear
 
 
 class HeadError(ValueError):
@@ -157,3 +158,13 @@ KEYS: tuple[Key, ...] = (
     Key("loss", "mse", lambda v: checks.choice(v, "loss", LOSSES), (only("model.type", "mlp"),), shape=True),
 )
 """The loss's key (the quadratic toy has its own loss)."""
+
+
+def check_head(loss: str, output: str) -> None:
+    """bce and ce take the logits and apply their own sigmoid/softmax: a second one would be applied twice."""
+    if loss in LOGIT_LOSSES and output != "linear":
+        raise checks.CheckError(
+            "loss",
+            f"{loss} works on the logits and needs model.output: linear, got {output} "
+            f"(use loss: mse with output: {output}, or {loss} with output: linear)",
+        )
