@@ -116,6 +116,12 @@ def suggest(lr: np.ndarray, smoothed: np.ndarray) -> tuple[float | None, float |
     return float(lr[int(np.argmin(slope)) + w // 2]), minimum
 
 
+def window(planned: int, kept: int) -> slice:
+    """The updates the suggestions are taken from: the first tenth of the planned ones and the last SKIP_END
+    kept left out."""
+    return slice(planned // 10, max(kept - SKIP_END, 0))
+
+
 def analyse(lr: np.ndarray, loss: np.ndarray, *, planned: int, beta: float = BETA) -> Curve:
     """Smooth, stop and suggest: the curve of one range test from the rates and mini-batch losses of the
     updates it ran, of `planned`."""
@@ -124,6 +130,5 @@ def analyse(lr: np.ndarray, loss: np.ndarray, *, planned: int, beta: float = BET
     smoothed = smooth(loss, beta)
     stop = stop_index(smoothed)
     kept = len(loss) if stop is None else stop + 1
-    window = slice(planned // 10, max(kept - SKIP_END, 0))
-    steepest, minimum = suggest(lr[window], smoothed[window])
+    steepest, minimum = suggest(lr[window(planned, kept)], smoothed[window(planned, kept)])
     return Curve(lr[:kept], loss[:kept], smoothed[:kept], stop, steepest, minimum)
