@@ -27,8 +27,7 @@ class InputError(click.ClickException):
 def _input_errors() -> tuple[type[Exception], ...]:
     from nnopt_cli import checks, config, data
     from nnopt_cli.config import grid
-    from nnopt_cli.core import ema, optimizers, schedules
-    from nnopt_cli.core import lrrange
+    from nnopt_cli.core import ema, lrrange, optimizers, schedules
     from nnopt_cli.experiments import experiment, lrfind, lrplot, replot, resume, session, tasks, train
     from nnopt_cli.store import catalog, runs
 

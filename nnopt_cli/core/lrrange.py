@@ -2,7 +2,7 @@
 Networks", §3.3; fastai's `lr_find`): the rate grows geometrically each update, the loss of every update's
 mini-batch is smoothed, the test stops once the smoothed loss blows up, and two rates are suggested.
 
-    lr_k = start · r^k,  r = (end / start)^(1 / (steps − 1)),   k = 0 .. steps − 1  (lr_0 = start, lr_last = end)
+    lr_k = start · r^k,  r = (end / start)^(1 / (steps − 1)),  k = 0 .. steps − 1  (the last at `end`)
     avg_k = β·avg_{k−1} + (1 − β)·loss_k,  avg_{−1} = 0;   smoothed_k = avg_k / (1 − β^(k+1))   (β = 0.98)
     stop at the first k with smoothed_k > 4 · min_{j ≤ k} smoothed_j, or smoothed_k not finite
 
@@ -44,7 +44,9 @@ def rate_factor(start: float, end: float, steps: int) -> float:
         if not (math.isfinite(value) and value > 0):
             raise RangeError(f"{option} {value:g}: a learning rate must be a finite number > 0")
     if start >= end:
-        raise RangeError(f"--start {start:g} --end {end:g}: the rate grows from --start to --end; start < end")
+        raise RangeError(
+            f"--start {start:g} --end {end:g}: the rate grows from --start to --end; start < end"
+        )
     if steps < 2:
         raise RangeError(f"--steps {steps}: the test needs 2 updates or more (one per rate tried)")
     return float((end / start) ** (1.0 / (steps - 1)))

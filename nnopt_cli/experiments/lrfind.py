@@ -87,7 +87,10 @@ def plan(
         raise LrFindError("missing CONFIG (a YAML file of a network); give one or more")
     r = lrrange.rate_factor(start, end, steps)
     parsed = [grid.parse(g) for g in grids]
-    for option, key in [*(("--set", s.partition("=")[0].strip()) for s in sets), *(("--grid", g.key) for g in parsed)]:
+    for option, key in [
+        *(("--set", s.partition("=")[0].strip()) for s in sets),
+        *(("--grid", g.key) for g in parsed),
+    ]:
         if _own(key):
             raise LrFindError(
                 f"{option} {key}: lr-find sets the rate, its schedule and the length itself "
@@ -169,7 +172,9 @@ def run(
         status = "interrupted" if interrupted else "completed"
         message = ""
         if interrupted:
-            message = f"interrupted: {len(done)} of {len(tests)} range tests kept, up to their last whole epoch"
+            message = (
+                f"interrupted: {len(done)} of {len(tests)} range tests kept, up to their last whole epoch"
+            )
         summary = _summary(name, status, message, tests, histories, curves, start, end, steps, r)
         summary["train_seconds"] = round(max((h.train_seconds for h in histories if h), default=0.0), 6)
         if done:
@@ -209,7 +214,7 @@ def _summary(
     steps: int,
     r: float,
 ) -> dict[str, Any]:
-    entries = []
+    entries: list[dict[str, Any]] = []
     for t, h, c in zip(tests, histories, curves, strict=True):
         if h is None or c is None:
             continue
@@ -255,8 +260,9 @@ def jobs(folder: Path, names: Sequence[str], curves: Sequence[Curve], summary: d
     else:
         title = "Learning-rate range test: which rates each run tolerates"
     note = (
-        f"the rate grows ×{summary['rate_factor']:.4g} every update, {summary['start']:g} → {summary['end']:g} "
-        f"over {summary['steps']} updates\nfaint: each mini-batch's loss; bold: smoothed "
+        f"the rate grows ×{summary['rate_factor']:.4g} every update, "
+        f"{summary['start']:g} → {summary['end']:g} over {summary['steps']} updates\n"
+        "faint: each mini-batch's loss; bold: smoothed "
         f"(β {summary['beta']:g}, bias-corrected). Train at a suggested rate: ▼ or ●"
     )
     path = folder / lrfinds.PICTURE

@@ -97,7 +97,9 @@ def draw(path: Path, names: Sequence[str], curves: Sequence[Curve], title: str, 
     ax.grid(True, which="major", alpha=0.3)
     if several:
         ax.plot([], [], marker="v", color="gray", markeredgecolor="black", linestyle="none", label="steepest")
-        ax.plot([], [], marker="o", color="gray", markeredgecolor="black", linestyle="none", label="minimum ÷ 10")
+        ax.plot(
+            [], [], marker="o", color="gray", markeredgecolor="black", linestyle="none", label="minimum ÷ 10"
+        )
         ax.plot([], [], marker="X", color="gray", markeredgecolor="black", linestyle="none", label="stopped")
     ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
     fig.suptitle(title, fontsize=12, y=0.985)

@@ -460,11 +460,13 @@ def _read_lrfind(
     if summary is not None and status not in folders.SWEEP_STATUSES:
         problems.append(f"summary.json: unknown status {checks.excerpt(status)}")
     notes = []
-    tests = s.get("tests") if isinstance(s.get("tests"), list) else []
+    listed = s.get("tests")
+    tests: list[Any] = listed if isinstance(listed, list) else []
     for t in tests:
         if not isinstance(t, Mapping):
             continue
-        found = t.get("suggestions") if isinstance(t.get("suggestions"), Mapping) else {}
+        given = t.get("suggestions")
+        found: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
         shown = [f"{k} {v:.3g}" for k, v in found.items() if _number(v) is not None]
         label = f"{_text(t.get('name'))}: " if len(tests) > 1 else ""
         notes.append(label + (", ".join(shown) or "no suggestion"))
