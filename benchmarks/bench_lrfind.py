@@ -56,9 +56,9 @@ def main() -> None:
                 walls[name].append(time.perf_counter() - start)
     results = {name: {"min": min(w), "median": statistics.median(w)} for name, w in walls.items()}
     ratio = results["lr-find configs/l2.yaml"]["min"] / results["train configs/l2.yaml --epochs 40"]["min"]
-    print(f"{'command':<62} {'min s':>7} {'median s':>9}")
+    print(f"{'command':<68} {'min s':>7} {'median s':>9}")
     for name, r in results.items():
-        print(f"nnopt {name:<56} {r['min']:>7.3f} {r['median']:>9.3f}")
+        print(f"nnopt {name:<62} {r['min']:>7.3f} {r['median']:>9.3f}")
     print(f"lr-find / train of 40 epochs (min): {ratio:.2f} (promise: at most {LIMIT})")
     machine.save({"repeat": args.repeat, "seconds": results, "ratio": ratio, "limit": LIMIT}, args.json)
 

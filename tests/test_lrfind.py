@@ -190,6 +190,22 @@ def test_a_grid_is_one_population_and_one_picture(tmp_path: Path) -> None:
     assert (folder / "config.yaml").read_text().count("---") == 2
     assert sorted(p.name for p in folder.glob("*.png")) == ["lr_find.png"]
     assert "--set optimizer.name=adam --lr" in output
+    # the README's numbers: where each stops, at which rate, and the suggestions of `nnopt lr-find l2.yaml`
+    # (the sgd row of the population: the same run, bit for bit)
+    tests = {t["name"]: t for t in summary["tests"]}
+    rows = {(r["name"], int(r["step"])): float(r["lr"]) for r in _rows(folder / "lr_find.csv")}
+    readme = (ROOT / "README.md").read_text()
+    assert (tests["sgd"]["stopped_at"], f"{rows['sgd', 85]:.2f}") == (85, "0.74")
+    assert (tests["adam"]["stopped_at"], f"{rows['adam', 96]:.2g}") == (96, "5.7")
+    assert (tests["sgdm"]["stopped_at"], tests["sgdm"]["updates"]) == (None, 100)
+    assert "SGD stops at update 85 (lr 0.74) and Adam at update 96 (lr 5.7)" in readme
+    sgd = tests["sgd"]["suggestions"]
+    shown = (
+        f"steepest descent  {sgd['steepest']:.3g}     nnopt train configs/l2.yaml --lr {sgd['steepest']:.3g}"
+    )
+    assert shown in readme
+    assert f"minimum ÷ 10      {sgd['minimum_div_10']:.3g}     nnopt" in readme
+    assert (f"{sgd['steepest']:.3g}", f"{sgd['minimum_div_10']:.3g}") == ("0.0376", "0.0292")
 
 
 def test_several_configs(tmp_path: Path) -> None:
