@@ -228,6 +228,7 @@ def test_several_configs(tmp_path: Path) -> None:
         (["--set", "optimizer.lr=0.1"], "--set optimizer.lr"),
         (["--grid", "schedule.type=cosine,constant"], "--grid schedule.type"),
         (["--set", "optimizer.nope=1"], "optimizer.nope"),
+        (["--grid", "optimizer.name=sgd,nosuch"], "--grid optimizer.name=nosuch"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path: Path, args: list[str], said: str) -> None:
@@ -248,3 +249,19 @@ def test_the_toy_and_a_missing_config_are_refused(tmp_path: Path) -> None:
     code, output = _invoke("lr-find", str(tmp_path / "none.yaml"), "--runs-root", str(root))
     assert code == 2 and len(output.strip().splitlines()) == 1, output
     assert not root.exists() or not any(root.iterdir())
+
+
+def test_an_interruption_keeps_what_was_trained_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nnopt_cli.experiments import session
+
+    calls = iter(range(10**6))
+    monkeypatch.setattr(session.Session, "stop_requested", lambda self: next(calls) >= 25)  # in epoch 3
+    code, output = _invoke("lr-find", str(CONFIGS / "l2.yaml"), "--runs-root", str(tmp_path))
+    assert code == 130, output
+    folder = _one(tmp_path)
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert len(_rows(folder / "lr_find.csv")) == 20  # the two whole epochs of 10 updates
+    assert (folder / "lr_find.png").exists()

@@ -113,7 +113,15 @@ def plan(
             chosen = [f"{g.key}={g.texts[i]}" for g, i in zip(parsed, point, strict=True)]
             label = ", ".join(g.labels[i] for g, i in zip(parsed, point, strict=True))
             point_sets = (*sets, *chosen)
-            config = config_mod.load(file, point_sets, drop_all=True)
+            try:
+                config = config_mod.load(file, point_sets, drop_all=True)
+            except config_mod.ConfigError as exc:
+                message = str(exc)
+                for option in chosen:  # name the --grid value, not the --set it became
+                    key = option.partition("=")[0]
+                    if message.startswith((f"--set {key}=", f"--set {key}:")):
+                        message = f"--grid {option}: {message.partition(': ')[2]}"
+                raise config_mod.ConfigError(message) from None
             if config.data_key() not in sizes:
                 sizes[config.data_key()] = experiment.load_data(config).train.size
             per_epoch = loop.steps_per_epoch(config.batch_size, sizes[config.data_key()])
