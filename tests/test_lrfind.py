@@ -161,8 +161,13 @@ def test_folder_summary_terminal_listing_and_replot(tmp_path: Path) -> None:
     # the terminal: the suggestions and the command that trains at each
     assert f"nnopt train {CONFIGS / 'l2.yaml'} --lr {suggestions['steepest']:.3g}" in output
     assert f"--lr {suggestions['minimum_div_10']:.3g}" in output
-    # config.yaml is the range test's config: nnopt train takes it
+    # config.yaml is the range test's config: nnopt train takes it and trains the test again
     assert "type: exponential" in (folder / "config.yaml").read_text()
+    again = tmp_path.parent / f"{tmp_path.name}-again"
+    code, output = _invoke("train", str(folder / "config.yaml"), "--runs-root", str(again), "--quiet")
+    assert code == 3, output  # the rate grows until the loss blows up
+    trace = _rows(_one(again) / "trace.csv")
+    assert [(r["lr"], r["loss"]) for r in rows] == [(r["lr"], r["batch_loss"]) for r in trace[: len(rows)]]
     # one owner: its kind, the listing, replot
     assert folders.kind_of(folder) == folders.LRFIND
     (record,) = catalog.scan(tmp_path)
