@@ -184,7 +184,8 @@ def run(
                 f"interrupted: {len(done)} of {len(tests)} range tests kept, up to their last whole epoch"
             )
         summary = _summary(name, status, message, tests, histories, curves, start, end, steps, r)
-        summary["train_seconds"] = round(max((h.train_seconds for h in histories if h), default=0.0), 6)
+        trained = [histories[g.indices[0]] for g in groups]  # a population's runs share its loop time
+        summary["train_seconds"] = round(sum(h.train_seconds for h in trained if h is not None), 6)
         if done:
             lrfinds.write_table(s.folder, names, done)
             report.draw(jobs(s.folder, names, done, summary))
