@@ -80,6 +80,7 @@ def cli() -> None:
       nnopt plot-lr --type polynomial --cycle
       nnopt compare sgd sgdm adam
       nnopt sweep configs/l2.yaml --grid optimizer.lr=1e-3:1:7log --seeds 3
+      nnopt lr-find configs/l2.yaml --grid optimizer.name=sgd,sgdm,adam
       nnopt runs
     """
 
@@ -318,9 +319,9 @@ def list_runs(
     """List the run folders under ROOT (default runs), newest first.
 
     One line per folder: nnopt train runs (kind train or quadratic), comparisons and sweeps (one line each,
-    with their number of runs and the best value of each column); a folder without its last file
-    (summary.json, or compare.csv) is incomplete. Only summary.json and config.yaml are read, so a thousand
-    runs list in well under a second.
+    with their number of runs and the best value of each column), range tests (kind lrfind); a folder
+    without its last file (summary.json, or compare.csv) is incomplete. Only summary.json and config.yaml
+    are read, so a thousand runs list in well under a second.
 
     \b
       nnopt runs
@@ -588,7 +589,8 @@ def lrfind_lines(summary: dict[str, Any]) -> list[str]:
 def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
     """Draw a run's pictures again from its folder, without training.
 
-    RUN is a run folder, a comparison's or a sweep's, or the start or end of a folder name under
+    RUN is a run folder, a comparison's, a sweep's or a range test's (lr_find.png from lr_find.csv), or the
+    start or end of a folder name under
     --runs-root. The pictures are drawn from the files the folder holds (config.yaml, metrics.csv, lr.csv,
     trace.csv, params.npz, summary.json; a sweep's sweep.csv and curves.csv) by the code `nnopt train`,
     `nnopt compare` and `nnopt sweep` draw them with, so they are the files those commands wrote, byte for
