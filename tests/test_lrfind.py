@@ -270,3 +270,24 @@ def test_an_interruption_keeps_what_was_trained_and_exits_130(
     assert summary["status"] == "interrupted"
     assert len(_rows(folder / "lr_find.csv")) == 20  # the two whole epochs of 10 updates
     assert (folder / "lr_find.png").exists()
+
+
+def test_a_csv_data_set_with_a_test_split(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(70, 3))
+    label = np.where(x[:, 0] + x[:, 1] * x[:, 2] > 0, "yes", "no")
+    lines = [
+        "a,b,c,label",
+        *(",".join([*map(repr, p.tolist()), str(y)]) for p, y in zip(x, label, strict=True)),
+    ]
+    (tmp_path / "points.csv").write_text("\n".join(lines) + "\n")
+    config = tmp_path / "points.yaml"
+    config.write_text(
+        "data: {path: points.csv, test_size: 0.2, permute_seed: 1, batch_size: 16}\n"
+        "model: {hidden: [6, 4], activation: tanh}\nloss: bce\n"
+    )
+    code, output = _invoke("lr-find", str(config), "--steps", "30", "--runs-root", str(tmp_path / "f"))
+    assert code == 0, output
+    rows = _rows(_one(tmp_path / "f") / "lr_find.csv")
+    trace = _trace(tmp_path / "t", config, (10.0 / 1e-7) ** (1 / 29), 1e-7)
+    assert [(r["lr"], r["loss"]) for r in rows] == [(r["lr"], r["batch_loss"]) for r in trace[: len(rows)]]
