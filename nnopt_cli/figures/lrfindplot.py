@@ -28,7 +28,7 @@ def _rate(x: float) -> str:
 
 def _limits(curves: Sequence[Curve]) -> tuple[float, float]:
     """The loss axis: every smoothed point before the stop, with room; the raw losses and the stopping point
-    beyond it are cut off (the stop is marked at the top edge)."""
+    beyond it are cut off (the stop is marked just below the top edge)."""
     values = np.concatenate([c.smoothed[: c.stopped_at] for c in curves] + [np.zeros(0)])
     values = values[np.isfinite(values) & (values > 0)]
     if not len(values):
@@ -83,7 +83,7 @@ def draw(path: Path, names: Sequence[str], curves: Sequence[Curve], title: str, 
                 )  # fmt: skip
         if c.stopped_at is not None and math.isfinite(c.smoothed[c.stopped_at]):
             ax.plot(
-                [c.lr[c.stopped_at]], [min(c.smoothed[c.stopped_at], top)], marker="X", markersize=10,
+                [c.lr[c.stopped_at]], [min(c.smoothed[c.stopped_at], top / 1.25)], marker="X", markersize=10,
                 zorder=6, linestyle="none", color=color, markeredgecolor="black", clip_on=False,
                 label=None if several or i else f"stopped: smoothed loss > {DIVERGE:g}× its minimum",
             )  # fmt: skip
