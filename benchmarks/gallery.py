@@ -4,7 +4,7 @@
     python benchmarks/gallery.py spiral circle  # only the pictures of these groups
 
 Each picture comes from a real run: `nnopt train`, `nnopt compare` and `nnopt plot-lr` into a temporary
-runs root, then the PNG is copied here under a stable name.
+runs root (and `nnopt lr-find`), then the PNG is copied here under a stable name.
 """
 
 from __future__ import annotations
@@ -62,7 +62,10 @@ SPIRAL = [
     *("--set", "model.activation=tanh", "--set", "train.epochs=1500", "--set", "optimizer.lr=0.003", *_SPLIT),
     *("--set", "name=spiral"),
 ]
-GROUPS = ("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic")
+GROUPS = ("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic", "lr-find")
+# the README's lr-find commands (tests/test_readme.py checks that it spells them)
+LR_FIND = ["lr-find", "configs/l2.yaml"]
+LR_FIND_GRID = ["lr-find", "configs/l2.yaml", "--grid", "optimizer.name=sgd,sgdm,adam"]
 
 
 def main(only: list[str]) -> None:
@@ -155,6 +158,10 @@ def main(only: list[str]) -> None:
                 "--out",
                 str(OUT / "lr_schedules.png"),
             )
+        if "lr-find" in wanted:
+            for name, command in (("lr_find", LR_FIND), ("lr_find_grid", LR_FIND_GRID)):
+                nnopt(*command, "--runs-root", str(runs / name))
+                shutil.copy(newest(runs / name) / "lr_find.png", OUT / f"{name}.png")
     if "quadratic" in wanted:
         quadratic_three()
     for path in sorted(OUT.glob("*.png")):

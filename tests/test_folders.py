@@ -50,9 +50,10 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
                 "1",
                 "--save-runs",
             ],
+            folders.LRFIND: ["lr-find", str(CONFIGS / "sgd.yaml"), "--steps", "20"],
         }.items():
             root = tmp_path_factory.mktemp(kind)
-            _run(*args, "--runs-root", str(root), "--quiet")
+            _run(*args, "--runs-root", str(root), *(["--quiet"] if kind != folders.LRFIND else []))
             out[kind] = _only(root)
     yield out
 
@@ -72,7 +73,7 @@ def test_the_entries_of_a_comparison_and_the_runs_of_a_sweep_are_runs(made: dict
 
 
 def test_a_summary_says_its_kind(made: dict[str, Path]) -> None:
-    for kind in (folders.TRAIN, folders.TOY, folders.SWEEP):
+    for kind in (folders.TRAIN, folders.TOY, folders.SWEEP, folders.LRFIND):
         assert json.loads((made[kind] / folders.SUMMARY).read_text())["kind"] == kind
 
 
@@ -96,6 +97,19 @@ def test_a_sweep_cut_off_before_its_results_is_a_sweep_listed_incomplete(
     assert folders.kind_of(cut) == folders.SWEEP
     record = catalog.read_folder(cut)
     assert (record.kind, record.status) == (folders.SWEEP, folders.INCOMPLETE)
+
+
+def test_a_range_test_cut_off_before_its_summary_is_listed_incomplete(
+    made: dict[str, Path], tmp_path: Path
+) -> None:
+    cut = tmp_path / made[folders.LRFIND].name
+    cut.mkdir()
+    shutil.copy(made[folders.LRFIND] / folders.CONFIG, cut / folders.CONFIG)  # its first file
+    assert folders.kind_of(cut) == folders.LRFIND
+    record = catalog.read_folder(cut)
+    assert (record.kind, record.status) == (folders.LRFIND, folders.INCOMPLETE)
+    result = CliRunner().invoke(cli, ["train", "--resume", str(made[folders.LRFIND])])
+    assert result.exit_code == 2 and "a learning-rate range test, not a run" in result.output
 
 
 def test_a_sweep_cannot_be_resumed_but_its_saved_runs_can(made: dict[str, Path]) -> None:

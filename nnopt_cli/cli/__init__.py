@@ -27,8 +27,8 @@ class InputError(click.ClickException):
 def _input_errors() -> tuple[type[Exception], ...]:
     from nnopt_cli import checks, config, data
     from nnopt_cli.config import grid
-    from nnopt_cli.core import ema, optimizers, schedules
-    from nnopt_cli.experiments import experiment, lrplot, replot, resume, session, tasks, train
+    from nnopt_cli.core import ema, lrrange, optimizers, schedules
+    from nnopt_cli.experiments import experiment, lrfind, lrplot, replot, resume, session, tasks, train
     from nnopt_cli.store import catalog, runs
 
     return (
@@ -49,6 +49,8 @@ def _input_errors() -> tuple[type[Exception], ...]:
         resume.ResumeError,
         session.WriteError,
         train.UsageError,
+        lrrange.RangeError,
+        lrfind.LrFindError,
     )
 
 
@@ -78,6 +80,7 @@ def cli() -> None:
       nnopt plot-lr --type polynomial --cycle
       nnopt compare sgd sgdm adam
       nnopt sweep configs/l2.yaml --grid optimizer.lr=1e-3:1:7log --seeds 3
+      nnopt lr-find configs/l2.yaml --grid optimizer.name=sgd,sgdm,adam
       nnopt runs
     """
 
@@ -316,9 +319,9 @@ def list_runs(
     """List the run folders under ROOT (default runs), newest first.
 
     One line per folder: nnopt train runs (kind train or quadratic), comparisons and sweeps (one line each,
-    with their number of runs and the best value of each column); a folder without its last file
-    (summary.json, or compare.csv) is incomplete. Only summary.json and config.yaml are read, so a thousand
-    runs list in well under a second.
+    with their number of runs and the best value of each column), range tests (kind lrfind); a folder
+    without its last file (summary.json, or compare.csv) is incomplete. Only summary.json and config.yaml
+    are read, so a thousand runs list in well under a second.
 
     \b
       nnopt runs
@@ -486,6 +489,89 @@ def sweep(
     _finish(done.finished)
 
 
+@cli.command("lr-find")
+@click.argument("config_files", nargs=-1, metavar="CONFIG...", type=click.Path(path_type=Path))
+@click.option("--start", type=float, default=1e-7, show_default=True, help="The rate of the first update.")
+@click.option("--end", type=float, default=10.0, show_default=True, help="The rate of the last update.")
+@click.option(
+    "--steps",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Updates from --start to --end (the epochs repeat as needed).",
+)
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    metavar="KEY=VALUES",
+    help="Run a range test per value, together: --grid optimizer.name=sgd,sgdm,adam. Repeatable: the cross "
+    "product.",
+)
+@SETS
+@RUNS_ROOT
+def lr_find(
+    config_files: tuple[Path, ...],
+    start: float,
+    end: float,
+    steps: int,
+    grids: tuple[str, ...],
+    sets: tuple[str, ...],
+    runs_root: Path,
+) -> None:
+    """Find a learning rate: the range test (Smith 2017; fastai's lr_find).
+
+    One run per CONFIG (and per --grid value) whose rate grows geometrically every update from --start to
+    --end over --steps updates: the ordinary training loop with an exponential schedule. The loss of each
+    mini-batch is smoothed (β 0.98, bias-corrected) and the test stops once the smoothed loss passes 4× its
+    minimum or is not finite. Two rates are suggested: where the smoothed loss falls fastest (steepest), and
+    a tenth of the rate at its minimum (minimum_div_10).
+
+    \b
+      nnopt lr-find configs/l2.yaml
+      nnopt lr-find configs/l2.yaml --grid optimizer.name=sgd,sgdm,adam
+      nnopt lr-find configs/sgd.yaml configs/adam.yaml --steps 200
+
+    Writes <runs-root>/<YYYYmmdd-HHMMSS>-lrfind-<name>/ with config.yaml, lr_find.csv (step, lr, loss,
+    smoothed_loss), lr_find.png and, last, summary.json (the suggestions). Exit code 0, 2 for bad input
+    (nothing is written), 130 when interrupted by Ctrl-C and 143 by SIGTERM.
+    """
+    from nnopt_cli.cli import console
+    from nnopt_cli.experiments import lrfind as lrfind_mod
+
+    with _one_line_errors():
+        done = lrfind_mod.run(
+            list(config_files),
+            grids=grids,
+            sets=sets,
+            start=start,
+            end=end,
+            steps=steps,
+            runs_root=runs_root,
+        )
+    out = console.console()
+    for line in lrfind_lines(done.finished.summary):
+        out.print(line, markup=False, highlight=False)
+    out.print(f"lr-find folder: {done.finished.folder}", markup=False, highlight=False)
+    _finish(done.finished)
+
+
+def lrfind_lines(summary: dict[str, Any]) -> list[str]:
+    """What the terminal shows of a range test: per test, where it stopped, the two suggested rates and the
+    command that trains at each."""
+    lines = []
+    for t in summary.get("tests", []):
+        lines.append(f"{t['name']}: {t['reason']}")
+        labels = {"steepest": "steepest descent", "minimum_div_10": "minimum ÷ 10"}
+        for key, label in labels.items():
+            value = t["suggestions"].get(key)
+            if value is None:
+                lines.append(f"  {label:<17} none (too few updates before the stop)")
+            else:
+                lines.append(f"  {label:<17} {value:<10.3g} {t['command']} --lr {value:.3g}")
+    return lines
+
+
 @cli.command()
 @click.argument("run", metavar="RUN")
 @click.option(
@@ -503,7 +589,8 @@ def sweep(
 def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
     """Draw a run's pictures again from its folder, without training.
 
-    RUN is a run folder, a comparison's or a sweep's, or the start or end of a folder name under
+    RUN is a run folder, a comparison's, a sweep's or a range test's (lr_find.png from lr_find.csv), or the
+    start or end of a folder name under
     --runs-root. The pictures are drawn from the files the folder holds (config.yaml, metrics.csv, lr.csv,
     trace.csv, params.npz, summary.json; a sweep's sweep.csv and curves.csv) by the code `nnopt train`,
     `nnopt compare` and `nnopt sweep` draw them with, so they are the files those commands wrote, byte for

@@ -59,6 +59,11 @@ def redraw(folder: Path, *, workers: int | None = None, entry_pictures: bool = F
     kind = folders.kind_of(folder)
     if kind == folders.SWEEP:
         return _redraw_sweep(folder)
+    if kind == folders.LRFIND:
+        from nnopt_cli.experiments import lrfind
+
+        with runs.folder_errors_as(ReplotError):
+            return lrfind.redraw(folder)
     before = _pictures(folder)
     with runs.folder_errors_as(ReplotError):
         if kind == folders.COMPARISON:

@@ -100,6 +100,8 @@ def _check_run_folder(folder: Path) -> None:
         raise ResumeError(
             f"--resume {folder}: a sweep, not a run; its saved runs in runs/ can be resumed{example}"
         )
+    if kind == folders.LRFIND:
+        raise ResumeError(f"--resume {folder}: a learning-rate range test, not a run; nothing to continue")
     if kind in (folders.TRAIN, folders.TOY) and (folder / folders.CONFIG).is_file():
         return
     inside = sorted(p.parent.name for p in folder.glob("*/config.yaml"))

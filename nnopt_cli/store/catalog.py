@@ -9,6 +9,8 @@ reads. What it finds, folder by folder:
   or compare.csv (a run folder someone renamed); its start time is then the folder's mtime;
 - a summary.json with `"kind": "sweep"`, or a `sweep-` folder holding sweep.csv, cells.csv or runs/, is a
   sweep: one line with its number of runs and its best cell, read from summary.json alone;
+- a summary.json with `"kind": "lrfind"`, or a `lrfind-` folder (or one holding lr_find.csv), is a
+  learning-rate range test: one line with its suggestions, read from summary.json alone;
 - a folder without config.yaml that holds compare.csv or entry folders (a subfolder with config.yaml) is a
   comparison, one child record per entry folder;
 - anything else is a run, `quadratic` when its config.yaml says `model.type: quadratic`, `train` otherwise.
@@ -447,6 +449,42 @@ def _read_sweep(
     )
 
 
+def _read_lrfind(
+    folder: Path, started: datetime, stem: str, summary: dict[str, Any] | None, why: str
+) -> RunRecord:
+    """A range test is one line: its tests and their suggested rates, from summary.json alone (its
+    config.yaml holds a document per test)."""
+    s = summary or {}
+    status = s.get("status")
+    problems = [why] if why else ([] if summary is not None else ["no summary.json"])
+    if summary is not None and status not in folders.SWEEP_STATUSES:
+        problems.append(f"summary.json: unknown status {checks.excerpt(status)}")
+    notes = []
+    listed = s.get("tests")
+    tests: list[Any] = listed if isinstance(listed, list) else []
+    for t in tests:
+        if not isinstance(t, Mapping):
+            continue
+        given = t.get("suggestions")
+        found: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+        shown = [f"{k} {v:.3g}" for k, v in found.items() if _number(v) is not None]
+        label = f"{_text(t.get('name'))}: " if len(tests) > 1 else ""
+        notes.append(label + (", ".join(shown) or "no suggestion"))
+    optimizers = {t.get("optimizer") for t in tests if isinstance(t, Mapping)}
+    name = _text(s.get("name")) or (stem[len("lrfind-") :] if stem.startswith("lrfind-") else stem)
+    return RunRecord(
+        started=started,
+        folder=folder,
+        kind=folders.LRFIND,
+        name=name or folder.name,
+        status="incomplete" if problems else str(status),
+        optimizer=_joined(sorted(o for o in optimizers if isinstance(o, str))) if optimizers else None,
+        train_seconds=_number(s.get("train_seconds")),
+        entries=len(tests) if len(tests) > 1 else None,
+        note="; ".join(problems + notes),
+    )
+
+
 def read_folder(folder: str | Path) -> RunRecord | None:
     """The record of one folder, or None when it is not a run folder (see the module's docstring)."""
     folder = Path(folder)
@@ -468,6 +506,8 @@ def _read_folder(folder: Path) -> RunRecord | None:
         started = _mtime(folder)
     if kind == folders.SWEEP:
         return _read_sweep(folder, started, stem, summary, why)
+    if kind == folders.LRFIND:
+        return _read_lrfind(folder, started, stem, summary, why)
     if kind == folders.COMPARISON:
         return _read_compare(folder, started, stem)
     return _read_run(folder, started, stem, summary, why, config)
@@ -828,7 +868,7 @@ def details(folder: str | Path) -> Details:
     summary, why = folders.read_summary(folder)
     problems = [why] if why else []
     changes: list[ConfigChange] = []
-    if record.kind not in ("compare", "sweep"):  # no config of one run at their top
+    if record.kind not in ("compare", "sweep", "lrfind"):  # no config of one run at their top
         changes, problem = _changes_of(folder)
         problems += [problem] if problem else []
     return Details(folder, record, summary or {}, changes, _files(folder), problems)
@@ -1041,7 +1081,7 @@ def show_panel(d: Details) -> Group:
 
     if r.kind == "compare":
         parts.append(table(r.children, title="entries"))
-    elif r.kind == "sweep":
+    elif r.kind in ("sweep", "lrfind"):
         pass  # its summary shows the grid; each run's config is in its own folder
     elif d.changes:
         changed = Table(title="config keys that differ from the defaults", box=box.SIMPLE_HEAD)

@@ -5,6 +5,8 @@
     compare    <stamp>-compare/          an entry folder per entry and seed (a train folder), compare.csv last
     sweep      <stamp>-sweep-<name>/     config.yaml (the command's inputs, with a `grid:`), the CSVs, the
                                          pictures, summary.json last; runs/ holds --save-runs' train folders
+    lrfind     <stamp>-lrfind-<name>/    config.yaml (a document per range test), lr_find.csv, lr_find.png,
+                                         summary.json last
 
 Every reader (nnopt runs and show, replot, resume) asks `kind_of`. This module names the files that tell the
 kinds apart and complete them; each kind's own files are named by its module (runs, comparisons, sweeps).
@@ -19,8 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-TRAIN, TOY, COMPARISON, SWEEP = "train", "quadratic", "compare", "sweep"
-KINDS = (TRAIN, TOY, COMPARISON, SWEEP)
+TRAIN, TOY, COMPARISON, SWEEP, LRFIND = "train", "quadratic", "compare", "sweep", "lrfind"
+KINDS = (TRAIN, TOY, COMPARISON, SWEEP, LRFIND)
 
 # how a run ended, as its summary.json says; a sweep is completed or interrupted (its runs may diverge)
 RUN_STATUSES = ("completed", "interrupted", "diverged")
@@ -33,6 +35,8 @@ COMPARE_CSV = "compare.csv"  # a comparison's last file: its table, the entries 
 
 _SEED_SUFFIX = re.compile(r"^(.*)-seed(\d+)$")
 _SWEEP_CONFIG = re.compile(r"^grid:", re.MULTILINE)  # a run's config.yaml has no top-level grid key
+LRFIND_TABLE = "lr_find.csv"  # a range test's table (store/lrfinds.py); its folder is <stamp>-lrfind-<name>
+_LRFIND_FOLDER = re.compile(r"^\d{8}-\d{6}-lrfind-")
 
 
 def entry_folder_name(name: str, seed: int, seeds: int) -> str:
@@ -70,6 +74,8 @@ def decide(
         return str(said)
     if config_text is not None and _SWEEP_CONFIG.search(config_text):
         return SWEEP
+    if (folder / LRFIND_TABLE).exists() or (summary is None and _LRFIND_FOLDER.match(folder.name)):
+        return LRFIND
     if config_text is None and summary is None:
         if (folder / COMPARE_CSV).exists() or entry_folders(folder):
             return COMPARISON
@@ -80,8 +86,8 @@ def decide(
 
 
 def kind_of(folder: str | Path) -> str | None:
-    """train, quadratic, compare or sweep: what made the folder; None for a folder nnopt did not write (or not
-    a folder)."""
+    """train, quadratic, compare, sweep or lrfind: what made the folder; None for a folder nnopt did not write
+    (or not a folder)."""
     folder = Path(folder)
     if not folder.is_dir():
         return None

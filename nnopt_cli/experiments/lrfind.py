@@ -1,0 +1,293 @@
+"""`nnopt lr-find`: the learning-rate range test, as the ordinary training loop with an exponential schedule.
+
+    config(s) × --grid points ──► each resolved with schedule exponential, decay_steps 1, decay_rate r,
+    optimizer.lr START, for ceil(steps / batches per epoch) epochs ──► experiment.prepare, one population per
+    network shape ──► loop.run ──► the first `steps` batch losses ──► smoothed, cut at the stop, suggested
+    (core/lrrange.py) ──► <stamp>-lrfind-<name>/ (store/lrfinds.py)
+
+The loop stops runs only at an epoch's end, so every test trains its planned updates and is cut at the
+stopping update afterwards: the curve is the same as if training had stopped there, since no update depends
+on a later one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import shlex
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nnopt_cli import config as config_mod
+from nnopt_cli.config import Config, grid
+from nnopt_cli.core import loop, lrrange
+from nnopt_cli.core.lrrange import Curve
+from nnopt_cli.experiments import experiment, session
+from nnopt_cli.figures import lrfindplot, report
+from nnopt_cli.store import lrfinds
+
+START, END, STEPS = 1e-7, 10.0, 100
+# keys the range test sets itself: the rate and its schedule, and the length
+_OWN = ("optimizer.lr", "optimizer.decay", "schedule.", "train.epochs")
+
+
+class LrFindError(ValueError):
+    """Arguments the range test cannot use; one line."""
+
+
+@dataclass(frozen=True)
+class Test:
+    """One range test: its name (the config's, and its grid values), its resolved config, and the command
+    that trains its config at a chosen rate (without --lr)."""
+
+    name: str
+    config: Config
+    command: tuple[str, ...]
+
+
+def range_sets(start: float, r: float, epochs: int) -> list[str]:
+    """The --set options that make a config a range test: the rate start · r^k at update k, nothing else
+    changing it (no warmup, no legacy decay, counted in updates), for `epochs` epochs."""
+    return [
+        "schedule.type=exponential",
+        "schedule.decay_steps=1",
+        f"schedule.decay_rate={r!r}",
+        "schedule.staircase=false",
+        "schedule.unit=step",
+        "schedule.warmup_steps=0",
+        f"optimizer.lr={start!r}",
+        "optimizer.decay=0",
+        f"train.epochs={epochs}",
+    ]
+
+
+def _own(key: str) -> bool:
+    return any(key == k or (k.endswith(".") and key.startswith(k)) for k in _OWN)
+
+
+def plan(
+    config_files: Sequence[Path],
+    *,
+    grids: Sequence[str] = (),
+    sets: Sequence[str] = (),
+    start: float = START,
+    end: float = END,
+    steps: int = STEPS,
+) -> list[Test]:
+    """Every range test of the command: each config file at each grid point, resolved and checked.
+
+    Raises:
+      LrFindError, lrrange.RangeError, grid.GridError, config.ConfigError, data.DataError: nothing is
+        written.
+    """
+    if not config_files:
+        raise LrFindError("missing CONFIG (a YAML file of a network); give one or more")
+    r = lrrange.rate_factor(start, end, steps)
+    parsed = [grid.parse(g) for g in grids]
+    for option, key in [
+        *(("--set", s.partition("=")[0].strip()) for s in sets),
+        *(("--grid", g.key) for g in parsed),
+    ]:
+        if _own(key):
+            raise LrFindError(
+                f"{option} {key}: lr-find sets the rate, its schedule and the length itself "
+                "(--start, --end, --steps)"
+            )
+    keys = [g.key for g in parsed]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise grid.GridError(f"--grid {key}: given twice; put all its values in one --grid")
+    tests: list[Test] = []
+    sizes: dict[tuple[object, ...], int] = {}
+    for file in config_files:
+        base = config_mod.load(file, tuple(sets))
+        if base.model_type != "mlp":
+            raise LrFindError(
+                f"{file}: model.type {base.model_type}: lr-find trains a network (model.type mlp); "
+                "the toy has no mini-batches to test rates on"
+            )
+        for point in itertools.product(*(range(len(g.values)) for g in parsed)):
+            chosen = [f"{g.key}={g.texts[i]}" for g, i in zip(parsed, point, strict=True)]
+            label = ", ".join(g.labels[i] for g, i in zip(parsed, point, strict=True))
+            point_sets = (*sets, *chosen)
+            try:
+                config = config_mod.load(file, point_sets, drop_all=True)
+            except config_mod.ConfigError as exc:
+                message = str(exc)
+                for option in chosen:  # name the --grid value, not the --set it became
+                    key = option.partition("=")[0]
+                    if message.startswith((f"--set {key}=", f"--set {key}:")):
+                        message = f"--grid {option}: {message.partition(': ')[2]}"
+                raise config_mod.ConfigError(message) from None
+            if config.data_key() not in sizes:
+                sizes[config.data_key()] = experiment.load_data(config).train.size
+            per_epoch = loop.steps_per_epoch(config.batch_size, sizes[config.data_key()])
+            epochs = -(-steps // per_epoch)
+            config = config_mod.load(file, (*point_sets, *range_sets(start, r, epochs)), drop_all=True)
+            name = " ".join(p for p in (base.name if len(config_files) > 1 or not label else "", label) if p)
+            command = ("nnopt", "train", str(file), *(x for s in point_sets for x in ("--set", s)))
+            tests.append(Test(name, config, command))
+    seen: dict[str, int] = {}
+    for i, t in enumerate(tests):
+        seen[t.name] = seen.get(t.name, 0) + 1
+        if seen[t.name] > 1:
+            tests[i] = Test(f"{t.name} ({seen[t.name]})", t.config, t.command)
+    return tests
+
+
+@dataclass(frozen=True)
+class Done:
+    """How the command ended: the folder (`session.Finished`), and each test with its curve (None: not
+    trained, after an interruption)."""
+
+    finished: session.Finished
+    tests: list[Test]
+    curves: list[Curve | None]
+
+
+def run(
+    config_files: Sequence[Path],
+    *,
+    grids: Sequence[str] = (),
+    sets: Sequence[str] = (),
+    start: float = START,
+    end: float = END,
+    steps: int = STEPS,
+    runs_root: Path = Path("runs"),
+    on_epoch: Callable[[int, Sequence[loop.History]], None] | None = None,
+) -> Done:
+    """Run the range tests of every config and grid point, together where they share a network shape, into
+    one folder `<runs_root>/<stamp>-lrfind-<name>/`.
+
+    Raises:
+      as `plan`, and experiment.SetupError (nothing written); session.WriteError (the folder removed).
+    """
+    started = time.perf_counter()
+    tests = plan(config_files, grids=grids, sets=sets, start=start, end=end, steps=steps)
+    groups = experiment.prepare([t.config for t in tests])
+    r = lrrange.rate_factor(start, end, steps)
+    name = tests[0].config.name
+    with session.filling(runs_root, lrfinds.folder_name(name)) as s:
+        lrfinds.write_start(s.folder, [t.config for t in tests])
+        histories = experiment.train_groups(groups, on_epoch=on_epoch, should_stop=s.stop_requested)
+        curves = [None if h is None else curve_of(h, steps) for h in histories]
+        kept = [(t, c) for t, c in zip(tests, curves, strict=True) if c is not None]
+        names, done = [t.name or name for t, _ in kept], [c for _, c in kept]
+        interrupted = any(h is None or h.status == "interrupted" for h in histories)
+        status = "interrupted" if interrupted else "completed"
+        message = ""
+        if interrupted:
+            message = (
+                f"interrupted: {len(done)} of {len(tests)} range tests kept, up to their last whole epoch"
+            )
+        summary = _summary(name, status, message, tests, histories, curves, start, end, steps, r)
+        trained = [histories[g.indices[0]] for g in groups]  # a population's runs share its loop time
+        summary["train_seconds"] = round(sum(h.train_seconds for h in trained if h is not None), 6)
+        if done:
+            lrfinds.write_table(s.folder, names, done)
+            report.draw(jobs(s.folder, names, done, summary))
+        summary["total_seconds"] = round(time.perf_counter() - started, 6)
+        lrfinds.write_summary(s.folder, summary)
+    finished = session.Finished(s.folder, status, message, s.signum, summary)
+    return Done(finished, tests, curves)
+
+
+def curve_of(history: loop.History, steps: int) -> Curve:
+    """A trained run's range test: its first `steps` updates, smoothed and cut at the stop."""
+    n = min(steps, len(history.batch_loss))
+    return lrrange.analyse(history.lr_trace[:n], history.batch_loss[:n], planned=steps)
+
+
+def _reason(curve: Curve, history: loop.History, steps: int) -> str:
+    if curve.stopped_at is not None:
+        return curve.reason
+    if len(curve.lr) < steps:
+        if history.status == "diverged":
+            return f"the weights became NaN or infinite after update {len(curve.lr) - 1}"
+        return f"interrupted after {len(curve.lr)} of {steps} updates"
+    return f"ran all {steps} updates without the loss blowing up: --end {curve.lr[-1]:g} may be raised"
+
+
+def _summary(
+    name: str,
+    status: str,
+    message: str,
+    tests: Sequence[Test],
+    histories: Sequence[loop.History | None],
+    curves: Sequence[Curve | None],
+    start: float,
+    end: float,
+    steps: int,
+    r: float,
+) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = []
+    for t, h, c in zip(tests, histories, curves, strict=True):
+        if h is None or c is None:
+            continue
+        entries.append(
+            {
+                "name": t.name or name,
+                "optimizer": t.config.optimizer,
+                "updates": len(c.lr),
+                "stopped_at": c.stopped_at,
+                "reason": _reason(c, h, steps),
+                "suggestions": lrfinds.suggestions(c),
+                "command": shlex.join(t.command),
+            }
+        )
+    suggestions: dict[str, Any]
+    if len(tests) == 1:
+        suggestions = entries[0]["suggestions"] if entries else {"steepest": None, "minimum_div_10": None}
+    else:
+        suggestions = {e["name"]: e["suggestions"] for e in entries}
+    return {
+        "kind": "lrfind",
+        "name": name,
+        "status": status,
+        "message": message,
+        "start": start,
+        "end": end,
+        "steps": steps,
+        "rate_factor": r,
+        "beta": lrrange.BETA,
+        "stop_factor": lrrange.DIVERGE,
+        "suggestions": suggestions,
+        "tests": entries,
+    }
+
+
+def jobs(folder: Path, names: Sequence[str], curves: Sequence[Curve], summary: dict[str, Any]) -> list[Any]:
+    """lr_find.png as a drawing job (report.draw): from the curves and the summary alone, so that replot
+    draws it again byte for byte."""
+    tests = summary.get("tests") or []
+    if len(curves) == 1:
+        optimizer = tests[0].get("optimizer") if tests else None
+        title = f"Learning-rate range test: {names[0]}" + (f" ({optimizer})" if optimizer else "")
+    else:
+        title = "Learning-rate range test: which rates each run tolerates"
+    note = (
+        f"the rate grows ×{summary['rate_factor']:.4g} every update, "
+        f"{summary['start']:g} → {summary['end']:g} over {summary['steps']} updates\n"
+        "faint: each mini-batch's loss; bold: smoothed "
+        f"(β {summary['beta']:g}, bias-corrected). Train at a suggested rate: ▼ or ●"
+    )
+    path = folder / lrfinds.PICTURE
+    return [(lrfindplot.draw, (path, list(names), list(curves), title, note))]
+
+
+def redraw(folder: Path) -> list[Path]:
+    """Draw lr_find.png again from lr_find.csv and summary.json.
+
+    Raises:
+      runs.FolderError: files missing, unreadable or disagreeing.
+    """
+    record = lrfinds.read(folder)
+    for key in ("rate_factor", "start", "end", "steps", "beta"):
+        value = record.summary.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise lrfinds.FolderError(f"{folder / 'summary.json'}: {key} is not a number")
+    report.draw(jobs(folder, record.names, record.curves, record.summary), workers=1)
+    return [folder / lrfinds.PICTURE]
