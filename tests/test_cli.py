@@ -533,19 +533,50 @@ def test_a_full_disk_is_one_line_and_leaves_no_folder(
 def test_compare_on_a_full_disk_removes_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from nnopt_cli.figures import plots
+    from nnopt_cli.store import comparisons
 
     def full(*args: object, **kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", "compare.png")
+        raise OSError(errno.ENOSPC, "No space left on device", "compare.csv")
+
+    monkeypatch.setattr(comparisons, "write_table", full)
+    root = tmp_path / "runs"
+    result = CliRunner().invoke(
+        cli, ["compare", "sgd", "adam", "--epochs", "2", "--runs-root", str(root), "-q"]
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: compare.csv: the disk is full")
+    assert list(root.iterdir()) == []
+
+
+def test_a_picture_that_cannot_be_written_keeps_the_comparison(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 18.2: the data were written before the pictures; a picture failing never takes them along
+    import errno
+
+    from nnopt_cli.figures import plots
+
+    def full(fig: object, path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(plots, "save", full)
     root = tmp_path / "runs"
     result = CliRunner().invoke(
         cli, ["compare", "sgd", "adam", "--epochs", "2", "--runs-root", str(root), "-q"]
     )
-    assert result.exit_code == 2
-    assert result.output.startswith("Error: compare.png: the disk is full")
-    assert list(root.iterdir()) == []
+    assert result.exit_code == 4, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("Error:")]
+    assert "could not draw boundaries.png, compare.png (the disk is full" in line and "nnopt replot" in line
+    (folder,) = root.iterdir()
+    assert (folder / "compare.csv").is_file()
+    for entry in ("sgd", "adam"):
+        assert json.loads((folder / entry / "summary.json").read_text())["status"] == "completed"
+    noted = json.loads((folder / "pictures_missing.json").read_text())
+    assert set(noted) == {"compare.png", "boundaries.png"}
+    monkeypatch.undo()
+    again = CliRunner().invoke(cli, ["replot", str(folder)])
+    assert again.exit_code == 0, again.output
+    assert not (folder / "pictures_missing.json").exists() and (folder / "compare.png").is_file()
 
 
 @pytest.mark.parametrize(

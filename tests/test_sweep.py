@@ -341,8 +341,9 @@ def test_a_worker_that_dies_is_one_error_not_a_hang(monkeypatch):
         os._exit(1)  # as the kernel's out-of-memory killer would end it
 
     monkeypatch.setattr(tasks, "train_task", die)
-    with pytest.raises(tasks.SweepError, match="a worker process died"):
+    with pytest.raises(tasks.Lost, match="a worker process died") as lost:
         sweep.execute(work, jobs=2)
+    assert lost.value.results == [None, None]
 
 
 def test_cells_where_a_seed_diverged_rank_after_those_where_none_did():

@@ -14,6 +14,7 @@ import click
 from nnopt_cli import __version__
 
 EXIT_DIVERGED = 3
+EXIT_INCOMPLETE = 4  # the folder kept with its data, a part missing: pictures not drawn, a worker that died
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2
 EXIT_TERMINATED = 143  # SIGTERM: 128 + 15
 
@@ -531,11 +532,21 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
 
 def _finish(finished: Any) -> NoReturn:
     """Exit with the code of how a command ended (`session.Finished`): 0 completed, 3 diverged, 130 or 143
-    interrupted by Ctrl-C or SIGTERM; saying why when it did not complete."""
-    if finished.status != "completed":
+    interrupted by Ctrl-C or SIGTERM, saying why when it did not complete; 4 when a part failed while the
+    folder was kept (a picture not drawn, a worker that died), in one `Error:` line, unless a signal or a
+    divergence already gives the exit its code."""
+    if finished.status != "completed" and finished.message:
         click.echo(f"nnopt: {finished.message}", err=True)
+    if finished.failure:
+        click.echo(f"Error: {finished.failure}", err=True)
     interrupted = EXIT_TERMINATED if finished.signum == signal.SIGTERM else EXIT_INTERRUPTED
-    codes = {"completed": 0, "diverged": EXIT_DIVERGED, "interrupted": interrupted}
+    if finished.signum is None and finished.failure:
+        interrupted = EXIT_INCOMPLETE
+    codes = {
+        "completed": EXIT_INCOMPLETE if finished.failure else 0,
+        "diverged": EXIT_DIVERGED,
+        "interrupted": interrupted,
+    }
     sys.exit(codes[finished.status])
 
 

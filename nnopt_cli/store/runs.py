@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import errno
 import json
 import math
 import os
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import __version__, metrics
+from nnopt_cli import __version__, files, metrics
 from nnopt_cli import config as config_mod
 from nnopt_cli.config import Config
 from nnopt_cli.core import loop, quadratic
@@ -95,15 +94,7 @@ def _claim(
 def io_message(exc: OSError) -> str:
     """One line for a file that could not be written: which file, and why in words."""
     where = f"{exc.filename}: " if exc.filename else ""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        why = "the disk is full (no space left on device)"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = f"cannot write there ({exc.strerror})"
-    elif exc.errno == errno.ENOTDIR:
-        why = "a part of the path is a file, not a folder"
-    else:
-        why = f"cannot write ({exc.strerror or exc})"
-    return f"{where}{why}"
+    return f"{where}{files.reason(exc)}"
 
 
 def write_text(path: Path, text: str) -> None:
