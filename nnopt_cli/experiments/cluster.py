@@ -34,13 +34,15 @@ _ADDRESS = re.compile(
 
 
 def parse(address: str) -> tuple[str, str, int]:
-    """An address's scheme, host and port.
+    """An address's scheme, host and port (an inproc:// address: its path, and port 0).
 
     Raises:
       tasks.SweepError: not an address of a Dask scheduler.
     """
     from nnopt_cli.experiments.tasks import SweepError
 
+    if address.startswith("inproc://") and len(address) > len("inproc://"):
+        return "inproc", address[len("inproc://") :], 0  # a cluster in this very process
     found = _ADDRESS.match(address.strip())
     scheme = (found.group("scheme") if found else None) or "tcp"
     port = int(found.group("port")) if found and found.group("port") else DEFAULT_PORT
@@ -67,9 +69,10 @@ def connected(address: str) -> Iterator[Any]:
         raise SweepError(
             "--scheduler: Dask is not installed; install the extra with pip install 'nnopt[dask]'"
         ) from None
-    _, host, port = parse(address)
+    scheme, host, port = parse(address)
     try:  # nothing listening is known at once; Dask would retry for its whole timeout first
-        socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+        if scheme != "inproc":
+            socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
     except OSError as exc:
         why = exc.strerror or str(exc) or type(exc).__name__
         raise SweepError(f"--scheduler {address}: cannot reach a Dask scheduler there ({why})") from None
