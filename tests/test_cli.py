@@ -752,3 +752,39 @@ def test_compare_refuses_a_set_no_entry_uses_and_writes_nothing(tmp_path: Path) 
         "set optimizer.name to adam"
     )
     assert not root.exists()
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="forks")
+def test_a_drawing_process_killed_keeps_the_finished_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 18.3: BrokenProcessPool traceback, and the finished run's folder deleted
+    import os
+    import signal
+
+    from nnopt_cli.figures import report
+
+    main = os.getpid()
+
+    def killed(*args: object) -> None:
+        if os.getpid() != main:  # in a drawing process: as the kernel's out-of-memory killer would end it
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise RuntimeError("drawn in the main process")
+
+    monkeypatch.setattr(report, "draw_boundary", killed)
+    monkeypatch.setattr(report.os, "cpu_count", lambda: 2)  # a pool of drawing processes
+    root = tmp_path / "runs"
+    result = train_sgd(root, "train.epochs=3")
+    assert result.exit_code == 4, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("Error:")]
+    assert "could not draw" in line and "boundary.png" in line and "nnopt replot" in line
+    folder = only_folder(root)
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["epochs_done"] == 3
+    assert "boundary.png" in summary["pictures_missing"]
+    assert len(read_csv(folder / "metrics.csv")) == 3 and (folder / "params.npz").is_file()
+    monkeypatch.undo()
+    again = CliRunner().invoke(cli, ["replot", str(folder)])
+    assert again.exit_code == 0, again.output
+    assert {p.name for p in folder.iterdir()} == RUN_FILES
+    assert "pictures_missing" not in json.loads((folder / "summary.json").read_text())
