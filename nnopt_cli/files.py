@@ -5,6 +5,7 @@ is renamed into place once complete, so a reader never sees half a file (store/ 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from collections.abc import Iterator
@@ -34,3 +35,14 @@ def replacing(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def reason(exc: OSError) -> str:
+    """Why a file could not be written, in words (the file itself not named)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full (no space left on device)"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write there ({exc.strerror})"
+    if exc.errno == errno.ENOTDIR:
+        return "a part of the path is a file, not a folder"
+    return f"cannot write ({exc.strerror or exc})"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -533,19 +536,50 @@ def test_a_full_disk_is_one_line_and_leaves_no_folder(
 def test_compare_on_a_full_disk_removes_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from nnopt_cli.figures import plots
+    from nnopt_cli.store import comparisons
 
     def full(*args: object, **kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", "compare.png")
+        raise OSError(errno.ENOSPC, "No space left on device", "compare.csv")
+
+    monkeypatch.setattr(comparisons, "write_table", full)
+    root = tmp_path / "runs"
+    result = CliRunner().invoke(
+        cli, ["compare", "sgd", "adam", "--epochs", "2", "--runs-root", str(root), "-q"]
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: compare.csv: the disk is full")
+    assert list(root.iterdir()) == []
+
+
+def test_a_picture_that_cannot_be_written_keeps_the_comparison(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 18.2: the data were written before the pictures; a picture failing never takes them along
+    import errno
+
+    from nnopt_cli.figures import plots
+
+    def full(fig: object, path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(plots, "save", full)
     root = tmp_path / "runs"
     result = CliRunner().invoke(
         cli, ["compare", "sgd", "adam", "--epochs", "2", "--runs-root", str(root), "-q"]
     )
-    assert result.exit_code == 2
-    assert result.output.startswith("Error: compare.png: the disk is full")
-    assert list(root.iterdir()) == []
+    assert result.exit_code == 4, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("Error:")]
+    assert "could not draw boundaries.png, compare.png (the disk is full" in line and "nnopt replot" in line
+    (folder,) = root.iterdir()
+    assert (folder / "compare.csv").is_file()
+    for entry in ("sgd", "adam"):
+        assert json.loads((folder / entry / "summary.json").read_text())["status"] == "completed"
+    noted = json.loads((folder / "pictures_missing.json").read_text())
+    assert set(noted) == {"compare.png", "boundaries.png"}
+    monkeypatch.undo()
+    again = CliRunner().invoke(cli, ["replot", str(folder)])
+    assert again.exit_code == 0, again.output
+    assert not (folder / "pictures_missing.json").exists() and (folder / "compare.png").is_file()
 
 
 @pytest.mark.parametrize(
@@ -721,3 +755,165 @@ def test_compare_refuses_a_set_no_entry_uses_and_writes_nothing(tmp_path: Path) 
         "set optimizer.name to adam"
     )
     assert not root.exists()
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="forks")
+def test_a_drawing_process_killed_keeps_the_finished_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 18.3: BrokenProcessPool traceback, and the finished run's folder deleted
+    import os
+    import signal
+
+    from nnopt_cli.figures import report
+
+    main = os.getpid()
+
+    def killed(*args: object) -> None:
+        if os.getpid() != main:  # in a drawing process: as the kernel's out-of-memory killer would end it
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise RuntimeError("drawn in the main process")
+
+    monkeypatch.setattr(report, "draw_boundary", killed)
+    monkeypatch.setattr(report.os, "cpu_count", lambda: 2)  # a pool of drawing processes
+    root = tmp_path / "runs"
+    result = train_sgd(root, "train.epochs=3")
+    assert result.exit_code == 4, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("Error:")]
+    assert "could not draw" in line and "boundary.png" in line and "nnopt replot" in line
+    folder = only_folder(root)
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["epochs_done"] == 3
+    assert "boundary.png" in summary["pictures_missing"]
+    assert len(read_csv(folder / "metrics.csv")) == 3 and (folder / "params.npz").is_file()
+    monkeypatch.undo()
+    again = CliRunner().invoke(cli, ["replot", str(folder)])
+    assert again.exit_code == 0, again.output
+    assert {p.name for p in folder.iterdir()} == RUN_FILES
+    assert "pictures_missing" not in json.loads((folder / "summary.json").read_text())
+
+
+# --- issue 18: limits checked before anything is made, each command under a memory limit -------------------
+
+
+def run_limited(args: list[str], cwd: Path, *, gib: int = 3) -> subprocess.CompletedProcess[str]:
+    """`nnopt ARGS` in a process that cannot take more than `gib` GiB of address space (a failing check
+    fails the test with a MemoryError instead of taking the machine's memory), for at most two minutes."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (gib << 30, gib << 30))
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [sys.executable, "-m", "nnopt_cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
+        preexec_fn=limit,
+    )
+
+
+def one_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("Error: ")
+    return line
+
+
+def test_a_network_of_20000_layers_is_refused_before_a_folder(tmp_path: Path) -> None:
+    # issue 18.6: 100,000 layers of width 1 passed the memory check and grew to 24 GB
+    config = tmp_path / "deep.yaml"
+    config.write_text("model: {hidden: [" + ", ".join(["1"] * 20_000) + "]}\n")
+    line = one_error(run_limited(["train", str(config), "--runs-root", "runs"], tmp_path))
+    assert "model.hidden: must list at most 1,000 hidden layers, got 20,000" in line
+    assert not (tmp_path / "runs").exists()
+
+
+def test_plot_lr_of_ten_billion_steps_is_one_line(tmp_path: Path) -> None:
+    # issue 18.7: ArrayMemoryError traceback
+    done = run_limited(["plot-lr", "--steps", "10000000000", "--out", "x.png"], tmp_path)
+    assert "--steps 10000000000: at most 10,000,000 steps" in one_error(done)
+    assert not (tmp_path / "x.png").exists()
+
+
+def huge_npz(path: Path) -> Path:
+    """518 bytes or so whose w1 header claims shape (10¹⁰, 1): 74.5 GiB."""
+    import io
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    header = io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**10, 1)})
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("w1.npy", header.getvalue())
+        for key, shape in (("b1", (11,)), ("w2", (11, 1)), ("b2", (1,))):
+            buf = io.BytesIO()
+            np.save(buf, np.zeros(shape))
+            z.writestr(f"{key}.npy", buf.getvalue())
+    return path
+
+
+def test_an_npz_whose_header_claims_75_gib_is_one_line(tmp_path: Path) -> None:
+    # issue 18.8: "Unable to allocate 74.5 GiB" traceback, as init_from, for replot and for resume
+    bad = huge_npz(tmp_path / "bad.npz")
+    sgd = str(ROOT / "configs" / "sgd.yaml")
+    line = one_error(
+        run_limited(["train", sgd, "--set", f"model.init_from={bad}", "--runs-root", "r"], tmp_path)
+    )
+    assert "model.init_from" in line and "w1 claims shape (10000000000, 1)" in line
+    assert not (tmp_path / "r").exists()
+    assert train_sgd(tmp_path / "runs", "train.epochs=2").exit_code == 0
+    folder = only_folder(tmp_path / "runs")
+    (folder / "params.npz").write_bytes(bad.read_bytes())
+    for args in (
+        ["replot", str(folder)],
+        ["train", "--resume", str(folder), "--epochs", "3", "--runs-root", "r"],
+    ):
+        line = one_error(run_limited(args, tmp_path))
+        assert f"{folder / 'params.npz'}: w1 claims shape (10000000000, 1)" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_step_column_rewritten_to_1e15_is_one_line_at_once(tmp_path: Path) -> None:
+    # issue 18.9: list(range(n)) for the error's text: a MemoryError, or 3.1 GB and 4.4 s for one line
+    assert train_sgd(tmp_path / "runs", "train.epochs=3").exit_code == 0
+    folder = only_folder(tmp_path / "runs")
+    path = folder / "metrics.csv"
+    rows = list(csv.reader(path.open()))
+    column = rows[0].index("step")
+    for row in rows[1:]:
+        row[column] = str(int(row[column]) * 10**15)
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    for args in (
+        ["replot", str(folder)],
+        ["train", "--resume", str(folder), "--epochs", "5", "--runs-root", "r"],
+    ):
+        line = one_error(run_limited(args, tmp_path, gib=2))
+        assert "lr.csv: 30 updates numbered 0 to 29; metrics.csv says 30000000000000000 updates" in line
+
+
+def test_a_config_file_beyond_256_kib_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    # issue 18.10: 10 MB of keys under plot: took 36 s to say "plot.k0: unknown key"
+    config = tmp_path / "big.yaml"
+    config.write_text("plot:\n" + "".join(f"  k{i}: 1\n" for i in range(30_000)))
+    assert config.stat().st_size > 256 << 10
+    result = CliRunner().invoke(cli, ["train", str(config), "--runs-root", str(tmp_path / "runs")])
+    assert result.exit_code == 2
+    assert result.output == f"Error: {config}: larger than 256 KiB; a config file is a few dozen lines\n"
+
+
+def test_a_batch_larger_than_the_data_is_the_whole_data_in_the_memory_check(tmp_path: Path) -> None:
+    # issue 18.11: "model.hidden [11] ... needs about 35.8 GiB" for --set data.batch_size=100000000
+    sets = ["data.name=iris", "model.output=softmax", "data.batch_size=100000000", "train.epochs=2"]
+    args = ["train", str(ROOT / "configs" / "sgd.yaml"), "--runs-root", "runs", "-q"]
+    for item in sets:
+        args += ["--set", item]
+    done = run_limited(args, tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((only_folder(tmp_path / "runs") / "summary.json").read_text())
+    assert summary["steps"] == 2  # one batch of the 150 rows per epoch

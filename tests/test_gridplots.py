@@ -701,3 +701,14 @@ def test_every_figure_writes_a_png_and_no_temporary_file(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.png", "s.png"]
     for name in ("h.png", "s.png"):
         assert_sensible_png(tmp_path / name)
+
+
+def test_sensitivity_draws_a_loss_from_1e_minus_16_to_1e307(tmp_path: Path, saved: list[Any]) -> None:
+    # issue 18.2: a run that blew up to 1e307 beside one at 7.7e-16 overflowed the log axis's ticks
+    x = Axis("optimizer.lr", ("0.2", "0.267"), (0.2, 0.266896349831), log=False)
+    line = line_of(0, [7.7e-16, 1e307], [0, 0], runs=1, spread=0.0)
+    fig = draw_sensitivity(tmp_path, saved, x=x, lines=[line], line_key="")
+    low, high = main_axes(fig).get_ylim()
+    assert 0 < low <= 7.7e-16 and 1e100 < high < float("inf")
+    fig = draw_sensitivity(tmp_path, saved, name="linear.png", x=x, lines=[line], line_key="", log_y=False)
+    assert np.isfinite(main_axes(fig).get_ylim()).all()

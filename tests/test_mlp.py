@@ -184,7 +184,8 @@ def test_forward_in_chunks_equals_one_pass() -> None:
     theta = rng.standard_normal((3, net.n_params))
     x = rng.standard_normal((1000, 2))
     whole = mlp.Forward(net, theta, x)().copy()
-    forward = mlp.Forward(net, theta, x, chunk_bytes=8 * 3 * 8 * 37)
+    # 37 points of 3 runs in the buffers of both hidden layers (7 + 1 and 5 + 1 rows)
+    forward = mlp.Forward(net, theta, x, chunk_bytes=8 * 3 * (8 + 6) * 37)
     assert forward.chunk == 37
     # a BLAS may sum a product of another shape in another order: each logit sums 6 terms of size ≤ ~|w|
     eps = np.finfo(float).eps
@@ -240,3 +241,23 @@ def test_wrong_arrays_name_the_key_and_both_shapes() -> None:
 
 def test_parameter_count_needs_no_allocation() -> None:
     assert mlp.MLP.count_params((2, 11, 10**9, 1)) == 3 * 11 + 12 * 10**9 + (10**9 + 1)
+
+
+def test_the_evaluation_buffers_of_every_layer_together_stay_within_the_chunk() -> None:
+    # issue 18.6: each of 10,000 layers of width 1 had a buffer of the whole 241² boundary grid: 0.9 MB each
+    from nnopt_cli.core.mlp import MLP, Forward
+
+    net = MLP((2, *([1] * 200), 1), "relu", 0.01)
+    theta = net.init("normal", np.random.default_rng(0))[None]
+    forward = Forward(net, theta, np.zeros((241 * 241, 2)), chunk_bytes=1 << 20)
+    assert sum(a.nbytes for a in forward.a) <= 1 << 20
+    assert forward().shape == (1, 1, 241 * 241)
+
+
+def test_more_than_1000_hidden_layers_are_refused() -> None:
+    from nnopt_cli.checks import CheckError
+    from nnopt_cli.core.mlp import check_hidden
+
+    assert check_hidden([1] * 1000) == (1,) * 1000
+    with pytest.raises(CheckError, match="at most 1,000 hidden layers, got 1,001"):
+        check_hidden([1] * 1001)

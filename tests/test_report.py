@@ -103,8 +103,9 @@ def test_a_runs_figures_come_from_its_history_and_arrays(tmp_path: Path, sets, f
     (h,) = loop.run([c], group.prepared)
     view = experiment.run_view(h, group.prepared)
     jobs = report.run_jobs(tmp_path, h, view)
-    for fn, args in jobs:
-        fn(*args)
+    for job in jobs:
+        job.fn(*job.args)
+    assert {job.file.name for job in jobs} == files
     assert {p.name for p in tmp_path.iterdir()} == files
     for name in files:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -341,8 +342,9 @@ def test_a_worker_that_dies_is_one_error_not_a_hang(monkeypatch):
         os._exit(1)  # as the kernel's out-of-memory killer would end it
 
     monkeypatch.setattr(tasks, "train_task", die)
-    with pytest.raises(tasks.SweepError, match="a worker process died"):
+    with pytest.raises(tasks.Lost, match="a worker process died") as lost:
         sweep.execute(work, jobs=2)
+    assert lost.value.results == [None, None]
 
 
 def test_cells_where_a_seed_diverged_rank_after_those_where_none_did():
@@ -499,3 +501,190 @@ def test_a_set_only_some_grid_values_use_replots_byte_for_byte(tmp_path):
     result = CliRunner().invoke(cli, ["replot", str(folder)])
     assert result.exit_code == 0, result.output
     assert {p.name: p.read_bytes() for p in folder.glob("*.png")} == pictures
+
+
+# --- issue 18: workers, pictures and schedulers ---------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc for the worker processes")
+def test_kill_9_of_a_worker_is_one_error_not_a_hang(tmp_path):
+    # issue 18.1: the executor sent SIGTERM to the other worker, which ignores it, and waited for ever
+    root = tmp_path / "runs"
+    args = ["--grid", "optimizer.lr=1e-3:1e-1:32log", "--seeds", "4", "--set", "train.epochs=100000"]
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nnopt_cli",
+            "sweep",
+            L2,
+            *args,
+            "--jobs",
+            "2",
+            "--runs-root",
+            str(root),
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    try:
+        for _ in range(600):  # until both workers are up (at most a minute)
+            workers = _children(child.pid)
+            if len(workers) >= 2 or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert len(workers) >= 2, "the workers did not start"
+        os.kill(workers[0], signal.SIGKILL)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            for pid in _children(child.pid):
+                os.kill(pid, signal.SIGKILL)
+            child.kill()
+            child.communicate()
+    assert child.returncode == 4, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("Error: a worker process died while training") and "not_trained" in line
+    (folder,) = root.iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and "a worker process died" in summary["failure"]
+    with (folder / "sweep.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 128 and summary["not_trained"] == sum(r["status"] == "not_trained" for r in rows) > 0
+
+
+def test_a_failed_write_in_a_worker_stops_every_worker_at_once(monkeypatch):
+    # issue 18.4: a full disk in one task used to let every queued task train first
+    import errno
+
+    work = [tasks.Task((p.index,), (p.config,)) for p in _plan(6).points]
+    first = work[0].indices
+
+    def full_or_long(task, **_):
+        if task.indices == first:
+            raise OSError(errno.ENOSPC, "No space left on device", "runs/00000-seed0/metrics.csv")
+        time.sleep(30)  # a task that trains for a long time
+        return []
+
+    monkeypatch.setattr(tasks, "train_task", full_or_long)
+    started = time.perf_counter()
+    with pytest.raises(OSError, match="No space left"):
+        sweep.execute(work, jobs=2)
+    assert time.perf_counter() - started < 25  # not after the queued tasks (2 rounds of 30 s)
+
+
+def test_a_sensitivity_picture_that_fails_keeps_the_sweep(tmp_path, monkeypatch):
+    # issue 18.2: the whole sweep folder was removed for one picture
+    from nnopt_cli.figures import gridplots
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(gridplots, "sensitivity", overflow)
+    root = tmp_path / "runs"
+    args = ["sweep", L2, "--grid", "optimizer.lr=0.01,0.1", "--set", "train.epochs=2", "--jobs", "1"]
+    result = CliRunner().invoke(cli, [*args, "--runs-root", str(root), "-q"])
+    assert result.exit_code == 4, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("Error:")]
+    assert "could not draw sensitivity.png (OverflowError: cannot convert" in line
+    (folder,) = root.iterdir()
+    assert {"sweep.csv", "cells.csv", "curves.csv", "heatmap.png", "curves.png"} <= {
+        p.name for p in folder.iterdir()
+    }
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "completed"
+    assert summary["pictures_missing"] == {
+        "sensitivity.png": "OverflowError: cannot convert float infinity to integer"
+    }
+    listed = CliRunner().invoke(cli, ["runs", str(root), "--format", "json"])
+    assert json.loads(listed.output)[0]["status"] == "completed"
+    monkeypatch.undo()
+    again = CliRunner().invoke(cli, ["replot", str(folder)])
+    assert again.exit_code == 0, again.output
+    assert (folder / "sensitivity.png").is_file()
+    assert "pictures_missing" not in json.loads((folder / "summary.json").read_text())
+
+
+def test_the_sweep_whose_sensitivity_picture_overflowed_completes(tmp_path):
+    # issue 18.2 as found: a run at 1e307 beside one at 7.7e-16 on a log axis
+    folder = _sweep(
+        tmp_path, L2, "--grid", "optimizer.lr=0.2,0.266896349831", "--set", "train.epochs=1", "--jobs", "1"
+    )
+    assert (folder / "sensitivity.png").is_file()
+    assert "pictures_missing" not in json.loads((folder / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("address", ["foo bar", "", "http://127.0.0.1:80", "tcp://127.0.0.1:99999"])
+def test_a_malformed_scheduler_address_is_one_line_and_leaves_nothing(tmp_path, address):
+    # issue 18.5
+    root = tmp_path / "runs"
+    args = ["sweep", L2, "--grid", "optimizer.lr=0.1", "--scheduler", address, "--runs-root", str(root)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: --scheduler") and "not a scheduler address" in line
+    assert not root.exists()
+
+
+def test_a_closed_scheduler_port_is_one_line_at_once_and_leaves_nothing(tmp_path):
+    # issue 18.5: Dask's 10 s of retries, then "Exception ignored in Client.__del__", and an empty runs root
+    pytest.importorskip("distributed")
+    root = tmp_path / "runs"
+    args = ["--grid", "optimizer.lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--runs-root", str(root)]
+    done = subprocess.run(
+        [sys.executable, "-m", "nnopt_cli", "sweep", L2, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("Error: --scheduler tcp://127.0.0.1:1: cannot reach a Dask scheduler there")
+    assert not root.exists()
+
+
+def test_a_scheduler_that_goes_away_keeps_the_tasks_finished():
+    # issue 18.5: a scheduler killed mid-sweep was 40 lines of tracebacks blaming "a task failed on a worker"
+    from nnopt_cli.experiments import cluster
+
+    plan = _plan(2)
+    work = [tasks.Task((p.index,), (p.config,)) for p in plan.points]
+
+    class Future:
+        def __init__(self, done: bool) -> None:
+            self.status = "finished" if done else "pending"
+
+        def done(self) -> bool:
+            return self.status == "finished"
+
+        def result(self, timeout=None):
+            return [done]
+
+    class Client:
+        status = "running"
+        submitted = 0
+
+        def submit(self, fn, task, **_):
+            self.submitted += 1
+            return Future(done=self.submitted == 1)
+
+    done = types.SimpleNamespace(status="completed")
+    client = Client()
+
+    def lose_the_scheduler(done: float) -> None:
+        client.status = "closed"
+
+    with pytest.raises(tasks.Lost, match="the Dask scheduler went away") as lost:
+        cluster.execute(work, client, "tcp://127.0.0.1:8786", progress=lose_the_scheduler)
+    assert lost.value.results == [[done], None]

@@ -14,6 +14,7 @@ import click
 from nnopt_cli import __version__
 
 EXIT_DIVERGED = 3
+EXIT_INCOMPLETE = 4  # the folder kept with its data, a part missing: pictures not drawn, a worker that died
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2
 EXIT_TERMINATED = 143  # SIGTERM: 128 + 15
 
@@ -154,7 +155,8 @@ def train(
     holds one example per optimizer and feature.
 
     Exit code 0 when training completed, 2 for bad input or a file that cannot be written (nothing is left
-    behind), 3 when the loss diverged, 130 when interrupted by Ctrl-C and 143 by SIGTERM (the last whole
+    behind), 3 when the loss diverged, 4 when a picture could not be drawn (the data and summary.json are
+    kept; nnopt replot draws it again), 130 when interrupted by Ctrl-C and 143 by SIGTERM (the last whole
     epoch is kept).
     """
     from nnopt_cli.cli import console
@@ -248,8 +250,8 @@ def compare(
 
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-compare/ with a run folder per entry (its data; its pictures with
     --entry-pictures), compare.png, boundaries.png and compare.csv. Exit code 0 (a diverged entry is a
-    result and is shown as such), 2 for bad input or a file that cannot be written, 130 when interrupted
-    by Ctrl-C, 143 by SIGTERM.
+    result and is shown as such), 2 for bad input or a file that cannot be written, 4 when a picture could
+    not be drawn (the data are kept), 130 when interrupted by Ctrl-C, 143 by SIGTERM.
     """
     from nnopt_cli.cli import console
     from nnopt_cli.experiments import compare as compare_mod
@@ -455,8 +457,10 @@ def sweep(
 
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-sweep-<name>/ with sweep.csv (one row per run), cells.csv (mean,
     std, min and max over seeds per grid cell), heatmap.png, sensitivity.png, curves.png, config.yaml,
-    curves.csv and, last, summary.json. Exit code 0 (diverged runs are results), 2 for bad input (nothing is
-    written), 130 when interrupted by Ctrl-C and 143 by SIGTERM (the runs keep what they did, marked).
+    curves.csv, summary.json and, last, the pictures. Exit code 0 (diverged runs are results), 2 for bad input
+    (nothing is written), 4 when a picture could not be drawn or a worker process or the scheduler died (the
+    runs finished are kept), 130 when interrupted by Ctrl-C and 143 by SIGTERM (the runs keep what they did,
+    marked).
     """
     from nnopt_cli.cli import console
     from nnopt_cli.experiments import sweep as sweep_mod
@@ -594,8 +598,9 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
     --runs-root. The pictures are drawn from the files the folder holds (config.yaml, metrics.csv, lr.csv,
     trace.csv, params.npz, summary.json; a sweep's sweep.csv and curves.csv) by the code `nnopt train`,
     `nnopt compare` and `nnopt sweep` draw them with, so they are the files those commands wrote, byte for
-    byte: for a folder whose drawing was cut off, or after a change of how pictures are drawn. Prints each
-    file written; nothing else in the folder changes.
+    byte: for a folder whose drawing was cut off or failed, or after a change of how pictures are drawn.
+    Prints each file written; nothing else in the folder changes but summary.json's note of the pictures
+    missing (pictures_missing), which loses those drawn.
 
     \b
       nnopt replot runs/20261121-173834-l2
@@ -618,11 +623,21 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
 
 def _finish(finished: Any) -> NoReturn:
     """Exit with the code of how a command ended (`session.Finished`): 0 completed, 3 diverged, 130 or 143
-    interrupted by Ctrl-C or SIGTERM; saying why when it did not complete."""
-    if finished.status != "completed":
+    interrupted by Ctrl-C or SIGTERM, saying why when it did not complete; 4 when a part failed while the
+    folder was kept (a picture not drawn, a worker that died), in one `Error:` line, unless a signal or a
+    divergence already gives the exit its code."""
+    if finished.status != "completed" and finished.message:
         click.echo(f"nnopt: {finished.message}", err=True)
+    if finished.failure:
+        click.echo(f"Error: {finished.failure}", err=True)
     interrupted = EXIT_TERMINATED if finished.signum == signal.SIGTERM else EXIT_INTERRUPTED
-    codes = {"completed": 0, "diverged": EXIT_DIVERGED, "interrupted": interrupted}
+    if finished.signum is None and finished.failure:
+        interrupted = EXIT_INCOMPLETE
+    codes = {
+        "completed": EXIT_INCOMPLETE if finished.failure else 0,
+        "diverged": EXIT_DIVERGED,
+        "interrupted": interrupted,
+    }
     sys.exit(codes[finished.status])
 
 

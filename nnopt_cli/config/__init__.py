@@ -32,6 +32,7 @@ from nnopt_cli.core import ema, losses, mlp, optimizers, regularizers, schedules
 from nnopt_cli.keys import Key
 
 MAX_EXPANDED_NODES = 100_000  # YAML aliases may not blow a document up to more values than this
+MAX_CONFIG_BYTES = 256 << 10  # a config a person wrote is a few KiB; pure-Python YAML reads ~100 KiB a second
 
 RUN_KEYS: tuple[Key, ...] = (
     Key("seed", 0, lambda v: checks.integer(v, "seed", low=0)),  # weights, shuffling, schedule noise
@@ -303,7 +304,13 @@ def _read(path: str | Path, sets: list[str] | tuple[str, ...]) -> tuple[dict[str
     """A config file's raw data with the overrides applied, and where each key came from."""
     shown = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as f:
+            content = f.read(MAX_CONFIG_BYTES + 1)
+        if len(content) > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{shown}: larger than {MAX_CONFIG_BYTES >> 10:,} KiB; a config file is a few dozen lines"
+            )
+        text = content.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{shown}: no such config file") from None
     except IsADirectoryError:

@@ -234,8 +234,9 @@ class Forward:
         self.act = net.activation_fn()
         self.blocks_t = [block.transpose(0, 2, 1) for block in net.layers(theta)]
         rows, n = theta.shape[0], x.shape[0]
-        widest = max(net.widths)
-        self.chunk = max(1, min(n, chunk_bytes // (8 * rows * (widest + 1)))) if n else 1
+        # every hidden layer has a buffer of the chunk's points: together they stay within chunk_bytes
+        per_point = 8 * rows * max(1, sum(w + 1 for w in net.widths[1:-1]))
+        self.chunk = max(1, min(n, chunk_bytes // per_point)) if n else 1
         self.x_t = inputs_t(x)
         self.logits_buf = np.empty((rows, net.widths[-1], n))
         self.a = _activation_buffers(net, rows, self.chunk)
@@ -385,6 +386,9 @@ class _Plan:
 
 MODEL_TYPES = ("mlp", "quadratic")
 MAX_WIDTH = 10**9  # a wider layer is a typo; the memory bound on the whole network is checked in training
+# deeper is a typo or a generated list: each layer costs Python objects and plans per update (about 20 KB
+# each, whatever its width), and 100,000 layers train at a crawl before they fill the memory
+MAX_DEPTH = 1000
 _NETWORK = only("model.type", "mlp")
 
 
@@ -396,8 +400,13 @@ def _width(value: object, key: str, alternative: str = "") -> int:
 
 
 def check_hidden(value: object) -> tuple[int, ...]:
-    """model.hidden: one width (11) or a list of widths ([16, 8]; [] for no hidden layer)."""
+    """model.hidden: one width (11) or a list of widths ([16, 8]; [] for no hidden layer), at most
+    MAX_DEPTH of them."""
     if isinstance(value, (list, tuple)):
+        if len(value) > MAX_DEPTH:
+            raise CheckError(
+                "model.hidden", f"must list at most {MAX_DEPTH:,} hidden layers, got {len(value):,}"
+            )
         return tuple(_width(w, f"model.hidden[{i}]") for i, w in enumerate(value))
     return (_width(value, "model.hidden", alternative="or a list of widths"),)
 

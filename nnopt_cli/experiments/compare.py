@@ -262,10 +262,10 @@ def write_results(
     entry_pictures: bool = False,
     target: float | None,
     started: float,
-) -> list[Row]:
-    """Complete every trained entry's run folder (its pictures only with `entry_pictures`), draw compare.png
-    and boundaries.png (all figures as independent jobs), and write compare.csv last. Entries left untrained
-    (None) keep a folder with config.yaml only. Returns the table's rows."""
+) -> tuple[list[Row], list[report.Job]]:
+    """Complete every trained entry's run folder and write compare.csv. Entries left untrained (None) keep
+    a folder with config.yaml only. Returns the table's rows and the pictures to draw then: compare.png and
+    boundaries.png, and each entry's own with `entry_pictures` (independent jobs)."""
     prepared = {i: g.prepared for g in groups for i in g.indices}
     done = [i for i, h in enumerate(histories) if h is not None]
     trained = [h for h in histories if h is not None]
@@ -279,14 +279,12 @@ def write_results(
     jobs = report.comparison_jobs(folder, names, trained, shown, seeds)
     for j, (h, i) in enumerate(zip(trained, done, strict=True)):
         runs.write_data(subfolders[i], h)
+        runs.write_summary(subfolders[i], h, started=started, clock=time.perf_counter)
         if entry_pictures:
             jobs += report.run_jobs(subfolders[i], h, views[j])
-    report.draw(jobs)
-    for h, i in zip(trained, done, strict=True):
-        runs.write_summary(subfolders[i], h, started=started, clock=time.perf_counter)
     rows = summarize([entries[i] for i in done], trained, target=target)
     comparisons.write_table(folder, csv_columns(rows, seeds))
-    return rows
+    return rows, jobs
 
 
 def caption(target: float | None, *, with_test: bool = False) -> str:
@@ -353,7 +351,7 @@ def run(
         label = f"compare ({len(items)} runs)"
         with reporter(label, functools.partial(run_name, seeds=seeds), base.log_every) as progress:
             histories = experiment.train_groups(groups, on_epoch=progress, should_stop=s.stop_requested)
-        rows = write_results(
+        rows, jobs = write_results(
             s.folder,
             items,
             histories,
@@ -364,6 +362,7 @@ def run(
             target=target,
             started=started,
         )
+        s.draw(jobs)
     with_test = any(h is not None and h.with_test for h in histories)
     interrupted = any(h is None or h.status == "interrupted" for h in histories)
     finished = session.Finished(
@@ -371,5 +370,6 @@ def run(
         "interrupted" if interrupted else "completed",
         "interrupted; every entry keeps what it did" if interrupted else "",
         s.signum,
+        failure=s.failure(),
     )
     return Comparison(finished, rows, seeds, caption(target, with_test=with_test))

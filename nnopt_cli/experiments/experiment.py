@@ -11,8 +11,10 @@ here, before anything is written or trained.
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -22,6 +24,7 @@ from nnopt_cli.config import Config
 from nnopt_cli.core import loop, losses, mlp
 from nnopt_cli.core.loop import EpochCallback, History
 from nnopt_cli.figures.report import Plane, RunView
+from nnopt_cli.store import runs
 
 # the arrays a population keeps per parameter and row: values and shadows, gradients, two optimizer moments
 # and their copies at each epoch's end, EMA scratch, the values' copies kept at each epoch's end, penalty
@@ -80,16 +83,33 @@ def network(config: Config, dataset: data_mod.Dataset, *, rows: int = 1) -> tupl
     except losses.HeadError as exc:
         raise SetupError(str(exc)) from None
     n = mlp.MLP.count_params(widths)
-    needed = 8 * rows * (_ARRAYS_PER_PARAM * n + 3 * sum(widths) * (config.batch_size + 1024))
+    needed = _network_bytes(config, widths, dataset.x.shape[0], rows=rows)
     available = memory_bytes()
     if needed > available // 2:
-        hidden = list(config.hidden)
+        hidden = list(config.hidden) if len(config.hidden) <= 8 else f"of {len(config.hidden)} layers"
         raise SetupError(
             f"model.hidden {hidden}: a network of layer widths {' → '.join(map(str, widths))} has {n:,} "
             f"parameters; training {rows} such run{'s' if rows > 1 else ''} needs about {_gib(needed)}, more "
             f"than half of this machine's memory ({_gib(available)})"
         )
     return mlp.MLP(widths, config.activation, config.leaky_alpha), head
+
+
+# What each layer costs beyond its arrays, whatever its width: Python objects, per-batch plans, views
+_BYTES_PER_LAYER = 32 << 10
+_BYTES_PER_LAYER_ROW = 16 << 10
+_EVALUATION_BYTES = 2 << 26  # mlp.Forward's buffers (bounded by its chunk), the raw weights' and the EMA's
+
+
+def _network_bytes(config: Config, widths: Sequence[int], data_rows: int, *, rows: int) -> int:
+    """About what training `rows` runs of a network of `widths` takes: the parameters and what scales with
+    them (optimizer state, gradients, copies), the activations of a mini-batch (a batch larger than the
+    data is the whole data) and of the evaluation chunk, and each layer's fixed cost."""
+    batch = min(config.batch_size, max(1, data_rows))
+    n = mlp.MLP.count_params(widths)
+    arrays = 8 * rows * (_ARRAYS_PER_PARAM * n + 3 * sum(widths) * (batch + 1024))
+    layers = len(widths) - 1
+    return arrays + layers * (_BYTES_PER_LAYER + rows * _BYTES_PER_LAYER_ROW) + _EVALUATION_BYTES
 
 
 # What a run keeps while it trains, beyond its network: per epoch, one Python float in a list per metrics.csv
@@ -140,8 +160,7 @@ def row_bytes(config: Config, dataset: data_mod.Dataset, train_size: int) -> int
     arrays, its activations, and its history over the planned epochs (what `network` and `check_length`
     check)."""
     widths = layer_widths(config, dataset)
-    n = mlp.MLP.count_params(widths)
-    arrays = 8 * (_ARRAYS_PER_PARAM * n + 3 * sum(widths) * (config.batch_size + 1024))
+    arrays = _network_bytes(config, widths, dataset.x.shape[0], rows=1) - _EVALUATION_BYTES
     tested = config.test_size != 0
     columns = 6 + 2 * tested + (2 + 2 * tested if config.ema_decay is not None else 0)
     updates = config.epochs * loop.steps_per_epoch(config.batch_size, train_size)
@@ -158,6 +177,11 @@ def starting_params(config: Config, net: mlp.MLP) -> np.ndarray:
         return net.init(config.init, np.random.default_rng(config.seed), config.init_std)
     path = config.init_from
     where = f"model.init_from: {path}"
+    try:
+        if zipfile.is_zipfile(path):
+            runs.npz_headers(Path(path), holding="weights")  # before loading: shapes the file cannot hold
+    except runs.FolderError as exc:
+        raise SetupError(f"model.init_from: {exc}") from None
     try:
         with np.load(path, allow_pickle=False) as saved:
             if not hasattr(saved, "files"):

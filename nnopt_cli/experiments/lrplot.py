@@ -24,6 +24,9 @@ PLOT_DEFAULTS: dict[str, Any] = {
 }
 
 
+MAX_STEPS = 10_000_000  # the steps a curve may span: each costs a few dozen bytes in arrays, path and CSV
+
+
 class PlotError(ValueError):
     """Options that do not go together; one line."""
 
@@ -81,6 +84,12 @@ def from_config(config: Config, source: str) -> LrCurve:
         dataset = experiment.load_data(config)
         per_epoch = loop.steps_per_epoch(config.batch_size, dataset.train.size)
         total = per_epoch * config.epochs
+    if total > MAX_STEPS:
+        key = "train.steps" if config.model_type == "quadratic" else "train.epochs"
+        raise PlotError(
+            f"{source}: {key} {config.steps if key == 'train.steps' else config.epochs} makes {total:,} "
+            f"updates; at most {MAX_STEPS:,} can be drawn (and kept in memory)"
+        )
     rates = loop.learning_rates(config, total, per_epoch)
     label = f"{source}: {schedules.describe(config.schedule, config.schedule_params)}, lr0={config.lr:g}"
     if config.unit == "epoch":
@@ -160,6 +169,8 @@ def run(
     """
     from nnopt_cli import config as config_mod
 
+    if steps > MAX_STEPS:
+        raise PlotError(f"--steps {steps}: at most {MAX_STEPS:,} steps can be drawn (and kept in memory)")
     groups = list(groups) or [("type", "exponential", {})]
     from_file = [value for kind, value, _ in groups if kind == "config"]
     if shared and from_file:

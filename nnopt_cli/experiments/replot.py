@@ -16,7 +16,8 @@ penalty, the moving average's, the test rows') then begin at epoch 1.
 
 A folder without summary.json (its command was killed while drawing) is redrawn too, with the status the
 training loop gave it (runs.read_history reads it off the files). It has no epoch 0, so loss.png and
-compare.png start at epoch 1. Only pictures are written, never summary.json.
+compare.png start at epoch 1. Only pictures are written, and the note of the pictures missing (summary.json's
+`pictures_missing`, store.folders.note_pictures): a picture drawn leaves it, one that fails is added.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from nnopt_cli.config import Config
 from nnopt_cli.core import loop, mlp
 from nnopt_cli.core.loop import History
 from nnopt_cli.core.quadratic import QuadraticHistory
-from nnopt_cli.experiments import experiment
+from nnopt_cli.experiments import experiment, session
 from nnopt_cli.figures import report
 from nnopt_cli.store import comparisons, folders, runs
 
@@ -75,7 +76,7 @@ def redraw(folder: Path, *, workers: int | None = None, entry_pictures: bool = F
         else:
             config = runs.read_config(folder)
             if config.model_type == "quadratic":
-                report.draw_quadratic(folder, runs.read_quadratic(folder, config))
+                _draw(folder, report.quadratic_jobs(folder, runs.read_quadratic(folder, config)), workers)
             else:
                 _redraw_run(folder, _history(folder, config), workers)
     after = _pictures(folder)
@@ -110,7 +111,21 @@ def read_quadratic(folder: Path) -> QuadraticHistory:
 def _redraw_run(folder: Path, history: History, workers: int | None) -> None:
     (prepared,) = _prepare([(folder, history)], folder)
     view = experiment.run_view(history, prepared)
-    report.draw(report.run_jobs(folder, history, view), workers=workers)
+    _draw(folder, report.run_jobs(folder, history, view), workers)
+
+
+def _draw(folder: Path, jobs: list[report.Job], workers: int | None) -> None:
+    """Draw the pictures; those drawn are no longer noted missing, those that fail are, with why.
+
+    Raises:
+      ReplotError: a picture that could not be drawn, or a note that could not be written.
+    """
+    try:
+        failed = session.draw_noted(jobs, workers=workers)
+    except OSError as exc:
+        raise ReplotError(runs.io_message(exc)) from None
+    if failed:
+        raise ReplotError(session.pictures_line(folder, failed))
 
 
 def _history(folder: Path, config: Config) -> History:
@@ -179,7 +194,7 @@ def _redraw_comparison(folder: Path, workers: int | None, entry_pictures: bool) 
     if entry_pictures:
         for j, (sub, _) in enumerate(entries):
             jobs += report.run_jobs(sub, histories[j], views[j])
-    report.draw(jobs, workers=workers)
+    _draw(folder, jobs, workers)
 
 
 # --- a sweep ----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ command line reports progress through a callback.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from nnopt_cli.core import loop
 from nnopt_cli.core.loop import History
 from nnopt_cli.experiments import experiment, session, tasks
 from nnopt_cli.experiments.tasks import SweepError, Task
+from nnopt_cli.figures import report
 from nnopt_cli.store import folders, runs, sweeps
 
 TABLE_CELLS = 10  # the terminal's table shows the best cells, this many
@@ -98,17 +100,22 @@ def execute(
     work: Sequence[Task],
     *,
     jobs: int,
-    scheduler: str | None = None,
+    cluster: tuple[Any, str] | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress: tasks.Progress | None = None,
 ) -> list[list[History] | None]:
     """Train every task here (tasks.execute: this process or `jobs` worker processes) or on a Dask cluster
-    (`scheduler`: its address, cluster.execute). Returns each task's histories, in task order; None for a task
-    that an interruption left untrained."""
-    if scheduler is not None:
-        from nnopt_cli.experiments import cluster
+    (`cluster`: a client from cluster.connected and the scheduler's address, cluster.execute). Returns each
+    task's histories, in task order; None for a task that an interruption left untrained.
 
-        return cluster.execute(work, scheduler, should_stop=should_stop, progress=progress)
+    Raises:
+      tasks.Lost: a worker process or the scheduler went away; the tasks finished so far are in it.
+    """
+    if cluster is not None:
+        from nnopt_cli.experiments import cluster as cluster_mod
+
+        client, address = cluster
+        return cluster_mod.execute(work, client, address, should_stop=should_stop, progress=progress)
     return tasks.execute(work, jobs=jobs, should_stop=should_stop, progress=progress)
 
 
@@ -343,18 +350,19 @@ def layout(grids: Sequence[Grid]) -> Layout:
 
 def figure_jobs(
     folder: Path, plan: Plan, found: Sequence[Cell], curves: Sequence[tuple[str, History]], *, metric: str
-) -> list[Any]:
+) -> list[report.Job]:
     """heatmap.png, sensitivity.png (with a numeric grid key) and curves.png (the runs `curves` names, each
-    labelled by its cell), as report.draw jobs (each job's first argument is the file it writes)."""
+    labelled by its cell), as report.draw jobs."""
     where = layout(plan.grids)
     m = metrics.get(metric)
     title = _title(plan, metric)
-    jobs: list[Any] = []
+    jobs: list[report.Job] = []
     x = _axis(plan.grids[where.heat_x])
     y = _axis(plan.grids[where.heat_y]) if where.heat_y is not None else None
     panels = _panels(plan, found, where, metric)
     jobs.append(
-        (
+        report.Job(
+            folder / "heatmap.png",
             draw_heatmap,
             (
                 folder / "heatmap.png",
@@ -364,7 +372,8 @@ def figure_jobs(
     )
     if where.line_x is not None:
         jobs.append(
-            (
+            report.Job(
+                folder / "sensitivity.png",
                 draw_sensitivity,
                 (
                     folder / "sensitivity.png",
@@ -385,7 +394,9 @@ def figure_jobs(
         seeds = len(plan.seeds)
         spread = f": the mean of its {seeds} seeds, a band from the lowest to the highest" * (seeds > 1)
         title = f"The best cell (by {m.name}) of each {what}{spread}"
-        jobs.append((draw_curves, (folder / "curves.png", list(curves), title)))
+        jobs.append(
+            report.Job(folder / "curves.png", draw_curves, (folder / "curves.png", list(curves), title))
+        )
     return jobs
 
 
@@ -403,8 +414,6 @@ def draw_sensitivity(path: Path, arguments: dict[str, Any]) -> None:
 
 def draw_curves(path: Path, curves: Sequence[tuple[str, History]], title: str) -> None:
     """curves.png: one colour per cell, its seeds' mean and band (report.draw_comparison)."""
-    from nnopt_cli.figures import report
-
     names = [label for label, _ in curves]
     histories = [h for _, h in curves]
     report.draw_comparison(path.parent, names, histories, 1, path=path, title=title)
@@ -608,11 +617,10 @@ def write_results(
     started: float,
     jobs: int,
     scheduler: str | None,
-) -> tuple[dict[str, Any], list[Cell]]:
-    """sweep.csv, cells.csv, curves.csv, the pictures and, last, summary.json. Returns the summary and the
-    cells."""
-    from nnopt_cli.figures import report
-
+    failure: str = "",
+) -> tuple[dict[str, Any], list[Cell], list[report.Job]]:
+    """sweep.csv, cells.csv, curves.csv and summary.json. Returns the summary, the cells and the pictures to
+    draw then (report.Job)."""
     outcomes, histories = collect(plan, work, results)
     found = cells(plan, outcomes)
     chosen = curve_runs(plan, found, metric, histories)
@@ -623,7 +631,6 @@ def write_results(
         curves=curves_columns(chosen, tested=with_test(plan)),
     )
     curves = [(label, h) for label, _, h in chosen]
-    report.draw(figure_jobs(folder, plan, found, curves, metric=metric))
     content = summary(
         plan,
         outcomes,
@@ -635,8 +642,10 @@ def write_results(
         scheduler=scheduler,
         task_count=len(work),
     )
+    if failure:
+        content["failure"] = failure  # what stopped the sweep part-way, besides a signal
     sweeps.write_summary(folder, content)
-    return content, found
+    return content, found, figure_jobs(folder, plan, found, curves, metric=metric)
 
 
 # --- drawing a finished sweep again ----------------------------------------------------------------
@@ -644,13 +653,12 @@ def write_results(
 
 def redraw(folder: Path) -> list[Path]:
     """Draw a sweep folder's heatmap.png, sensitivity.png and curves.png again from its config.yaml,
-    sweep.csv and curves.csv, without training: the same figures the sweep drew.
+    sweep.csv and curves.csv, without training: the same figures the sweep drew. Those drawn are no longer
+    noted missing in summary.json.
 
     Raises:
-      SweepError: a file missing or unreadable, naming it.
+      SweepError: a file missing or unreadable, naming it; a picture that could not be drawn (noted).
     """
-    from nnopt_cli.figures import report
-
     where = folder / folders.CONFIG
     try:
         content = sweeps.read_start(folder)
@@ -698,8 +706,10 @@ def redraw(folder: Path) -> list[Path]:
     found = cells(plan, outcomes)
     curves = _read_curves(rows_of(sweeps.CURVES_CSV), plan, base_raw, tested=tested)
     jobs = figure_jobs(folder, plan, found, curves, metric=metric)
-    report.draw(jobs)
-    return [args[0] for _, args in jobs]  # every picture job's first argument is its file
+    failed = session.draw_noted(jobs)
+    if failed:
+        raise SweepError(session.pictures_line(folder, failed))
+    return [job.file for job in jobs]
 
 
 def _why(exc: BaseException) -> str:
@@ -784,6 +794,10 @@ def run(
       runs.RunFolderError (nothing written); session.WriteError (the unfinished folder removed).
     """
     started = time.perf_counter()
+    if scheduler is not None:
+        from nnopt_cli.experiments import cluster
+
+        cluster.parse(scheduler)  # a malformed address is refused before any work
     plan = grid_mod.plan(config_file, list(grids), sets=list(sets), seeds=seeds, max_runs=max_runs)
     metric = check_metric(metric, plan)
     check_setup(plan)
@@ -792,17 +806,59 @@ def run(
     dropped = config_mod.dropped_line(plan.dropped, total=len(plan.points))
     if dropped:
         note(dropped)
+    with contextlib.ExitStack() as connection:
+        client = None
+        if scheduler is not None:  # reached before the folder is made: an address that fails leaves nothing
+            from nnopt_cli.experiments import cluster
+
+            client = connection.enter_context(cluster.connected(scheduler))
+        return _run_in_folder(
+            plan,
+            work,
+            metric=metric,
+            jobs=jobs,
+            save_runs=save_runs,
+            scheduler=scheduler,
+            client=client,
+            runs_root=runs_root,
+            reporter=reporter,
+            started=started,
+        )
+
+
+def _run_in_folder(
+    plan: Plan,
+    work: list[Task],
+    *,
+    metric: str,
+    jobs: int,
+    save_runs: bool,
+    scheduler: str | None,
+    client: Any,
+    runs_root: Path,
+    reporter: Callable[[str, int], AbstractContextManager[tasks.Progress]],
+    started: float,
+) -> Swept:
+    """The sweep's folder filled: its config, the runs trained, the tables, the summary, the pictures."""
     with session.filling(runs_root, f"sweep-{plan.base.name}") as s:
         write_start(s.folder, plan, metric=metric)
         if save_runs:
             work = with_folders(work, plan, s.folder / sweeps.SAVED_RUNS)
         with reporter(f"sweep {plan.base.name}", len(plan.points)) as progress:
             clock = time.perf_counter()
-            results = execute(
-                work, jobs=jobs, scheduler=scheduler, should_stop=s.stop_requested, progress=progress
-            )
+            failure = ""
+            try:
+                results = execute(
+                    work,
+                    jobs=jobs,
+                    cluster=None if scheduler is None else (client, scheduler),
+                    should_stop=s.stop_requested,
+                    progress=progress,
+                )
+            except tasks.Lost as lost:  # the runs finished are results: kept, the others not trained
+                results, failure = lost.results, str(lost)
             train_seconds = time.perf_counter() - clock
-        summary, found = write_results(
+        summary, found, pictures = write_results(
             s.folder,
             plan,
             work,
@@ -813,14 +869,21 @@ def run(
             started=started,
             jobs=jobs,
             scheduler=scheduler,
+            failure=failure,
         )
+        s.draw(pictures)
     status, message = "completed", ""
     if summary["status"] != "completed":
         left = summary["not_trained"]
         status = "interrupted"
         message = "interrupted; the runs keep what they did" + (f", {left} not started" if left else "")
+    if failure:
+        left = summary["not_trained"]
+        failure += f"; {s.folder} keeps the {summary['runs'] - left} runs finished, {left} marked not_trained"
+        message = ""
+    failure = "; ".join(line for line in (failure, s.failure()) if line)
     return Swept(
-        session.Finished(s.folder, status, message, s.signum, summary),
+        session.Finished(s.folder, status, message, s.signum, summary, failure),
         [g.key for g in plan.grids],
         ranked(found, metric)[:TABLE_CELLS],
         metric,

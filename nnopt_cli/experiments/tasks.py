@@ -38,6 +38,16 @@ class SweepError(ValueError):
     """A sweep that cannot run (a metric the data cannot give, an unreachable scheduler); one line."""
 
 
+class Lost(Exception):
+    """Training stopped part-way by a fault outside the runs (a worker process or a Dask scheduler gone):
+    str() says what in one line; `results` holds each task's histories as far as they came back (None: not
+    trained), so the runs finished are kept."""
+
+    def __init__(self, message: str, results: list[list[History] | None]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
 @dataclass(frozen=True)
 class Task:
     """Rows trained together: their grid indices and configs; run folders to write with --save-runs."""
@@ -195,21 +205,21 @@ def _in_workers(
     progress: Progress | None,
 ) -> list[list[History] | None]:
     """The tasks in `jobs` forked worker processes, the largest first. The workers leave when the pool is
-    shut down (never by a signal, which they ignore); a worker that dies (killed, out of memory) is one
-    SweepError, not a wait that never ends."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    shut down (never by a signal, which they ignore). A worker that dies (killed, out of memory) is a
+    `Lost` at once, with the tasks finished so far; a task that fails (a run folder that cannot be written)
+    stops every worker and is raised at once, as in this process."""
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("fork")
     stop = context.RawValue("b", 0)
     epochs = context.RawArray("d", len(work))
     results: dict[int, list[History] | None] = {}
-    with ProcessPoolExecutor(
-        min(jobs, len(work)), mp_context=context, initializer=_worker_start, initargs=(stop, epochs)
-    ) as pool:
+    lost = False
+    with workers.pool(min(jobs, len(work)), initializer=_worker_start, initargs=(stop, epochs)) as pool:
         futures = {pool.submit(_worker_task, i, task): i for i, task in enumerate(work)}
         pending = set(futures)
-        while pending:
+        while pending and not lost:
             if should_stop is not None and should_stop():
                 stop.value = 1
             done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
@@ -217,17 +227,20 @@ def _in_workers(
                 try:
                     results[futures[f]] = f.result()
                 except BrokenProcessPool:
+                    lost = True
+                except BaseException:
                     stop.value = 1
-                    raise SweepError(
-                        "a worker process died while training (killed, or out of memory); try fewer --jobs"
-                    ) from None
-            if progress is not None:
+                    raise
+            if progress is not None and not lost:
                 running = [futures[f] for f in pending]
                 progress(
                     sum(runs_done(got) for got in results.values())
                     + sum(len(work[i].indices) * epochs[i] / work[i].epochs for i in running)
                 )
-    return [results[i] for i in range(len(work))]
+    got = [results.get(i) for i in range(len(work))]
+    if lost:
+        raise Lost("a worker process died while training (killed, or out of memory); try fewer --jobs", got)
+    return got
 
 
 def cpu_count() -> int:

@@ -46,7 +46,8 @@ def run(
         updates).
     Raises:
       UsageError, config.ConfigError, data.DataError, experiment.SetupError, resume.ResumeError,
-      runs.RunFolderError (nothing written); session.WriteError (the unfinished folder removed).
+      runs.RunFolderError (nothing written); session.WriteError (the unfinished folder removed; or, once
+      the data and summary are written, the folder kept).
     """
     started = time.perf_counter()
     start = None
@@ -82,9 +83,9 @@ def run(
             )
         view = experiment.run_view(history, group.prepared)
         runs.write_data(s.folder, history)
-        report.draw(report.run_jobs(s.folder, history, view))
         summary = runs.write_summary(s.folder, history, started=started, clock=time.perf_counter)
-    return session.Finished(s.folder, history.status, history.message, s.signum, summary)
+        s.draw(report.run_jobs(s.folder, history, view))
+    return session.Finished(s.folder, history.status, history.message, s.signum, summary, s.failure())
 
 
 def _toy(config: config_mod.Config, runs_root: Path, started: float) -> session.Finished:
@@ -93,6 +94,6 @@ def _toy(config: config_mod.Config, runs_root: Path, started: float) -> session.
     with session.filling(runs_root, config.name) as s:
         runs.write_start(s.folder, config)
         toy = quadratic.train(config, should_stop=s.stop_requested)
-        report.draw_quadratic(s.folder, toy)
         summary = runs.write_quadratic_results(s.folder, toy, started=started, clock=time.perf_counter)
-    return session.Finished(s.folder, toy.status, toy.message, s.signum, summary)
+        s.draw(report.quadratic_jobs(s.folder, toy))
+    return session.Finished(s.folder, toy.status, toy.message, s.signum, summary, s.failure())

@@ -882,10 +882,18 @@ def _sensitivity_figure(
     ax.set_xticklabels([ticks[i] for i in kept], rotation=90 if upright else 0, fontsize=TICK_SIZE)
     ax.set_xlabel(x_label, fontsize=LABEL_SIZE)
     finite = np.concatenate([ln.mean[ok] for ln, ok in zip(checked, usable, strict=True)])
-    if log_y and (finite > 0).any():
-        plots._log_y(ax)
-    elif log_y:
+    if log_y and not (finite > 0).any():
         y_label = metric_label  # nothing positive to put on a log axis
+        log_y = False
+    if finite.size:  # set before the scale: autoscaling a loss of 1e307 overflows
+        bands = [
+            np.concatenate([ln.low[keep], ln.high[keep]])
+            for ln, ok in zip(checked, usable, strict=True)
+            for keep in [np.isfinite(ln.low) & np.isfinite(ln.high) & ok]
+        ]
+        ax.set_ylim(*_y_limits(np.concatenate([finite, *bands]), log=log_y))
+    if log_y:
+        plots._log_y(ax)
     if _is_accuracy(metric_label):
         ax.yaxis.set_major_formatter(_number_formatter(True))
     if not finite.size:
@@ -946,6 +954,24 @@ def _sensitivity_figure(
             borderaxespad=0.0,
         ).set_gid("notes")
     return fig
+
+
+# the y axis stays within ±this (1/this to this on a log axis): beyond, the tick locators overflow
+Y_SPAN = 1e200
+
+
+def _y_limits(values: np.ndarray, *, log: bool) -> tuple[float, float]:
+    """The y axis's range around the finite `values`, with a margin, within what matplotlib can draw: a
+    diverging run's loss of 1e307 beside a converged one of 1e-15 fits, where autoscaling overflows."""
+    if log:
+        positive = values[values > 0]
+        lo, hi = np.log10(positive.min()), np.log10(positive.max())
+        pad = 0.05 * max(hi - lo, 0.2)
+        edge = math.log10(Y_SPAN)
+        return 10 ** max(lo - pad, -edge), 10 ** min(hi + pad, edge)
+    lo, hi = float(np.clip(values.min(), -Y_SPAN, Y_SPAN)), float(np.clip(values.max(), -Y_SPAN, Y_SPAN))
+    pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi) * 0.05, 0.05)
+    return max(lo - pad, -Y_SPAN), min(hi + pad, Y_SPAN)
 
 
 def sensitivity(

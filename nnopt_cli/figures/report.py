@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -265,8 +265,13 @@ def draw_confusion(folder: Path, h: History, view: RunView) -> None:
     )
 
 
-# A figure to draw: a module-level function and its arguments, so that it can run in a worker process.
-Job = tuple[Callable[..., None], tuple[Any, ...]]
+class Job(NamedTuple):
+    """A figure to draw: the file it writes, and a module-level function and its arguments (so that it can
+    run in a worker process)."""
+
+    file: Path
+    fn: Callable[..., None]
+    args: tuple[Any, ...]
 
 
 def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = True) -> list[Job]:
@@ -274,40 +279,65 @@ def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = Tru
     a comparison draws every entry's rates in compare.png) and, with more than two inputs, confusion.png
     (the boundary shows one plane of the inputs only). A diverged run's weights decide nothing: its
     boundary picture shows the data and says so, and it gets no confusion matrix."""
-    jobs: list[Job] = [(draw_loss, (folder, history))]
+    jobs: list[Job] = [Job(folder / "loss.png", draw_loss, (folder, history))]
     if rates:
-        jobs.append((draw_lr, (folder, history)))
+        jobs.append(Job(folder / "lr.png", draw_lr, (folder, history)))
     if view.plane is not None:
-        jobs.append((draw_boundary, (folder, history, view)))
+        jobs.append(Job(folder / "boundary.png", draw_boundary, (folder, history, view)))
     if view.train.x.shape[1] > 2 and history.status != "diverged":
-        jobs.append((draw_confusion, (folder, history, view)))
+        jobs.append(Job(folder / "confusion.png", draw_confusion, (folder, history, view)))
     return jobs
 
 
-def draw(jobs: Sequence[Job], *, workers: int | None = None) -> None:
+DIED = "the drawing process died (killed, or out of memory)"
+
+
+def draw(jobs: Sequence[Job], *, workers: int | None = None) -> dict[Path, str]:
     """Draw figures, in parallel worker processes where the machine has several cores; the slowest figures
-    go first, so that no worker is left alone with one at the end.
+    go first, so that no worker is left alone with one at the end. A figure that fails (an exception, a
+    file that cannot be written, its process killed) does not stop the others.
 
     matplotlib is imported and its font loaded here once, before the workers are forked, so that each
     starts drawing at once; they ignore Ctrl-C and SIGTERM (the main process decides what an interruption
     keeps) and exit if the main process is killed. Where fork is not available, or there is one core, the
     figures are drawn one after the other.
-    """
-    from concurrent.futures import ProcessPoolExecutor
 
-    ordered = sorted(jobs, key=lambda job: _COST.get(job[0].__name__, 1.0), reverse=True)
+    Returns:
+      The files that could not be drawn, each with why, in one line ({} when every figure was drawn).
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    ordered = sorted(jobs, key=lambda job: _COST.get(job.fn.__name__, 1.0), reverse=True)
     count = min(len(ordered), workers or os.cpu_count() or 1, 4)
+    failed: dict[Path, str] = {}
     if count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for fn, args in ordered:
-            fn(*args)
-        return
+        for job in ordered:
+            try:
+                job.fn(*job.args)
+            except Exception as exc:
+                failed[job.file] = _why(exc)
+        return failed
     plots.warm_up()
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        max_workers=count, mp_context=context, initializer=worker_processes.start
-    ) as pool:
-        for future in [pool.submit(fn, *args) for fn, args in ordered]:
-            future.result()
+    with worker_processes.pool(count) as pool:
+        futures = [(job, pool.submit(job.fn, *job.args)) for job in ordered]
+        for job, future in futures:
+            try:
+                future.result()
+            except BrokenProcessPool:
+                failed[job.file] = DIED
+            except Exception as exc:
+                failed[job.file] = _why(exc)
+    return failed
+
+
+def _why(exc: BaseException) -> str:
+    """An exception in one line: an OSError as the file's problem in words, anything else by its type."""
+    if isinstance(exc, OSError) and exc.strerror:
+        from nnopt_cli.files import reason
+
+        return reason(exc)
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 # rough drawing cost of each figure, relative to lr.png
@@ -425,8 +455,8 @@ def comparison_jobs(
 ) -> list[Job]:
     """compare.png from every entry's history; boundaries.png from each entry's first seed and its view."""
     return [
-        (draw_boundaries, (folder, list(firsts), seeds)),
-        (draw_comparison, (folder, list(names), list(histories), seeds)),
+        Job(folder / "boundaries.png", draw_boundaries, (folder, list(firsts), seeds)),
+        Job(folder / "compare.png", draw_comparison, (folder, list(names), list(histories), seeds)),
     ]
 
 
@@ -441,8 +471,21 @@ def _quadratic_title(config: Any) -> str:
     return title
 
 
+def quadratic_jobs(folder: Path, h: QuadraticHistory) -> list[Job]:
+    """The toy's figures: quadratic.png and lr.png."""
+    return [
+        Job(folder / "quadratic.png", draw_quadratic_path, (folder, h)),
+        Job(folder / "lr.png", draw_quadratic_rates, (folder, h)),
+    ]
+
+
 def draw_quadratic(folder: Path, h: QuadraticHistory) -> None:
     """quadratic.png and lr.png of the toy."""
+    draw_quadratic_path(folder, h)
+    draw_quadratic_rates(folder, h)
+
+
+def draw_quadratic_path(folder: Path, h: QuadraticHistory) -> None:
     config = h.config
     label = f"{describe_run(config)}, w0={config.w0:g}"
     plots.quadratic(
@@ -451,6 +494,11 @@ def draw_quadratic(folder: Path, h: QuadraticHistory) -> None:
         title=_quadratic_title(config),
         w0=config.w0,
     )
+
+
+def draw_quadratic_rates(folder: Path, h: QuadraticHistory) -> None:
+    config = h.config
+    label = f"{describe_run(config)}, w0={config.w0:g}"
     plots.lr_curves(
         folder / "lr.png",
         [plots.Curve(np.asarray(h.step), np.asarray(h.lr), label)],

@@ -123,3 +123,54 @@ def read_summary(folder: Path, file: str = SUMMARY) -> tuple[dict[str, Any] | No
     if not isinstance(data, dict):
         return None, f"{file}: holds {type(data).__name__}, not a mapping"
     return data, ""
+
+
+# The pictures a folder should hold but does not, each with why: summary.json's key, or, in a folder without
+# summary.json (a comparison's own pictures), a file of its own. Pictures are drawn after the data and the
+# summary are written: every picture is noted "not drawn yet" first, and the note is rewritten once they are
+# drawn with those that failed (or removed), so a folder whose drawing was cut off says so too.
+PICTURES_MISSING = "pictures_missing"
+PICTURES_MISSING_FILE = "pictures_missing.json"
+NOT_DRAWN = "not drawn yet"
+
+
+def missing_pictures(folder: Path) -> dict[str, str]:
+    """The folder's pictures noted missing (file name: why); {} when none is."""
+    summary, _ = read_summary(folder)
+    if summary is None:
+        summary, _ = read_summary(folder, PICTURES_MISSING_FILE)
+        noted = summary
+    else:
+        noted = summary.get(PICTURES_MISSING)
+    if not isinstance(noted, dict):
+        return {}
+    return {str(k): str(v) for k, v in noted.items()}
+
+
+def note_pictures(folder: Path, missing: Mapping[str, str]) -> None:
+    """Note which of the folder's pictures are missing and why ({}: none), in its summary.json (the note
+    alone changes) or, without one, in pictures_missing.json; nothing is written when the note is unchanged.
+
+    Raises:
+      OSError: the note cannot be written.
+    """
+    from nnopt_cli.files import replacing
+
+    folder = Path(folder)
+    summary, problem = read_summary(folder)
+    if summary is not None:
+        if summary.get(PICTURES_MISSING, {}) == dict(missing):
+            return
+        if missing:
+            summary[PICTURES_MISSING] = dict(missing)
+        else:
+            summary.pop(PICTURES_MISSING, None)
+        with replacing(folder / SUMMARY) as f:
+            f.write(json.dumps(summary, indent=2) + "\n")
+    elif not problem:
+        path = folder / PICTURES_MISSING_FILE
+        if missing:
+            with replacing(path) as f:
+                f.write(json.dumps(dict(missing), indent=2) + "\n")
+        else:
+            path.unlink(missing_ok=True)

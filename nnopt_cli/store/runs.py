@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import errno
 import json
 import math
 import os
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import __version__, metrics
+from nnopt_cli import __version__, files, metrics
 from nnopt_cli import config as config_mod
 from nnopt_cli.config import Config
 from nnopt_cli.core import loop, quadratic
@@ -95,15 +94,7 @@ def _claim(
 def io_message(exc: OSError) -> str:
     """One line for a file that could not be written: which file, and why in words."""
     where = f"{exc.filename}: " if exc.filename else ""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        why = "the disk is full (no space left on device)"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = f"cannot write there ({exc.strerror})"
-    elif exc.errno == errno.ENOTDIR:
-        why = "a part of the path is a file, not a folder"
-    else:
-        why = f"cannot write ({exc.strerror or exc})"
-    return f"{where}{why}"
+    return f"{where}{files.reason(exc)}"
 
 
 def write_text(path: Path, text: str) -> None:
@@ -391,6 +382,8 @@ def read_npz(path: Path, *, holding: str = "named arrays") -> dict[str, np.ndarr
     """
     if not path.is_file():
         raise FolderError(_missing(path))
+    if zipfile.is_zipfile(path):
+        npz_headers(path, holding=holding)
     arrays = None
     try:
         saved = np.load(path, allow_pickle=False)
@@ -402,6 +395,49 @@ def read_npz(path: Path, *, holding: str = "named arrays") -> dict[str, np.ndarr
     if arrays is None:
         raise FolderError(f"{path}: a single array, not an .npz file of {holding}")
     return arrays
+
+
+_DEFLATE_RATIO = 1100  # deflate never expands data by more than about 1032 times
+
+
+def npz_headers(path: Path, *, holding: str = "named arrays") -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The shape and dtype of every array of an .npz file, read from the headers before any array is: a
+    header that claims more data than the file can hold (a shape of 10¹⁰ rows in a file of 500 bytes) is
+    refused here, where loading it would first allocate what it claims.
+
+    Raises:
+      FolderError: not an .npz file, or an array that claims more than the file holds, naming it.
+    """
+    from numpy.lib import format as npy
+
+    found: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                name = info.filename.removesuffix(".npy")
+                with archive.open(info) as f:
+                    version = npy.read_magic(f)
+                    if version == (1, 0):
+                        shape, _, dtype = npy.read_array_header_1_0(f)
+                    elif version == (2, 0):
+                        shape, _, dtype = npy.read_array_header_2_0(f)
+                    else:
+                        raise ValueError(f"{name}: .npy format version {version}")
+                claimed = math.prod(shape) * dtype.itemsize
+                room = info.file_size
+                if info.compress_type != zipfile.ZIP_STORED:
+                    room = min(room, info.compress_size * _DEFLATE_RATIO)
+                if claimed > room:
+                    raise FolderError(
+                        f"{path}: {name} claims shape {tuple(shape)} ({claimed:,} bytes), but the file holds "
+                        f"{room:,} bytes for it: not an .npz file of {holding} as nnopt writes them"
+                    )
+                found[name] = (tuple(shape), dtype)
+    except FolderError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
+        raise FolderError(f"{path}: not an .npz file of {holding} ({exc})") from None
+    return found
 
 
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -492,7 +528,7 @@ def _check_updates(path: Path, steps: list[int], done: int, *, exact: bool) -> N
     if not numbered or len(steps) < done or (exact and len(steps) != done):
         raise FolderError(
             f"{path}: {len(steps)} updates numbered {_span(steps)}; metrics.csv says {done} updates were "
-            f"made, numbered {_span(list(range(done)))}"
+            f"made, numbered {'0 to ' + str(done - 1) if done else 'none'}"
         )
 
 
