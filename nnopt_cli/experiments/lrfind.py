@@ -188,10 +188,11 @@ def run(
         summary["train_seconds"] = round(sum(h.train_seconds for h in trained if h is not None), 6)
         if done:
             lrfinds.write_table(s.folder, names, done)
-            report.draw(jobs(s.folder, names, done, summary))
         summary["total_seconds"] = round(time.perf_counter() - started, 6)
         lrfinds.write_summary(s.folder, summary)
-    finished = session.Finished(s.folder, status, message, s.signum, summary)
+        if done:
+            s.draw(jobs(s.folder, names, done, summary))
+    finished = session.Finished(s.folder, status, message, s.signum, summary, s.failure())
     return Done(finished, tests, curves)
 
 
@@ -259,7 +260,9 @@ def _summary(
     }
 
 
-def jobs(folder: Path, names: Sequence[str], curves: Sequence[Curve], summary: dict[str, Any]) -> list[Any]:
+def jobs(
+    folder: Path, names: Sequence[str], curves: Sequence[Curve], summary: dict[str, Any]
+) -> list[report.Job]:
     """lr_find.png as a drawing job (report.draw): from the curves and the summary alone, so that replot
     draws it again byte for byte."""
     tests = summary.get("tests") or []
@@ -275,7 +278,7 @@ def jobs(folder: Path, names: Sequence[str], curves: Sequence[Curve], summary: d
         f"(β {summary['beta']:g}, bias-corrected). Train at a suggested rate: ▼ or ●"
     )
     path = folder / lrfinds.PICTURE
-    return [(lrfindplot.draw, (path, list(names), list(curves), title, note))]
+    return [report.Job(path, lrfindplot.draw, (path, list(names), list(curves), title, note))]
 
 
 def redraw(folder: Path) -> list[Path]:
@@ -289,5 +292,7 @@ def redraw(folder: Path) -> list[Path]:
         value = record.summary.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise lrfinds.FolderError(f"{folder / 'summary.json'}: {key} is not a number")
-    report.draw(jobs(folder, record.names, record.curves, record.summary), workers=1)
+    failed = session.draw_noted(jobs(folder, record.names, record.curves, record.summary), workers=1)
+    if failed:
+        raise lrfinds.FolderError(session.pictures_line(folder, failed))
     return [folder / lrfinds.PICTURE]
