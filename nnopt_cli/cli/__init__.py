@@ -25,7 +25,7 @@ class InputError(click.ClickException):
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from nnopt_cli import checks, config, data
+    from nnopt_cli import checks, config, data, examples
     from nnopt_cli.config import grid
     from nnopt_cli.core import ema, optimizers, schedules
     from nnopt_cli.experiments import experiment, lrplot, replot, resume, session, tasks, train
@@ -49,6 +49,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         resume.ResumeError,
         session.WriteError,
         train.UsageError,
+        examples.ExampleError,
     )
 
 
@@ -527,6 +528,49 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
         written = replot_mod.redraw(folder, entry_pictures=entry_pictures)
     for path in written:
         click.echo(f"wrote {path}")
+
+
+@cli.command("examples")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option(
+    "--copy",
+    "destination",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Write the examples (or the NAMEs) into DIR to edit, keeping iris/; never overwrites a file.",
+)
+def list_examples(names: tuple[str, ...], destination: Path | None) -> None:
+    """List the example configs nnopt ships, print one, or copy them out to edit.
+
+    Every command that takes a config takes an example's name as well (a file of that name wins):
+    nnopt train adam, nnopt compare iris/sgd iris/adam, nnopt sweep l2 --grid optimizer.lr=0.01,0.1.
+    Without NAME, one line each: the name and what it teaches. With NAMEs, their YAML text.
+
+    \b
+      nnopt examples
+      nnopt examples adam                 (the file nnopt train adam runs)
+      nnopt examples --copy my-configs    (then: nnopt train my-configs/adam.yaml)
+
+    Exit code 0, or 2 for an unknown NAME or a file in DIR that exists already (nothing is copied).
+    """
+    from nnopt_cli import examples
+
+    with _one_line_errors():
+        if destination is not None:
+            written = examples.copy(destination, names)
+            click.echo(f"copied {len(written)} example configs into {destination}")
+            return
+        if names:
+            for name in names:
+                file = examples.path(name)
+                if file is None:
+                    raise examples.ExampleError(f"{name!r} is not an example; {examples.hint(name)}")
+                click.echo(file.read_text(encoding="utf-8"), nl=False)
+            return
+        listed = examples.names()
+        width = max(len(n) for n in listed)
+        for name in listed:
+            click.echo(f"{name:<{width}}  {examples.summary(name)}")
 
 
 def _finish(finished: Any) -> NoReturn:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import __version__, metrics
+from nnopt_cli import __version__, examples, metrics
 from nnopt_cli import config as config_mod
 from nnopt_cli.config import Config
 from nnopt_cli.config import grid as grid_mod
@@ -784,6 +784,7 @@ def run(
       runs.RunFolderError (nothing written); session.WriteError (the unfinished folder removed).
     """
     started = time.perf_counter()
+    config_file = examples.resolve(config_file)  # a file, or the name of a shipped example
     plan = grid_mod.plan(config_file, list(grids), sets=list(sets), seeds=seeds, max_runs=max_runs)
     metric = check_metric(metric, plan)
     check_setup(plan)
