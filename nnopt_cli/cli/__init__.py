@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from nnopt_cli import __version__
+from nnopt_cli.cli import completion
 
 EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2
@@ -96,6 +97,7 @@ SETS = click.option(
     multiple=True,
     metavar="KEY.PATH=VALUE",
     help="Override a config key (VALUE is read as YAML), e.g. --set optimizer.lr=0.01. Repeatable.",
+    shell_complete=completion.key_values,
 )
 QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
 
@@ -105,6 +107,7 @@ RESUME = click.option(
     "resume_folder",
     type=click.Path(path_type=Path),
     metavar="RUN",
+    shell_complete=completion.run_folders,
     help="Continue the run in folder RUN (a path, or the start or end of a folder name under --runs-root) "
     "where it stopped, into a new folder (CONFIG is then RUN's); "
     "--set may change only train.epochs, train.log_every, name and plot.*.",
@@ -112,7 +115,13 @@ RESUME = click.option(
 
 
 @cli.command()
-@click.argument("config_file", metavar="[CONFIG]", required=False, type=click.Path(path_type=Path))
+@click.argument(
+    "config_file",
+    metavar="[CONFIG]",
+    required=False,
+    type=click.Path(path_type=Path),
+    shell_complete=completion.config_files,
+)
 @RESUME
 @RUNS_ROOT
 @SETS
@@ -192,12 +201,13 @@ def _shortcuts(*, epochs: int | None, lr: float | None, seed: int | None) -> tup
 
 
 @cli.command()
-@click.argument("entries", nargs=-1, metavar="ENTRY...")
+@click.argument("entries", nargs=-1, metavar="ENTRY...", shell_complete=completion.compare_entries)
 @click.option(
     "--config",
     "base_file",
     type=click.Path(path_type=Path),
     metavar="CONFIG",
+    shell_complete=completion.config_files,
     help="Base config the optimizer entries build on (default: the course's 2-11-1 SGD run).",
 )
 @SETS
@@ -349,7 +359,7 @@ def list_runs(
 
 
 @cli.command()
-@click.argument("run")
+@click.argument("run", shell_complete=completion.run_folders)
 @click.option(
     "--runs-root",
     default="runs",
@@ -381,12 +391,15 @@ def show(run: str, runs_root: Path) -> None:
 
 
 @cli.command()
-@click.argument("config_file", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.argument(
+    "config_file", metavar="CONFIG", type=click.Path(path_type=Path), shell_complete=completion.config_files
+)
 @click.option(
     "--grid",
     "grids",
     multiple=True,
     metavar="KEY=VALUES",
+    shell_complete=completion.grid_values,
     help="A config key and its values: a comma list of YAML values (optimizer.name=sgd,adam), START:STOP:N "
     "(evenly spaced) or START:STOP:Nlog (log-spaced). Repeatable: the runs are the cross product.",
 )
@@ -488,7 +501,7 @@ def sweep(
 
 
 @cli.command()
-@click.argument("run", metavar="RUN")
+@click.argument("run", metavar="RUN", shell_complete=completion.run_folders)
 @click.option(
     "--runs-root",
     default="runs",
@@ -531,7 +544,7 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
 
 
 @cli.command("examples")
-@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.argument("names", nargs=-1, metavar="[NAME]...", shell_complete=completion.example_names)
 @click.option(
     "--copy",
     "destination",
@@ -584,6 +597,7 @@ def _finish(finished: Any) -> NoReturn:
 
 
 def main() -> None:
+    completion.install()
     cli(prog_name="nnopt")
 
 
@@ -745,6 +759,7 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, s
     multiple=True,
     type=click.Path(path_type=Path),
     metavar="CONFIG",
+    shell_complete=completion.config_files,
     help="Draw the schedule a run of CONFIG would use, over its real steps. Repeatable.",
 )
 @click.option(

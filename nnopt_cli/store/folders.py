@@ -35,6 +35,18 @@ _SEED_SUFFIX = re.compile(r"^(.*)-seed(\d+)$")
 _SWEEP_CONFIG = re.compile(r"^grid:", re.MULTILINE)  # a run's config.yaml has no top-level grid key
 
 
+def names_under(root: str | Path) -> list[str]:
+    """The names of the folders under the runs root `root`, newest first (their names start with the time
+    they were made); hidden ones left out.
+
+    Raises:
+      OSError: `root` cannot be listed (FileNotFoundError when there is none).
+    """
+    return sorted(
+        (e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")), reverse=True
+    )
+
+
 def entry_folder_name(name: str, seed: int, seeds: int) -> str:
     """The folder of a comparison's entry: its name, with `-seed<S>` when the entries run several seeds."""
     return name if seeds == 1 else f"{name}-seed{seed}"
