@@ -99,7 +99,9 @@ def nearest(word: str, limit: int = 3) -> list[str]:
     # fewest edits first ("adma" is one swap from adam, three edits from adamax), then the likeness
     edits = {c: _edits(_bare(word), _bare(c)) for c in close}
     ranked = sorted(close, key=lambda c: (edits[c], -candidates[c]))
-    return [c for c in ranked if edits[c] <= edits[ranked[0]] + 1][:limit]
+    if not ranked:
+        return []
+    return [c for c in ranked if edits[c] == edits[ranked[0]]][:limit]  # [] when none is close
 
 
 def _bare(word: str) -> str:
