@@ -96,12 +96,12 @@ def nearest(word: str, limit: int = 3) -> list[str]:
     for name in names():
         candidates.setdefault(name, _likeness(word, name))
     close = [c for c in candidates if candidates[c] >= 0.6]
-    # fewest edits first ("adma" is one swap from adam, three edits from adamax), then the likeness
+    # fewest edits first ("adma" is one swap from adam, two edits from adamax), only the closest
     edits = {c: _edits(_bare(word), _bare(c)) for c in close}
     ranked = sorted(close, key=lambda c: (edits[c], -candidates[c]))
     if not ranked:
         return []
-    return [c for c in ranked if edits[c] == edits[ranked[0]]][:limit]  # [] when none is close
+    return [c for c in ranked if edits[c] == edits[ranked[0]]][:limit]
 
 
 def _bare(word: str) -> str:
