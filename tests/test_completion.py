@@ -150,3 +150,14 @@ def test_every_key_with_choices_accepts_each_and_refuses_others() -> None:
             continue
         for value in choices:
             assert key.check(value) == value
+
+
+def test_the_readme_gives_the_lines_that_turn_completion_on() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for shell in ("bash", "zsh", "fish"):
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "_NNOPT_COMPLETE": f"{shell}_source"}
+        script = subprocess.run(
+            [sys.executable, "-m", "nnopt_cli"], env=env, capture_output=True, text=True, check=True
+        ).stdout
+        assert "_NNOPT_COMPLETE" in script, shell
+        assert f"_NNOPT_COMPLETE={shell}_source nnopt" in readme, shell

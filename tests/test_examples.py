@@ -223,3 +223,20 @@ def test_copy_of_chosen_examples(empty: Path) -> None:
     with pytest.raises(examples.ExampleError, match="'adm' is not an example; did you mean 'adam'"):
         examples.copy("three", ["adm"])
     assert not Path("three").exists()
+
+
+def test_the_readme_names_only_shipped_examples() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("### The examples travel with the package") :]
+    block = block[: block.index("### Shell completion")]
+    named = []
+    for line in block.splitlines():
+        words = line.split("#")[0].split()
+        if words[:2] in (["nnopt", "train"], ["nnopt", "sweep"], ["nnopt", "compare"]):
+            given = iter(words[2:])
+            for word in given:
+                if word.startswith("--"):
+                    next(given, None)  # the option's value
+                elif not word.endswith(".yaml"):  # a copied file is a path
+                    named.append(word)
+    assert named and all(n in examples.names() for n in named), named

@@ -139,7 +139,8 @@ def train(
     seed: int | None,
     quiet: bool,
 ) -> None:
-    """Train as CONFIG (a YAML file) says and write a run folder, or continue the run of a folder.
+    """Train as CONFIG (a YAML file, or a shipped example's name: adam, iris/adam) says and write a run
+    folder, or continue the run of a folder.
 
     The folder <runs-root>/<YYYYmmdd-HHMMSS>-<name>/ receives config.yaml, metrics.csv, lr.csv, trace.csv
     (the loss of every mini-batch), params.npz (and params_ema.npz with ema.decay), state.npz (what
@@ -157,8 +158,8 @@ def train(
       nnopt train configs/quadratic.yaml --set optimizer.lr=1.0
       nnopt train --resume runs/20261121-173834-l2 --epochs 1600
 
-    Every config key, with its default, is described in the README's section "The config file"; configs/
-    holds one example per optimizer and feature.
+    Every config key, with its default, is described in the README's section "The config file"; `nnopt
+    examples` lists the shipped examples, one per optimizer and feature (a file of the same name wins).
 
     Exit code 0 when training completed, 2 for bad input or a file that cannot be written (nothing is left
     behind), 3 when the loss diverged, 130 when interrupted by Ctrl-C and 143 by SIGTERM (the last whole
@@ -245,7 +246,8 @@ def compare(
     """Train optimizers side by side: same network, same initial weights, same batches.
 
     Each ENTRY is an optimizer name (any optimizer.name: sgd, adam, adamw, ...; its default
-    hyperparameters on top of the base config, at the base learning rate) or a YAML config file. Every
+    hyperparameters on top of the base config, at the base learning rate), a YAML config file or a shipped
+    example's name (iris/adam; `nnopt examples` lists them). --config takes a file or an example too. Every
     entry runs with the base config's seed. A --set key some entries have no use for (optimizer.beta1
     with sgd) is dropped from them and listed (dropped.json); one no entry uses is refused.
 
@@ -451,6 +453,8 @@ def sweep(
     quiet: bool,
 ) -> None:
     """Train every point of a grid of configs, together, and compare them.
+
+    CONFIG is a YAML file or a shipped example's name (l2, iris/sgd; `nnopt examples` lists them).
 
     Runs of one network shape (same data, hidden widths, batch size, epochs) train as rows of one
     population, in chunks spread over --jobs processes; every run ends bit for bit where
@@ -760,7 +764,8 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, s
     type=click.Path(path_type=Path),
     metavar="CONFIG",
     shell_complete=completion.config_files,
-    help="Draw the schedule a run of CONFIG would use, over its real steps. Repeatable.",
+    help="Draw the schedule a run of CONFIG (a file or an example's name) would use, over its real steps. "
+    "Repeatable.",
 )
 @click.option(
     "--out",
