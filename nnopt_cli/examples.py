@@ -68,7 +68,7 @@ def resolve(config: str | Path) -> Path:
     given = Path(config)
     if given.exists():
         return given
-    found = path(str(config)) if isinstance(config, str) or not given.suffix else None
+    found = path(given.as_posix())
     if found is not None:
         return found
     raise ExampleError(f"{config}: no such config file or example; {hint(str(config))}")

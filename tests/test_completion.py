@@ -102,14 +102,21 @@ def test_a_config_completes_to_the_examples_and_yaml_files(tmp_path: Path) -> No
     assert sorted(values) == sorted([*(e for e in EXAMPLES if e.startswith("m")), "mine.yaml"])
     values, _ = complete("nnopt plot-lr --config quad", tmp_path)
     assert values == [e for e in EXAMPLES if e.startswith("quad")]
+    values, _ = complete("nnopt train sub/", tmp_path)
+    assert values == []
+    (tmp_path / "sub" / "deep.yaml").write_text("")
+    values, _ = complete("nnopt train sub/", tmp_path)
+    assert values == ["sub/deep.yaml"]
     assert imported.isdisjoint({"matplotlib", "numpy"})
 
 
 def test_compare_entries_are_optimizers_then_configs(tmp_path: Path) -> None:
     values, _ = complete("nnopt compare sgd ada", tmp_path)
-    own = [n for n in optimizers.names() if n.startswith("ada")]
-    assert values[: len(own)] == own
-    assert sorted(values[len(own) :]) == [e for e in EXAMPLES if e.startswith("ada")]
+    assert values == [n for n in optimizers.names() if n.startswith("ada")]  # adam is the optimizer here
+    values, _ = complete("nnopt compare sgd ", tmp_path)
+    assert values[: len(optimizers.names())] == list(optimizers.names())
+    others = [e for e in EXAMPLES if e not in optimizers.names()]
+    assert sorted(values[len(optimizers.names()) :]) == others and "iris/adam" in others
 
 
 @pytest.mark.parametrize("command", ["nnopt show ", "nnopt replot ", "nnopt train --resume "])

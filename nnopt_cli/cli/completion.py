@@ -61,12 +61,13 @@ def config_files(ctx: click.Context, param: click.Parameter, incomplete: str) ->
 
 
 def compare_entries(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """A compare entry: an optimizer name, then what a config argument completes to."""
+    """A compare entry: an optimizer name, then what a config argument completes to (an example named as an
+    optimizer is that optimizer here)."""
     from nnopt_cli import config
 
-    names = config.by_path()["optimizer.name"].choices()
-    own = [CompletionItem(str(n)) for n in names if str(n).startswith(incomplete)]
-    return own + config_files(ctx, param, incomplete)
+    names = [str(n) for n in config.by_path()["optimizer.name"].choices()]
+    own = [CompletionItem(n) for n in names if n.startswith(incomplete)]
+    return own + [c for c in config_files(ctx, param, incomplete) if c.value not in names]
 
 
 def example_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
@@ -93,9 +94,9 @@ def run_folders(ctx: click.Context, param: click.Parameter, incomplete: str) -> 
 
 def _paths(incomplete: str, *, files: tuple[str, ...]) -> list[CompletionItem]:
     """The folders (with a trailing /) and the files ending in one of `files` that `incomplete` starts."""
-    folder, _, start = incomplete.rpartition(os.sep)
-    where = Path(folder or ".") if not incomplete.startswith(os.sep) or folder else Path(os.sep)
-    prefix = f"{folder}{os.sep}" if folder or incomplete.startswith(os.sep) else ""
+    folder, sep, start = incomplete.rpartition(os.sep)
+    prefix = folder + sep  # "" for a bare word, "/" for the root
+    where = Path(prefix or ".")
     try:
         entries = sorted(os.scandir(where), key=lambda e: e.name)
     except OSError:
