@@ -6,6 +6,7 @@ files in configs/ and the folders made here."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -168,3 +169,23 @@ def test_the_readme_gives_the_lines_that_turn_completion_on() -> None:
         ).stdout
         assert "_NNOPT_COMPLETE" in script, shell
         assert f"_NNOPT_COMPLETE={shell}_source nnopt" in readme, shell
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_bash_itself_runs_the_script_and_gets_the_values(tmp_path: Path) -> None:
+    """The script `eval "$(_NNOPT_COMPLETE=bash_source nnopt)"` installs, called as bash calls it for
+    `nnopt train adam --set optimizer.name=ad<TAB>` (bash breaks the word at `=`): COMPREPLY holds what
+    replaces the `ad`."""
+    shim = tmp_path / "bin" / "nnopt"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m nnopt_cli "$@"\n')
+    shim.chmod(0o755)
+    program = (
+        'eval "$(_NNOPT_COMPLETE=bash_source nnopt)"\n'
+        "COMP_WORDS=(nnopt train adam --set optimizer.name = ad); COMP_CWORD=6\n"
+        "_nnopt_completion nnopt 2>/dev/null\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", program], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert done.stdout.split() == [n for n in optimizers.names() if n.startswith("ad")]
