@@ -148,7 +148,7 @@ def copy(destination: str | Path, chosen: Sequence[str] = ()) -> list[Path]:
     written are removed again when one cannot be.
 
     Returns:
-      The files written, in the order of `names()`.
+      The files written, in the order chosen (all: the order of `names()`).
     Raises:
       ExampleError: an unknown name, or a file that exists already (named).
       OSError: a file that cannot be written.

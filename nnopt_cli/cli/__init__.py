@@ -575,7 +575,10 @@ def list_examples(names: tuple[str, ...], destination: Path | None) -> None:
     with _one_line_errors():
         if destination is not None:
             written = examples.copy(destination, names)
-            click.echo(f"copied {len(written)} example configs into {destination}")
+            click.echo(
+                f"copied {len(written)} example configs into {destination}; edit one and run it as a file: "
+                f"nnopt train {written[0]}"
+            )
             return
         if names:
             for name in names:
