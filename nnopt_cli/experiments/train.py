@@ -62,7 +62,10 @@ def run(
         group = resume.prepare(config, start)
     else:
         if config_file is None:
-            raise UsageError("missing CONFIG (a YAML file), or --resume RUN to continue a run")
+            raise UsageError(
+                "missing CONFIG (a YAML file, or an example's name: nnopt examples lists them), "
+                "or --resume RUN to continue a run"
+            )
         config_file = examples.resolve(config_file)  # a file, or the name of a shipped example
         if epochs_given and config_mod.load(config_file, tuple(sets)).model_type == "quadratic":
             raise UsageError(
