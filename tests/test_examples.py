@@ -140,6 +140,9 @@ def test_compare_base_sweep_and_plot_lr_take_examples(empty: Path) -> None:
     assert result.exit_code == 0, result.output
     (swept,) = [p for p in run_folders(empty / "runs") if "-sweep-l2" in p.name]
     assert (swept / "summary.json").is_file()
+    written = yaml.safe_load((swept / "config.yaml").read_text())
+    assert written["config"] == "l2"  # as given: it runs wherever nnopt is installed
+    assert written["base"] == config.load(CONFIGS / "l2.yaml", ["train.epochs=2"]).to_dict()
 
     result = invoke("plot-lr", "--config", "quadratic_decay", "--out", "q.png", "--csv", "q.csv")
     assert result.exit_code == 0, result.output

@@ -784,8 +784,10 @@ def run(
       runs.RunFolderError (nothing written); session.WriteError (the unfinished folder removed).
     """
     started = time.perf_counter()
-    config_file = examples.resolve(config_file)  # a file, or the name of a shipped example
-    plan = grid_mod.plan(config_file, list(grids), sets=list(sets), seeds=seeds, max_runs=max_runs)
+    file = examples.resolve(config_file)  # a file, or the name of a shipped example
+    plan = grid_mod.plan(file, list(grids), sets=list(sets), seeds=seeds, max_runs=max_runs)
+    # config.yaml records the config as given (`l2` runs wherever nnopt is installed); its base, resolved
+    plan = replace(plan, config_file=str(config_file))
     metric = check_metric(metric, plan)
     check_setup(plan)
     jobs = jobs or tasks.cpu_count()
