@@ -137,13 +137,27 @@ def test_a_run_under_another_runs_root(tmp_path: Path) -> None:
     assert values == ["20261203-000000-sgd"]
 
 
-def test_the_bash_script_adds_no_space_after_a_key_or_a_folder() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "_NNOPT_COMPLETE": "bash_source"}
-    script = subprocess.run(
+def source(shell: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "_NNOPT_COMPLETE": f"{shell}_source"}
+    return subprocess.run(
         [sys.executable, "-m", "nnopt_cli"], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert "complete -o nosort -F _nnopt_completion nnopt" in script
-    assert "[[ $value == *[=/] ]] && compopt -o nospace" in script
+
+
+def test_the_scripts_add_no_space_after_a_key_or_a_folder() -> None:
+    bash = source("bash")
+    assert "complete -o nosort -F _nnopt_completion nnopt" in bash
+    assert "[[ $value == *[=/] ]] && compopt -o nospace" in bash
+    zsh = source("zsh")
+    assert "compdef _nnopt_completion nnopt" in zsh
+    assert 'if [[ "$key" == *[=/] ]]; then' in zsh
+    assert "compadd -U -S '' -V unsorted -a completions_nospace" in zsh
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="needs zsh")
+def test_the_zsh_script_is_valid_zsh(tmp_path: Path) -> None:
+    (tmp_path / "nnopt.zsh").write_text(source("zsh"))
+    subprocess.run(["zsh", "-n", str(tmp_path / "nnopt.zsh")], check=True)
 
 
 def test_every_key_with_choices_accepts_each_and_refuses_others() -> None:
@@ -163,11 +177,7 @@ def test_every_key_with_choices_accepts_each_and_refuses_others() -> None:
 def test_the_readme_gives_the_lines_that_turn_completion_on() -> None:
     readme = (ROOT / "README.md").read_text()
     for shell in ("bash", "zsh", "fish"):
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "_NNOPT_COMPLETE": f"{shell}_source"}
-        script = subprocess.run(
-            [sys.executable, "-m", "nnopt_cli"], env=env, capture_output=True, text=True, check=True
-        ).stdout
-        assert "_NNOPT_COMPLETE" in script, shell
+        assert "_NNOPT_COMPLETE" in source(shell), shell
         assert f"_NNOPT_COMPLETE={shell}_source nnopt" in readme, shell
 
 

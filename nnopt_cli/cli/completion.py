@@ -6,8 +6,10 @@
 - a config argument: the shipped examples (nnopt_cli.examples) and the .yaml files and folders of the path.
 - a run: the folders under the runs root (`--runs-root`, default runs), as `nnopt show` resolves them.
 
-Completing a run or a config file never imports numpy; completing a key does (the components declare
-their keys beside their numbers), matplotlib never.
+bash and zsh add no space after an answer that ends in `=` or `/`, so the value or the rest of the path
+follows (bash also breaks words at `=`: `_Bash` joins them again). Completing a run or a config file never
+imports numpy; completing a key does (the components declare their keys beside their numbers); nothing
+imports matplotlib.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ import os
 from pathlib import Path
 
 import click
-from click.shell_completion import BashComplete, CompletionItem, add_completion_class, split_arg_string
+from click.shell_completion import (
+    BashComplete,
+    CompletionItem,
+    ZshComplete,
+    add_completion_class,
+    split_arg_string,
+)
 
 _CONFIG_SUFFIXES = (".yaml", ".yml")
 
@@ -152,6 +160,31 @@ class _Bash(BashComplete):
         return f"{item.type},{value}"
 
 
+class _Zsh(ZshComplete):
+    """Click's zsh completion, with no space after an answer that ends in `=` or `/` (a key path, a folder):
+    the value or the rest of the path follows it."""
+
+    source_template = (
+        ZshComplete.source_template.replace(
+            "    local -a completions\n", "    local -a completions\n    local -a completions_nospace\n"
+        )
+        .replace(
+            '            if [[ "$descr" == "_" ]]; then',
+            '            if [[ "$key" == *[=/] ]]; then\n'
+            '                completions_nospace+=("$key")\n'
+            '            elif [[ "$descr" == "_" ]]; then',
+        )
+        .replace(
+            '    if [ -n "$completions" ]; then',
+            '    if [ -n "$completions_nospace" ]; then\n'
+            "        compadd -U -S '' -V unsorted -a completions_nospace\n"
+            "    fi\n\n"
+            '    if [ -n "$completions" ]; then',
+        )
+    )
+
+
 def install() -> None:
-    """Use `_Bash` for bash (zsh and fish keep a word whole, so Click's own classes serve them)."""
+    """Use `_Bash` and `_Zsh` (fish adds no space after `=` or `/` itself: Click's own class serves it)."""
     add_completion_class(_Bash, "bash")
+    add_completion_class(_Zsh, "zsh")
