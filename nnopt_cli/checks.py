@@ -30,15 +30,24 @@ class CheckError(ValueError):
     Attributes:
       key: where the value came from, as a key path ("optimizer.beta1", "schedule.values[2]"), or "".
       problem: what is wrong and what is allowed ("must be in [0, 1), got 1.5").
+      choices: where the allowed values are a finite set (`choice`, `flag`), that set; else (). Shell
+        completion reads it (`keys.Key.choices`), so a key's values are listed where they are checked.
 
     str() is one line, "key: problem", or the problem alone when there is no key.
     """
+
+    choices: tuple[object, ...] = ()
 
     def __init__(self, key: str, problem: str) -> None:
         # Both go to args, so the error pickles and copies like any exception.
         super().__init__(key, problem)
         self.key = key
         self.problem = problem
+
+    def allowing(self, choices: Sequence[object]) -> CheckError:
+        """The same error, carrying the finite set of allowed values."""
+        self.choices = tuple(choices)
+        return self
 
     def __str__(self) -> str:
         return f"{self.key}: {self.problem}" if self.key else self.problem
@@ -209,7 +218,7 @@ def integer(
 def flag(value: object, key: str, *, error: type[CheckError] = CheckError) -> bool:
     """true or false, as a bool (1 and "yes" are refused)."""
     if not isinstance(value, (bool, np.bool_)):
-        raise error(key, f"must be true or false, got {excerpt(value)}")
+        raise error(key, f"must be true or false, got {excerpt(value)}").allowing((True, False))
     return bool(value)
 
 
@@ -217,7 +226,7 @@ def choice(value: object, key: str, choices: Sequence[str], *, error: type[Check
     """One of `choices`, else an error that suggests the closest and lists them all."""
     if isinstance(value, str) and value in choices:
         return value
-    raise error(key, f"unknown value {excerpt(value)}; {did_you_mean(value, choices)}")
+    raise error(key, f"unknown value {excerpt(value)}; {did_you_mean(value, choices)}").allowing(choices)
 
 
 def number_list(

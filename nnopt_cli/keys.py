@@ -18,6 +18,16 @@ def _same(value: object) -> object:
     return value
 
 
+class _NotAValue:
+    """What `Key.choices` hands a check: a value no key accepts."""
+
+    def __repr__(self) -> str:
+        return "<not a value>"
+
+
+_NOT_A_VALUE = _NotAValue()
+
+
 @dataclass(frozen=True)
 class When:
     """The key applies while the resolved value of `key` is one of `values`.
@@ -108,6 +118,20 @@ class Key:
             if not w.holds(resolved):
                 return f"{self.path} has no effect {w.reason(resolved, by(w.key) if by else '')}"
         return ""
+
+    def choices(self) -> tuple[Any, ...]:
+        """The values the key takes where they are a finite set (an optimizer's name, a flag), else ().
+
+        Read from the key's own check, the one place that knows what it allows: given a value no check
+        accepts, a choice or flag check refuses it with the set (`CheckError.choices`). A setting is checked
+        with its row, so a setting's flag is known by its default, true or false."""
+        try:
+            self.check(_NOT_A_VALUE)
+        except Exception as exc:  # a CheckError; any other: a check that cannot even look at the probe
+            choices = getattr(exc, "choices", ())
+            if choices:
+                return tuple(choices)
+        return (False, True) if isinstance(self.default, bool) else ()
 
     def is_default(self, value: object) -> bool:
         return any(_equal(value, d) for d in (self.default, *self.defaults))

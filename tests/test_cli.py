@@ -425,7 +425,8 @@ def test_compare_seeds_writes_mean_and_std(tmp_path: Path) -> None:
 def test_compare_unknown_entry(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["compare", "sgd", "adamm", "--runs-root", str(tmp_path)])
     assert result.exit_code == 2
-    assert "'adamm' is neither an optimizer nor a config file; did you mean 'adam'?" in result.output
+    unknown = "'adamm' is neither an optimizer, a config file nor an example; did you mean 'adam'?"
+    assert unknown in result.output
     assert not any(tmp_path.iterdir())
 
 

@@ -22,7 +22,8 @@ def test_entries_share_the_base_and_name_themselves() -> None:
 
 def test_unknown_entry_suggests_an_optimizer() -> None:
     with pytest.raises(
-        config.ConfigError, match="'adamm' is neither an optimizer nor a config file; did you mean 'adam'"
+        config.ConfigError,
+        match="'adamm' is neither an optimizer, a config file nor an example; did you mean 'adam'",
     ):
         compare.build_entries(["adamm"], config.from_dict({}))
 

@@ -1,6 +1,6 @@
 """The package's layers: imports between its folders run one way, with no cycle of modules or of folders.
 
-    cli → experiments → store → config → figures, core, data → checks, files, keys, metrics, workers
+    cli → experiments → store → config → figures, core, data → checks, examples, files, keys, metrics, workers
 
 The graph is read from the source with `ast` (imports inside functions count; those under `if
 TYPE_CHECKING:` do not, since they never run).
@@ -15,9 +15,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nnopt_cli"
 
 # A folder may import the folders below it: each layer lists what it may use besides itself. The
 # modules at the bottom import nothing of nnopt's but each other, and everyone may use them.
-BOTTOM = {"checks", "files", "keys", "metrics", "workers"}
+BOTTOM = {"checks", "examples", "files", "keys", "metrics", "workers"}
 LAYERS: dict[str, set[str]] = {
     **{name: set() for name in BOTTOM},
+    "examples": {"files"},  # copying the examples out writes each file whole
     "core": set(BOTTOM),
     "data": set(BOTTOM),
     "figures": {"core", "data", *BOTTOM},

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from nnopt_cli import __version__
+from nnopt_cli.cli import completion
 
 EXIT_DIVERGED = 3
 EXIT_INCOMPLETE = 4  # the folder kept with its data, a part missing: pictures not drawn, a worker that died
@@ -26,7 +27,7 @@ class InputError(click.ClickException):
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from nnopt_cli import checks, config, data
+    from nnopt_cli import checks, config, data, examples
     from nnopt_cli.config import grid
     from nnopt_cli.core import ema, lrrange, optimizers, schedules
     from nnopt_cli.experiments import experiment, lrfind, lrplot, replot, resume, session, tasks, train
@@ -52,6 +53,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         train.UsageError,
         lrrange.RangeError,
         lrfind.LrFindError,
+        examples.ExampleError,
     )
 
 
@@ -99,6 +101,7 @@ SETS = click.option(
     multiple=True,
     metavar="KEY.PATH=VALUE",
     help="Override a config key (VALUE is read as YAML), e.g. --set optimizer.lr=0.01. Repeatable.",
+    shell_complete=completion.key_values,
 )
 QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
 
@@ -108,6 +111,7 @@ RESUME = click.option(
     "resume_folder",
     type=click.Path(path_type=Path),
     metavar="RUN",
+    shell_complete=completion.run_folders,
     help="Continue the run in folder RUN (a path, or the start or end of a folder name under --runs-root) "
     "where it stopped, into a new folder (CONFIG is then RUN's); "
     "--set may change only train.epochs, train.log_every, name and plot.*.",
@@ -115,7 +119,13 @@ RESUME = click.option(
 
 
 @cli.command()
-@click.argument("config_file", metavar="[CONFIG]", required=False, type=click.Path(path_type=Path))
+@click.argument(
+    "config_file",
+    metavar="[CONFIG]",
+    required=False,
+    type=click.Path(path_type=Path),
+    shell_complete=completion.config_files,
+)
 @RESUME
 @RUNS_ROOT
 @SETS
@@ -133,7 +143,8 @@ def train(
     seed: int | None,
     quiet: bool,
 ) -> None:
-    """Train as CONFIG (a YAML file) says and write a run folder, or continue the run of a folder.
+    """Train as CONFIG (a YAML file, or a shipped example's name: adam, iris/adam) says and write a run
+    folder, or continue the run of a folder.
 
     The folder <runs-root>/<YYYYmmdd-HHMMSS>-<name>/ receives config.yaml, metrics.csv, lr.csv, trace.csv
     (the loss of every mini-batch), params.npz (and params_ema.npz with ema.decay), state.npz (what
@@ -151,8 +162,8 @@ def train(
       nnopt train configs/quadratic.yaml --set optimizer.lr=1.0
       nnopt train --resume runs/20261121-173834-l2 --epochs 1600
 
-    Every config key, with its default, is described in the README's section "The config file"; configs/
-    holds one example per optimizer and feature.
+    Every config key, with its default, is described in the README's section "The config file"; `nnopt
+    examples` lists the shipped examples, one per optimizer and feature (a file of the same name wins).
 
     Exit code 0 when training completed, 2 for bad input or a file that cannot be written (nothing is left
     behind), 3 when the loss diverged, 4 when a picture could not be drawn (the data and summary.json are
@@ -196,12 +207,13 @@ def _shortcuts(*, epochs: int | None, lr: float | None, seed: int | None) -> tup
 
 
 @cli.command()
-@click.argument("entries", nargs=-1, metavar="ENTRY...")
+@click.argument("entries", nargs=-1, metavar="ENTRY...", shell_complete=completion.compare_entries)
 @click.option(
     "--config",
     "base_file",
     type=click.Path(path_type=Path),
     metavar="CONFIG",
+    shell_complete=completion.config_files,
     help="Base config the optimizer entries build on (default: the course's 2-11-1 SGD run).",
 )
 @SETS
@@ -239,7 +251,8 @@ def compare(
     """Train optimizers side by side: same network, same initial weights, same batches.
 
     Each ENTRY is an optimizer name (any optimizer.name: sgd, adam, adamw, ...; its default
-    hyperparameters on top of the base config, at the base learning rate) or a YAML config file. Every
+    hyperparameters on top of the base config, at the base learning rate), a YAML config file or a shipped
+    example's name (iris/adam; `nnopt examples` lists them). --config takes a file or an example too. Every
     entry runs with the base config's seed. A --set key some entries have no use for (optimizer.beta1
     with sgd) is dropped from them and listed (dropped.json); one no entry uses is refused.
 
@@ -353,7 +366,7 @@ def list_runs(
 
 
 @cli.command()
-@click.argument("run")
+@click.argument("run", shell_complete=completion.run_folders)
 @click.option(
     "--runs-root",
     default="runs",
@@ -385,12 +398,15 @@ def show(run: str, runs_root: Path) -> None:
 
 
 @cli.command()
-@click.argument("config_file", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.argument(
+    "config_file", metavar="CONFIG", type=click.Path(path_type=Path), shell_complete=completion.config_files
+)
 @click.option(
     "--grid",
     "grids",
     multiple=True,
     metavar="KEY=VALUES",
+    shell_complete=completion.grid_values,
     help="A config key and its values: a comma list of YAML values (optimizer.name=sgd,adam), START:STOP:N "
     "(evenly spaced) or START:STOP:Nlog (log-spaced). Repeatable: the runs are the cross product.",
 )
@@ -443,6 +459,8 @@ def sweep(
 ) -> None:
     """Train every point of a grid of configs, together, and compare them.
 
+    CONFIG is a YAML file or a shipped example's name (l2, iris/sgd; `nnopt examples` lists them).
+
     Runs of one network shape (same data, hidden widths, batch size, epochs) train as rows of one
     population, in chunks spread over --jobs processes; every run ends bit for bit where
     `nnopt train CONFIG --set KEY=VALUE ... --set seed=S` ends. A key of CONFIG or a --set that a grid
@@ -494,7 +512,13 @@ def sweep(
 
 
 @cli.command("lr-find")
-@click.argument("config_files", nargs=-1, metavar="CONFIG...", type=click.Path(path_type=Path))
+@click.argument(
+    "config_files",
+    nargs=-1,
+    metavar="CONFIG...",
+    type=click.Path(path_type=Path),
+    shell_complete=completion.config_files,
+)
 @click.option("--start", type=float, default=1e-7, show_default=True, help="The rate of the first update.")
 @click.option("--end", type=float, default=10.0, show_default=True, help="The rate of the last update.")
 @click.option(
@@ -577,7 +601,7 @@ def lrfind_lines(summary: dict[str, Any]) -> list[str]:
 
 
 @cli.command()
-@click.argument("run", metavar="RUN")
+@click.argument("run", metavar="RUN", shell_complete=completion.run_folders)
 @click.option(
     "--runs-root",
     default="runs",
@@ -621,6 +645,52 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
         click.echo(f"wrote {path}")
 
 
+@cli.command("examples")
+@click.argument("names", nargs=-1, metavar="[NAME]...", shell_complete=completion.example_names)
+@click.option(
+    "--copy",
+    "destination",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Write the examples (or the NAMEs) into DIR to edit, keeping iris/; never overwrites a file.",
+)
+def list_examples(names: tuple[str, ...], destination: Path | None) -> None:
+    """List the example configs nnopt ships, print one, or copy them out to edit.
+
+    Every command that takes a config takes an example's name as well (a file of that name wins):
+    nnopt train adam, nnopt compare iris/sgd iris/adam, nnopt sweep l2 --grid optimizer.lr=0.01,0.1.
+    Without NAME, one line each: the name and what it teaches. With NAMEs, their YAML text.
+
+    \b
+      nnopt examples
+      nnopt examples adam                 (the file nnopt train adam runs)
+      nnopt examples --copy my-configs    (then: nnopt train my-configs/adam.yaml)
+
+    Exit code 0, or 2 for an unknown NAME or a file in DIR that exists already (nothing is copied).
+    """
+    from nnopt_cli import examples
+
+    with _one_line_errors():
+        if destination is not None:
+            written = examples.copy(destination, names)
+            click.echo(
+                f"copied {len(written)} example configs into {destination}; edit one and run it as a file: "
+                f"nnopt train {written[0]}"
+            )
+            return
+        if names:
+            for name in names:
+                file = examples.path(name)
+                if file is None:
+                    raise examples.ExampleError(f"{name!r} is not an example; {examples.hint(name)}")
+                click.echo(file.read_text(encoding="utf-8"), nl=False)
+            return
+        listed = examples.names()
+        width = max(len(n) for n in listed)
+        for name in listed:
+            click.echo(f"{name:<{width}}  {examples.summary(name)}")
+
+
 def _finish(finished: Any) -> NoReturn:
     """Exit with the code of how a command ended (`session.Finished`): 0 completed, 3 diverged, 130 or 143
     interrupted by Ctrl-C or SIGTERM, saying why when it did not complete; 4 when a part failed while the
@@ -642,6 +712,7 @@ def _finish(finished: Any) -> NoReturn:
 
 
 def main() -> None:
+    completion.install()
     cli(prog_name="nnopt")
 
 
@@ -803,7 +874,9 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, s
     multiple=True,
     type=click.Path(path_type=Path),
     metavar="CONFIG",
-    help="Draw the schedule a run of CONFIG would use, over its real steps. Repeatable.",
+    shell_complete=completion.config_files,
+    help="Draw the schedule a run of CONFIG (a file or an example's name) would use, over its real steps. "
+    "Repeatable.",
 )
 @click.option(
     "--out",

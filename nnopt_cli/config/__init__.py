@@ -65,6 +65,11 @@ def _declared(registered: tuple[str, ...]) -> tuple[Key, ...]:
     )
 
 
+def key_paths() -> tuple[str, ...]:
+    """Every key path a config, a --set or a --grid may give: `name`, then the declared keys in file order."""
+    return ("name", *(k.path for k in declared()))
+
+
 def by_path() -> dict[str, Key]:
     """The declared keys by their path (do not change the dict)."""
     return _by_path(optimizers.names())

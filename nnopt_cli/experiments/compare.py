@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nnopt_cli import checks, metrics
+from nnopt_cli import checks, examples, metrics
 from nnopt_cli import config as config_mod
 from nnopt_cli.core import loop, optimizers
 from nnopt_cli.experiments import experiment, session
@@ -34,8 +34,12 @@ class Entry:
     dropped: tuple[tuple[str, Any], ...] = ()  # keys of the base or a --set that have no effect on it
 
 
-def _is_config_file(spec: str) -> bool:
-    return spec.endswith((".yaml", ".yml")) or Path(spec).is_file()
+def _config_file(spec: str) -> Path | None:
+    """The file an entry that is not an optimizer names: a path (an existing one, or one ending in .yaml,
+    refused with the nearest names when missing) or a shipped example (`iris/adam`); None for neither."""
+    if spec.endswith((".yaml", ".yml")) or Path(spec).is_file() or examples.is_example(spec):
+        return examples.resolve(spec)
+    return None
 
 
 def build_entries(
@@ -104,7 +108,7 @@ def _refuse_unused(
             raw = _entry_raw(spec, base)
             try:  # resolved again without dropping: the error says why
                 if raw is None:
-                    config_mod.load(spec, extra)
+                    config_mod.load(examples.resolve(spec), extra)
                 else:
                     config_mod.from_dict(raw, extra, name=spec)
             except config_mod.ConfigError as exc:
@@ -143,16 +147,17 @@ def _resolve(
                 if v != own.get(k) and f"optimizer.{k}" not in given:
                     dropped.setdefault(f"optimizer.{k}", v)
             return spec, cfg, dropped
-        if _is_config_file(spec):
-            loaded = config_mod.load(spec, extra, dropped=dropped)
+        file = _config_file(spec)
+        if file is not None:
+            loaded = config_mod.load(file, extra, dropped=dropped)
             return loaded.name, loaded, dropped
     except config_mod.ConfigError as exc:
         if str(exc).startswith("--set "):  # another entry may take it (adam has beta1, sgd does not)
             raise config_mod.ConfigError(f"compare entry {spec}: {exc}") from None
         raise
     raise config_mod.ConfigError(
-        f"compare: {spec!r} is neither an optimizer nor a config file; "
-        f"{checks.did_you_mean(spec, optimizers.names())}"
+        f"compare: {spec!r} is neither an optimizer, a config file nor an example; "
+        f"{checks.did_you_mean(spec, [*optimizers.names(), *examples.names()])}"
     )
 
 
@@ -336,7 +341,10 @@ def run(
       session.WriteError (the unfinished folder removed).
     """
     started = time.perf_counter()
-    base = config_mod.load(base_file) if base_file is not None else config_mod.from_dict({}, name="compare")
+    if base_file is not None:
+        base = config_mod.load(examples.resolve(base_file))  # a file, or the name of a shipped example
+    else:
+        base = config_mod.from_dict({}, name="compare")
     if base.model_type != "mlp":
         raise config_mod.ConfigError(f"{base_file}: model.type must be mlp to compare optimizers")
     items = build_entries(specs, base, sets=sets, epochs=epochs, seeds=seeds)

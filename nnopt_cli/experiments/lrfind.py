@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nnopt_cli import config as config_mod
+from nnopt_cli import examples
 from nnopt_cli.config import Config, grid
 from nnopt_cli.core import loop, lrrange
 from nnopt_cli.core.lrrange import Curve
@@ -102,7 +103,8 @@ def plan(
             raise grid.GridError(f"--grid {key}: given twice; put all its values in one --grid")
     tests: list[Test] = []
     sizes: dict[tuple[object, ...], int] = {}
-    for file in config_files:
+    for given in config_files:
+        file = examples.resolve(given)  # a file, or the name of a shipped example
         base = config_mod.load(file, tuple(sets))
         if base.model_type != "mlp":
             raise LrFindError(
@@ -128,7 +130,8 @@ def plan(
             epochs = -(-steps // per_epoch)
             config = config_mod.load(file, (*point_sets, *range_sets(start, r, epochs)), drop_all=True)
             name = " ".join(p for p in (base.name if len(config_files) > 1 or not label else "", label) if p)
-            command = ("nnopt", "train", str(file), *(x for s in point_sets for x in ("--set", s)))
+            # the config as given: an example's name runs wherever nnopt is installed
+            command = ("nnopt", "train", str(given), *(x for s in point_sets for x in ("--set", s)))
             tests.append(Test(name, config, command))
     seen: dict[str, int] = {}
     for i, t in enumerate(tests):

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from nnopt_cli import examples
 from nnopt_cli.config import Config
 from nnopt_cli.core import schedules
 from nnopt_cli.figures import plots
@@ -183,7 +184,9 @@ def run(
     curves = []
     for kind, value, own in groups:
         if kind == "config":
-            curves.append(from_config(config_mod.load(value), Path(value).name))
+            file = examples.resolve(value)  # a file, or the name of a shipped example
+            label = Path(value).name if file == Path(value) else value  # an example by its name
+            curves.append(from_config(config_mod.load(file), label))
             continue
         check_options(value, own)
         merged = {**shared, **own}

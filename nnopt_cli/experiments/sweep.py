@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import __version__, metrics
+from nnopt_cli import __version__, examples, metrics
 from nnopt_cli import config as config_mod
 from nnopt_cli.config import Config
 from nnopt_cli.config import grid as grid_mod
@@ -798,7 +798,10 @@ def run(
         from nnopt_cli.experiments import cluster
 
         cluster.parse(scheduler)  # a malformed address is refused before any work
-    plan = grid_mod.plan(config_file, list(grids), sets=list(sets), seeds=seeds, max_runs=max_runs)
+    file = examples.resolve(config_file)  # a file, or the name of a shipped example
+    plan = grid_mod.plan(file, list(grids), sets=list(sets), seeds=seeds, max_runs=max_runs)
+    # config.yaml records the config as given (`l2` runs wherever nnopt is installed); its base, resolved
+    plan = replace(plan, config_file=str(config_file))
     metric = check_metric(metric, plan)
     check_setup(plan)
     jobs = jobs or tasks.cpu_count()

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from nnopt_cli import config as config_mod
+from nnopt_cli import examples
 from nnopt_cli.core import loop, quadratic
 from nnopt_cli.experiments import experiment, session
 from nnopt_cli.figures import report
@@ -62,7 +63,11 @@ def run(
         group = resume.prepare(config, start)
     else:
         if config_file is None:
-            raise UsageError("missing CONFIG (a YAML file), or --resume RUN to continue a run")
+            raise UsageError(
+                "missing CONFIG (a YAML file, or an example's name: nnopt examples lists them), "
+                "or --resume RUN to continue a run"
+            )
+        config_file = examples.resolve(config_file)  # a file, or the name of a shipped example
         if epochs_given and config_mod.load(config_file, tuple(sets)).model_type == "quadratic":
             raise UsageError(
                 "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"

@@ -703,9 +703,7 @@ def resolve(run: str, root: str | Path = "runs") -> Path:
     if as_path:
         raise CatalogError(f"{run}: no such run folder")
     try:
-        names = sorted(
-            (e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")), reverse=True
-        )
+        names = folders.names_under(root)
     except FileNotFoundError:
         raise CatalogError(f"{root}: no such folder (the runs root); give RUN as a path") from None
     except OSError as exc:

@@ -39,6 +39,18 @@ LRFIND_TABLE = "lr_find.csv"  # a range test's table (store/lrfinds.py); its fol
 _LRFIND_FOLDER = re.compile(r"^\d{8}-\d{6}-lrfind-")
 
 
+def names_under(root: str | Path) -> list[str]:
+    """The names of the folders under the runs root `root`, newest first (their names start with the time
+    they were made); hidden ones left out.
+
+    Raises:
+      OSError: `root` cannot be listed (FileNotFoundError when there is none).
+    """
+    return sorted(
+        (e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")), reverse=True
+    )
+
+
 def entry_folder_name(name: str, seed: int, seeds: int) -> str:
     """The folder of a comparison's entry: its name, with `-seed<S>` when the entries run several seeds."""
     return name if seeds == 1 else f"{name}-seed{seed}"
