@@ -604,7 +604,9 @@ def _path(value: Any, key: str, origin: _Origin, base_dir: Path) -> str | None:
         raise CheckError(key, f"must be a file path, got {checks.excerpt(value)}")
     path = Path(value).expanduser()
     if not path.is_absolute():
-        path = (Path.cwd() if key in origin.sets else base_dir) / path
+        # a path given on the command line (--set, a --grid value) is the user's, taken from the current
+        # folder; one written in the file, from the file's folder
+        path = (Path.cwd() if origin.option(key) else base_dir) / path
     return str(path.resolve())
 
 
