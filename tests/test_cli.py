@@ -721,3 +721,34 @@ def test_compare_refuses_a_set_no_entry_uses_and_writes_nothing(tmp_path: Path) 
         "set optimizer.name to adam"
     )
     assert not root.exists()
+
+
+def test_a_runs_root_that_is_not_a_folder_is_named_for_what_it_is(tmp_path: Path) -> None:
+    import os
+
+    broken = tmp_path / "broken"
+    broken.symlink_to(tmp_path / "gone")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for path, words in [(broken, f"a broken link (to {tmp_path / 'gone'})"), (pipe, "a FIFO (named pipe)")]:
+        result = train_sgd(path)
+        assert result.exit_code == 2, result.output
+        assert result.output == (
+            f"Error: --runs-root {path}: {words}, not a folder; give a folder (made if missing)\n"
+        )
+    assert broken.is_symlink() and pipe.is_fifo() and not (tmp_path / "gone").exists()
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("n" * 240, "name: at most 200 characters (the run folder is named after it"),
+        (".hidden", "name: must not begin with '.'"),
+    ],
+)
+def test_a_name_no_folder_can_take_is_refused_before_training(tmp_path: Path, name: str, words: str) -> None:
+    result = train_sgd(tmp_path / "runs", f"name={name}")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: --set {words}"), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()

@@ -199,7 +199,10 @@ def test_labels_and_log_axes():
 @pytest.mark.parametrize(
     "option, words",
     [
-        ("optimizer.lr=0.1,0.1", "--grid 'optimizer.lr=0.1,0.1': the value 0.1 is given twice (values 1 and 2)"),
+        (
+            "optimizer.lr=0.1,0.1",
+            "--grid 'optimizer.lr=0.1,0.1': the value 0.1 is given twice (values 1 and 2)",
+        ),
         ("optimizer.lr=0.1,1e-1", "the value 0.1 is given twice"),
         ("optimizer.lr=1,1.0", "the value 1.0 is given twice"),
         ("model.hidden=[16,8],[32],[16, 8]", "the value [16, 8] is given twice (values 1 and 3)"),

@@ -25,7 +25,7 @@ class InputError(click.ClickException):
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from nnopt_cli import checks, config, data
+    from nnopt_cli import checks, config, data, files
     from nnopt_cli.config import grid
     from nnopt_cli.core import ema, optimizers, schedules
     from nnopt_cli.experiments import experiment, lrplot, replot, resume, session, tasks, train
@@ -49,6 +49,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         resume.ResumeError,
         session.WriteError,
         train.UsageError,
+        files.OutputError,
     )
 
 

@@ -41,6 +41,9 @@ RUN_KEYS: tuple[Key, ...] = (
     Key("seed", 0, lambda v: checks.integer(v, "seed", low=0)),  # weights, shuffling, schedule noise
 )
 
+MAX_NAME_BYTES = 200
+"""The longest `name`: a folder is <YYYYmmdd-HHMMSS>-[sweep-]<name>[-N], within a file system's 255 bytes."""
+
 
 def declared() -> tuple[Key, ...]:
     """Every config key, in the config file's order, as its component declares it (`name` aside: it
@@ -632,6 +635,14 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
         name = default_name
     if not isinstance(name, str) or not re.fullmatch(r"[\w.+-]+", name):
         raise CheckError("name", f"must be letters, digits, '.', '_', '+' or '-', got {checks.excerpt(name)}")
+    if name.startswith("."):
+        raise CheckError("name", f"must not begin with '.' (a hidden folder), got {checks.excerpt(name)}")
+    if len(name.encode()) > MAX_NAME_BYTES:
+        raise CheckError(
+            "name",
+            f"at most {MAX_NAME_BYTES} characters (the run folder is named after it, and file systems allow "
+            f"255 bytes a name), got {len(name.encode())}: {checks.excerpt(name)}",
+        )
 
     given: dict[str, Any] = {k: raw[k] for k in sections[""] if k in raw}  # the keys the config sets
     for section, known in sections.items():

@@ -124,7 +124,7 @@ def _refuse_repeats(shown: str, values: Sequence[Any], texts: Sequence[str], ran
     for j, value in enumerate(values):
         for i in range(j):
             if (type(values[i]) is type(value) and values[i] == value) or _same_number(values[i], value):
-                hint = " (the range's values rounded to 12 significant digits; ask for fewer)" if ranged else ""
+                hint = " (the range's values rounded to 12 significant digits; ask for fewer)" * ranged
                 raise GridError(
                     f"{shown}: the value {texts[j]} is given twice (values {i + 1} and {j + 1}){hint}; "
                     "give each value once (--seeds N repeats a cell)"
@@ -134,8 +134,11 @@ def _refuse_repeats(shown: str, values: Sequence[Any], texts: Sequence[str], ran
 def _same_number(a: Any, b: Any) -> bool:
     numbers = (int, float)
     return (
-        isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool)
-        and not isinstance(b, bool) and a == b
+        isinstance(a, numbers)
+        and isinstance(b, numbers)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+        and a == b
     )
 
 

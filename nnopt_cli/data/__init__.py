@@ -18,6 +18,7 @@ found in a file carries no key and its one-line message starts with the file's n
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import numbers
 from array import array
@@ -597,6 +598,35 @@ def _check_label(value: object, key: str) -> str | None:
     if value is None or (isinstance(value, str) and value.strip()):
         return value
     raise DataError(key, f"must be a column name or null (the last column), got {checks.excerpt(value)}")
+
+
+# --- the rows a run used ---------------------------------------------------------------------------
+
+
+def digest(train: Dataset, test: Dataset | None) -> dict[str, str]:
+    """SHA-256 of the rows a run trains on and (with a split) is tested on, each part on its own: the
+    inputs as float64 and the class labels as int64, in the order used, with their shapes and the class
+    names. Equal digests: the same numbers in the same order; the column names do not count.
+
+    Returns:
+      {"train": hex, "test": hex} ("test" only with a test split).
+    """
+    parts = {"train": train} if test is None else {"train": train, "test": test}
+    return {part: _rows_digest(rows) for part, rows in parts.items()}
+
+
+def _rows_digest(rows: Dataset) -> str:
+    h = hashlib.sha256()
+    h.update(f"{rows.x.shape[0]}x{rows.x.shape[1]};".encode())
+    h.update(np.ascontiguousarray(rows.x, dtype="<f8").tobytes())
+    h.update(np.ascontiguousarray(rows.labels, dtype="<i8").tobytes())
+    h.update(("\x00".join(rows.classes)).encode())
+    return h.hexdigest()
+
+
+def source(dataset_name: str | None, path: str | Path | None) -> str:
+    """How messages name a config's data: its CSV file, else the data set's name."""
+    return str(path) if path is not None else (dataset_name or "dot")
 
 
 # --- splitting and plotting ----------------------------------------------------------------------

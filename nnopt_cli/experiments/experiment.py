@@ -35,11 +35,13 @@ class SetupError(ValueError):
 
 @dataclass(frozen=True)
 class Data:
-    """A config's data: the whole set, and its training and (with data.test_size) test rows."""
+    """A config's data: the whole set, its training and (with data.test_size) test rows, and their digest
+    (data.digest), which a run folder keeps."""
 
     full: data_mod.Dataset
     train: data_mod.Dataset
     test: data_mod.Dataset | None
+    digest: dict[str, str]
 
 
 def load_data(config: Config) -> Data:
@@ -55,7 +57,7 @@ def load_data(config: Config) -> Data:
         seed=config.data_seed,
     )
     train, test = data_mod.split(full, permute_seed=config.permute_seed, test_size=config.test_size)
-    return Data(full, train, test)
+    return Data(full, train, test, data_mod.digest(train, test))
 
 
 def layer_widths(config: Config, dataset: data_mod.Dataset) -> tuple[int, ...]:
@@ -216,7 +218,7 @@ def prepare(configs: Sequence[Config]) -> list[Group]:
         net, head = network(members[0], d.full, rows=len(members))
         check_length(members, per_epoch=loop.steps_per_epoch(members[0].batch_size, d.train.size))
         starts = np.stack([starting_params(c, net) for c in members])
-        prepared = loop.Prepared(net, head, d.train, d.test, starts)
+        prepared = loop.Prepared(net, head, d.train, d.test, starts, d.digest)
         groups.append(Group(indices, members, prepared))
     return groups
 

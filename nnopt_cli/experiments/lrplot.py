@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from nnopt_cli import files
 from nnopt_cli.config import Config
 from nnopt_cli.core import schedules
 from nnopt_cli.figures import plots
@@ -160,6 +161,8 @@ def run(
     """
     from nnopt_cli import config as config_mod
 
+    files.check_output(out, "--out")  # before anything is computed: a device or a folder is never replaced
+    files.check_output(csv, "--csv")
     groups = list(groups) or [("type", "exponential", {})]
     from_file = [value for kind, value, _ in groups if kind == "config"]
     if shared and from_file:
