@@ -752,3 +752,26 @@ def test_a_name_no_folder_can_take_is_refused_before_training(tmp_path: Path, na
     assert result.output.startswith(f"Error: --set {words}"), result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    "sets, head",
+    [
+        ([], "model.output linear with loss mse"),
+        (["model.output=sigmoid"], "model.output sigmoid with loss mse"),
+        (["loss=bce"], "model.output linear with loss bce"),
+    ],
+)
+def test_a_head_of_one_output_on_three_classes_is_refused_with_what_would_do(
+    tmp_path: Path, sets: list[str], head: str
+) -> None:
+    # one output and a threshold tell two classes apart: iris' third class could never be predicted
+    result = train_sgd(tmp_path / "runs", "data.name=iris", *sets)
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        f"Error: {head}: one output, which tells two classes apart, but iris has 3 (setosa, versicolor, "
+        "virginica); use model.output: softmax (one output per class), or loss: ce with model.output: linear\n"
+    )
+    assert not (tmp_path / "runs").exists()
+    ok = train_sgd(tmp_path / "ok", "data.name=iris", "model.output=softmax", "train.epochs=2")
+    assert ok.exit_code == 0, ok.output

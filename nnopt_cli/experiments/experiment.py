@@ -77,6 +77,15 @@ def network(config: Config, dataset: data_mod.Dataset, *, rows: int = 1) -> tupl
         activations that would not fit in this machine's memory, checked before anything is allocated.
     """
     widths = layer_widths(config, dataset)
+    if widths[-1] == 1 and dataset.n_classes > 2:
+        # one output tells two classes apart (a threshold): the third and later could never be predicted
+        source = data_mod.source(config.data_name, config.data_path)
+        raise SetupError(
+            f"model.output {config.output} with loss {config.loss}: one output, which tells two classes "
+            f"apart, but {source} has {dataset.n_classes} ({', '.join(dataset.classes[:5])}"
+            f"{', ...' if dataset.n_classes > 5 else ''}); use model.output: softmax (one output per class), "
+            "or loss: ce with model.output: linear"
+        )
     try:
         head = losses.Head(config.output, config.loss, widths[-1])
     except losses.HeadError as exc:
