@@ -770,7 +770,8 @@ def test_a_head_of_one_output_on_three_classes_is_refused_with_what_would_do(
     assert result.exit_code == 2, result.output
     assert result.output == (
         f"Error: {head}: one output, which tells two classes apart, but iris has 3 (setosa, versicolor, "
-        "virginica); use model.output: softmax (one output per class), or loss: ce with model.output: linear\n"
+        "virginica); use model.output: softmax (one output per class), or loss: ce with model.output: "
+        "linear\n"
     )
     assert not (tmp_path / "runs").exists()
     ok = train_sgd(tmp_path / "ok", "data.name=iris", "model.output=softmax", "train.epochs=2")
