@@ -776,3 +776,33 @@ def test_a_head_of_one_output_on_three_classes_is_refused_with_what_would_do(
     assert not (tmp_path / "runs").exists()
     ok = train_sgd(tmp_path / "ok", "data.name=iris", "model.output=softmax", "train.epochs=2")
     assert ok.exit_code == 0, ok.output
+
+
+@pytest.mark.parametrize("command", ["train", "sweep"])
+def test_ctrl_c_while_the_data_is_read_exits_130_and_writes_nothing(tmp_path: Path, command: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    # the data file is a FIFO: once our end opens, the child is inside the CSV reader, blocked on rows
+    # that have not come yet, so the signal arrives mid-load without any timing
+    pipe = tmp_path / "rows.csv"
+    os.mkfifo(pipe)
+    runs = tmp_path / "runs"
+    args = [sys.executable, "-m", "nnopt_cli", command, str(ROOT / "configs" / "sgd.yaml")]
+    args += ["--set", f"data.path={pipe}", "--runs-root", str(runs), "--quiet"]
+    if command == "sweep":
+        args += ["--grid", "optimizer.lr=0.1,0.2", "--jobs", "1"]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with pipe.open("w") as rows:
+            rows.write("a,b,y\n" + "".join(f"{i},{-i},{i % 2}\n" for i in range(1000)))
+            rows.flush()
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 130, err
+    assert err == "nnopt: interrupted\n" and "Aborted" not in out + err
+    assert not runs.exists() or list(runs.iterdir()) == []

@@ -65,7 +65,23 @@ def _one_line_errors() -> Iterator[None]:
         raise InputError(runs.io_message(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The command group: Ctrl-C before a command has a folder to complete (reading a large CSV, checking a
+    grid) ends it with exit code 130, as Ctrl-C does once training has begun, not click's "Aborted!" and 1.
+    Nothing is half-written then: a folder is made only after the inputs are read, and every file is written
+    through a temporary name."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("nnopt: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+@click.group(
+    cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="nnopt")
 def cli() -> None:
     """Experiments on how neural-network optimization behaves.

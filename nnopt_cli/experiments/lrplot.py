@@ -197,7 +197,7 @@ def run(
         out = runs.new_file(runs_root, f"lr-{first}", ".png")
     try:
         write(curves, png=out, csv=csv, log=log, unit=unit)
-    except OSError:
+    except BaseException:  # a full disk, Ctrl-C: no empty file left holding the name
         if claimed:  # the empty file that held the name
             out.unlink(missing_ok=True)
         raise
