@@ -806,3 +806,20 @@ def test_ctrl_c_while_the_data_is_read_exits_130_and_writes_nothing(tmp_path: Pa
     assert child.returncode == 130, err
     assert err == "nnopt: interrupted\n" and "Aborted" not in out + err
     assert not runs.exists() or list(runs.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_an_error_caused_by_a_shortcut_names_the_option_typed(tmp_path: Path, value: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["train", str(ROOT / "configs" / "sgd.yaml"), "--lr", value, "--runs-root", str(tmp_path)]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output == f"Error: --lr {value}: must be a finite number > 0, got {value}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shortcut_sets_its_key_as_the_set_it_stands_for(tmp_path: Path) -> None:
+    path = ROOT / "configs" / "sgd.yaml"
+    assert config.load(path, ["optimizer.lr=0.5"], shortcuts=["optimizer.lr=0.01", "seed=3"]) == config.load(
+        path, ["optimizer.lr=0.5", "optimizer.lr=0.01", "seed=3"]
+    )

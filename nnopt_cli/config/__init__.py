@@ -15,10 +15,11 @@ are filled in, so `Config.to_dict()` written back as YAML reproduces the run.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -274,10 +275,15 @@ class _Origin:
         return ConfigError(f"{self.option(key) or self.where(key)}: {problem}")
 
 
+SHORTCUTS = {"train.epochs": "--epochs", "optimizer.lr": "--lr", "seed": "--seed"}
+"""The options that stand for a --set of one key (`nnopt train --lr X`): an error names the option typed."""
+
+
 def load(
     path: str | Path,
     sets: list[str] | tuple[str, ...] = (),
     *,
+    shortcuts: Sequence[str] = (),
     name: str | None = None,
     dropped: dict[str, Any] | None = None,
     drop_all: bool = False,
@@ -287,6 +293,8 @@ def load(
     Args:
       path: the YAML file; relative paths inside it are taken relative to its folder.
       sets: `KEY.PATH=VALUE` overrides, VALUE parsed as YAML, applied after the file.
+      shortcuts: overrides of the same form given by an option of SHORTCUTS (--lr X as optimizer.lr=X),
+        applied after `sets`; an error names the option ("--lr nan: ...").
       name: the run name when the config has none (default: the file's stem).
       dropped: given a dict, a key of `sets` that has no effect is dropped (its default used) and written
         into it with its value, rather than refused (a comparison's entries, which a --set may not all use).
@@ -297,6 +305,7 @@ def load(
         to a value other than its default where it has no effect.
     """
     raw, origin = _read(path, sets)
+    _apply_shortcuts(raw, shortcuts, origin)
     if dropped is not None or drop_all:
         origin.drop = True if drop_all else frozenset(origin.sets)
     file = Path(path)
@@ -559,6 +568,21 @@ def _apply_sets(raw: dict[str, Any], sets: list[str], origin: _Origin) -> None:
         _put(raw, key, value, f"--set {key}")
         text = item.partition("=")[2].strip()
         origin.sets[key] = f"--set {key}={text if len(text) <= checks.EXCERPT_CHARS else text[:40] + '…'}"
+
+
+def _apply_shortcuts(raw: dict[str, Any], shortcuts: Sequence[str], origin: _Origin) -> None:
+    """`KEY=VALUE` of an option that stands for one key (SHORTCUTS): the option parsed a number, so its
+    text is a number here too (nan and inf included, which YAML would read as words)."""
+    for item in shortcuts:
+        key, value = parse_set(item)
+        text = item.partition("=")[2].strip()
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = float(value)
+        option = f"{SHORTCUTS.get(key, '--set ' + key)} {text}"
+        _put(raw, key, value, option)
+        origin.sets[key] = option
+        origin.shown[key] = option
 
 
 def _put(raw: dict[str, Any], key: str, value: Any, shown: str) -> None:
