@@ -552,3 +552,11 @@ def test_dataset_checks_its_shapes() -> None:
         "x2",
         "x3",
     )
+
+
+def test_csv_lines_ended_by_a_lone_carriage_return_are_lines(tmp_path: Path) -> None:
+    f = tmp_path / "mac.csv"
+    f.write_bytes(b"a,b,y\r1,2,0\r3,4,1\r5,x,1\r")
+    assert str(data_error(data.read_csv, f)) == f"{f}: row 4: b is not a number: 'x'"
+    f.write_bytes(b"a,b,y\r1,2,0\r3,4,1\r")
+    assert data.read_csv(f).x.tolist() == [[1, 2], [3, 4]]

@@ -21,6 +21,7 @@ import csv
 import hashlib
 import math
 import numbers
+import re
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -221,6 +222,9 @@ def _read(
     return Dataset(x=x, labels=codes, classes=classes, feature_names=tuple(header[j] for j in feature_cols))
 
 
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
 class _Lines:
     """A binary file's lines decoded one at a time, so that a byte that is not UTF-8 is reported on its own
     line (a text file decodes blocks ahead of the line being read); a BOM on the first line is dropped."""
@@ -232,7 +236,14 @@ class _Lines:
     def __iter__(self) -> Iterator[str]:
         for raw in self.handle:
             self.number += 1
-            yield raw.decode("utf-8-sig" if self.number == 1 else "utf-8")
+            line = raw.decode("utf-8-sig" if self.number == 1 else "utf-8")
+            if "\r" not in line[:-2]:
+                yield line
+                continue
+            # lines ended by a lone \r (old Mac files), which a binary file does not split at, as text does
+            for k, part in enumerate(_LONE_CR.split(line)):
+                self.number += k > 0
+                yield part
 
 
 def _columns(
