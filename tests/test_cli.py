@@ -823,3 +823,15 @@ def test_a_shortcut_sets_its_key_as_the_set_it_stands_for(tmp_path: Path) -> Non
     assert config.load(path, ["optimizer.lr=0.5"], shortcuts=["optimizer.lr=0.01", "seed=3"]) == config.load(
         path, ["optimizer.lr=0.5", "optimizer.lr=0.01", "seed=3"]
     )
+
+
+def test_features_so_large_the_start_loss_is_not_finite_point_at_the_data(tmp_path: Path) -> None:
+    # issue 18, item 17 (already so on main): ×1e300 inputs, the loss infinite before any update
+    rows = "".join(f"{(i - 20) * 1e299!r},{(i % 7) * 1e300!r},{i % 2}\n" for i in range(40))
+    (tmp_path / "huge.csv").write_text("a,b,y\n" + rows)
+    result = train_sgd(tmp_path / "runs", f"data.path={tmp_path / 'huge.csv'}", "train.epochs=3")
+    assert result.exit_code == 3
+    assert "the loss was already infinite at the starting weights, before any update, so no learning " in (
+        result.output
+    )
+    assert "smaller optimizer.lr" not in result.output
