@@ -120,26 +120,19 @@ def parse(option: str) -> Grid:
 
 
 def _refuse_repeats(shown: str, values: Sequence[Any], texts: Sequence[str], ranged: bool = False) -> None:
-    """A value given twice would make one cell of twice the seeds (two identical runs): refused."""
+    """A value given twice would make one cell of twice the seeds (two identical runs): refused. Numbers are
+    compared as numbers (1 and 1.0 are one value), anything else by type and YAML text."""
+    first: dict[tuple[Any, ...], int] = {}
     for j, value in enumerate(values):
-        for i in range(j):
-            if (type(values[i]) is type(value) and values[i] == value) or _same_number(values[i], value):
-                hint = " (the range's values rounded to 12 significant digits; ask for fewer)" * ranged
-                raise GridError(
-                    f"{shown}: the value {texts[j]} is given twice (values {i + 1} and {j + 1}){hint}; "
-                    "give each value once (--seeds N repeats a cell)"
-                )
-
-
-def _same_number(a: Any, b: Any) -> bool:
-    numbers = (int, float)
-    return (
-        isinstance(a, numbers)
-        and isinstance(b, numbers)
-        and not isinstance(a, bool)
-        and not isinstance(b, bool)
-        and a == b
-    )
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        same = ("number", float(value)) if number else (type(value).__name__, yaml_text(value))
+        i = first.setdefault(same, j)
+        if i != j:
+            hint = " (the range's values rounded to 12 significant digits; ask for fewer)" if ranged else ""
+            raise GridError(
+                f"{shown}: the value {texts[j]} is given twice (values {i + 1} and {j + 1}){hint}; give each "
+                "value once (--seeds N repeats a cell)"
+            )
 
 
 def _number(value: Any) -> Any:
