@@ -179,7 +179,7 @@ def _read(
 ) -> Dataset:
     """One pass over the CSV `file` (`shown` in messages). `binary`: dot.csv's rule, labels 0 or 1 only."""
     try:
-        handle = open(file, "rb")  # noqa: SIM115  # closed below; decoded line by line (_decoded)
+        handle = open(file, "rb")  # noqa: SIM115  # closed below; decoded line by line (_Lines)
     except FileNotFoundError:
         raise _file_error(shown, "no such file") from None
     except IsADirectoryError:
