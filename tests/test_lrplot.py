@@ -470,3 +470,17 @@ def test_the_atomic_write_never_renames_over_what_is_not_a_file(tmp_path: Path) 
     with pytest.raises(OSError, match="a FIFO \\(named pipe\\), not a regular file"), replacing(pipe) as f:
         f.write("x")
     assert pipe.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["dir", "pipe", "sock"]
+
+
+def test_ctrl_c_while_drawing_leaves_no_empty_file_holding_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nnopt_cli.experiments import lrplot
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "lr_curves", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        lrplot.run({}, [], steps=10, runs_root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
