@@ -835,3 +835,10 @@ def test_features_so_large_the_start_loss_is_not_finite_point_at_the_data(tmp_pa
         result.output
     )
     assert "smaller optimizer.lr" not in result.output
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_nan_written_in_a_set_is_not_told_to_drop_quotes_it_has_not(tmp_path: Path, value: str) -> None:
+    result = train_sgd(tmp_path, f"optimizer.lr={value}")
+    assert result.exit_code == 2
+    assert result.output == (f"Error: --set optimizer.lr: must be a number > 0, got {value!r}\n")
