@@ -129,10 +129,11 @@ def _quote_hint(value: object) -> str:
     """A hint when a number was written in quotes: '1e-7' is text in YAML."""
     if isinstance(value, str) and len(value) <= EXCERPT_CHARS:
         try:
-            float(value)
+            number = float(value)
         except ValueError:
             return ""
-        return " (text, not a number: drop the quotes)"
+        # nan and inf unquoted are text to YAML too, and no quotes to drop: they are not allowed anyway
+        return " (text, not a number: drop the quotes)" if math.isfinite(number) else ""
     return ""
 
 

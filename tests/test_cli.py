@@ -918,3 +918,124 @@ def test_a_batch_larger_than_the_data_is_the_whole_data_in_the_memory_check(tmp_
     assert done.returncode == 0, done.stderr
     summary = json.loads((only_folder(tmp_path / "runs") / "summary.json").read_text())
     assert summary["steps"] == 2  # one batch of the 150 rows per epoch
+
+
+def test_a_runs_root_that_is_not_a_folder_is_named_for_what_it_is(tmp_path: Path) -> None:
+    import os
+
+    broken = tmp_path / "broken"
+    broken.symlink_to(tmp_path / "gone")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for path, words in [(broken, f"a broken link (to {tmp_path / 'gone'})"), (pipe, "a FIFO (named pipe)")]:
+        result = train_sgd(path)
+        assert result.exit_code == 2, result.output
+        assert result.output == (
+            f"Error: --runs-root {path}: {words}, not a folder; give a folder (made if missing)\n"
+        )
+    assert broken.is_symlink() and pipe.is_fifo() and not (tmp_path / "gone").exists()
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("n" * 240, "name: at most 200 characters (the run folder is named after it"),
+        (".hidden", "name: must not begin with '.'"),
+    ],
+)
+def test_a_name_no_folder_can_take_is_refused_before_training(tmp_path: Path, name: str, words: str) -> None:
+    result = train_sgd(tmp_path / "runs", f"name={name}")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: --set {words}"), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    "sets, head",
+    [
+        ([], "model.output linear with loss mse"),
+        (["model.output=sigmoid"], "model.output sigmoid with loss mse"),
+        (["loss=bce"], "model.output linear with loss bce"),
+    ],
+)
+def test_a_head_of_one_output_on_three_classes_is_refused_with_what_would_do(
+    tmp_path: Path, sets: list[str], head: str
+) -> None:
+    # one output and a threshold tell two classes apart: iris' third class could never be predicted
+    result = train_sgd(tmp_path / "runs", "data.name=iris", *sets)
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        f"Error: {head}: one output, which tells two classes apart, but iris has 3 (setosa, versicolor, "
+        "virginica); use model.output: softmax (one output per class), or loss: ce with model.output: "
+        "linear\n"
+    )
+    assert not (tmp_path / "runs").exists()
+    ok = train_sgd(tmp_path / "ok", "data.name=iris", "model.output=softmax", "train.epochs=2")
+    assert ok.exit_code == 0, ok.output
+
+
+@pytest.mark.parametrize("command", ["train", "sweep"])
+def test_ctrl_c_while_the_data_is_read_exits_130_and_writes_nothing(tmp_path: Path, command: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    # the data file is a FIFO: once our end opens, the child is inside the CSV reader, blocked on rows
+    # that have not come yet, so the signal arrives mid-load without any timing
+    pipe = tmp_path / "rows.csv"
+    os.mkfifo(pipe)
+    runs = tmp_path / "runs"
+    args = [sys.executable, "-m", "nnopt_cli", command, str(ROOT / "configs" / "sgd.yaml")]
+    args += ["--set", f"data.path={pipe}", "--runs-root", str(runs), "--quiet"]
+    if command == "sweep":
+        args += ["--grid", "optimizer.lr=0.1,0.2", "--jobs", "1"]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with pipe.open("w") as rows:
+            rows.write("a,b,y\n" + "".join(f"{i},{-i},{i % 2}\n" for i in range(1000)))
+            rows.flush()
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 130, err
+    assert err == "nnopt: interrupted\n" and "Aborted" not in out + err
+    assert not runs.exists() or list(runs.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_an_error_caused_by_a_shortcut_names_the_option_typed(tmp_path: Path, value: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["train", str(ROOT / "configs" / "sgd.yaml"), "--lr", value, "--runs-root", str(tmp_path)]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output == f"Error: --lr {value}: must be a finite number > 0, got {value}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shortcut_sets_its_key_as_the_set_it_stands_for(tmp_path: Path) -> None:
+    path = ROOT / "configs" / "sgd.yaml"
+    assert config.load(path, ["optimizer.lr=0.5"], shortcuts=["optimizer.lr=0.01", "seed=3"]) == config.load(
+        path, ["optimizer.lr=0.5", "optimizer.lr=0.01", "seed=3"]
+    )
+
+
+def test_features_so_large_the_start_loss_is_not_finite_point_at_the_data(tmp_path: Path) -> None:
+    # issue 18, item 17 (already so on main): ×1e300 inputs, the loss infinite before any update
+    rows = "".join(f"{(i - 20) * 1e299!r},{(i % 7) * 1e300!r},{i % 2}\n" for i in range(40))
+    (tmp_path / "huge.csv").write_text("a,b,y\n" + rows)
+    result = train_sgd(tmp_path / "runs", f"data.path={tmp_path / 'huge.csv'}", "train.epochs=3")
+    assert result.exit_code == 3
+    assert "the loss was already infinite at the starting weights, before any update, so no learning " in (
+        result.output
+    )
+    assert "smaller optimizer.lr" not in result.output
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_nan_written_in_a_set_is_not_told_to_drop_quotes_it_has_not(tmp_path: Path, value: str) -> None:
+    result = train_sgd(tmp_path, f"optimizer.lr={value}")
+    assert result.exit_code == 2
+    assert result.output == (f"Error: --set optimizer.lr: must be a number > 0, got {value!r}\n")

@@ -130,3 +130,34 @@ def test_the_base_settings_an_entry_replaces_are_listed(tmp_path: Path) -> None:
     base.write_text("optimizer:\n  name: adam\n  lr: 0.02\n  beta1: 0.8\n")
     entries = compare.build_entries(["sgd", "adam"], config.load(base))
     assert compare.dropped_keys(entries) == {"optimizer.beta1": {"value": 0.8, "entries": ["sgd", "adam"]}}
+
+
+def test_entry_names_collide_neither_with_each_other_nor_with_the_folders_own_files(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from nnopt_cli.cli import cli
+
+    files = []
+    for name in ("compare.csv", "compare.png", "boundaries.png", "dropped.json", "sgd-2"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(f"name: {name}\ntrain: {{epochs: 2}}\n")
+        files.append(str(path))
+    entries = compare.build_entries(["sgd", "sgd", *files, "sgd"], config.from_dict({}))
+    names = [e.name for e in entries]
+    assert names == [
+        "sgd",
+        "sgd-3",
+        "compare.csv-2",
+        "compare.png-2",
+        "boundaries.png-2",
+        "dropped.json-2",
+        "sgd-2",
+        "sgd-4",
+    ]
+    result = CliRunner().invoke(
+        cli,
+        ["compare", files[0], "sgd", "sgd", files[-1], "--epochs", "2", "--runs-root", str(tmp_path / "r")],
+    )
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "r").iterdir()
+    assert {p.name for p in folder.iterdir()} >= {"compare.csv", "compare.csv-2", "sgd", "sgd-3", "sgd-2"}

@@ -384,10 +384,15 @@ def test_csv_string_labels_are_sorted_classes(tmp_path: Path) -> None:
     assert ds.labels.tolist() == [2, 0, 1, 0] and ds.feature_names == ("a", "b")
 
 
-def test_csv_integer_labels_may_skip_a_class(tmp_path: Path) -> None:
+def test_csv_class_numbers_that_are_not_0_to_k_are_mapped_as_names_are(tmp_path: Path) -> None:
+    # {0, 3}: two classes, not four of which two could never have a row (outputs no row trains)
     f = write(tmp_path, "a,label\n1,0\n2,3\n3,3.0\n")
     ds = data.read_csv(f)
-    assert ds.classes == ("0", "1", "2", "3") and ds.labels.tolist() == [0, 3, 3]
+    assert ds.classes == ("0", "3") and ds.labels.tolist() == [0, 1, 1]
+    ds = data.read_csv(write(tmp_path, "a,label\n1,7\n2,0\n3,12\n4,7\n"))
+    assert ds.classes == ("0", "7", "12") and ds.labels.tolist() == [1, 0, 2, 1]
+    ds = data.read_csv(write(tmp_path, "a,label\n1,2\n2,0\n3,1\n"))
+    assert ds.classes == ("0", "1", "2") and ds.labels.tolist() == [2, 0, 1]  # 0 .. K−1 as they are
 
 
 def test_csv_features_and_label_by_name(tmp_path: Path) -> None:
@@ -434,6 +439,11 @@ def test_csv_bom_crlf_quotes_and_blank_lines(tmp_path: Path) -> None:
             "column a appears more than once (columns 1, 2)",
         ),
         ("a,c\n1,0\n", {"features": ["a", "c"], "label": "c"}, "the label column c cannot also be a feature"),
+        ("a,b,c\n1,2,0\n1,2,1,9\n", {}, "row 3: 4 cells, expected 3"),
+        ("a,b,c\n1,2,0\n1,2,1,\n", {}, "row 3: 4 cells, expected 3"),
+        ("a,b,a,c\n1,2,3,0\n", {}, "row 1 (header): column a appears more than once (columns 1, 3)"),
+        ("x,b,b,c\n1,2,3,0\n", {"features": ["x"], "label": "c"}, "column b appears more than once"),
+        ('a,b,c\n1,2,x\n1,2,"y\nz"\n1,2,x,5\n', {}, "row 5: 4 cells, expected 3"),  # a cell of 2 lines
         ("c\n0\n1\n", {}, "no feature columns: the file has only the label column c"),
     ],
 )
@@ -455,7 +465,17 @@ def test_csv_with_too_many_classes(tmp_path: Path) -> None:
 def test_csv_not_utf8(tmp_path: Path) -> None:
     f = tmp_path / "latin.csv"
     f.write_bytes("a,b\n1,caf\u00e9\n".encode("latin-1"))
-    assert "cannot read: not UTF-8 text" in str(data_error(data.read_csv, f))
+    assert "row 2: cannot read: not UTF-8 text (byte 0xe9)" in str(data_error(data.read_csv, f))
+
+
+@pytest.mark.parametrize(("rows", "bad"), [(100, 82), (20_000, 15_002)])
+def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line(tmp_path: Path, rows: int, bad: int) -> None:
+    # a text file decodes blocks of 8 KB ahead of the row being read: the line must be the byte's own
+    lines = [b"a,b,label", *(f"{i},{i % 5},{i % 2}".encode() for i in range(rows))]
+    lines[bad - 1] = lines[bad - 1].replace(b",", b"\xff,", 1)
+    f = tmp_path / "bad.csv"
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    assert str(data_error(data.read_csv, f)) == f"{f}: row {bad}: cannot read: not UTF-8 text (byte 0xff)"
 
 
 def test_csv_is_read_with_little_more_memory_than_its_floats(tmp_path: Path) -> None:
@@ -532,3 +552,11 @@ def test_dataset_checks_its_shapes() -> None:
         "x2",
         "x3",
     )
+
+
+def test_csv_lines_ended_by_a_lone_carriage_return_are_lines(tmp_path: Path) -> None:
+    f = tmp_path / "mac.csv"
+    f.write_bytes(b"a,b,y\r1,2,0\r3,4,1\r5,x,1\r")
+    assert str(data_error(data.read_csv, f)) == f"{f}: row 4: b is not a number: 'x'"
+    f.write_bytes(b"a,b,y\r1,2,0\r3,4,1\r")
+    assert data.read_csv(f).x.tolist() == [[1, 2], [3, 4]]

@@ -137,3 +137,21 @@ def test_a_folder_nnopt_did_not_write_has_no_kind(tmp_path: Path) -> None:
 def test_entry_folder_names_read_back(name: str, seed: int, seeds: int, folder: str) -> None:
     assert folders.entry_folder_name(name, seed, seeds) == folder
     assert folders.entry_of(folder) == (name, None if seeds == 1 else seed)
+
+
+def test_a_save_runs_sweep_cut_off_before_runs_exists_is_a_sweep_to_runs_and_resume(
+    made: dict[str, Path], tmp_path: Path
+) -> None:
+    # issue 18, items 23 and 24: a sweep killed after its config.yaml, before runs/ was made
+    cut = tmp_path / made[folders.SWEEP].name
+    cut.mkdir()
+    shutil.copy(made[folders.SWEEP] / folders.CONFIG, cut / folders.CONFIG)
+    listed = CliRunner().invoke(cli, ["runs", str(tmp_path), "--format", "json"])
+    (record,) = json.loads(listed.output)
+    assert (record["kind"], record["status"]) == (folders.SWEEP, folders.INCOMPLETE)
+    resumed = CliRunner().invoke(cli, ["train", "--resume", str(cut), "--runs-root", str(tmp_path)])
+    assert resumed.exit_code == 2
+    assert resumed.output == (
+        f"Error: --resume {cut}: a sweep, not a run; its saved runs in runs/ can be resumed (a sweep run "
+        "with --save-runs keeps them)\n"
+    )

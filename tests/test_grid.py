@@ -194,3 +194,49 @@ def test_labels_and_log_axes():
     assert not grid.parse("optimizer.name=sgd,adam").spans_decades()
     assert grid.parse("optimizer.lr=0.0017782794100389228").labels == ("0.00178",)
     assert grid.parse("optimizer.lr=1e-3:1:13log").texts[1] == "0.00177827941004"
+
+
+@pytest.mark.parametrize(
+    "option, words",
+    [
+        (
+            "optimizer.lr=0.1,0.1",
+            "--grid 'optimizer.lr=0.1,0.1': the value 0.1 is given twice (values 1 and 2)",
+        ),
+        ("optimizer.lr=0.1,1e-1", "the value 0.1 is given twice"),
+        ("optimizer.lr=1,1.0", "the value 1.0 is given twice"),
+        ("model.hidden=[16,8],[32],[16, 8]", "the value [16, 8] is given twice (values 1 and 3)"),
+        ("optimizer.name=sgd,adam,sgd", "the value sgd is given twice"),
+        ("seed=3,3", "the value 3 is given twice"),
+        ("optimizer.lr=0.1:0.1000000000001:3", "rounded to 12 significant digits"),
+    ],
+)
+def test_a_value_given_twice_is_refused_not_run_as_two_seeds_of_one_cell(option, words):
+    with pytest.raises(grid.GridError) as info:
+        grid.parse(option)
+    assert words in str(info.value), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_grid_value_that_makes_the_run_another_kind_is_refused(tmp_path):
+    with pytest.raises(grid.GridError) as info:
+        grid.plan(CONFIGS / "l2.yaml", ["model.type=mlp,quadratic"])
+    assert str(info.value).startswith("--grid model.type=quadratic: a sweep's runs are all networks")
+
+
+def test_a_relative_data_path_of_a_grid_value_is_taken_as_set_takes_it(tmp_path, monkeypatch):
+    # the config lives in one folder, the command runs in another: a --grid value is typed on the command
+    # line, so it is read from the current folder, exactly as `nnopt train --set data.path=...`
+    here, there = tmp_path / "here", tmp_path / "there"
+    for folder in (here, there):
+        (folder / "data").mkdir(parents=True)
+    rows = "a,b,y\n" + "".join(f"{i},{-i},{i % 2}\n" for i in range(8))
+    (here / "data" / "good.csv").write_text(rows)
+    (there / "data" / "good.csv").write_text(rows.replace("a,b", "c,d"))
+    base = there / "base.yaml"
+    base.write_text("data: {path: data/good.csv}\ntrain: {epochs: 2}\n")
+    monkeypatch.chdir(here)
+    plan = grid.plan(base, ["data.path=data/good.csv", "optimizer.lr=0.1,0.2"])
+    want = config_mod.load(base, ["data.path=data/good.csv", "optimizer.lr=0.1", "seed=0"])
+    assert plan.points[0].config == want
+    assert plan.points[0].config.data_path == str((here / "data" / "good.csv").resolve())

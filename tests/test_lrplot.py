@@ -423,3 +423,64 @@ def test_help_lists_the_types_and_shows_the_defaults() -> None:
         assert re.search(rf"{option} FLOAT .*?\[default: {value:g}\]", text), option
     assert "[default: no-staircase]" in text and "[default: no-cycle]" in text
     assert re.search(r"--runs-root DIRECTORY Folder that receives the PNG", text)
+
+
+def _not_files(tmp_path: Path) -> dict[str, Path]:
+    """A FIFO, a socket and a folder, made in tmp_path: paths where a rename would replace no file."""
+    import os
+    import socket
+
+    made = {
+        "a FIFO (named pipe)": tmp_path / "pipe",
+        "a socket": tmp_path / "sock",
+        "a folder": tmp_path / "dir",
+    }
+    os.mkfifo(made["a FIFO (named pipe)"])
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(made["a socket"]))
+    server.close()  # the socket file stays
+    made["a folder"].mkdir()
+    return made
+
+
+@pytest.mark.parametrize("option", ["--out", "--csv"])
+def test_an_output_that_is_not_a_regular_file_is_refused_and_left_alone(tmp_path: Path, option: str) -> None:
+    for words, path in _not_files(tmp_path).items():
+        before = path.lstat()
+        args = [option, str(path)]
+        if option == "--csv":
+            args = ["--out", str(tmp_path / "ok.png"), *args]
+        result = CliRunner().invoke(cli, ["plot-lr", *args, "--runs-root", str(tmp_path / "r")])
+        assert result.exit_code == 2, result.output
+        if words != "a folder":  # a folder is click's to refuse (dir_okay=False)
+            assert result.output == (
+                f"Error: {option} {path}: {words}, not a regular file; give the path of a file (nnopt "
+                "replaces nothing else)\n"
+            )
+        after = path.lstat()
+        assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert not (tmp_path / "ok.png").exists() and not (tmp_path / "r").exists()
+
+
+def test_the_atomic_write_never_renames_over_what_is_not_a_file(tmp_path: Path) -> None:
+    # the last line of defence, for paths no option checked: the temporary file is removed, the FIFO kept
+    from nnopt_cli.files import replacing
+
+    pipe = _not_files(tmp_path)["a FIFO (named pipe)"]
+    with pytest.raises(OSError, match="a FIFO \\(named pipe\\), not a regular file"), replacing(pipe) as f:
+        f.write("x")
+    assert pipe.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["dir", "pipe", "sock"]
+
+
+def test_ctrl_c_while_drawing_leaves_no_empty_file_holding_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nnopt_cli.experiments import lrplot
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "lr_curves", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        lrplot.run({}, [], steps=10, runs_root=tmp_path)
+    assert list(tmp_path.iterdir()) == []

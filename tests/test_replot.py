@@ -352,3 +352,33 @@ def test_a_sweep_folder_is_the_sweep_module_s_to_redraw(
     with_redraw.redraw = redraw  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "nnopt_cli.experiments.sweep", with_redraw)
     assert replot.redraw(folder) == [folder / "heatmap.png"] and seen == [folder]
+
+
+@pytest.mark.parametrize("row, words", [(2, "its training rows"), (40, "its test rows")])
+def test_data_changed_since_the_run_is_refused_by_replot_and_resume(
+    tmp_path: Path, row: int, words: str
+) -> None:
+    # one value of the CSV edited, the row count the same: a row count or the updates per epoch cannot see it
+    data = tmp_path / "points.csv"
+    lines = ["a,b,y", *(f"{i / 10},{(i % 7) / 10},{i % 2}" for i in range(40))]
+    data.write_text("\n".join(lines) + "\n")
+    root = tmp_path / "runs"
+    sets = ("--set", f"data.path={data}", "--set", "data.test_size=10", "--epochs", "3")
+    folder = nnopt(root, "train", str(CONFIGS / "sgd.yaml"), *sets)
+    lines[row] = lines[row].replace(",", "5,", 1)
+    data.write_text("\n".join(lines) + "\n")
+    for args in (["replot", str(folder)], ["train", "--resume", str(folder), "--epochs", "5"]):
+        result = CliRunner().invoke(cli, [*args, "--runs-root", str(root)])
+        assert result.exit_code == 2, result.output
+        assert result.output == (
+            f"Error: {data}: changed since the run {folder} was made: {words} are not those the run used "
+            "(its summary.json keeps their data_sha256); train a new run on it\n"
+        )
+    assert [p.name for p in root.iterdir()] == [folder.name]  # resume made no folder
+
+
+def test_the_same_data_in_a_new_file_is_not_a_change(runs: Path, tmp_path: Path) -> None:
+    summary = json.loads((runs / "summary.json").read_text())
+    assert set(summary["data_sha256"]) == {"train"}  # no test split: the training rows alone
+    drawn, again = redrawn(copy(runs, tmp_path))
+    assert_same(drawn, again)

@@ -45,9 +45,7 @@ def test_boundary_grid_is_the_probability_of_class_1_for_two_softmax_outputs() -
 
 
 def test_the_plane_spans_the_data_and_holds_the_other_inputs_at_their_mean() -> None:
-    c = cfg(
-        "data.name=iris", "data.permute_seed=116", "data.test_size=30", "model.hidden=[]", "train.epochs=1"
-    )
+    c = cfg(*IRIS, "model.output=softmax", "train.epochs=1")
     (group,) = experiment.prepare([c])
     where = experiment.plane(c, group.prepared)
     train = group.prepared.train
@@ -67,9 +65,7 @@ def test_the_plane_spans_the_data_and_holds_the_other_inputs_at_their_mean() -> 
 
 
 def test_confusion_counts_true_against_predicted() -> None:
-    c = cfg(
-        "data.name=iris", "data.permute_seed=116", "data.test_size=30", "model.hidden=[]", "train.epochs=2"
-    )
+    c = cfg(*IRIS, "model.output=softmax", "train.epochs=2")
     (group,) = experiment.prepare([c])
     (h,) = loop.run([c], group.prepared)
     train_cm, test_cm = experiment.confusion(h, group.prepared)
@@ -90,6 +86,7 @@ def test_confusion_counts_true_against_predicted() -> None:
                 "data.test_size=0.2",
                 "data.permute_seed=1",
                 "model.hidden=[]",
+                "model.output=softmax",
                 "train.epochs=2",
             ),
             {"loss.png", "lr.png", "boundary.png", "confusion.png"},

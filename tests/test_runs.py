@@ -165,6 +165,7 @@ def test_a_folder_reads_back_as_the_history_it_was_written_from(tmp_path: Path) 
     from nnopt_cli.experiments import experiment
 
     sets = ["train.epochs=3", "optimizer.name=adam", "ema.decay=0.9", "data.name=iris", "data.test_size=30"]
+    sets.append("model.output=softmax")  # one output per class: a single one cannot tell three apart
     h = experiment.train(config.from_dict({}, sets))
     read = runs.read_history(written(tmp_path, h))
     assert read.config == h.config and read.with_test

@@ -27,7 +27,7 @@ class InputError(click.ClickException):
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from nnopt_cli import checks, config, data, examples
+    from nnopt_cli import checks, config, data, examples, files
     from nnopt_cli.config import grid
     from nnopt_cli.core import ema, lrrange, optimizers, schedules
     from nnopt_cli.experiments import experiment, lrfind, lrplot, replot, resume, session, tasks, train
@@ -54,6 +54,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         lrrange.RangeError,
         lrfind.LrFindError,
         examples.ExampleError,
+        files.OutputError,
     )
 
 
@@ -69,7 +70,23 @@ def _one_line_errors() -> Iterator[None]:
         raise InputError(runs.io_message(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The command group: Ctrl-C before a command has a folder to complete (reading a large CSV, checking a
+    grid) ends it with exit code 130, as Ctrl-C does once training has begun, not click's "Aborted!" and 1.
+    Nothing is half-written then: a folder is made only after the inputs are read, and every file is written
+    through a temporary name."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("nnopt: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+@click.group(
+    cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="nnopt")
 def cli() -> None:
     """Experiments on how neural-network optimization behaves.

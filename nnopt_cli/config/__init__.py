@@ -15,10 +15,11 @@ are filled in, so `Config.to_dict()` written back as YAML reproduces the run.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,9 @@ MAX_CONFIG_BYTES = 256 << 10  # a config a person wrote is a few KiB; pure-Pytho
 RUN_KEYS: tuple[Key, ...] = (
     Key("seed", 0, lambda v: checks.integer(v, "seed", low=0)),  # weights, shuffling, schedule noise
 )
+
+MAX_NAME_BYTES = 200
+"""The longest `name`: a folder is <YYYYmmdd-HHMMSS>-[sweep-]<name>[-N], within a file system's 255 bytes."""
 
 
 def declared() -> tuple[Key, ...]:
@@ -273,10 +277,15 @@ class _Origin:
         return ConfigError(f"{self.option(key) or self.where(key)}: {problem}")
 
 
+SHORTCUTS = {"train.epochs": "--epochs", "optimizer.lr": "--lr", "seed": "--seed"}
+"""The options that stand for a --set of one key (`nnopt train --lr X`): an error names the option typed."""
+
+
 def load(
     path: str | Path,
     sets: list[str] | tuple[str, ...] = (),
     *,
+    shortcuts: Sequence[str] = (),
     name: str | None = None,
     dropped: dict[str, Any] | None = None,
     drop_all: bool = False,
@@ -286,6 +295,8 @@ def load(
     Args:
       path: the YAML file; relative paths inside it are taken relative to its folder.
       sets: `KEY.PATH=VALUE` overrides, VALUE parsed as YAML, applied after the file.
+      shortcuts: overrides of the same form given by an option of SHORTCUTS (--lr X as optimizer.lr=X),
+        applied after `sets`; an error names the option ("--lr nan: ...").
       name: the run name when the config has none (default: the file's stem).
       dropped: given a dict, a key of `sets` that has no effect is dropped (its default used) and written
         into it with its value, rather than refused (a comparison's entries, which a --set may not all use).
@@ -296,6 +307,7 @@ def load(
         to a value other than its default where it has no effect.
     """
     raw, origin = _read(path, sets)
+    _apply_shortcuts(raw, shortcuts, origin)
     if dropped is not None or drop_all:
         origin.drop = True if drop_all else frozenset(origin.sets)
     file = Path(path)
@@ -566,6 +578,21 @@ def _apply_sets(raw: dict[str, Any], sets: list[str], origin: _Origin) -> None:
         origin.sets[key] = f"--set {key}={text if len(text) <= checks.EXCERPT_CHARS else text[:40] + '…'}"
 
 
+def _apply_shortcuts(raw: dict[str, Any], shortcuts: Sequence[str], origin: _Origin) -> None:
+    """`KEY=VALUE` of an option that stands for one key (SHORTCUTS): the option parsed a number, so its
+    text is a number here too (nan and inf included, which YAML would read as words)."""
+    for item in shortcuts:
+        key, value = parse_set(item)
+        text = item.partition("=")[2].strip()
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = float(value)
+        option = f"{SHORTCUTS.get(key, '--set ' + key)} {text}"
+        _put(raw, key, value, option)
+        origin.sets[key] = option
+        origin.shown[key] = option
+
+
 def _put(raw: dict[str, Any], key: str, value: Any, shown: str) -> None:
     """Set the dotted key path in raw config data, making sections on the way; `shown` names the option."""
     parts = key.split(".")
@@ -612,7 +639,9 @@ def _path(value: Any, key: str, origin: _Origin, base_dir: Path) -> str | None:
         raise CheckError(key, f"must be a file path, got {checks.excerpt(value)}")
     path = Path(value).expanduser()
     if not path.is_absolute():
-        path = (Path.cwd() if key in origin.sets else base_dir) / path
+        # a path given on the command line (--set, a --grid value) is the user's, taken from the current
+        # folder; one written in the file, from the file's folder
+        path = (Path.cwd() if origin.option(key) else base_dir) / path
     return str(path.resolve())
 
 
@@ -628,6 +657,14 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
         name = default_name
     if not isinstance(name, str) or not re.fullmatch(r"[\w.+-]+", name):
         raise CheckError("name", f"must be letters, digits, '.', '_', '+' or '-', got {checks.excerpt(name)}")
+    if name.startswith("."):
+        raise CheckError("name", f"must not begin with '.' (a hidden folder), got {checks.excerpt(name)}")
+    if len(name.encode()) > MAX_NAME_BYTES:
+        raise CheckError(
+            "name",
+            f"at most {MAX_NAME_BYTES} characters (the run folder is named after it, and file systems allow "
+            f"255 bytes a name), got {len(name.encode())}: {checks.excerpt(name)}",
+        )
 
     given: dict[str, Any] = {k: raw[k] for k in sections[""] if k in raw}  # the keys the config sets
     for section, known in sections.items():

@@ -115,7 +115,24 @@ def parse(option: str) -> Grid:
     texts = tuple(
         yaml_text(v) if isinstance(v, float) else item.strip() for v, item in zip(values, items, strict=True)
     )
+    _refuse_repeats(shown, values, texts)
     return Grid(key, tuple(values), texts)
+
+
+def _refuse_repeats(shown: str, values: Sequence[Any], texts: Sequence[str], ranged: bool = False) -> None:
+    """A value given twice would make one cell of twice the seeds (two identical runs): refused. Numbers are
+    compared as numbers (1 and 1.0 are one value), anything else by type and YAML text."""
+    first: dict[tuple[Any, ...], int] = {}
+    for j, value in enumerate(values):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        same = ("number", float(value)) if number else (type(value).__name__, yaml_text(value))
+        i = first.setdefault(same, j)
+        if i != j:
+            hint = " (the range's values rounded to 12 significant digits; ask for fewer)" if ranged else ""
+            raise GridError(
+                f"{shown}: the value {texts[j]} is given twice (values {i + 1} and {j + 1}){hint}; give each "
+                "value once (--seeds N repeats a cell)"
+            )
 
 
 def _number(value: Any) -> Any:
@@ -173,7 +190,9 @@ def _spaced(key: str, shown: str, start_text: str, stop_text: str, count: str, l
     out: tuple[Any, ...] = (
         tuple(int(v) for v in values) if whole else tuple(float(f"{v:.12g}") for v in values)
     )
-    return Grid(key, out, tuple(yaml_text(v) for v in out), log=bool(log))
+    texts = tuple(yaml_text(v) for v in out)
+    _refuse_repeats(shown, out, texts, ranged=True)
+    return Grid(key, out, texts, log=bool(log))
 
 
 def _is_int(text: str) -> bool:
@@ -281,6 +300,11 @@ def plan(
                     where = ", ".join(f"{k}={yaml_text(v)}" for k, v in chosen.items())
                     message = f"grid point {where}: {message}"
                 raise GridError(message) from None
+            if config.model_type != base.model_type:
+                raise GridError(
+                    f"{shown.get('model.type', 'model.type')}: a sweep's runs are all networks (model.type "
+                    f"{base.model_type}); the quadratic toy is a run of its own kind (nnopt train)"
+                )
             never = dict(inert) if never is None else {k: r for k, r in never.items() if k in inert}
             for key, value in gone.items():
                 item = dropped.setdefault(key, {"value": value, "runs": 0})

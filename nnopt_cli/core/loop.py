@@ -62,6 +62,8 @@ class Prepared:
       net, head: the network and its output and loss.
       train: the rows trained on; test: the held-out rows, measured after every epoch, or None.
       starts: (P, n) starting parameters, one row per config.
+      data_digest: the digest of the training and test rows (data.digest), handed to every History so that
+        the run folder can keep it; the loop does not read it.
     """
 
     net: mlp.MLP
@@ -69,6 +71,7 @@ class Prepared:
     train: Dataset
     test: Dataset | None
     starts: np.ndarray
+    data_digest: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -131,6 +134,7 @@ class History:
     checkpoint: Checkpoint | None = None  # the state that goes with params (the last whole epoch's)
     resumed_from: str | None = None  # the run folder this run continued, and after how many epochs
     resumed_at_epoch: int | None = None
+    data_digest: dict[str, str] = field(default_factory=dict)  # the rows trained and tested on (Prepared's)
 
     @property
     def epochs_done(self) -> int:
@@ -280,7 +284,13 @@ def run(
     p = pop.size
     rows = [
         _Row(
-            History(config=c, steps_per_epoch=per_epoch, population_size=p, with_test=test is not None),
+            History(
+                config=c,
+                steps_per_epoch=per_epoch,
+                population_size=p,
+                with_test=test is not None,
+                data_digest=dict(prepared.data_digest),
+            ),
             rate_function(c, per_epoch),
             c.ema_decay,
         )

@@ -18,10 +18,12 @@ found in a file carries no key and its one-line message starts with the file's n
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import numbers
+import re
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -177,7 +179,7 @@ def _read(
 ) -> Dataset:
     """One pass over the CSV `file` (`shown` in messages). `binary`: dot.csv's rule, labels 0 or 1 only."""
     try:
-        handle = open(file, encoding="utf-8-sig", newline="")  # noqa: SIM115  # closed below
+        handle = open(file, "rb")  # noqa: SIM115  # closed below; decoded line by line (_Lines)
     except FileNotFoundError:
         raise _file_error(shown, "no such file") from None
     except IsADirectoryError:
@@ -185,9 +187,10 @@ def _read(
     except OSError as exc:
         raise _file_error(shown, f"cannot read: {exc.strerror or exc}") from None
     row_no = 1
+    lines = _Lines(handle)
     try:
         with handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(lines)
             header = [cell.strip() for cell in next(reader, [])]
             if not any(header):
                 wanted = ",".join(COLUMNS) if binary else "a header row naming the columns"
@@ -195,18 +198,21 @@ def _read(
             feature_cols, label_col = _columns(header, shown, features, label)
             labels = _Labels(shown, header[label_col], binary)
             values = array("d")
-            for row_no, row in enumerate(reader, start=2):
+            for row in reader:
+                row_no = reader.line_num  # the file's line (header = row 1), multi-line quoted cells counted
                 if not any(cell.strip() for cell in row):
                     continue  # blank lines, e.g. a trailing one
-                if len(row) < len(header):
+                if len(row) != len(header):
                     raise _file_error(shown, f"row {row_no}: {len(row)} cells, expected {len(header)}")
                 for j in feature_cols:
                     values.append(_number(row[j].strip(), header[j], shown, row_no))
                 labels.add(row[label_col].strip(), row_no)
-    except UnicodeDecodeError:
-        raise _file_error(shown, f"row {row_no}: cannot read: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise _file_error(
+            shown, f"row {lines.number}: cannot read: not UTF-8 text (byte {exc.object[exc.start]:#04x})"
+        ) from None
     except csv.Error as exc:
-        raise _file_error(shown, f"row {row_no}: cannot read: {exc}") from None
+        raise _file_error(shown, f"row {lines.number}: cannot read: {exc}") from None
     except OSError as exc:
         raise _file_error(shown, f"cannot read: {exc.strerror or exc}") from None
     if not labels.codes:
@@ -214,6 +220,30 @@ def _read(
     codes, classes = labels.finish()
     x = np.frombuffer(values, dtype=np.float64).reshape(len(codes), len(feature_cols))
     return Dataset(x=x, labels=codes, classes=classes, feature_names=tuple(header[j] for j in feature_cols))
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+class _Lines:
+    """A binary file's lines decoded one at a time, so that a byte that is not UTF-8 is reported on its own
+    line (a text file decodes blocks ahead of the line being read); a BOM on the first line is dropped."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.number = 0  # the line being decoded, from 1
+
+    def __iter__(self) -> Iterator[str]:
+        for raw in self.handle:
+            self.number += 1
+            line = raw.decode("utf-8-sig" if self.number == 1 else "utf-8")
+            if "\r" not in line[:-2]:
+                yield line
+                continue
+            # lines ended by a lone \r (old Mac files), which a binary file does not split at, as text does
+            for k, part in enumerate(_LONE_CR.split(line)):
+                self.number += k > 0
+                yield part
 
 
 def _columns(
@@ -228,7 +258,7 @@ def _columns(
             f"row 1 (header): missing column {', '.join(missing)}; found {_listing(header)} "
             f"(need {', '.join(wanted)})",
         )
-    for c in wanted:
+    for c in dict.fromkeys(h for h in header if h):  # any name twice: "x" would be which column?
         where = [str(j + 1) for j, h in enumerate(header) if h == c]
         if len(where) > 1:
             raise _file_error(
@@ -331,7 +361,14 @@ class _Labels:
                 "need at least two classes",
             )
         if self.numeric:
-            return codes, tuple(str(k) for k in range(int(codes.max()) + 1))
+            # class numbers that are not 0 .. K−1 ({0, 7}) are recoded as names are: the k-th number seen,
+            # in numeric order, is class k, so that every output of the network stands for a class
+            numbers = sorted(self.names.values())
+            if numbers != list(range(len(numbers))):
+                recode = np.zeros(numbers[-1] + 1, dtype=np.int64)
+                recode[numbers] = np.arange(len(numbers))
+                codes = recode[codes]
+            return codes, tuple(str(n) for n in numbers)
         ordered = sorted(self.names)
         recode = np.empty(len(ordered), dtype=np.int64)
         for k, class_name in enumerate(ordered):
@@ -597,6 +634,35 @@ def _check_label(value: object, key: str) -> str | None:
     if value is None or (isinstance(value, str) and value.strip()):
         return value
     raise DataError(key, f"must be a column name or null (the last column), got {checks.excerpt(value)}")
+
+
+# --- the rows a run used ---------------------------------------------------------------------------
+
+
+def digest(train: Dataset, test: Dataset | None) -> dict[str, str]:
+    """SHA-256 of the rows a run trains on and (with a split) is tested on, each part on its own: the
+    inputs as float64 and the class labels as int64, in the order used, with their shapes and the class
+    names. Equal digests: the same numbers in the same order; the column names do not count.
+
+    Returns:
+      {"train": hex, "test": hex} ("test" only with a test split).
+    """
+    parts = {"train": train} if test is None else {"train": train, "test": test}
+    return {part: _rows_digest(rows) for part, rows in parts.items()}
+
+
+def _rows_digest(rows: Dataset) -> str:
+    h = hashlib.sha256()
+    h.update(f"{rows.x.shape[0]}x{rows.x.shape[1]};".encode())
+    h.update(np.ascontiguousarray(rows.x, dtype="<f8").tobytes())
+    h.update(np.ascontiguousarray(rows.labels, dtype="<i8").tobytes())
+    h.update(("\x00".join(rows.classes)).encode())
+    return h.hexdigest()
+
+
+def source(dataset_name: str | None, path: str | Path | None) -> str:
+    """How messages name a config's data: its CSV file, else the data set's name."""
+    return str(path) if path is not None else (dataset_name or "dot")
 
 
 # --- splitting and plotting ----------------------------------------------------------------------

@@ -162,11 +162,19 @@ def _resolve(
 
 
 def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
+    """Entry names as their folders can hold them, decided before anything trains: a name taken by an entry
+    before it, by another entry's own name, or by a file of the comparison (comparisons.OWN_FILES) gets the
+    first free `-2`, `-3`, ..."""
+    given = set(names)
+    used = set(comparisons.OWN_FILES)
     out = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+        chosen, k = name, 1
+        while chosen in used or (k > 1 and chosen in given):
+            k += 1
+            chosen = f"{name}-{k}"
+        used.add(chosen)
+        out.append(chosen)
     return out
 
 

@@ -38,11 +38,13 @@ class SetupError(ValueError):
 
 @dataclass(frozen=True)
 class Data:
-    """A config's data: the whole set, and its training and (with data.test_size) test rows."""
+    """A config's data: the whole set, its training and (with data.test_size) test rows, and their digest
+    (data.digest), which a run folder keeps."""
 
     full: data_mod.Dataset
     train: data_mod.Dataset
     test: data_mod.Dataset | None
+    digest: dict[str, str]
 
 
 def load_data(config: Config) -> Data:
@@ -58,7 +60,7 @@ def load_data(config: Config) -> Data:
         seed=config.data_seed,
     )
     train, test = data_mod.split(full, permute_seed=config.permute_seed, test_size=config.test_size)
-    return Data(full, train, test)
+    return Data(full, train, test, data_mod.digest(train, test))
 
 
 def layer_widths(config: Config, dataset: data_mod.Dataset) -> tuple[int, ...]:
@@ -78,6 +80,15 @@ def network(config: Config, dataset: data_mod.Dataset, *, rows: int = 1) -> tupl
         activations that would not fit in this machine's memory, checked before anything is allocated.
     """
     widths = layer_widths(config, dataset)
+    if widths[-1] == 1 and dataset.n_classes > 2:
+        # one output tells two classes apart (a threshold): the third and later could never be predicted
+        source = data_mod.source(config.data_name, config.data_path)
+        raise SetupError(
+            f"model.output {config.output} with loss {config.loss}: one output, which tells two classes "
+            f"apart, but {source} has {dataset.n_classes} ({', '.join(dataset.classes[:5])}"
+            f"{', ...' if dataset.n_classes > 5 else ''}); use model.output: softmax (one output per class), "
+            "or loss: ce with model.output: linear"
+        )
     try:
         head = losses.Head(config.output, config.loss, widths[-1])
     except losses.HeadError as exc:
@@ -240,7 +251,7 @@ def prepare(configs: Sequence[Config]) -> list[Group]:
         net, head = network(members[0], d.full, rows=len(members))
         check_length(members, per_epoch=loop.steps_per_epoch(members[0].batch_size, d.train.size))
         starts = np.stack([starting_params(c, net) for c in members])
-        prepared = loop.Prepared(net, head, d.train, d.test, starts)
+        prepared = loop.Prepared(net, head, d.train, d.test, starts, d.digest)
         groups.append(Group(indices, members, prepared))
     return groups
 

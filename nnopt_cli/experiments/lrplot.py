@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from nnopt_cli import examples
+from nnopt_cli import examples, files
 from nnopt_cli.config import Config
 from nnopt_cli.core import schedules
 from nnopt_cli.figures import plots
@@ -170,6 +170,8 @@ def run(
     """
     from nnopt_cli import config as config_mod
 
+    files.check_output(out, "--out")  # before anything is computed: a device or a folder is never replaced
+    files.check_output(csv, "--csv")
     if steps > MAX_STEPS:
         raise PlotError(f"--steps {steps}: at most {MAX_STEPS:,} steps can be drawn (and kept in memory)")
     groups = list(groups) or [("type", "exponential", {})]
@@ -208,7 +210,7 @@ def run(
         out = runs.new_file(runs_root, f"lr-{first}", ".png")
     try:
         write(curves, png=out, csv=csv, log=log, unit=unit)
-    except OSError:
+    except BaseException:  # a full disk, Ctrl-C: no empty file left holding the name
         if claimed:  # the empty file that held the name
             out.unlink(missing_ok=True)
         raise

@@ -35,6 +35,7 @@ from nnopt_cli.core.quadratic import QuadraticHistory
 from nnopt_cli.experiments import experiment, session
 from nnopt_cli.figures import report
 from nnopt_cli.store import comparisons, folders, runs
+from nnopt_cli.store import runs as runs_mod  # `runs` is also _prepare's argument
 
 
 class ReplotError(ValueError):
@@ -158,6 +159,10 @@ def _prepare(runs: Sequence[tuple[Path, History]], folder: Path) -> list[loop.Pr
     out = []
     for i, (run, h) in enumerate(runs):
         p = prepared[i]
+        c = h.config
+        with runs_mod.folder_errors_as(ReplotError):
+            source = data_mod.source(c.data_name, c.data_path)
+            runs_mod.check_data(run, h.data_digest, p.data_digest, source=source)
         per_epoch = loop.steps_per_epoch(h.config.batch_size, p.train.size)
         if h.steps_per_epoch != per_epoch:
             raise ReplotError(

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from nnopt_cli import data as data_mod
 from nnopt_cli.config import Config
 from nnopt_cli.core import loop, mlp, optimizers
 from nnopt_cli.experiments import experiment
@@ -152,6 +153,13 @@ def prepare(config: Config, start: loop.Start) -> experiment.Group:
         prepared.net.check_arrays(start.history.params, f"{where}/params.npz")
     except mlp.NetworkError as exc:
         raise ResumeError(str(exc)) from None
+    with runs.folder_errors_as(ResumeError):
+        runs.check_data(
+            Path(where),
+            start.history.data_digest,
+            prepared.data_digest,
+            source=data_mod.source(config.data_name, config.data_path),
+        )
     per_epoch = loop.steps_per_epoch(config.batch_size, prepared.train.size)
     point = start.checkpoint
     if point.steps != point.epochs * per_epoch:
@@ -159,7 +167,9 @@ def prepare(config: Config, start: loop.Start) -> experiment.Group:
             f"{where}: {point.steps} updates in {point.epochs} epochs, but the data now gives {per_epoch} "
             f"updates per epoch ({prepared.train.size} training rows): the data changed since"
         )
-    prepared = loop.Prepared(prepared.net, prepared.head, prepared.train, prepared.test, start.theta[None])
+    prepared = loop.Prepared(
+        prepared.net, prepared.head, prepared.train, prepared.test, start.theta[None], prepared.data_digest
+    )
     return experiment.Group(group.indices, [config], prepared)
 
 

@@ -72,7 +72,7 @@ def run(
             raise UsageError(
                 "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"
             )
-        config = config_mod.load(config_file, (*sets, *shortcuts))
+        config = config_mod.load(config_file, tuple(sets), shortcuts=shortcuts)
         if config.model_type == "quadratic":
             return _toy(config, runs_root, started)
         (group,) = experiment.prepare([config])

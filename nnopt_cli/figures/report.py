@@ -24,6 +24,9 @@ from nnopt_cli.core.quadratic import QuadraticHistory
 from nnopt_cli.data import Dataset
 from nnopt_cli.figures import plots
 
+COMPARE_PNG = "compare.png"  # a comparison's pictures, beside its entry folders
+BOUNDARIES_PNG = "boundaries.png"
+
 
 @dataclass(frozen=True)
 class Plane:
@@ -416,7 +419,7 @@ def draw_comparison(
     spread = f"; lines: mean of {seeds} seeds, bands: min to max" if seeds > 1 else ""
     with_test = any(h.with_test for h in histories)
     plots.comparison(
-        path or folder / "compare.png",
+        path or folder / COMPARE_PNG,
         loss=loss_curves,
         accuracy=acc_curves,
         rates=lr_curves,
@@ -433,7 +436,7 @@ def draw_boundaries(folder: Path, firsts: Sequence[tuple[History, RunView]], see
     note = pairs[0][1].plane.note if pairs[0][1].plane is not None else ""
     title = "Decision boundaries after training" + (" (first seed)" if seeds > 1 else "")
     plots.boundary_grid(
-        folder / "boundaries.png",
+        folder / BOUNDARIES_PNG,
         [_diverged(h, view) if h.status == "diverged" else _boundary(h, view) for h, view in pairs],
         title=title + (f"; {note}" if note else ""),
         score_label=score_label(pairs[0][0].config),

@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from nnopt_cli.config import Config
+from nnopt_cli.figures import report
 from nnopt_cli.store import folders, runs
 from nnopt_cli.store.runs import FolderError
 
 DROPPED = "dropped.json"
+OWN_FILES = (folders.COMPARE_CSV, DROPPED, report.COMPARE_PNG, report.BOUNDARIES_PNG)
+"""The files of the comparison's own: no entry folder may take one of these names."""
 
 
 def start(folder: Path, configs: Sequence[Config], *, seeds: int) -> list[Path]:

@@ -30,6 +30,8 @@ from nnopt_cli.core.quadratic import QuadraticHistory
 from nnopt_cli.files import replacing
 from nnopt_cli.store import folders
 
+DATA_DIGEST = "data_sha256"  # summary.json's key for the digest of the rows a run used (data.digest)
+
 
 class RunFolderError(OSError):
     """The runs root cannot be used; one line."""
@@ -44,6 +46,10 @@ def _stamped(root: str | Path, name: str, suffix: str, now: datetime | None) -> 
     """`<root>/<YYYYmmdd-HHMMSS>-<name><suffix>`, then the same with `-2`, `-3`, ... before the suffix;
     creates root first."""
     root = Path(root)
+    try:
+        files.check_folder(root, "--runs-root")
+    except files.OutputError as exc:
+        raise RunFolderError(str(exc)) from None
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -157,6 +163,9 @@ def summary(history: History, *, total_seconds: float) -> dict[str, Any]:
     if h.population_size > 1:
         # train_seconds is then the loop time of the whole population, shared by all of its runs
         out["population_size"] = h.population_size
+    if h.data_digest:
+        # the rows trained (and tested) on: replot and resume refuse data that changed since (check_data)
+        out[DATA_DIGEST] = dict(h.data_digest)
     if h.resumed_from is not None:
         out["resumed_from"] = h.resumed_from  # the run folder this one continued, after this many epochs
         out["resumed_at_epoch"] = h.resumed_at_epoch
@@ -554,6 +563,33 @@ def _apply_summary(h: History, summary: dict[str, Any], path: Path) -> None:
         if key in summary and summary[key] != counted:
             raise FolderError(f"{path}: {key} {summary[key]!r}, metrics.csv says {counted}")
     h.start = _start(summary, path, with_test=h.with_test)
+    h.data_digest = _digest(summary, path)
+
+
+def _digest(summary: dict[str, Any], path: Path) -> dict[str, str]:
+    """summary.json's digest of the rows used ({} for runs written before nnopt kept it)."""
+    recorded = summary.get(DATA_DIGEST, {})
+    if not isinstance(recorded, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in recorded.items()
+    ):
+        raise FolderError(f"{path}: {DATA_DIGEST} is {recorded!r}, not a mapping of parts to digests")
+    return dict(recorded)
+
+
+def check_data(folder: Path, recorded: Mapping[str, str], now: Mapping[str, str], *, source: str) -> None:
+    """Refuse data whose rows differ from those the run in `folder` used: `recorded` is the digest its
+    summary.json keeps, `now` that of the data its config.yaml gives today (data.digest), `source` the file
+    or data set they come from. A run written before digests were kept (recorded empty) is not checked.
+
+    Raises:
+      FolderError: one line naming the data's file and which rows differ.
+    """
+    for part, words in (("train", "training"), ("test", "test")):
+        if part in recorded and recorded[part] != now.get(part):
+            raise FolderError(
+                f"{source}: changed since the run {folder} was made: its {words} rows are not those the run "
+                f"used (its {folders.SUMMARY} keeps their {DATA_DIGEST}); train a new run on it"
+            )
 
 
 def _outcome(summary: dict[str, Any], path: Path) -> tuple[str, str, float]:
