@@ -345,7 +345,7 @@ def _heatmap_notes(
     from matplotlib.patches import Patch
 
     diverged = np.stack([p.diverged for p in panels])
-    blank = Patch(facecolor="none", edgecolor="none")
+    blank = Patch(facecolor="none", edgecolor="none", gid="note")
     handles: list[Any] = []
     notes: list[str] = []
     if best is not None:
@@ -360,7 +360,7 @@ def _heatmap_notes(
         among = " (among cells where no seed diverged)" if (diverged > 0).any() else ""
         value = short_number(panels[p].mean[i, j], percent=percent)
         notes.append(f"best cell{among}: {', '.join(where)}: {value}")
-        handles.append(Patch(facecolor="none", edgecolor=BEST_COLOR, linewidth=2.5))
+        handles.append(Patch(facecolor="none", edgecolor=BEST_COLOR, linewidth=2.5, gid="for:best"))
     if (kinds == DIVERGED).any():
         lost = (kinds == DIVERGED) & (diverged > 0)
         empty = (kinds == DIVERGED) & (diverged == 0)
@@ -371,11 +371,17 @@ def _heatmap_notes(
             what.append("no value: the metric is empty for a seed (e.g. no converged epoch yet)")
         notes.append("hatched grey: " + "; ".join(what))
         handles.append(
-            Patch(facecolor=DIVERGED_FACE, hatch="///", edgecolor="none", hatchcolor=DIVERGED_HATCH)
+            Patch(
+                facecolor=DIVERGED_FACE,
+                hatch="///",
+                edgecolor="none",
+                hatchcolor=DIVERGED_HATCH,
+                gid="for:diverged",
+            )
         )
     if (kinds == NOT_RUN).any():
         notes.append("not run: no seed of the cell was trained (the sweep stopped before it)")
-        handles.append(Patch(facecolor="white", edgecolor="#999999", linestyle="--"))
+        handles.append(Patch(facecolor="white", edgecolor="#999999", linestyle="--", gid="for:not-run"))
     if not (kinds == VALUE).any():
         notes.append("no cell has a value to colour")
         handles.append(blank)
@@ -576,7 +582,7 @@ def _heatmap_figure(
             cax.invert_xaxis()  # better to the right, as for an accuracy
         cax.text(-0.02, 0.5, "worse", transform=cax.transAxes, ha="right", va="center", fontsize=NOTE_SIZE)
         cax.text(1.02, 0.5, "better", transform=cax.transAxes, ha="left", va="center", fontsize=NOTE_SIZE)
-    fig.legend(
+    legend = fig.legend(
         handles,
         notes,
         loc="upper left",
@@ -584,7 +590,8 @@ def _heatmap_figure(
         frameon=False,
         fontsize=NOTE_SIZE,
         borderaxespad=0.0,
-    ).set_gid("notes")
+    )
+    plots.keep_gids(legend, handles).set_gid("notes")
     return fig
 
 
@@ -673,23 +680,34 @@ def _sensitivity_notes(
     notes: list[str] = []
     if any((ok & (ln.high > ln.low)).any() for ln, ok in zip(lines, usable, strict=True)):
         notes.append("band: min to max over the seeds that did not diverge")
-        handles.append(Patch(facecolor="gray", alpha=0.25, edgecolor="none"))
+        handles.append(Patch(facecolor="gray", alpha=0.25, edgecolor="none", gid="for:band"))
     if any(ok.any() for ok in usable):
         which = "each" if len(lines) > 1 else "the"
         better = "highest" if higher_is_better else "lowest"
         notes.append(f"best point of {which} line ({better} mean; where no seed diverged, if any)")
         handles.append(
-            Line2D([], [], marker="*", linestyle="", markersize=12, color="gray", markeredgecolor="k")
+            Line2D(
+                [],
+                [],
+                marker="*",
+                linestyle="",
+                markersize=12,
+                color="gray",
+                markeredgecolor="k",
+                gid="for:best",
+            )
         )
     if any(ln.diverged.any() for ln in lines):
         notes.append(
             "in the strip above: some seeds diverged at that value"
             + (" (n/m: n of its m seeds)" if counts else "")
         )
-        handles.append(Line2D([], [], marker="x", linestyle="", markersize=7, color="gray"))
+        handles.append(
+            Line2D([], [], marker="x", linestyle="", markersize=7, color="gray", gid="for:diverged")
+        )
     if any(((ln.runs > 0) & ~ok).any() for ln, ok in zip(lines, usable, strict=True)):
         notes.append("no point on a line: a seed of that value diverged (or gave no value)")
-        handles.append(Patch(facecolor="none", edgecolor="none"))
+        handles.append(Patch(facecolor="none", edgecolor="none", gid="note"))
     return handles, notes
 
 
@@ -707,7 +725,9 @@ def _draw_line(
     band = np.isfinite(ln.low) & np.isfinite(ln.high) & ok
     if band.any():
         low, high = np.where(band, ln.low, 0.0), np.where(band, ln.high, 0.0)
-        ax.fill_between(positions, low, high, where=band, color=color, alpha=0.18, linewidth=0, zorder=1)
+        ax.fill_between(
+            positions, low, high, where=band, color=color, alpha=0.18, linewidth=0, zorder=1, gid=f"band-{k}"
+        )
     marker = plots.ENTRY_MARKERS[k % len(plots.ENTRY_MARKERS)]
     y = np.where(ok, ln.mean, np.nan)
     ax.plot(
@@ -936,7 +956,7 @@ def _sensitivity_figure(
     if notes:
         notes_left = max(0.1, left + (axes_w - _legend_width(notes, size)) / 2)
         notes_top = _legend_height(len(notes)) + 0.1  # inches above the figure's bottom
-        fig.legend(
+        legend = fig.legend(
             handles,
             notes,
             loc="upper left",
@@ -944,7 +964,8 @@ def _sensitivity_figure(
             frameon=False,
             fontsize=NOTE_SIZE,
             borderaxespad=0.0,
-        ).set_gid("notes")
+        )
+        plots.keep_gids(legend, handles).set_gid("notes")
     return fig
 
 
