@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nnopt_cli.figures import gridplots
+from nnopt_cli.figures import gridplots, plots
 from nnopt_cli.figures.gridplots import Axis, Line, Panel
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -543,7 +543,9 @@ def test_sensitivity_marks_where_seeds_diverged(tmp_path: Path, saved: list[Any]
     (adam,) = by_gid(fig, "diverged-2")
     assert list(sgdm.get_xdata()) == [0.1]
     assert list(adam.get_xdata()) == [0.03, 0.1]
-    assert sgdm.get_marker() == "x" and sgdm.get_color() == "C1" and adam.get_color() == "C2"
+    # each line in its optimizer's own colour, as in every picture
+    assert sgdm.get_marker() == "x" and sgdm.get_color() == plots.OPTIMIZER_COLORS["sgdm"]
+    assert adam.get_color() == plots.OPTIMIZER_COLORS["adam"]
     (strip,) = [ax for ax in fig.axes if ax.get_gid() == "diverged-strip"]
     assert sorted(t.get_text() for t in strip.texts) == ["2/5", "5/5", "5/5"]
 
@@ -701,3 +703,17 @@ def test_every_figure_writes_a_png_and_no_temporary_file(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.png", "s.png"]
     for name in ("h.png", "s.png"):
         assert_sensible_png(tmp_path / name)
+
+
+def test_neighbouring_cells_that_differ_read_differently(tmp_path: Path, saved: list[Any]) -> None:
+    # five rates whose losses agree to three digits: "0.125" five times would hide the best cell
+    close = np.array([[0.12512, 0.12547, 0.12481, 0.12534, 0.12499]])
+    fig = draw_heatmap(
+        tmp_path, saved, y=None, panels=[Panel("", close, np.zeros((1, 5), int), np.full((1, 5), 5))]
+    )
+    texts = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("0.1")]
+    assert len(texts) == 5 and len(set(texts)) == 5, texts
+    notes = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(n.startswith("best cell") and n.endswith(": 0.1248") for n in notes), notes
+    assert gridplots.telling_digits(np.array([0.5, 0.25, 0.125])) == 3  # no more digits than it takes
+    assert gridplots.telling_digits(np.array([0.9661, 0.9664]), percent=True) == 4

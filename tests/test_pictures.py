@@ -92,3 +92,92 @@ def test_every_picture_of_the_edge_cases_is_readable(drawn: dict[str, dict[str, 
     assert figures
     found = {name: problems(fig) for name, fig in figures.items()}
     assert not any(found.values()), {k: v for k, v in found.items() if v}
+
+
+def test_a_three_class_run_on_two_inputs_gets_its_confusion_matrices(
+    drawn: dict[str, dict[str, Any]],
+) -> None:
+    assert "confusion.png" in drawn["3 classes on 2 inputs"]
+    assert (
+        "confusion.png" not in drawn["one epoch"]
+    )  # two classes, two inputs, no test rows: the boundary says it
+
+
+def test_a_sweep_without_a_numeric_key_says_why_it_draws_no_sensitivity(
+    drawn: dict[str, dict[str, Any]],
+) -> None:
+    case = drawn["sweep of a non-numeric key"]
+    assert "sensitivity.png" not in case
+    assert "no sensitivity.png: no grid key is numeric" in case["output"]
+    assert "no sensitivity.png" not in drawn["sweep of one key"]["output"]
+
+
+def colors_of(fig: Any) -> dict[str, Any]:
+    """Each legend entry's colour in a compare.png."""
+    (legend,) = fig.legends
+    return {
+        t.get_text().split(" ")[0]: h.get_color()
+        for h, t in zip(legend.legend_handles, legend.get_texts(), strict=True)
+    }
+
+
+def test_an_optimizer_has_one_colour_in_every_picture(drawn: dict[str, dict[str, Any]]) -> None:
+    from matplotlib.colors import to_hex
+
+    eight = colors_of(drawn["8 compare entries"]["compare.png"])
+    assert {name: to_hex(c) for name, c in eight.items()} == {n: plots.OPTIMIZER_COLORS[n] for n in EIGHT}
+    lines = drawn["sweep of a non-numeric key"]["curves.png"]
+    for handle, text in zip(lines.legends[0].legend_handles, lines.legends[0].get_texts(), strict=True):
+        name = text.get_text().split(" ")[0].split("=")[-1]
+        if name in plots.OPTIMIZER_COLORS:
+            assert to_hex(handle.get_color()) == plots.OPTIMIZER_COLORS[name]
+
+
+def test_names_keep_their_colours_whatever_their_order() -> None:
+    assert plots.name_colors(["adam", "sgd"]) == [
+        plots.OPTIMIZER_COLORS["adam"],
+        plots.OPTIMIZER_COLORS["sgd"],
+    ]
+    two = plots.name_colors(["sgd", "sgd lr=0.1", "iris-net"])
+    assert two[0] == plots.OPTIMIZER_COLORS["sgd"] and len(set(map(str, two))) == 3
+
+
+def loss_axes(fig: Any) -> Any:
+    return next(ax for ax in fig.axes if ax.get_title() == "Loss")
+
+
+def test_a_late_blow_up_leaves_the_history_before_it_in_view(drawn: dict[str, dict[str, Any]]) -> None:
+    fig = drawn["diverged late"]["loss.png"]
+    ax = loss_axes(fig)
+    low, high = ax.get_ylim()
+    assert high < 1e3  # the loss before the blow-up (0.05 to 3) spans the axis, not 1e200
+    (loss,) = [ln for ln in ax.lines if ln.get_label() == "loss (mse)"]
+    y = np.asarray(loss.get_ydata(), dtype=float)
+    assert low <= np.nanmin(y) and np.log10(high / low) < 5
+    texts = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("diverged at epoch 134") for t in texts)
+
+
+def test_a_run_that_diverged_at_epoch_1_spans_epochs_0_to_1(drawn: dict[str, dict[str, Any]]) -> None:
+    for ax in drawn["diverged at epoch 1"]["loss.png"].axes:
+        low, high = ax.get_xlim()
+        assert -0.1 < low <= 0 and 1 <= high < 1.1
+
+
+def test_the_compare_title_claims_only_what_the_entries_share(
+    tmp_path: Path, saved: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report.os, "cpu_count", lambda: 1)
+    runner = CliRunner()
+    root = str(tmp_path / "runs")
+    same = runner.invoke(cli, ["compare", "sgd", "adam", "--epochs", "2", "--runs-root", root, "--quiet"])
+    assert same.exit_code == 0, same.output
+    assert saved[-1]._suptitle.get_text().startswith("Same network, same start, same batches: 2 entries")
+    seeds = ["compare", "sgd", "adam", "--epochs", "2", "--seeds", "2", "--runs-root", root, "--quiet"]
+    assert runner.invoke(cli, seeds).exit_code == 0
+    compare = [f for f in saved if f._suptitle.get_text().endswith("min to max")][-1]
+    assert compare._suptitle.get_text().startswith("Same network, same start (for each seed), same batches")
+    lengths = ["compare", "configs/sgd.yaml", "configs/adam.yaml", "--runs-root", root, "--quiet"]
+    assert runner.invoke(cli, lengths).exit_code == 0
+    title = [f for f in saved if "entries" in f._suptitle.get_text()][-1]._suptitle.get_text()
+    assert "different lengths" in title

@@ -95,18 +95,29 @@ def _is_accuracy(metric_label: str) -> bool:
     return "accuracy" in metric_label.lower()
 
 
-def short_number(value: float, *, percent: bool = False) -> str:
-    """A cell's value in few characters: 3 significant digits (0.0123, 1.5, 1230; 1.23e-05 beyond
-    0.001..10⁴), or a share in percent with one decimal (0.9667 → 96.7%)."""
+def short_number(value: float, *, percent: bool = False, digits: int = 3) -> str:
+    """A cell's value in few characters: `digits` significant digits (0.0123, 1.5, 1230; 1.23e-05 beyond
+    0.001..10⁴), or a share in percent with digits − 2 decimals (0.9667 → 96.7%)."""
     if not math.isfinite(value):
         return "–"
     if percent:
-        return f"{100 * value:.1f}%"
+        return f"{100 * value:.{max(digits - 2, 1)}f}%"
     if value == 0:
         return "0"
     if 1e-3 <= abs(value) < 1e4:
-        return np.format_float_positional(float(f"{value:.3g}"), trim="-")
-    return f"{value:.2e}"
+        return np.format_float_positional(float(f"{value:.{digits}g}"), trim="-")
+    return f"{value:.{digits - 1}e}"
+
+
+def telling_digits(values: np.ndarray, *, percent: bool = False) -> int:
+    """The fewest significant digits (3 to 7) at which every two different values read differently, so
+    that neighbouring cells, and the best one, can be told apart by their numbers."""
+    finite = np.unique(np.asarray(values, dtype=float)[np.isfinite(values)])
+    distinct = len(np.unique([f"{v:.10g}" for v in finite]))
+    for digits in range(3, 7):
+        if len({short_number(float(v), percent=percent, digits=digits) for v in finite}) == distinct:
+            return digits
+    return 7
 
 
 def _number_formatter(percent: bool) -> Any:
@@ -201,7 +212,7 @@ class _Cells:
     text: list[list[str]]
 
 
-def _cells(panel: Panel, percent: bool) -> _Cells:
+def _cells(panel: Panel, percent: bool, digits: int = 3) -> _Cells:
     """A cell is coloured when it has runs, none of which diverged, and a finite mean; hatched grey when it
     has runs but a seed diverged (its count written in it) or no value; empty when it was never trained. A
     cell where some seeds diverged is never coloured: the others' mean would look as good as, or better
@@ -217,7 +228,7 @@ def _cells(panel: Panel, percent: bool) -> _Cells:
             elif kind[i, j] == DIVERGED:
                 row.append(f"{diverged[i, j]}/{runs[i, j]} div." if diverged[i, j] > 0 else "no value")
             else:
-                row.append(short_number(mean[i, j], percent=percent))
+                row.append(short_number(mean[i, j], percent=percent, digits=digits))
         text.append(row)
     return _Cells(kind, text)
 
@@ -340,6 +351,7 @@ def _heatmap_notes(
     kinds: np.ndarray,
     best: tuple[int, int, int] | None,
     percent: bool,
+    digits: int = 3,
 ) -> tuple[list[Any], list[str]]:
     """The legend under a heatmap: a handle and a sentence for each kind of mark it shows."""
     from matplotlib.patches import Patch
@@ -358,7 +370,7 @@ def _heatmap_notes(
         if panels[p].title:
             where.append(panels[p].title)
         among = " (among cells where no seed diverged)" if (diverged > 0).any() else ""
-        value = short_number(panels[p].mean[i, j], percent=percent)
+        value = short_number(panels[p].mean[i, j], percent=percent, digits=digits)
         notes.append(f"best cell{among}: {', '.join(where)}: {value}")
         handles.append(Patch(facecolor="none", edgecolor=BEST_COLOR, linewidth=2.5, gid="for:best"))
     if (kinds == DIVERGED).any():
@@ -485,7 +497,9 @@ def _heatmap_figure(
     checked = _checked_panels(x, y, panels)
     percent = _is_accuracy(metric_label)
     ny, nx = checked[0].mean.shape
-    cells = [_cells(p, percent) for p in checked]
+    shown = np.concatenate([np.where(p.diverged == 0, p.mean, np.nan).ravel() for p in checked])
+    digits = telling_digits(shown, percent=percent)
+    cells = [_cells(p, percent, digits) for p in checked]
     kinds = np.stack([c.kind for c in cells])  # (P, ny, nx)
     means = np.stack([p.mean for p in checked])
     coloured = kinds == VALUE
@@ -506,7 +520,7 @@ def _heatmap_figure(
     panel_w_guess = _heatmap_layout(size, x, y, cells, [""] * len(cells)).panel_w
     titles = [_wrap(p.title, panel_w_guess + 0.25, LABEL_SIZE, size) for p in checked]
     lay = _heatmap_layout(size, x, y, cells, titles)
-    handles, notes = _heatmap_notes(x, y, checked, kinds, best, percent)
+    handles, notes = _heatmap_notes(x, y, checked, kinds, best, percent, digits)
 
     # the figure, top to bottom: the title, the panels, the colour bar, the notes
     # what a colour averages: only coloured cells count (a hatched one has no mean drawn)
@@ -841,7 +855,7 @@ def _sensitivity_figure(
     checked = _checked_lines(x, lines)
     nx = len(x.labels)
     positions, log_x = _x_positions(x)
-    colors = plots.entry_colors(len(checked))
+    colors = plots.name_colors([ln.label for ln in checked])
     usable = [(ln.runs > 0) & np.isfinite(ln.mean) & (ln.diverged < ln.runs) for ln in checked]
     strip_rows = [k for k, ln in enumerate(checked) if ln.diverged.any()]
     # a line's name in the legend; "_" keeps an unnamed line out of it

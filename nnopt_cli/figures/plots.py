@@ -163,6 +163,23 @@ ENTRY_STYLES = ("-", "--", "-.", ":")
 ENTRY_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 
 
+# One colour per optimizer, the same in every picture and every command: sgd is blue wherever it is drawn.
+OPTIMIZER_COLORS = {
+    "sgd": "#1f77b4",
+    "sgdm": "#ff7f0e",
+    "momentum": "#2ca02c",
+    "adagrad": "#d62728",
+    "rmsprop": "#9467bd",
+    "adam": "#8c564b",
+    "adamw": "#e377c2",
+    "nadam": "#bcbd22",
+    "adamax": "#17becf",
+    "adadelta": "#7f7f7f",
+}
+# for what names no optimizer, and for a second entry of one: colours none of the optimizers has
+OTHER_COLORS = ("#000080", "#ff1493", "#556b2f", "#ff4500", "#4b0082", "#008080", "#b8860b", "#800000")
+
+
 def entry_colors(n: int) -> list[Any]:
     """n colours, none repeated: matplotlib's ten (C0..C9) up to ten entries, tab20 up to twenty, then n
     hues spread around the colour wheel."""
@@ -175,6 +192,26 @@ def entry_colors(n: int) -> list[Any]:
         return [cmap(i) for i in range(n)]
     hsv = colormaps["hsv"]
     return [hsv(i / n) for i in range(n)]
+
+
+def name_colors(names: Sequence[str]) -> list[Any]:
+    """A colour for each name, none repeated: an optimizer's own colour (OPTIMIZER_COLORS) for the first
+    name that is that optimizer (or starts with it and a space), else the next colour no name has."""
+    spare = [c for c in (*OTHER_COLORS, *OPTIMIZER_COLORS.values())]
+    if len(names) > len(spare):
+        spare += [c for c in entry_colors(len(names)) if c not in spare]
+    out: list[Any] = [None] * len(names)
+    taken: set[Any] = set()
+    for i, name in enumerate(names):
+        color = OPTIMIZER_COLORS.get(str(name).split(" ")[0])
+        if color is not None and color not in taken:
+            out[i] = color
+            taken.add(color)
+    for i in range(len(names)):
+        if out[i] is None:
+            out[i] = next(c for c in spare if c not in taken)
+            taken.add(out[i])
+    return out
 
 
 def entry_look(i: int, n: int, colors: Sequence[Any], *, solid: bool = False) -> dict[str, Any]:

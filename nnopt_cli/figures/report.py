@@ -269,17 +269,23 @@ def draw_confusion(folder: Path, h: History, view: RunView) -> None:
 Job = tuple[Callable[..., None], tuple[Any, ...]]
 
 
+def _confusion_tells(view: RunView) -> bool:
+    """Whether confusion.png shows what the boundary does not: the inputs off its plane, the held-out rows'
+    classes, or which of more than two classes are taken for which."""
+    return view.train.x.shape[1] > 2 or view.test is not None or len(view.train.classes) > 2
+
+
 def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = True) -> list[Job]:
     """A run's figures: boundary.png (with two inputs or more), loss.png, lr.png (unless `rates` is false:
-    a comparison draws every entry's rates in compare.png) and, with more than two inputs, confusion.png
-    (the boundary shows one plane of the inputs only). A diverged run's weights decide nothing: its
+    a comparison draws every entry's rates in compare.png) and confusion.png for a classification with more
+    than two inputs (the boundary shows one plane of them only), a test split or more than two classes. A diverged run's weights decide nothing: its
     boundary picture shows the data and says so, and it gets no confusion matrix."""
     jobs: list[Job] = [(draw_loss, (folder, history))]
     if rates:
         jobs.append((draw_lr, (folder, history)))
     if view.plane is not None:
         jobs.append((draw_boundary, (folder, history, view)))
-    if view.train.x.shape[1] > 2 and history.status != "diverged":
+    if _confusion_tells(view) and history.status != "diverged":
         jobs.append((draw_confusion, (folder, history, view)))
     return jobs
 
@@ -338,6 +344,29 @@ def _by_name(names: Sequence[str], histories: Sequence[History]) -> dict[str, li
     return by_name
 
 
+def _what_is_shared(firsts: Sequence[History], seeds: int) -> str:
+    """What the entries of a comparison share, as far as it is true: the network and its start (per seed
+    with several seeds), the batches, the length."""
+
+    def same(*attrs: str) -> bool:
+        return len({tuple(getattr(h.config, a, None) for a in attrs) for h in firsts}) == 1
+
+    data = ("data_name", "data_path", "data_seed", "permute_seed")
+    parts = []
+    if same("hidden", "activation", "output", "init", "seed", "model_type", *data):
+        parts.append("same network, same start" + (" (for each seed)" if seeds > 1 else ""))
+    elif same("hidden", "activation", "output", *data):
+        parts.append("same network, different starts")
+    else:
+        parts.append("different networks or data")
+    if same("batch_size", "shuffle", "seed", *data):
+        parts.append("same batches")
+    if not same("epochs"):
+        parts.append("different lengths")
+    text = ", ".join(parts)
+    return text[0].upper() + text[1:]
+
+
 def draw_comparison(
     folder: Path,
     names: Sequence[str],
@@ -353,7 +382,7 @@ def draw_comparison(
     visible."""
     by_name = _by_name(names, histories)
     with_test = any(h.with_test for h in histories)
-    colors = plots.entry_colors(len(by_name))
+    colors = plots.name_colors([hs[0].config.optimizer for hs in by_name.values()])
     loss_curves, acc_curves, lr_curves = [], [], []
     for i, (name, hs) in enumerate(by_name.items()):
         look = plots.entry_look(i, len(by_name), colors, solid=with_test)
@@ -390,7 +419,8 @@ def draw_comparison(
         loss=loss_curves,
         accuracy=acc_curves,
         rates=lr_curves,
-        title=title or f"Same network, same start, same batches: {len(by_name)} entries{spread}",
+        title=title
+        or f"{_what_is_shared([hs[0] for hs in by_name.values()], seeds)}: {len(by_name)} entries{spread}",
         measured_on="training (solid) and test rows (dashed)" if with_test else "the full data set",
     )
 
