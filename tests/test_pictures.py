@@ -28,7 +28,8 @@ def three_classes(folder: Path) -> Path:
     labels = np.repeat(np.arange(3), 50)
     x = centers[labels] + rng.normal(size=(150, 2))
     rows = "\n".join(
-        f"{a:.3f},{b:.3f},{['setosa', 'versicolor', 'virginica'][k]}" for (a, b), k in zip(x, labels)
+        f"{a:.3f},{b:.3f},{['setosa', 'versicolor', 'virginica'][k]}"
+        for (a, b), k in zip(x, labels, strict=True)
     )
     csv = folder / "three.csv"
     csv.write_text("x1,x2,species\n" + rows + "\n")

@@ -278,8 +278,9 @@ def _confusion_tells(view: RunView) -> bool:
 def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = True) -> list[Job]:
     """A run's figures: boundary.png (with two inputs or more), loss.png, lr.png (unless `rates` is false:
     a comparison draws every entry's rates in compare.png) and confusion.png for a classification with more
-    than two inputs (the boundary shows one plane of them only), a test split or more than two classes. A diverged run's weights decide nothing: its
-    boundary picture shows the data and says so, and it gets no confusion matrix."""
+    than two inputs (the boundary shows one plane of them only), a test split or more than two classes. A
+    diverged run's weights decide nothing: its boundary picture shows the data and says so, and it gets no
+    confusion matrix."""
     jobs: list[Job] = [(draw_loss, (folder, history))]
     if rates:
         jobs.append((draw_lr, (folder, history)))
