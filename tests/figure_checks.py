@@ -148,6 +148,9 @@ def problems(fig: Any) -> list[str]:
         box = ax.get_window_extent(renderer)
         if box.x0 < -SLACK or box.y0 < -SLACK or box.x1 > frame.x1 + SLACK or box.y1 > frame.y1 + SLACK:
             found.append(f"axes {ax.get_title()!r} outside the figure")
+    band = blank_band(fig, renderer, [box for _, box in boxes])
+    if band > BLANK_BAND:
+        found.append(f"a blank band {band:.2f} inches high across the figure")
     for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
         if _overlap(box_a, box_b) > 1.0:
             found.append(f"text {a.get_text()!r} overlaps {b.get_text()!r}")
@@ -158,6 +161,29 @@ def _numbered(gid: str, artist: Any) -> tuple[str, ...]:
     """A proxy's gid "best" stands for "best-0", "best-1", ... too."""
     own = str(artist.get_gid())
     return (own,) if own.startswith(f"{gid}-") else ()
+
+
+BLANK_BAND = 0.5  # inches: a taller band across the whole figure with nothing in it is wasted height
+
+
+def blank_band(fig: Any, renderer: Any, text_boxes: list[Any]) -> float:
+    """The height in inches of the tallest horizontal band of the figure that no axes, legend or text
+    touches (the margins above and below included)."""
+    spans = [(b.y0, b.y1) for b in text_boxes]
+    for ax in fig.axes:
+        if ax.get_visible() and (ax.axison or ax.get_legend() is not None):
+            box = ax.get_window_extent(renderer) if ax.axison else ax.get_legend().get_window_extent(renderer)
+            spans.append((box.y0, box.y1))
+    for legend in fig.legends:
+        box = legend.get_window_extent(renderer)
+        spans.append((box.y0, box.y1))
+    spans.sort()
+    widest, reached = 0.0, 0.0
+    for low, high in spans:
+        widest = max(widest, low - reached)
+        reached = max(reached, high)
+    widest = max(widest, fig.bbox.height - reached)
+    return widest / fig.dpi
 
 
 def _is_ticklabel(t: Any) -> bool:

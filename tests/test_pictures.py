@@ -182,3 +182,28 @@ def test_the_compare_title_claims_only_what_the_entries_share(
     assert runner.invoke(cli, lengths).exit_code == 0
     title = [f for f in saved if "entries" in f._suptitle.get_text()][-1]._suptitle.get_text()
     assert "different lengths" in title
+
+
+def test_constant_rates_are_said_in_words_and_their_panel_gives_its_room(
+    drawn: dict[str, dict[str, Any]],
+) -> None:
+    fig = drawn["8 compare entries"]["compare.png"]
+    assert [ax.get_title() for ax in fig.axes][:1] == ["Loss"] and len(fig.axes) == 2
+    assert "every entry's learning rate is constant (0.005) through the run" in [
+        t.get_text() for t in fig.texts
+    ]
+
+
+def test_accuracies_that_pile_up_at_the_top_are_zoomed_to_where_they_differ(
+    tmp_path: Path, saved: list[Any]
+) -> None:
+    e = np.arange(0, 200, dtype=float)
+    climb = [1 - 0.7 * np.exp(-e / 5) - d for d in (0.0, 0.01, 0.02, 0.03)]
+    acc = [plots.Curve(e, y, f"e{i}") for i, y in enumerate(climb)]
+    loss = [plots.Curve(e, 1 - y + 0.01, f"e{i}") for i, y in enumerate(climb)]
+    rates = [plots.Curve(np.arange(10), np.linspace(0.1, 0.01, 10), f"e{i}") for i in range(4)]
+    plots.comparison(tmp_path / "c.png", loss=loss, accuracy=acc, rates=rates, title="t")
+    ax_acc = saved[-1].axes[1]
+    low, high = ax_acc.get_ylim()
+    assert low > 0.9 and high <= 1.005 and "zoomed" in ax_acc.get_title()
+    assert len(saved[-1].axes) == 3  # the rates change: their panel stays

@@ -812,10 +812,21 @@ def confusion(
     in it and its share of the true class's points as the shade."""
     n = len(matrices)
     k = len(classes)
-    size = 1.2 + 0.55 * k
-    fig = _figure(size * n + 0.6, size + 1.3)
-    axes = fig.subplots(1, n, squeeze=False)[0]
-    for ax, (name, counts) in zip(axes, matrices, strict=True):
+    # laid out in inches around the matrices: no blank band above or below them
+    longest = max(map(len, classes))
+    rotate = longest > 12  # longer names stand upright under their column; shorter ones fit across it
+    cell = 0.55 if rotate else max(0.55, 0.075 * longest + 0.1)
+    size = cell * k
+    names_w = 0.35 + 0.075 * longest  # the class names left of a matrix, and its axis label
+    below = 0.55 + (0.075 * longest if rotate else 0.2)  # the class names under it, and its axis label
+    panel_w = max(size, 2.6)  # room for the panel's title
+    left, gap, right, top = names_w + 0.15, names_w + 0.3, 0.2, 0.75
+    width = left + n * panel_w + (n - 1) * gap + right
+    height = top + size + below
+    fig = _figure(width, height)
+    for p, (name, counts) in enumerate(matrices):
+        x0 = left + p * (panel_w + gap) + (panel_w - size) / 2
+        ax = fig.add_axes((x0 / width, below / height, size / width, size / height))
         totals = counts.sum(axis=1, keepdims=True)
         share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
         ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
@@ -825,7 +836,7 @@ def confusion(
                     j, i, str(int(counts[i, j])), ha="center", va="center", fontsize=9,
                     color="white" if share[i, j] > 0.6 else "black",
                 )  # fmt: skip
-        ax.set_xticks(range(k), classes, rotation=30 if max(map(len, classes)) > 4 else 0, ha="right")
+        ax.set_xticks(range(k), classes, rotation=90 if rotate else 0)
         ax.set_yticks(range(k), classes)
         ax.set_xlabel("predicted class")
         ax.set_ylabel("true class")
@@ -833,8 +844,7 @@ def confusion(
         total = int(counts.sum())
         accuracy = f"{correct / total:.1%}" if total else "no points"
         ax.set_title(f"{name}: {correct} of {total} right ({accuracy})", fontsize=9)
-    fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(left=0.2 / n + 0.08, right=0.97, bottom=0.25, top=0.8, wspace=0.6)
+    fig.suptitle(title, fontsize=10, y=1 - 0.12 / height, va="top")
     save(fig, path)
 
 
@@ -893,6 +903,36 @@ def quadratic(
     save(fig, path)
 
 
+def _constant(c: Curve) -> float | None:
+    """The rate of a curve that never changes, else None."""
+    y = _finite(np.asarray(c.y, dtype=float))
+    return float(y[0]) if y.size and np.all(y == y[0]) else None
+
+
+def _zoom_accuracy(ax: Axes, curves: Sequence[Curve]) -> bool:
+    """Zoom the accuracy axis to where the entries differ once the first 30% of the run is over, when the
+    early climb would otherwise squeeze them into a third of the height; the early values leave the axis
+    at the bottom, and the axis's title says so. Returns whether it zoomed."""
+    late = []
+    for c in curves:
+        x, y = np.asarray(c.x, dtype=float), np.asarray(c.y, dtype=float)
+        if x.size < 10:
+            return False
+        late.append(y[x >= x.min() + 0.3 * (x.max() - x.min())])
+    values = _finite(np.concatenate(late + [np.zeros(0)]))
+    every = np.concatenate([_finite(np.asarray(c.y, dtype=float)) for c in curves] + [np.zeros(0)])
+    if not values.size or every.min() >= values.min():
+        return False
+    spread = values.max() - values.min()
+    if spread > 0.33 * (every.max() - every.min()):
+        return False
+    margin = max(0.08 * spread, 0.005)
+    ax.set_ylim(max(values.min() - margin, -0.005), min(values.max() + margin, 1.005))
+    for line in ax.lines:
+        line.set_gid("leaves-axis")
+    return True
+
+
 def comparison(
     path: Path,
     *,
@@ -903,31 +943,46 @@ def comparison(
     measured_on: str = "the full data set",
 ) -> None:
     """Loss (log scale), accuracy and learning rate of several runs; one colour per run, one legend below
-    (made from the loss panel's labels; a curve labelled "_..." stays out of it)."""
+    (made from the loss panel's labels; a curve labelled "_..." stays out of it). When every rate is
+    constant, a line of text says so and the curves get the room of the rates' panel; when the first epochs'
+    climb would squeeze the accuracies together, their axis zooms to where they differ."""
+    constant = [_constant(c) for c in rates]
+    flat = bool(rates) and all(r is not None for r in constant)
     fig = _figure(15, 5.4)
-    ax_loss, ax_acc, ax_lr = fig.subplots(1, 3)
+    if flat:
+        ax_loss, ax_acc = fig.subplots(1, 2)
+        row = [ax_loss, ax_acc]
+    else:
+        ax_loss, ax_acc, ax_lr = fig.subplots(1, 3)
+        row = [ax_loss, ax_acc, ax_lr]
     _draw(ax_loss, loss, log=True)
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel(f"loss on {measured_on} (log scale)")
     ax_loss.set_title("Loss")
     _draw(ax_acc, accuracy)
     _percent_axis(ax_acc, accuracy)
+    zoomed = _zoom_accuracy(ax_acc, accuracy)
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel(f"accuracy on {measured_on}")
-    ax_acc.set_title("Accuracy (%)")
-    _draw(ax_lr, rates)
-    _rate_limits(ax_lr, rates)
-    ax_lr.set_xlabel("step (update number k, from 0)")
-    ax_lr.set_ylabel("learning rate")
-    ax_lr.set_title("Learning rate of each update")
+    ax_acc.set_title("Accuracy (%), zoomed to where the entries differ" if zoomed else "Accuracy (%)")
+    if not flat:
+        _draw(ax_lr, rates)
+        _rate_limits(ax_lr, rates)
+        ax_lr.set_xlabel("step (update number k, from 0)")
+        ax_lr.set_ylabel("learning rate")
+        ax_lr.set_title("Learning rate of each update")
     handles, labels = ax_loss.get_legend_handles_labels()
     rows = -(-len(labels) // 2)
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=11)
-    for ax in (ax_loss, ax_acc, ax_lr):
+    if flat:
+        values = sorted({f"{r:g}" for r in constant if r is not None}, key=float)
+        rate = f"every entry's learning rate is constant ({', '.join(values)}) through the run"
+        fig.text(0.5, 1 - 0.4 / 5.4, rate, ha="center", va="top", fontsize=9, color="dimgray")
+    for ax in row:
         _integer_x(ax)
-    fig.subplots_adjust(right=0.99, bottom=0.12 + 0.045 * rows, top=0.88)
-    _fit_y_labels(fig, [ax_loss, ax_acc, ax_lr])
+    fig.subplots_adjust(right=0.99, bottom=0.12 + 0.045 * rows, top=0.85 if flat else 0.88)
+    _fit_y_labels(fig, row)
     save(fig, path)
 
 
