@@ -694,7 +694,16 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, s
     show_default=True,
     help="What the x axis counts (the schedule is the same function of it).",
 )
-@click.option("--log", is_flag=True, help="Log scale for the rate.")
+@click.option("--log", is_flag=True, help="Log scale for the rate (refused for a curve with negative rates).")
+@click.option(
+    "--x",
+    "x_axis",
+    type=click.Choice(["step", "fraction"]),
+    default="step",
+    show_default=True,
+    help="What the x axis shows: the step, or the fraction of each curve's length (schedules of different "
+    "lengths side by side, e.g. two --config files).",
+)
 @click.option(
     "--config",
     "configs",
@@ -729,6 +738,7 @@ def plot_lr(
     steps: int,
     unit: str,
     log: bool,
+    x_axis: str,
     configs: tuple[Path, ...],
     out: Path | None,
     csv_path: Path | None,
@@ -755,6 +765,7 @@ def plot_lr(
             seed=seed,
             unit=unit,
             log=log,
+            x_axis=x_axis,
             out=out,
             csv=csv_path,
             runs_root=runs_root,

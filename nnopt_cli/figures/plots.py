@@ -450,8 +450,9 @@ def lr_curves(
     title: str,
     xlabel: str = "step (update number k, from 0)",
     log: bool = False,
+    whole_x: bool = True,
 ) -> None:
-    """Learning rate against step, one line per schedule."""
+    """Learning rate against step (or, without `whole_x`, a fraction of the run), one line per schedule."""
     n = len(curves)
     below = n > 3  # many curves: the legend goes under the axes, where it covers none of them
     strip = 0.3 + 0.2 * n if below else 0.0  # inches
@@ -476,7 +477,10 @@ def lr_curves(
         _log_y(ax)
     else:
         _rate_limits(ax, curves)
-    _integer_x(ax)
+    if whole_x:
+        _integer_x(ax)
+    else:
+        ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("learning rate" + (" (log scale)" if log else ""))
     ax.set_title(title, fontsize=11)
