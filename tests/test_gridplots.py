@@ -717,3 +717,27 @@ def test_neighbouring_cells_that_differ_read_differently(tmp_path: Path, saved: 
     assert any(n.startswith("best cell") and n.endswith(": 0.1248") for n in notes), notes
     assert gridplots.telling_digits(np.array([0.5, 0.25, 0.125])) == 3  # no more digits than it takes
     assert gridplots.telling_digits(np.array([0.9661, 0.9664]), percent=True) == 4
+
+
+def test_lines_on_the_same_values_both_show_and_bands_do_not_mix(tmp_path: Path, saved: list[Any]) -> None:
+    same = [0.4, 0.2, 0.13, 0.125, 0.126]
+    lines = [line_of(0, same, [0] * 5), line_of(1, same, [0] * 5)]
+    fig = draw_sensitivity(tmp_path, saved, lines=lines)
+    (sgd,) = by_gid(fig, "line-0")
+    (sgdm,) = by_gid(fig, "line-1")
+    # the one below is wider, and the one on top dashed: both can be seen on the same values
+    assert sgd.get_linewidth() > sgdm.get_linewidth() + 1 and sgdm.get_linestyle() != "-"
+    for k in (0, 1):
+        (band,) = by_gid(fig, f"band-{k}")
+        assert not band.get_facecolor()[:, 3].any()  # an outline: no colour mixed from two fills
+
+
+def test_the_best_value_can_be_read_off_a_log_axis(tmp_path: Path, saved: list[Any]) -> None:
+    lines = [line_of(0, [0.45, 0.2, 0.13, 0.1241, 0.126], [0] * 5)]
+    fig = draw_sensitivity(tmp_path, saved, lines=lines)
+    ax = by_gid(fig, "sensitivity")[0]
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    labels = [t for t in ax.get_yticks() if low <= t <= high]
+    assert min(abs(np.log10(t / 0.1241)) for t in labels) < 0.06 * np.log10(high / low)
+    assert len(labels) >= 3

@@ -694,7 +694,9 @@ def _sensitivity_notes(
     notes: list[str] = []
     if any((ok & (ln.high > ln.low)).any() for ln, ok in zip(lines, usable, strict=True)):
         notes.append("band: min to max over the seeds that did not diverge")
-        handles.append(Patch(facecolor="gray", alpha=0.25, edgecolor="none", gid="for:band"))
+        handles.append(
+            Patch(facecolor="none", edgecolor="gray", linestyle=(0, (2, 2)), linewidth=0.9, gid="for:band")
+        )
     if any(ok.any() for ok in usable):
         which = "each" if len(lines) > 1 else "the"
         better = "highest" if higher_is_better else "lowest"
@@ -734,25 +736,32 @@ def _draw_line(
     color: Any,
     higher_is_better: bool,
     name: str,
+    count: int = 1,
 ) -> None:
-    """One line: its band, its means (a marker at each grid value, a gap where there is none), its best."""
+    """One line (k of `count`): its band, its means (a marker at each grid value, a gap where there is
+    none), its best."""
     band = np.isfinite(ln.low) & np.isfinite(ln.high) & ok
     if band.any():
+        # the band as its outline in the line's colour: bands lying on each other stay each its own colour
+        # (filled, they would mix into one that no legend names)
         low, high = np.where(band, ln.low, 0.0), np.where(band, ln.high, 0.0)
         ax.fill_between(
-            positions, low, high, where=band, color=color, alpha=0.18, linewidth=0, zorder=1, gid=f"band-{k}"
-        )
+            positions, low, high, where=band, facecolor="none", edgecolor=color, alpha=0.7, linewidth=0.9,
+            linestyle=(0, (2, 2)), zorder=1, gid=f"band-{k}",
+        )  # fmt: skip
     marker = plots.ENTRY_MARKERS[k % len(plots.ENTRY_MARKERS)]
     y = np.where(ok, ln.mean, np.nan)
+    # the first line widest and lowest, each later one thinner on top with larger hollow-free markers of its
+    # own: two lines on the same values still show both
     ax.plot(
         positions,
         y,
-        "-",
+        plots.ENTRY_STYLES[k % len(plots.ENTRY_STYLES)],
         marker=marker,
         color=color,
-        markersize=5,
-        linewidth=1.6,
-        zorder=3,
+        markersize=9 - 4 * k / max(count - 1, 1),
+        linewidth=3.6 - 2.2 * k / max(count - 1, 1),
+        zorder=3 + k,
         label=name,
         gid=f"line-{k}",
     )
@@ -766,7 +775,7 @@ def _draw_line(
             markersize=14,
             markeredgecolor="black",
             markeredgewidth=0.8,
-            zorder=4,
+            zorder=40,
             gid=f"best-{k}",
         )
 
@@ -840,6 +849,29 @@ def _left_margin(fig: Figure, axes: Sequence[Axes]) -> float:
     return need
 
 
+def _best_tick(ax: Axes, values: np.ndarray, higher_is_better: bool) -> None:
+    """Round ticks on a log y axis, and one at the best value when no tick is near it, so that the best
+    value can be read off the axis."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    ax.autoscale_view()
+    low, high = ax.get_ylim()
+    ticks = _log_ticks(low, high)
+    if len(ticks) < 3:  # less than a decade: finer round values
+        decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+        finer = [float(f"{m * 10.0**k:.3g}") for k in decades for m in (1, 1.5, 2, 3, 4, 5, 6, 8)]
+        finer = [t for t in finer if low <= t <= high]
+        ticks = finer if len(finer) <= 8 else ticks
+    best = float(values.max() if higher_is_better else values.min())
+    span = math.log10(high / low)
+    if not any(abs(math.log10(t / best)) < 0.06 * span for t in ticks):
+        ticks = [t for t in ticks if abs(math.log10(t / best)) > 0.04 * span] + [best]
+    ax.yaxis.set_major_locator(FixedLocator(sorted(ticks)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: short_number(v, digits=3)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(low, high)
+
+
 def _sensitivity_figure(
     *,
     title: str,
@@ -907,7 +939,7 @@ def _sensitivity_figure(
 
     ax: Axes = fig.add_axes((0, 0, 1, 1), gid="sensitivity")
     for k, (ln, ok) in enumerate(zip(checked, usable, strict=True)):
-        _draw_line(ax, k, ln, ok, positions, colors[k], higher_is_better, names[k])
+        _draw_line(ax, k, ln, ok, positions, colors[k], higher_is_better, names[k], len(checked))
     ax.set_xlim(*limits)
     if log_x:
         ax.set_xscale("log")
@@ -935,6 +967,8 @@ def _sensitivity_figure(
             va="center",
             fontsize=NOTE_SIZE,
         )
+    if log_y and (finite > 0).any():
+        _best_tick(ax, finite[finite > 0], higher_is_better)
     ax.set_ylabel(y_label, fontsize=LABEL_SIZE)
     ax.tick_params(labelsize=TICK_SIZE)
     ax.grid(True, which="major", alpha=0.3)
