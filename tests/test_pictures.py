@@ -207,3 +207,35 @@ def test_accuracies_that_pile_up_at_the_top_are_zoomed_to_where_they_differ(
     low, high = ax_acc.get_ylim()
     assert low > 0.9 and high <= 1.005 and "zoomed" in ax_acc.get_title()
     assert len(saved[-1].axes) == 3  # the rates change: their panel stays
+
+
+def test_a_long_run_whose_loss_falls_early_gets_a_log_epoch_axis() -> None:
+    from types import SimpleNamespace
+
+    e = np.arange(1, 2001, dtype=float)
+    early = SimpleNamespace(loss=list(0.05 + 3 * np.exp(-e / 10)))
+    steady = SimpleNamespace(loss=list(3 * np.exp(-e / 500)))
+    short = SimpleNamespace(loss=list(0.05 + 3 * np.exp(-e[:800] / 10)))
+    assert report.early_change(early) and not report.early_change(steady) and not report.early_change(short)
+
+
+def test_plot_log_x_and_a_resume_show_on_loss_png(
+    tmp_path: Path, saved: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report.os, "cpu_count", lambda: 1)
+    root = tmp_path / "runs"
+    runner = CliRunner()
+    args = ["train", "configs/sgd.yaml", "--epochs", "3", "--runs-root", str(root), "--quiet"]
+    assert runner.invoke(cli, [*args, "--set", "plot.log_x=true"]).exit_code == 0
+    fig = next(f for f in saved if any(ax.get_title() == "Loss" for ax in f.axes))
+    assert all(ax.get_xscale() == "symlog" for ax in fig.axes)
+    (first,) = [p for p in root.iterdir()]
+    saved.clear()
+    resumed = ["train", "--resume", str(first), "--epochs", "5", "--runs-root", str(root), "--quiet"]
+    result = runner.invoke(cli, resumed)
+    assert result.exit_code == 0, result.output
+    fig = next(f for f in saved if any(ax.get_title() == "Loss" for ax in f.axes))
+    for ax in fig.axes:
+        assert "resumed after epoch 3" in [t.get_text() for t in ax.texts]
+        assert ax.get_xscale() == "symlog"  # the resumed run keeps its config's plot.log_x
+    assert not problems(fig)

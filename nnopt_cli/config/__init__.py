@@ -156,6 +156,7 @@ class Config:
     steps: int
     log_every: int
     plot_features: tuple[str | int, ...] | None = None
+    plot_log_x: bool | None = None
     source: str = field(default="<defaults>", compare=False)  # where it was read, for `with_overrides`
 
     def to_dict(self) -> dict[str, Any]:

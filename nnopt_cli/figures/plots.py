@@ -416,8 +416,15 @@ def training_curves(
     accuracy: Sequence[Curve],
     note: str = "",
     measured_on: str = "the full data set",
+    log_x: bool = False,
+    resumed_at: int | None = None,
 ) -> None:
-    """Loss (log scale) and accuracy against epoch, side by side; `measured_on` says on which points."""
+    """Loss (log scale) and accuracy against epoch, side by side; `measured_on` says on which points.
+
+    Args:
+      log_x: the epoch axis linear up to 1, then logarithmic: the first epochs of a long run get room.
+      resumed_at: the epoch this run continued another from, marked on both panels.
+    """
     fig = _figure(11, 4.4)
     ax_loss, ax_acc = fig.subplots(1, 2)
     _draw(ax_loss, loss, log=True)
@@ -436,8 +443,21 @@ def training_curves(
     if note:
         fig.text(0.5, 0.01, "\n".join(lines), ha="center", va="bottom", fontsize=8, color="firebrick")
     for ax, curves in ((ax_loss, loss), (ax_acc, accuracy)):
-        _integer_x(ax)
-        _epoch_x(ax, curves)
+        if log_x:
+            _epoch_x(ax, curves)
+            ax.set_xscale("symlog", linthresh=1.0, linscale=0.3)
+            ax.set_xlim(0, ax.get_xlim()[1])
+            ax.set_xlabel("epoch (log scale)")
+        else:
+            _integer_x(ax)
+            _epoch_x(ax, curves)
+        if resumed_at is not None:
+            ax.axvline(resumed_at, color="dimgray", linestyle="--", linewidth=1.0, zorder=1)
+            ax.annotate(
+                f"resumed after epoch {resumed_at}", xy=(resumed_at, 0.02),
+                xycoords=("data", "axes fraction"), rotation=90, ha="left", va="bottom", fontsize=8,
+                color="dimgray",
+            )  # fmt: skip
     fig.subplots_adjust(right=0.985, bottom=0.12 + 0.028 * (len(lines) + 1 if lines else 0), top=0.86)
     _fit_y_labels(fig, [ax_loss, ax_acc])
     save(fig, path)
@@ -1023,5 +1043,12 @@ KEYS: tuple[Key, ...] = (
         attr="plot_features",
         show=lambda v: None if v is None else list(v),
     ),
+    Key(
+        "plot.log_x",
+        None,
+        lambda v: None if v is None else checks.flag(v, "plot.log_x"),
+        (only("model.type", "mlp"),),
+        attr="plot_log_x",
+    ),
 )
-"""The pictures' key."""
+"""The pictures' keys."""

@@ -226,8 +226,32 @@ def draw_loss(folder: Path, h: History) -> None:
     title = titled(config.name, describe_run(config))
     where = "training (solid) and test rows (dashed)" if h.with_test else "the full data set"
     plots.training_curves(
-        folder / "loss.png", title=title, loss=loss_curves, accuracy=acc_curves, note=note, measured_on=where
+        folder / "loss.png",
+        title=title,
+        loss=loss_curves,
+        accuracy=acc_curves,
+        note=note,
+        measured_on=where,
+        log_x=early_change(h) if getattr(config, "plot_log_x", None) is None else bool(config.plot_log_x),
+        resumed_at=h.resumed_at_epoch,
     )
+
+
+LONG_RUN = 1000  # epochs: a run this long may hide its first epochs in a sliver of a linear axis
+
+
+def early_change(h: History) -> bool:
+    """plot.log_x's default: a run of LONG_RUN epochs or more whose loss made most (80%) of its fall, on a
+    log scale, within its first 5% of epochs."""
+    loss = np.asarray(h.loss, dtype=float)
+    if len(loss) < LONG_RUN or not np.isfinite(loss).all() or (loss <= 0).any():
+        return False
+    logs = np.log(loss)
+    fall = logs[0] - logs.min()
+    if fall <= 0:
+        return False
+    early = logs[0] - logs[: max(1, len(logs) // 20)].min()
+    return bool(early >= 0.8 * fall)
 
 
 def draw_lr(folder: Path, h: History) -> None:
