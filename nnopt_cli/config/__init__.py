@@ -651,9 +651,9 @@ def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_d
     keys = declared()
     sections = _sections()
     top = ["name", *sections[""], *(s for s in sections if s)]
-    for given in raw:
-        if isinstance(given, str) and given not in top:
-            _refuse_leaf(given, keys)
+    for top_name in raw:
+        if isinstance(top_name, str) and top_name not in top:
+            _refuse_leaf(top_name, keys)
     checks.check_keys(raw, top)
 
     name = raw.get("name")

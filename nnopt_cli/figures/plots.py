@@ -699,7 +699,7 @@ def _boundary_handles(bs: Sequence[Boundary], score_label: str) -> list[Any]:
 
     b = bs[0]
     colors = class_colors(len(b.classes))
-    handles = [
+    handles: list[Any] = [
         Line2D(
             [],
             [],
