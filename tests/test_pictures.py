@@ -178,7 +178,10 @@ def test_the_compare_title_claims_only_what_the_entries_share(
     assert runner.invoke(cli, seeds).exit_code == 0
     compare = [f for f in saved if f._suptitle.get_text().endswith("min to max")][-1]
     assert compare._suptitle.get_text().startswith("Same network, same start (for each seed), same batches")
-    lengths = ["compare", "configs/sgd.yaml", "configs/adam.yaml", "--runs-root", root, "--quiet"]
+    short, longer = tmp_path / "short.yaml", tmp_path / "longer.yaml"
+    short.write_text("optimizer: {name: sgd}\ntrain: {epochs: 2}\n")
+    longer.write_text("optimizer: {name: adam}\ntrain: {epochs: 4}\n")
+    lengths = ["compare", str(short), str(longer), "--runs-root", root, "--quiet"]
     assert runner.invoke(cli, lengths).exit_code == 0
     title = [f for f in saved if "entries" in f._suptitle.get_text()][-1]._suptitle.get_text()
     assert "different lengths" in title
