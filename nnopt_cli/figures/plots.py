@@ -933,6 +933,9 @@ def _constant(c: Curve) -> float | None:
     return float(y[0]) if y.size and np.all(y == y[0]) else None
 
 
+MIN_ZOOM = 0.08  # the least span of a zoomed accuracy axis: 8 points
+
+
 def _zoom_accuracy(ax: Axes, curves: Sequence[Curve]) -> bool:
     """Zoom the accuracy axis to where the entries differ once the first 30% of the run is over, when the
     early climb would otherwise squeeze them into a third of the height; the early values leave the axis
@@ -942,7 +945,10 @@ def _zoom_accuracy(ax: Axes, curves: Sequence[Curve]) -> bool:
         x, y = np.asarray(c.x, dtype=float), np.asarray(c.y, dtype=float)
         if x.size < 10:
             return False
-        late.append(y[x >= x.min() + 0.3 * (x.max() - x.min())])
+        after = x >= x.min() + 0.3 * (x.max() - x.min())
+        late.append(y[after])
+        if c.band is not None:  # the band is drawn too: it stays in view
+            late += [np.asarray(c.band[0], dtype=float)[after], np.asarray(c.band[1], dtype=float)[after]]
     values = _finite(np.concatenate(late + [np.zeros(0)]))
     every = np.concatenate([_finite(np.asarray(c.y, dtype=float)) for c in curves] + [np.zeros(0)])
     if not values.size or every.min() >= values.min():
@@ -951,7 +957,9 @@ def _zoom_accuracy(ax: Axes, curves: Sequence[Curve]) -> bool:
     if spread > 0.33 * (every.max() - every.min()):
         return False
     margin = max(0.08 * spread, 0.005)
-    ax.set_ylim(max(values.min() - margin, -0.005), min(values.max() + margin, 1.005))
+    high = min(values.max() + margin, 1.005)
+    low = max(min(values.min() - margin, high - MIN_ZOOM), -0.005)  # a point or two is not blown up to a cliff
+    ax.set_ylim(low, high)
     for line in ax.lines:
         line.set_gid("leaves-axis")
     return True
