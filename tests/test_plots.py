@@ -557,3 +557,24 @@ def test_a_loss_near_the_largest_float_still_draws(tmp_path: Path, saved: list[A
     low, high = saved[0].axes[0].get_ylim()
     assert low == 2.0 and high == min(top * 1e3, plots.LOG_RANGE[1])
     png_size(tmp_path / "loss.png")
+
+
+def _luminance(rgb: Any) -> float:
+    """WCAG relative luminance of an sRGB colour."""
+    c = np.asarray(rgb[:3], dtype=float)
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
+
+
+def test_points_stand_out_on_the_surest_shading_of_their_own_class(tmp_path: Path, saved: list[Any]) -> None:
+    from matplotlib.colors import to_rgb
+
+    plots.boundary(tmp_path / "b.png", boundary_of(), title="t", score_label="P")
+    (image,) = saved[0].axes[0].get_images()
+    for score, k in ((0.0, 0), (1.0, 1)):
+        shade = np.asarray(image.cmap(image.norm(score))[:3])
+        alpha = image.get_alpha()
+        on_white = alpha * shade + (1 - alpha)
+        point = to_rgb(plots.class_colors(2)[k])
+        light, dark = sorted((_luminance(on_white), _luminance(point)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 2.5, (score, on_white)

@@ -623,6 +623,19 @@ def keep_gids(legend: Any, handles: Sequence[Any]) -> Any:
     return legend
 
 
+SHADE_ALPHA = 0.35
+
+
+@functools.cache
+def _score_colors() -> Any:
+    """RdBu reversed without its darkest tenth at either end: a class's points (CLASS_COLORS) stand out on
+    the shading of their own class as on the other's."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap(colormaps["RdBu_r"](np.linspace(0.12, 0.88, 256)), name="scores")
+
+
 def _decided(b: Boundary) -> bool:
     """Whether the network decided anything: a diverged run's score is not finite."""
     return bool(np.isfinite(b.score).any())
@@ -641,9 +654,9 @@ def _boundary_axes(ax: Axes, b: Boundary) -> Any:
             np.clip(b.score[0], 0.0, 1.0),
             origin="lower",
             extent=_extent(b),
-            cmap="RdBu_r",
+            cmap=_score_colors(),
             norm=BoundaryNorm(np.linspace(0.0, 1.0, SCORE_LEVELS), 256),
-            alpha=0.4,
+            alpha=SHADE_ALPHA,
             interpolation="bilinear",
             interpolation_stage="data",  # smooth band edges: the score is interpolated, then put in its band
             aspect="auto",
@@ -958,7 +971,9 @@ def _zoom_accuracy(ax: Axes, curves: Sequence[Curve]) -> bool:
         return False
     margin = max(0.08 * spread, 0.005)
     high = min(values.max() + margin, 1.005)
-    low = max(min(values.min() - margin, high - MIN_ZOOM), -0.005)  # a point or two is not blown up to a cliff
+    low = max(
+        min(values.min() - margin, high - MIN_ZOOM), -0.005
+    )  # a point or two is not blown up to a cliff
     ax.set_ylim(low, high)
     for line in ax.lines:
         line.set_gid("leaves-axis")
