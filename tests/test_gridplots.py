@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nnopt_cli.figures import gridplots
+from nnopt_cli.figures import gridplots, plots
 from nnopt_cli.figures.gridplots import Axis, Line, Panel
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -543,7 +543,9 @@ def test_sensitivity_marks_where_seeds_diverged(tmp_path: Path, saved: list[Any]
     (adam,) = by_gid(fig, "diverged-2")
     assert list(sgdm.get_xdata()) == [0.1]
     assert list(adam.get_xdata()) == [0.03, 0.1]
-    assert sgdm.get_marker() == "x" and sgdm.get_color() == "C1" and adam.get_color() == "C2"
+    # each line in its optimizer's own colour, as in every picture
+    assert sgdm.get_marker() == "x" and sgdm.get_color() == plots.OPTIMIZER_COLORS["sgdm"]
+    assert adam.get_color() == plots.OPTIMIZER_COLORS["adam"]
     (strip,) = [ax for ax in fig.axes if ax.get_gid() == "diverged-strip"]
     assert sorted(t.get_text() for t in strip.texts) == ["2/5", "5/5", "5/5"]
 
@@ -712,3 +714,41 @@ def test_sensitivity_draws_a_loss_from_1e_minus_16_to_1e307(tmp_path: Path, save
     assert 0 < low <= 7.7e-16 and 1e100 < high < float("inf")
     fig = draw_sensitivity(tmp_path, saved, name="linear.png", x=x, lines=[line], line_key="", log_y=False)
     assert np.isfinite(main_axes(fig).get_ylim()).all()
+
+
+def test_neighbouring_cells_that_differ_read_differently(tmp_path: Path, saved: list[Any]) -> None:
+    # five rates whose losses agree to three digits: "0.125" five times would hide the best cell
+    close = np.array([[0.12512, 0.12547, 0.12481, 0.12534, 0.12499]])
+    fig = draw_heatmap(
+        tmp_path, saved, y=None, panels=[Panel("", close, np.zeros((1, 5), int), np.full((1, 5), 5))]
+    )
+    texts = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("0.1")]
+    assert len(texts) == 5 and len(set(texts)) == 5, texts
+    notes = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(n.startswith("best cell") and n.endswith(": 0.1248") for n in notes), notes
+    assert gridplots.telling_digits(np.array([0.5, 0.25, 0.125])) == 3  # no more digits than it takes
+    assert gridplots.telling_digits(np.array([0.9661, 0.9664]), percent=True) == 4
+
+
+def test_lines_on_the_same_values_both_show_and_bands_do_not_mix(tmp_path: Path, saved: list[Any]) -> None:
+    same = [0.4, 0.2, 0.13, 0.125, 0.126]
+    lines = [line_of(0, same, [0] * 5), line_of(1, same, [0] * 5)]
+    fig = draw_sensitivity(tmp_path, saved, lines=lines)
+    (sgd,) = by_gid(fig, "line-0")
+    (sgdm,) = by_gid(fig, "line-1")
+    # the one below is wider, and the one on top dashed: both can be seen on the same values
+    assert sgd.get_linewidth() > sgdm.get_linewidth() + 1 and sgdm.get_linestyle() != "-"
+    for k in (0, 1):
+        (band,) = by_gid(fig, f"band-{k}")
+        assert not band.get_facecolor()[:, 3].any()  # an outline: no colour mixed from two fills
+
+
+def test_the_best_value_can_be_read_off_a_log_axis(tmp_path: Path, saved: list[Any]) -> None:
+    lines = [line_of(0, [0.45, 0.2, 0.13, 0.1241, 0.126], [0] * 5)]
+    fig = draw_sensitivity(tmp_path, saved, lines=lines)
+    ax = by_gid(fig, "sensitivity")[0]
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    labels = [t for t in ax.get_yticks() if low <= t <= high]
+    assert min(abs(np.log10(t / 0.1241)) for t in labels) < 0.06 * np.log10(high / low)
+    assert len(labels) >= 3

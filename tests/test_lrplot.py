@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
@@ -484,3 +485,34 @@ def test_ctrl_c_while_drawing_leaves_no_empty_file_holding_the_name(
     with pytest.raises(KeyboardInterrupt):
         lrplot.run({}, [], steps=10, runs_root=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_log_is_refused_for_rates_at_or_below_zero_in_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "n.png"
+    args = ["plot-lr", "--type", "noisy_linear_cosine", "--log", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and not out.exists()
+    (line,) = result.output.strip().splitlines()
+    assert (
+        "--log: noisy_linear_cosine" in line and "has 2 negative rates (lowest -0.00831316 at step 8)" in line
+    )
+    assert line.endswith("drop --log to see them")
+
+
+def test_x_fraction_draws_schedules_of_different_lengths_over_the_same_width(
+    tmp_path: Path, saved: list[Any]
+) -> None:
+    configs = Path(__file__).resolve().parent.parent / "configs"
+    args = [
+        "plot-lr",
+        "--config",
+        str(configs / "quadratic_decay.yaml"),
+        "--config",
+        str(configs / "adam.yaml"),
+    ]
+    result = CliRunner().invoke(cli, [*args, "--x", "fraction", "--out", str(tmp_path / "f.png")])
+    assert result.exit_code == 0, result.output
+    ax = saved[-1].axes[0]
+    ends = [float(np.max(line.get_xdata())) for line in ax.lines if not line.get_label().startswith("_")]
+    assert len(ends) == 2 and all(0.95 <= e < 1 for e in ends)  # 40 steps and 3,000 steps, side by side
+    assert ax.get_xlim() == (-0.02, 1.02) and "fraction" in ax.get_xlabel()

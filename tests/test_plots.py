@@ -303,26 +303,42 @@ def test_three_classes_shade_the_predicted_class(tmp_path: Path, saved: list[Any
     assert len(levels) % 2 == 0
     assert sum(len(c.get_offsets()) for c in scatters(ax)) == len(b.train_x)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels[:3] == ["class c", "class b", "class a"]
+    assert labels[:3] == ["class a", "class b", "class c"]  # in the classes' order, as the data names them
+    assert "shading: the predicted class; paler = less sure" in labels
     assert "decision boundary (where the predicted class changes)" in labels
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("petal length", "petal width")
 
 
-def test_test_points_are_drawn_hollow_and_named_in_the_legend(tmp_path: Path, saved: list[Any]) -> None:
+def test_test_points_are_drawn_ringed_and_white_inside_and_named_in_the_legend(
+    tmp_path: Path, saved: list[Any]
+) -> None:
     b = boundary_of(3, test=True)
     assert b.test_x is not None and b.test_labels is not None
     plots.boundary(tmp_path / "b.png", b, title="t", score_label="P(class)")
     fig = saved[0]
     ax = fig.axes[0]
-    hollow = [c for c in scatters(ax) if len(c.get_facecolors()) == 0 or not c.get_facecolors()[:, 3].any()]
-    filled = [c for c in scatters(ax) if c not in hollow]
-    assert sum(len(c.get_offsets()) for c in hollow) == len(b.test_x)
+    ringed = [c for c in scatters(ax) if str(c.get_gid()).startswith("test-")]
+    filled = [c for c in scatters(ax) if str(c.get_gid()).startswith("class-")]
+    assert sum(len(c.get_offsets()) for c in ringed) == len(b.test_x)
     assert sum(len(c.get_offsets()) for c in filled) == len(b.train_x)
-    assert all(c.get_edgecolors()[:, 3].all() for c in hollow if len(c.get_offsets()))
-    assert "hollow: test point" in [t.get_text() for t in fig.legends[0].get_texts()]
+    # white inside (seen on the pale shading of their own class), ringed in their class's colour
+    colors = plots.class_colors(3)
+    for c in ringed:
+        k = int(c.get_gid().split("-")[1])
+        assert np.allclose(c.get_facecolors()[:, :3], 1.0)
+        assert np.allclose(c.get_edgecolors()[0][:3], matplotlib_rgb(colors[k]))
+    # training points have a dark rim
+    assert all(np.allclose(c.get_edgecolors()[:, :3], 0.0) for c in filled if len(c.get_offsets()))
+    assert "ringed, white inside: test point" in [t.get_text() for t in fig.legends[0].get_texts()]
     # without test points, no such legend entry
     plots.boundary(tmp_path / "c.png", boundary_of(3), title="t", score_label="P(class)")
-    assert "hollow: test point" not in [t.get_text() for t in saved[1].legends[0].get_texts()]
+    assert "ringed, white inside: test point" not in [t.get_text() for t in saved[1].legends[0].get_texts()]
+
+
+def matplotlib_rgb(color: Any) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    return to_rgb(color)
 
 
 @pytest.mark.parametrize("k", [2, 3])
@@ -333,11 +349,14 @@ def test_a_diverged_panel_draws_its_points_and_no_contour(tmp_path: Path, saved:
     plots.boundary_grid(tmp_path / "g.png", [boundary_of(k), lost], title="t", score_label="network output ŷ")
     alone, grid = saved
     ax = alone.axes[0]
-    assert ax.get_images() and contour_levels(ax) == []
+    # nothing decided: no shading, no colour bar, no boundary, and no legend entry for them
+    assert not ax.get_images() and contour_levels(ax) == [] and len(alone.axes) == 1
+    labels = [t.get_text() for t in alone.legends[0].get_texts()]
+    assert not [t for t in labels if "boundary" in t or "shading" in t]
     assert sum(len(c.get_offsets()) for c in scatters(ax)) == len(lost.train_x) + 30
     good, bad = grid.axes[:2]
     assert contour_levels(good) != [] and contour_levels(bad) == []
-    assert bad.get_title() == "diverged" and bad.get_images()
+    assert bad.get_title() == "diverged" and not bad.get_images() and good.get_images()
     for path in (tmp_path / "b.png", tmp_path / "g.png"):
         assert png_size(path)[0] > 300
 
@@ -538,3 +557,24 @@ def test_a_loss_near_the_largest_float_still_draws(tmp_path: Path, saved: list[A
     low, high = saved[0].axes[0].get_ylim()
     assert low == 2.0 and high == min(top * 1e3, plots.LOG_RANGE[1])
     png_size(tmp_path / "loss.png")
+
+
+def _luminance(rgb: Any) -> float:
+    """WCAG relative luminance of an sRGB colour."""
+    c = np.asarray(rgb[:3], dtype=float)
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
+
+
+def test_points_stand_out_on_the_surest_shading_of_their_own_class(tmp_path: Path, saved: list[Any]) -> None:
+    from matplotlib.colors import to_rgb
+
+    plots.boundary(tmp_path / "b.png", boundary_of(), title="t", score_label="P")
+    (image,) = saved[0].axes[0].get_images()
+    for score, k in ((0.0, 0), (1.0, 1)):
+        shade = np.asarray(image.cmap(image.norm(score))[:3])
+        alpha = image.get_alpha()
+        on_white = alpha * shade + (1 - alpha)
+        point = to_rgb(plots.class_colors(2)[k])
+        light, dark = sorted((_luminance(on_white), _luminance(point)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 2.5, (score, on_white)

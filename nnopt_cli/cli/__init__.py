@@ -71,10 +71,11 @@ def _one_line_errors() -> Iterator[None]:
 
 
 class _Commands(click.Group):
-    """The command group: Ctrl-C before a command has a folder to complete (reading a large CSV, checking a
-    grid) ends it with exit code 130, as Ctrl-C does once training has begun, not click's "Aborted!" and 1.
-    Nothing is half-written then: a folder is made only after the inputs are read, and every file is written
-    through a temporary name."""
+    """The command group. Ctrl-C before a command has a folder to complete (reading a large CSV, checking a
+    grid) ends it with exit code 130, as Ctrl-C does once training has begun, not click's "Aborted!" and 1:
+    nothing is half-written then, since a folder is made only after the inputs are read and every file is
+    written through a temporary name. `nnopt --help` gives each command's first paragraph whole on one line,
+    never cut with "..." (click's default)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -83,9 +84,23 @@ class _Commands(click.Group):
             click.echo("nnopt: interrupted", err=True)
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            first = (command.help or "").split("\n\n")[0]
+            rows.append((name, " ".join(first.split())))
+        if rows:
+            width = max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                for name, text in rows:  # one line each, never folded: a description reads whole
+                    formatter.write(f"{'':>{formatter.current_indent}}{name:<{width}}  {text}\n")
+
 
 @click.group(
-    cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110}
 )
 @click.version_option(__version__, prog_name="nnopt")
 def cli() -> None:
@@ -105,6 +120,17 @@ def cli() -> None:
     """
 
 
+def _key_values(option: str, example: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse `--set optimizer.lr 0.1` (a space for the `=`) in one line, before click calls the 0.1 an
+    unexpected extra argument."""
+    for value in values:
+        if "=" not in value:
+            raise InputError(
+                f"{option} takes KEY=VALUE as one word, e.g. {option} {example}; got {option} {value}"
+            )
+    return values
+
+
 RUNS_ROOT = click.option(
     "--runs-root",
     default="runs",
@@ -119,8 +145,15 @@ SETS = click.option(
     metavar="KEY.PATH=VALUE",
     help="Override a config key (VALUE is read as YAML), e.g. --set optimizer.lr=0.01. Repeatable.",
     shell_complete=completion.key_values,
+    callback=lambda ctx, param, values: _key_values("--set", "optimizer.lr=0.01", values),
 )
 QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
+# the shortcuts, the same on every command that trains (config.SHORTCUTS: the keys they stand for)
+EPOCHS = click.option("--epochs", type=click.IntRange(min=1), help="Short for --set train.epochs=N.")
+LR = click.option(
+    "--lr", type=click.FloatRange(min=0.0, min_open=True), help="Short for --set optimizer.lr=X."
+)
+SEED = click.option("--seed", type=click.IntRange(min=0), help="Short for --set seed=S.")
 
 
 RESUME = click.option(
@@ -146,9 +179,9 @@ RESUME = click.option(
 @RESUME
 @RUNS_ROOT
 @SETS
-@click.option("--epochs", type=click.IntRange(min=1), help="Short for --set train.epochs=N.")
-@click.option("--lr", type=click.FloatRange(min=0.0, min_open=True), help="Short for --set optimizer.lr=X.")
-@click.option("--seed", type=click.IntRange(min=0), help="Short for --set seed=S.")
+@EPOCHS
+@LR
+@SEED
 @QUIET
 def train(
     config_file: Path | None,
@@ -219,8 +252,10 @@ def _say(line: str) -> None:
 
 def _shortcuts(*, epochs: int | None, lr: float | None, seed: int | None) -> tuple[str, ...]:
     """--epochs, --lr and --seed as the --set options they stand for (applied after every --set)."""
-    given = {"train.epochs": epochs, "optimizer.lr": None if lr is None else repr(lr), "seed": seed}
-    return tuple(f"{key}={value}" for key, value in given.items() if value is not None)
+    from nnopt_cli.config import SHORTCUTS
+
+    given = {"--epochs": epochs, "--lr": None if lr is None else repr(lr), "--seed": seed}
+    return tuple(f"{key}={given[option]}" for key, option in SHORTCUTS.items() if given[option] is not None)
 
 
 @cli.command()
@@ -234,7 +269,9 @@ def _shortcuts(*, epochs: int | None, lr: float | None, seed: int | None) -> tup
     help="Base config the optimizer entries build on (default: the course's 2-11-1 SGD run).",
 )
 @SETS
-@click.option("--epochs", type=click.IntRange(min=1), help="Train every entry for this many epochs.")
+@EPOCHS
+@LR
+@SEED
 @click.option(
     "--seeds",
     type=click.IntRange(min=1),
@@ -259,6 +296,8 @@ def compare(
     base_file: Path | None,
     sets: tuple[str, ...],
     epochs: int | None,
+    lr: float | None,
+    seed: int | None,
     seeds: int,
     entry_pictures: bool,
     target_loss: float | None,
@@ -290,7 +329,7 @@ def compare(
         done = compare_mod.run(
             entries,
             base_file=base_file,
-            sets=sets,
+            sets=(*sets, *_shortcuts(epochs=None, lr=lr, seed=seed)),
             epochs=epochs,
             seeds=seeds,
             entry_pictures=entry_pictures,
@@ -375,6 +414,11 @@ def list_runs(
         click.echo(catalog.to_csv(catalog.as_rows(records, all_entries)), nl=False)
     elif output_format == "json":
         click.echo(catalog.to_json(catalog.as_rows(records, all_entries)), nl=False)
+    elif not records and not (status or name_glob) and (deeper := catalog.roots_below(root)):
+        where = ", ".join(f"{folder} ({n} run{'s' if n != 1 else ''})" for folder, n in deeper)
+        click.echo(
+            f"no runs directly under {root}; runs are deeper, in {where}: e.g. nnopt runs {deeper[0][0]}"
+        )
     elif not records:
         click.echo(f"no runs under {root}" + (" match" if status or name_glob else ""))
     else:
@@ -426,6 +470,7 @@ def show(run: str, runs_root: Path) -> None:
     shell_complete=completion.grid_values,
     help="A config key and its values: a comma list of YAML values (optimizer.name=sgd,adam), START:STOP:N "
     "(evenly spaced) or START:STOP:Nlog (log-spaced). Repeatable: the runs are the cross product.",
+    callback=lambda ctx, param, values: _key_values("--grid", "optimizer.lr=0.01,0.1", values),
 )
 @click.option(
     "--seeds",
@@ -459,6 +504,9 @@ def show(run: str, runs_root: Path) -> None:
     metavar="ADDRESS",
     help="Train on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs pip install 'nnopt[dask]').",
 )
+@EPOCHS
+@LR
+@SEED
 @RUNS_ROOT
 @QUIET
 def sweep(
@@ -472,6 +520,9 @@ def sweep(
     save_runs: bool,
     scheduler: str | None,
     runs_root: Path,
+    epochs: int | None,
+    lr: float | None,
+    seed: int | None,
     quiet: bool,
 ) -> None:
     """Train every point of a grid of configs, together, and compare them.
@@ -505,7 +556,7 @@ def sweep(
             config_file,
             grids=grids,
             seeds=seeds,
-            sets=sets,
+            sets=(*sets, *_shortcuts(epochs=epochs, lr=lr, seed=seed)),
             metric=metric,
             jobs=jobs,
             max_runs=max_runs,
@@ -884,7 +935,16 @@ def _curve_groups(ctx: click.Context) -> tuple[dict[str, Any], list[tuple[str, s
     show_default=True,
     help="What the x axis counts (the schedule is the same function of it).",
 )
-@click.option("--log", is_flag=True, help="Log scale for the rate.")
+@click.option("--log", is_flag=True, help="Log scale for the rate (refused for a curve with negative rates).")
+@click.option(
+    "--x",
+    "x_axis",
+    type=click.Choice(["step", "fraction"]),
+    default="step",
+    show_default=True,
+    help="What the x axis shows: the step, or the fraction of each curve's length (schedules of different "
+    "lengths side by side, e.g. two --config files).",
+)
 @click.option(
     "--config",
     "configs",
@@ -921,6 +981,7 @@ def plot_lr(
     steps: int,
     unit: str,
     log: bool,
+    x_axis: str,
     configs: tuple[Path, ...],
     out: Path | None,
     csv_path: Path | None,
@@ -947,6 +1008,7 @@ def plot_lr(
             seed=seed,
             unit=unit,
             log=log,
+            x_axis=x_axis,
             out=out,
             csv=csv_path,
             runs_root=runs_root,

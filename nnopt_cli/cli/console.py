@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -18,19 +19,33 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.segment import Segment
 from rich.table import Column, Table
 
 from nnopt_cli import metrics
 from nnopt_cli.config import Config
 from nnopt_cli.core.loop import History
 
+# spaces at the end of a line, before any colour codes that close it
+_TRAILING = re.compile(r"[ ]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
+class _Results(Console):
+    """A console whose lines end at their last character: a table's padding is not copied along with
+    its lines into a report."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return _TRAILING.sub(r"\1", super()._render_buffer(buffer))
+
 
 def console(stream: TextIO | None = None) -> Console:
-    """A console on `stream` (stdout by default); colours and bars only when it is a terminal."""
-    out = Console(file=stream or sys.stdout, highlight=False, soft_wrap=False)
+    """A console on `stream` (stdout by default: the results, with no trailing spaces); colours and bars
+    only when it is a terminal."""
+    kind = Console if stream is not None else _Results
+    out = kind(file=stream or sys.stdout, highlight=False, soft_wrap=False)
     if not out.is_terminal:
         # a pipe or a log file has no width: do not fold lines at Rich's default of 80 columns
-        out = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True, width=160)
+        out = kind(file=stream or sys.stdout, highlight=False, soft_wrap=True, width=160)
     return out
 
 

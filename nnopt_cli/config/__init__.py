@@ -162,6 +162,7 @@ class Config:
     steps: int
     log_every: int
     plot_features: tuple[str | int, ...] | None = None
+    plot_log_x: bool | None = None
     source: str = field(default="<defaults>", compare=False)  # where it was read, for `with_overrides`
 
     def to_dict(self) -> dict[str, Any]:
@@ -645,12 +646,42 @@ def _path(value: Any, key: str, origin: _Origin, base_dir: Path) -> str | None:
     return str(path.resolve())
 
 
+# The command-line options that stand for a key (`--epochs 100` is `--set train.epochs=100`), on every command
+# that trains; cli builds them from this table.
+SHORTCUTS = {"train.epochs": "--epochs", "optimizer.lr": "--lr", "seed": "--seed"}
+
+
+def _refuse_leaf(name: str, keys: Sequence[Key]) -> None:
+    """A top-level name that is the last part of exactly one key (`epochs`, `lr`): refused with that key
+    (and its shortcut) as the suggestion.
+
+    Raises:
+      CheckError: "unknown key; did you mean 'train.epochs' (or --epochs)? ..."
+    """
+    paths = {k.path for k in keys if k.path.rsplit(".", 1)[-1] == name}
+    settings = {
+        "optimizer": {p for o in optimizers.names() for p in optimizers.defaults(o)},
+        "schedule": {p for params in schedules.SCHEDULE_PARAMS.values() for p in params},
+    }
+    for section, params in settings.items():
+        paths |= {f"{section}.{p}" for p in params if p == name}
+    if len(paths) != 1:
+        return
+    (path,) = paths
+    shortcut = f" (or {SHORTCUTS[path]})" if path in SHORTCUTS else ""
+    raise CheckError(name, f"unknown key; did you mean {path!r}{shortcut}? keys are written SECTION.KEY")
+
+
 def _validate(raw: dict[str, Any], origin: _Origin, *, default_name: str, base_dir: Path) -> Config:
     """Compose the Config from the declared keys: every key checked (its default when left out), then every
     key given where it has no effect refused (or dropped, `origin.drop`), then the checks across keys."""
     keys = declared()
     sections = _sections()
-    checks.check_keys(raw, ["name", *sections[""], *(s for s in sections if s)])
+    top = ["name", *sections[""], *(s for s in sections if s)]
+    for top_name in raw:
+        if isinstance(top_name, str) and top_name not in top:
+            _refuse_leaf(top_name, keys)
+    checks.check_keys(raw, top)
 
     name = raw.get("name")
     if name is None:

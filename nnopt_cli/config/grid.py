@@ -103,6 +103,11 @@ def parse(option: str) -> Grid:
     spaced = _SPACED.match(text)
     if spaced and not text.strip().startswith("["):
         return _spaced(key, shown, *spaced.groups())
+    if _looks_like_range(text):
+        raise GridError(
+            f"{shown}: a range is written START:STOP:N (N evenly spaced values) or START:STOP:Nlog "
+            f"(log-spaced), e.g. {key}=0.001:0.1:5log"
+        )
     items = _split(text)
     if not items or any(not item.strip() for item in items):
         raise GridError(f"{shown}: an empty value; give a comma list of values or START:STOP:N")
@@ -133,6 +138,18 @@ def _refuse_repeats(shown: str, values: Sequence[Any], texts: Sequence[str], ran
                 f"{shown}: the value {texts[j]} is given twice (values {i + 1} and {j + 1}){hint}; give each "
                 "value once (--seeds N repeats a cell)"
             )
+
+
+def _looks_like_range(text: str) -> bool:
+    """START:STOP (no count) or START:STOP:N with something off: numbers joined by colons."""
+    parts = text.split(":")
+    if not 2 <= len(parts) <= 3 or "," in text:
+        return False
+    try:
+        float(parts[0]), float(parts[1])
+    except ValueError:
+        return False
+    return True
 
 
 def _number(value: Any) -> Any:

@@ -74,6 +74,9 @@ def build_entries(
                 "as entries (nnopt compare sgd rmsprop) or give config files"
             )
     resolved = [_resolve(spec, base, extra) for spec in specs]
+    # the base config's seed, or the one a --set seed=S (or --seed S) gives every entry
+    seeded = any(item.partition("=")[0].strip() == "seed" for item in extra)
+    first_seed = resolved[0][1].seed if seeded else base.seed
     _refuse_unused(specs, base, extra, [dropped for _, _, dropped in resolved])
     names = _unique([name for name, _, _ in resolved])
     entries = []
@@ -81,7 +84,9 @@ def build_entries(
         if cfg.model_type != "mlp":
             raise config_mod.ConfigError(f"compare: {name}: model.type must be mlp to compare")
         for s in range(seeds):
-            entries.append(Entry(name, cfg.replace(name=name, seed=base.seed + s), s, tuple(dropped.items())))
+            entries.append(
+                Entry(name, cfg.replace(name=name, seed=first_seed + s), s, tuple(dropped.items()))
+            )
     return entries
 
 

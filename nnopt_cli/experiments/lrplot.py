@@ -107,8 +107,10 @@ def write(
     csv: Path | None = None,
     log: bool = False,
     unit: str = "step",
+    x_axis: str = "step",
 ) -> None:
-    """The figure (and the CSV: `step`, then one column per curve in the given order)."""
+    """The figure (and the CSV: `step`, then one column per curve in the given order). `x_axis` "fraction"
+    draws each curve over the fraction of its own length, so that schedules of different lengths compare."""
     length = max(len(c.steps) for c in curves)
     if csv is not None:
         columns: dict[str, Any] = {"step": list(range(length))}
@@ -120,13 +122,37 @@ def write(
         runs.write_csv(csv, columns)
     title = "Learning-rate schedule" if len(curves) == 1 else "Learning-rate schedules"
     xlabel = "step (update number k, from 0)" if unit == "step" else "epoch (from 0)"
+    if x_axis == "fraction":
+        xlabel = f"fraction of the curve's {unit}s (k / its length)"
+        drawn = [plots.Curve(c.steps / max(len(c.steps), 1), c.rates, c.label) for c in curves]
+    else:
+        drawn = [plots.Curve(c.steps, c.rates, c.label) for c in curves]
     plots.lr_curves(
         png,
-        [plots.Curve(c.steps, c.rates, c.label) for c in curves],
+        drawn,
         title=title,
         xlabel=xlabel,
         log=log,
+        whole_x=x_axis == "step",
     )
+
+
+def check_log(curves: Sequence[LrCurve]) -> None:
+    """A log axis cannot show a negative rate (noisy_linear_cosine's noise goes below 0): refused. (A
+    warmup's first rate, 0, is left out of a log axis as the start of the ramp.)
+
+    Raises:
+      PlotError: naming the curve, its lowest rate and its step.
+    """
+    for c in curves:
+        rates = np.asarray(c.rates, dtype=float)
+        low = np.nonzero(rates < 0)[0]
+        if low.size:
+            k = int(low[np.argmin(rates[low])])
+            raise PlotError(
+                f"--log: {c.label} has {low.size} negative rate{'s' if low.size != 1 else ''} (lowest "
+                f"{rates[k]:g} at step {k}), which a log axis cannot show; drop --log to see them"
+            )
 
 
 def check_options(type_name: str, own: Mapping[str, Any]) -> None:
@@ -156,6 +182,7 @@ def run(
     seed: int = 0,
     unit: str = "step",
     log: bool = False,
+    x_axis: str = "step",
     out: Path | None = None,
     csv: Path | None = None,
     runs_root: Path = Path("runs"),
@@ -201,6 +228,8 @@ def run(
                 "e.g. --boundaries 50,120 --values 0.1,0.05,0.01"
             )
         curves.append(from_parameters(value, merged, steps=steps, seed=seed, warmup_steps=warmup))
+    if log:
+        check_log(curves)
     for target in (out, csv):
         if target is not None and not target.parent.exists():
             raise PlotError(f"{target}: the folder {target.parent} does not exist")
@@ -209,7 +238,7 @@ def run(
         first = groups[0][1] if groups[0][0] == "type" else Path(groups[0][1]).stem
         out = runs.new_file(runs_root, f"lr-{first}", ".png")
     try:
-        write(curves, png=out, csv=csv, log=log, unit=unit)
+        write(curves, png=out, csv=csv, log=log, unit=unit, x_axis=x_axis)
     except BaseException:  # a full disk, Ctrl-C: no empty file left holding the name
         if claimed:  # the empty file that held the name
             out.unlink(missing_ok=True)

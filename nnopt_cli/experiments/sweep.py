@@ -400,6 +400,12 @@ def figure_jobs(
     return jobs
 
 
+NO_SENSITIVITY = (
+    "no sensitivity.png: no grid key is numeric (it draws the metric against a numeric key, "
+    "e.g. --grid optimizer.lr=0.001:0.1:5log); heatmap.png and curves.png are drawn"
+)
+
+
 def draw_heatmap(path: Path, arguments: dict[str, Any]) -> None:
     from nnopt_cli.figures import gridplots
 
@@ -788,7 +794,8 @@ def run(
 
     Every point is checked, every data set loaded and every network shape built before the folder is made.
     Diverged runs are results: the sweep is completed unless interrupted (its runs keep what they did).
-    `note` is told, before training, which keys some runs drop because they have no effect there.
+    `note` is told, before training, which keys some runs drop because they have no effect there, and that
+    no sensitivity.png is drawn when no grid key is numeric.
     Raises:
       grid.GridError, config.ConfigError, data.DataError, experiment.SetupError, SweepError,
       runs.RunFolderError (nothing written); session.WriteError (the unfinished folder removed).
@@ -809,6 +816,8 @@ def run(
     dropped = config_mod.dropped_line(plan.dropped, total=len(plan.points))
     if dropped:
         note(dropped)
+    if layout(plan.grids).line_x is None:
+        note(NO_SENSITIVITY)
     with contextlib.ExitStack() as connection:
         client = None
         if scheduler is not None:  # reached before the folder is made: an address that fails leaves nothing

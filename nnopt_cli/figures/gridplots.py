@@ -95,18 +95,29 @@ def _is_accuracy(metric_label: str) -> bool:
     return "accuracy" in metric_label.lower()
 
 
-def short_number(value: float, *, percent: bool = False) -> str:
-    """A cell's value in few characters: 3 significant digits (0.0123, 1.5, 1230; 1.23e-05 beyond
-    0.001..10⁴), or a share in percent with one decimal (0.9667 → 96.7%)."""
+def short_number(value: float, *, percent: bool = False, digits: int = 3) -> str:
+    """A cell's value in few characters: `digits` significant digits (0.0123, 1.5, 1230; 1.23e-05 beyond
+    0.001..10⁴), or a share in percent with digits − 2 decimals (0.9667 → 96.7%)."""
     if not math.isfinite(value):
         return "–"
     if percent:
-        return f"{100 * value:.1f}%"
+        return f"{100 * value:.{max(digits - 2, 1)}f}%"
     if value == 0:
         return "0"
     if 1e-3 <= abs(value) < 1e4:
-        return np.format_float_positional(float(f"{value:.3g}"), trim="-")
-    return f"{value:.2e}"
+        return np.format_float_positional(float(f"{value:.{digits}g}"), trim="-")
+    return f"{value:.{digits - 1}e}"
+
+
+def telling_digits(values: np.ndarray, *, percent: bool = False) -> int:
+    """The fewest significant digits (3 to 7) at which every two different values read differently, so
+    that neighbouring cells, and the best one, can be told apart by their numbers."""
+    finite = np.unique(np.asarray(values, dtype=float)[np.isfinite(values)])
+    distinct = len(np.unique([f"{v:.10g}" for v in finite]))
+    for digits in range(3, 7):
+        if len({short_number(float(v), percent=percent, digits=digits) for v in finite}) == distinct:
+            return digits
+    return 7
 
 
 def _number_formatter(percent: bool) -> Any:
@@ -201,7 +212,7 @@ class _Cells:
     text: list[list[str]]
 
 
-def _cells(panel: Panel, percent: bool) -> _Cells:
+def _cells(panel: Panel, percent: bool, digits: int = 3) -> _Cells:
     """A cell is coloured when it has runs, none of which diverged, and a finite mean; hatched grey when it
     has runs but a seed diverged (its count written in it) or no value; empty when it was never trained. A
     cell where some seeds diverged is never coloured: the others' mean would look as good as, or better
@@ -217,7 +228,7 @@ def _cells(panel: Panel, percent: bool) -> _Cells:
             elif kind[i, j] == DIVERGED:
                 row.append(f"{diverged[i, j]}/{runs[i, j]} div." if diverged[i, j] > 0 else "no value")
             else:
-                row.append(short_number(mean[i, j], percent=percent))
+                row.append(short_number(mean[i, j], percent=percent, digits=digits))
         text.append(row)
     return _Cells(kind, text)
 
@@ -340,12 +351,13 @@ def _heatmap_notes(
     kinds: np.ndarray,
     best: tuple[int, int, int] | None,
     percent: bool,
+    digits: int = 3,
 ) -> tuple[list[Any], list[str]]:
     """The legend under a heatmap: a handle and a sentence for each kind of mark it shows."""
     from matplotlib.patches import Patch
 
     diverged = np.stack([p.diverged for p in panels])
-    blank = Patch(facecolor="none", edgecolor="none")
+    blank = Patch(facecolor="none", edgecolor="none", gid="note")
     handles: list[Any] = []
     notes: list[str] = []
     if best is not None:
@@ -358,9 +370,9 @@ def _heatmap_notes(
         if panels[p].title:
             where.append(panels[p].title)
         among = " (among cells where no seed diverged)" if (diverged > 0).any() else ""
-        value = short_number(panels[p].mean[i, j], percent=percent)
+        value = short_number(panels[p].mean[i, j], percent=percent, digits=digits)
         notes.append(f"best cell{among}: {', '.join(where)}: {value}")
-        handles.append(Patch(facecolor="none", edgecolor=BEST_COLOR, linewidth=2.5))
+        handles.append(Patch(facecolor="none", edgecolor=BEST_COLOR, linewidth=2.5, gid="for:best"))
     if (kinds == DIVERGED).any():
         lost = (kinds == DIVERGED) & (diverged > 0)
         empty = (kinds == DIVERGED) & (diverged == 0)
@@ -371,11 +383,17 @@ def _heatmap_notes(
             what.append("no value: the metric is empty for a seed (e.g. no converged epoch yet)")
         notes.append("hatched grey: " + "; ".join(what))
         handles.append(
-            Patch(facecolor=DIVERGED_FACE, hatch="///", edgecolor="none", hatchcolor=DIVERGED_HATCH)
+            Patch(
+                facecolor=DIVERGED_FACE,
+                hatch="///",
+                edgecolor="none",
+                hatchcolor=DIVERGED_HATCH,
+                gid="for:diverged",
+            )
         )
     if (kinds == NOT_RUN).any():
         notes.append("not run: no seed of the cell was trained (the sweep stopped before it)")
-        handles.append(Patch(facecolor="white", edgecolor="#999999", linestyle="--"))
+        handles.append(Patch(facecolor="white", edgecolor="#999999", linestyle="--", gid="for:not-run"))
     if not (kinds == VALUE).any():
         notes.append("no cell has a value to colour")
         handles.append(blank)
@@ -479,7 +497,9 @@ def _heatmap_figure(
     checked = _checked_panels(x, y, panels)
     percent = _is_accuracy(metric_label)
     ny, nx = checked[0].mean.shape
-    cells = [_cells(p, percent) for p in checked]
+    shown = np.concatenate([np.where(p.diverged == 0, p.mean, np.nan).ravel() for p in checked])
+    digits = telling_digits(shown, percent=percent)
+    cells = [_cells(p, percent, digits) for p in checked]
     kinds = np.stack([c.kind for c in cells])  # (P, ny, nx)
     means = np.stack([p.mean for p in checked])
     coloured = kinds == VALUE
@@ -500,7 +520,7 @@ def _heatmap_figure(
     panel_w_guess = _heatmap_layout(size, x, y, cells, [""] * len(cells)).panel_w
     titles = [_wrap(p.title, panel_w_guess + 0.25, LABEL_SIZE, size) for p in checked]
     lay = _heatmap_layout(size, x, y, cells, titles)
-    handles, notes = _heatmap_notes(x, y, checked, kinds, best, percent)
+    handles, notes = _heatmap_notes(x, y, checked, kinds, best, percent, digits)
 
     # the figure, top to bottom: the title, the panels, the colour bar, the notes
     # what a colour averages: only coloured cells count (a hatched one has no mean drawn)
@@ -576,7 +596,7 @@ def _heatmap_figure(
             cax.invert_xaxis()  # better to the right, as for an accuracy
         cax.text(-0.02, 0.5, "worse", transform=cax.transAxes, ha="right", va="center", fontsize=NOTE_SIZE)
         cax.text(1.02, 0.5, "better", transform=cax.transAxes, ha="left", va="center", fontsize=NOTE_SIZE)
-    fig.legend(
+    legend = fig.legend(
         handles,
         notes,
         loc="upper left",
@@ -584,7 +604,8 @@ def _heatmap_figure(
         frameon=False,
         fontsize=NOTE_SIZE,
         borderaxespad=0.0,
-    ).set_gid("notes")
+    )
+    plots.keep_gids(legend, handles).set_gid("notes")
     return fig
 
 
@@ -673,23 +694,36 @@ def _sensitivity_notes(
     notes: list[str] = []
     if any((ok & (ln.high > ln.low)).any() for ln, ok in zip(lines, usable, strict=True)):
         notes.append("band: min to max over the seeds that did not diverge")
-        handles.append(Patch(facecolor="gray", alpha=0.25, edgecolor="none"))
+        handles.append(
+            Patch(facecolor="none", edgecolor="gray", linestyle=(0, (2, 2)), linewidth=0.9, gid="for:band")
+        )
     if any(ok.any() for ok in usable):
         which = "each" if len(lines) > 1 else "the"
         better = "highest" if higher_is_better else "lowest"
         notes.append(f"best point of {which} line ({better} mean; where no seed diverged, if any)")
         handles.append(
-            Line2D([], [], marker="*", linestyle="", markersize=12, color="gray", markeredgecolor="k")
+            Line2D(
+                [],
+                [],
+                marker="*",
+                linestyle="",
+                markersize=12,
+                color="gray",
+                markeredgecolor="k",
+                gid="for:best",
+            )
         )
     if any(ln.diverged.any() for ln in lines):
         notes.append(
             "in the strip above: some seeds diverged at that value"
             + (" (n/m: n of its m seeds)" if counts else "")
         )
-        handles.append(Line2D([], [], marker="x", linestyle="", markersize=7, color="gray"))
+        handles.append(
+            Line2D([], [], marker="x", linestyle="", markersize=7, color="gray", gid="for:diverged")
+        )
     if any(((ln.runs > 0) & ~ok).any() for ln, ok in zip(lines, usable, strict=True)):
         notes.append("no point on a line: a seed of that value diverged (or gave no value)")
-        handles.append(Patch(facecolor="none", edgecolor="none"))
+        handles.append(Patch(facecolor="none", edgecolor="none", gid="note"))
     return handles, notes
 
 
@@ -702,23 +736,32 @@ def _draw_line(
     color: Any,
     higher_is_better: bool,
     name: str,
+    count: int = 1,
 ) -> None:
-    """One line: its band, its means (a marker at each grid value, a gap where there is none), its best."""
+    """One line (k of `count`): its band, its means (a marker at each grid value, a gap where there is
+    none), its best."""
     band = np.isfinite(ln.low) & np.isfinite(ln.high) & ok
     if band.any():
+        # the band as its outline in the line's colour: bands lying on each other stay each its own colour
+        # (filled, they would mix into one that no legend names)
         low, high = np.where(band, ln.low, 0.0), np.where(band, ln.high, 0.0)
-        ax.fill_between(positions, low, high, where=band, color=color, alpha=0.18, linewidth=0, zorder=1)
+        ax.fill_between(
+            positions, low, high, where=band, facecolor="none", edgecolor=color, alpha=0.7, linewidth=0.9,
+            linestyle=(0, (2, 2)), zorder=1, gid=f"band-{k}",
+        )  # fmt: skip
     marker = plots.ENTRY_MARKERS[k % len(plots.ENTRY_MARKERS)]
     y = np.where(ok, ln.mean, np.nan)
+    # the first line widest and lowest, each later one thinner on top with larger hollow-free markers of its
+    # own: two lines on the same values still show both
     ax.plot(
         positions,
         y,
-        "-",
+        plots.ENTRY_STYLES[k % len(plots.ENTRY_STYLES)],
         marker=marker,
         color=color,
-        markersize=5,
-        linewidth=1.6,
-        zorder=3,
+        markersize=9 - 4 * k / max(count - 1, 1),
+        linewidth=3.6 - 2.2 * k / max(count - 1, 1),
+        zorder=3 + k,
         label=name,
         gid=f"line-{k}",
     )
@@ -732,7 +775,7 @@ def _draw_line(
             markersize=14,
             markeredgecolor="black",
             markeredgewidth=0.8,
-            zorder=4,
+            zorder=40,
             gid=f"best-{k}",
         )
 
@@ -806,6 +849,29 @@ def _left_margin(fig: Figure, axes: Sequence[Axes]) -> float:
     return need
 
 
+def _best_tick(ax: Axes, values: np.ndarray, higher_is_better: bool) -> None:
+    """Round ticks on a log y axis, and one at the best value when no tick is near it, so that the best
+    value can be read off the axis."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    ax.autoscale_view()
+    low, high = ax.get_ylim()
+    ticks = _log_ticks(low, high)
+    if len(ticks) < 3:  # less than a decade: finer round values
+        decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+        finer = [float(f"{m * 10.0**k:.3g}") for k in decades for m in (1, 1.5, 2, 3, 4, 5, 6, 8)]
+        finer = [t for t in finer if low <= t <= high]
+        ticks = finer if len(finer) <= 8 else ticks
+    best = float(values.max() if higher_is_better else values.min())
+    span = math.log10(high / low)
+    if not any(abs(math.log10(t / best)) < 0.06 * span for t in ticks):
+        ticks = [t for t in ticks if abs(math.log10(t / best)) > 0.04 * span] + [best]
+    ax.yaxis.set_major_locator(FixedLocator(sorted(ticks)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: short_number(v, digits=3)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(low, high)
+
+
 def _sensitivity_figure(
     *,
     title: str,
@@ -821,7 +887,7 @@ def _sensitivity_figure(
     checked = _checked_lines(x, lines)
     nx = len(x.labels)
     positions, log_x = _x_positions(x)
-    colors = plots.entry_colors(len(checked))
+    colors = plots.name_colors([ln.label for ln in checked])
     usable = [(ln.runs > 0) & np.isfinite(ln.mean) & (ln.diverged < ln.runs) for ln in checked]
     strip_rows = [k for k, ln in enumerate(checked) if ln.diverged.any()]
     # a line's name in the legend; "_" keeps an unnamed line out of it
@@ -873,7 +939,7 @@ def _sensitivity_figure(
 
     ax: Axes = fig.add_axes((0, 0, 1, 1), gid="sensitivity")
     for k, (ln, ok) in enumerate(zip(checked, usable, strict=True)):
-        _draw_line(ax, k, ln, ok, positions, colors[k], higher_is_better, names[k])
+        _draw_line(ax, k, ln, ok, positions, colors[k], higher_is_better, names[k], len(checked))
     ax.set_xlim(*limits)
     if log_x:
         ax.set_xscale("log")
@@ -909,6 +975,8 @@ def _sensitivity_figure(
             va="center",
             fontsize=NOTE_SIZE,
         )
+    if log_y and (finite > 0).any():
+        _best_tick(ax, finite[finite > 0], higher_is_better)
     ax.set_ylabel(y_label, fontsize=LABEL_SIZE)
     ax.tick_params(labelsize=TICK_SIZE)
     ax.grid(True, which="major", alpha=0.3)
@@ -944,7 +1012,7 @@ def _sensitivity_figure(
     if notes:
         notes_left = max(0.1, left + (axes_w - _legend_width(notes, size)) / 2)
         notes_top = _legend_height(len(notes)) + 0.1  # inches above the figure's bottom
-        fig.legend(
+        legend = fig.legend(
             handles,
             notes,
             loc="upper left",
@@ -952,7 +1020,8 @@ def _sensitivity_figure(
             frameon=False,
             fontsize=NOTE_SIZE,
             borderaxespad=0.0,
-        ).set_gid("notes")
+        )
+        plots.keep_gids(legend, handles).set_gid("notes")
     return fig
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +163,23 @@ ENTRY_STYLES = ("-", "--", "-.", ":")
 ENTRY_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 
 
+# One colour per optimizer, the same in every picture and every command: sgd is blue wherever it is drawn.
+OPTIMIZER_COLORS = {
+    "sgd": "#1f77b4",
+    "sgdm": "#ff7f0e",
+    "momentum": "#2ca02c",
+    "adagrad": "#d62728",
+    "rmsprop": "#9467bd",
+    "adam": "#8c564b",
+    "adamw": "#e377c2",
+    "nadam": "#bcbd22",
+    "adamax": "#17becf",
+    "adadelta": "#7f7f7f",
+}
+# for what names no optimizer, and for a second entry of one: colours none of the optimizers has
+OTHER_COLORS = ("#000080", "#ff1493", "#556b2f", "#ff4500", "#4b0082", "#008080", "#b8860b", "#800000")
+
+
 def entry_colors(n: int) -> list[Any]:
     """n colours, none repeated: matplotlib's ten (C0..C9) up to ten entries, tab20 up to twenty, then n
     hues spread around the colour wheel."""
@@ -174,6 +192,26 @@ def entry_colors(n: int) -> list[Any]:
         return [cmap(i) for i in range(n)]
     hsv = colormaps["hsv"]
     return [hsv(i / n) for i in range(n)]
+
+
+def name_colors(names: Sequence[str]) -> list[Any]:
+    """A colour for each name, none repeated: an optimizer's own colour (OPTIMIZER_COLORS) for the first
+    name that is that optimizer (or starts with it and a space), else the next colour no name has."""
+    spare = [c for c in (*OTHER_COLORS, *OPTIMIZER_COLORS.values())]
+    if len(names) > len(spare):
+        spare += [c for c in entry_colors(len(names)) if c not in spare]
+    out: list[Any] = [None] * len(names)
+    taken: set[Any] = set()
+    for i, name in enumerate(names):
+        color = OPTIMIZER_COLORS.get(str(name).split(" ")[0])
+        if color is not None and color not in taken:
+            out[i] = color
+            taken.add(color)
+    for i in range(len(names)):
+        if out[i] is None:
+            out[i] = next(c for c in spare if c not in taken)
+            taken.add(out[i])
+    return out
 
 
 def entry_look(i: int, n: int, colors: Sequence[Any], *, solid: bool = False) -> dict[str, Any]:
@@ -250,16 +288,24 @@ def _marker(c: Curve) -> dict[str, Any]:
     return {"marker": "o"} if lone else {}
 
 
-def _mark_divergence(ax: Axes, c: Curve, color: Any) -> None:
-    """Where a run blew up: a cross on its last finite value and a dotted line at the epoch it diverged."""
+def _mark_divergence(ax: Axes, c: Curve, color: Any, *, top: float | None = None) -> None:
+    """Where a run blew up: a cross on its last finite value (on the top edge when that value is off the
+    scale) and a dotted line at the epoch it diverged."""
     assert c.diverged_at is not None
     finite = np.nonzero(np.isfinite(c.y))[0]
+    label = f"diverged at epoch {c.diverged_at:g}"
     if finite.size:
         last = finite[-1]
-        ax.plot([c.x[last]], [c.y[last]], "X", color=color, markersize=9, markeredgecolor="black", zorder=6)
+        y = float(c.y[last])
+        if top is not None and y > top:
+            y = top
+            label += " (loss off the scale above)"
+        ax.plot(
+            [c.x[last]], [y], "X", color=color, markersize=9, markeredgecolor="black", zorder=6, clip_on=False
+        )
     ax.axvline(c.diverged_at, color=color, linestyle=":", linewidth=1.3)
     ax.annotate(
-        f"diverged at epoch {c.diverged_at:g}",
+        label,
         xy=(c.diverged_at, 0.98),
         xycoords=("data", "axes fraction"),
         rotation=90,
@@ -270,7 +316,27 @@ def _mark_divergence(ax: Axes, c: Curve, color: Any) -> None:
     )
 
 
+def calm_top(curves: Sequence[Curve]) -> float | None:
+    """The top of a log loss axis on which a run that blew up does not flatten the history before it: three
+    times the highest value within 1000 times the median of the diverged curves, or None when every value
+    fits under that (or nothing diverged). Lines above it leave the axis at the top."""
+    diverged = [c for c in curves if c.diverged_at is not None]
+    if not diverged:
+        return None
+    typical = np.concatenate([_finite(np.asarray(c.y, dtype=float)) for c in diverged] + [np.zeros(0)])
+    typical = typical[typical > 0]
+    if not typical.size:
+        return None
+    limit = 1e3 * float(np.median(typical))
+    values = np.concatenate([_finite(np.asarray(c.y, dtype=float)) for c in curves])
+    if values.max() <= limit:
+        return None
+    return 3.0 * float(values[values <= limit].max(initial=float(np.median(typical))))
+
+
 def _draw(ax: Axes, curves: Sequence[Curve], *, log: bool = False) -> None:
+    top = calm_top(curves) if log else None
+    colors = []
     for c in curves:
         x, y = thin(c.x, c.y)
         options = {"linewidth": c.width or 1.6, **_marker(c)}
@@ -278,22 +344,45 @@ def _draw(ax: Axes, curves: Sequence[Curve], *, log: bool = False) -> None:
             options["zorder"] = c.zorder
         if c.alpha is not None:
             options["alpha"] = c.alpha
+        if top is not None and np.nanmax(np.where(np.isfinite(y), y, np.nan), initial=0.0) > top:
+            options["gid"] = "leaves-axis"  # blown up: the line leaves the axis at the top, on purpose
         (line,) = ax.plot(x, y, c.style, color=c.color, label=c.label, **options)
+        colors.append(line.get_color())
         if c.band is not None:
             bx, low, high = _thin_band(c.x, c.band[0], c.band[1])
             ax.fill_between(bx, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    for c, color in zip(curves, colors, strict=True):
         if c.diverged_at is not None:
-            _mark_divergence(ax, c, line.get_color())
+            _mark_divergence(ax, c, color, top=top)
     if log:
         positive = np.concatenate([_finite(c.y)[_finite(c.y) > 0] for c in curves] or [np.ones(1)])
+        if top is not None:
+            positive = positive[positive <= top]
         if positive.size:
-            if positive.max() > LOG_CEILING:
+            if top is not None:
+                ax.set_ylim(float(positive.min()) / 1.5, top)
+            elif positive.max() > LOG_CEILING:
                 # a loss blowing up towards the largest float (1e90, 1e271, ...): matplotlib's limits and
                 # ticks for such a span overflow, so the axis stops at LOG_RANGE and the line leaves it
                 bottom = max(float(positive.min()) / 2, LOG_RANGE[0])
                 ax.set_ylim(bottom, min(float(positive.max()) * 1e3, LOG_RANGE[1]))
             _log_y(ax)
     ax.grid(True, which="major", alpha=0.3)
+
+
+def _epoch_x(ax: Axes, curves: Sequence[Curve]) -> None:
+    """An epoch axis from the first epoch drawn to the last (or the one a run diverged at), nothing before
+    epoch 0 or after the end."""
+    xs = [_finite(np.asarray(c.x, dtype=float)) for c in curves]
+    xs += [np.array([c.diverged_at]) for c in curves if c.diverged_at is not None]
+    values = np.concatenate(xs + [np.zeros(0)])
+    if not values.size:
+        return
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1:
+        high = low + 1
+    margin = 0.02 * (high - low)
+    ax.set_xlim(low - margin, high + margin)
 
 
 def _percent_axis(ax: Axes, curves: Sequence[Curve]) -> None:
@@ -327,8 +416,15 @@ def training_curves(
     accuracy: Sequence[Curve],
     note: str = "",
     measured_on: str = "the full data set",
+    log_x: bool = False,
+    resumed_at: int | None = None,
 ) -> None:
-    """Loss (log scale) and accuracy against epoch, side by side; `measured_on` says on which points."""
+    """Loss (log scale) and accuracy against epoch, side by side; `measured_on` says on which points.
+
+    Args:
+      log_x: the epoch axis linear up to 1, then logarithmic: the first epochs of a long run get room.
+      resumed_at: the epoch this run continued another from, marked on both panels.
+    """
     fig = _figure(11, 4.4)
     ax_loss, ax_acc = fig.subplots(1, 2)
     _draw(ax_loss, loss, log=True)
@@ -343,11 +439,26 @@ def training_curves(
     ax_acc.set_title("Accuracy (% of points classified right)")
     ax_acc.legend(fontsize=8, loc="best")
     fig.suptitle(title, fontsize=11)
+    lines = textwrap.wrap(note, 170) if note else []
     if note:
-        fig.text(0.5, 0.01, note, ha="center", va="bottom", fontsize=8, color="firebrick")
-    for ax in (ax_loss, ax_acc):
-        _integer_x(ax)
-    fig.subplots_adjust(right=0.985, bottom=0.17 if note else 0.12, top=0.86)
+        fig.text(0.5, 0.01, "\n".join(lines), ha="center", va="bottom", fontsize=8, color="firebrick")
+    for ax, curves in ((ax_loss, loss), (ax_acc, accuracy)):
+        if log_x:
+            _epoch_x(ax, curves)
+            ax.set_xscale("symlog", linthresh=1.0, linscale=0.3)
+            ax.set_xlim(0, ax.get_xlim()[1])
+            ax.set_xlabel("epoch (log scale)")
+        else:
+            _integer_x(ax)
+            _epoch_x(ax, curves)
+        if resumed_at is not None:
+            ax.axvline(resumed_at, color="dimgray", linestyle="--", linewidth=1.0, zorder=1)
+            ax.annotate(
+                f"resumed after epoch {resumed_at}", xy=(resumed_at, 0.02),
+                xycoords=("data", "axes fraction"), rotation=90, ha="left", va="bottom", fontsize=8,
+                color="dimgray",
+            )  # fmt: skip
+    fig.subplots_adjust(right=0.985, bottom=0.12 + 0.028 * (len(lines) + 1 if lines else 0), top=0.86)
     _fit_y_labels(fig, [ax_loss, ax_acc])
     save(fig, path)
 
@@ -359,8 +470,9 @@ def lr_curves(
     title: str,
     xlabel: str = "step (update number k, from 0)",
     log: bool = False,
+    whole_x: bool = True,
 ) -> None:
-    """Learning rate against step, one line per schedule."""
+    """Learning rate against step (or, without `whole_x`, a fraction of the run), one line per schedule."""
     n = len(curves)
     below = n > 3  # many curves: the legend goes under the axes, where it covers none of them
     strip = 0.3 + 0.2 * n if below else 0.0  # inches
@@ -385,7 +497,10 @@ def lr_curves(
         _log_y(ax)
     else:
         _rate_limits(ax, curves)
-    _integer_x(ax)
+    if whole_x:
+        _integer_x(ax)
+    else:
+        ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("learning rate" + (" (log scale)" if log else ""))
     ax.set_title(title, fontsize=11)
@@ -483,37 +598,69 @@ def _class_image(score: np.ndarray, colors: list[Any]) -> np.ndarray:
     return 1.0 - weight * (1.0 - rgb)
 
 
-def _region_edges(ax: Axes, b: Boundary, score: np.ndarray, style: dict[str, Any]) -> None:
+def _region_edges(ax: Axes, b: Boundary, score: np.ndarray, style: dict[str, Any], *, gid: str) -> None:
     """The decision boundary: the 0.5 contour for two classes, the borders of the argmax regions for more."""
     if not np.isfinite(score).any():
         return
     if score.shape[0] == 1:
-        ax.contour(b.xs, b.ys, score[0], levels=[0.5], **style)
+        if score[0].min() < 0.5 < score[0].max():
+            ax.contour(b.xs, b.ys, score[0], levels=[0.5], **style).set_gid(gid)
         return
     # class k wins where its margin over the best other class is positive: the 0 contour of each margin
     # traces the border of its region, smooth between grid points
     for k in range(score.shape[0]):
         margin = score[k] - np.delete(score, k, axis=0).max(axis=0)
         if (margin > 0).any() and (margin < 0).any():
-            ax.contour(b.xs, b.ys, margin, levels=[0.0], **style)
+            ax.contour(b.xs, b.ys, margin, levels=[0.0], **style).set_gid(f"{gid}-{k}")
 
 
-def _boundary_axes(ax: Axes, b: Boundary, score_label: str, *, colorbar: bool) -> Any:
+def keep_gids(legend: Any, handles: Sequence[Any]) -> Any:
+    """Give each entry a legend draws the gid of the handle it was made from (matplotlib copies the look, not
+    the gid), so an entry made for the legend only still says which drawn artists it stands for."""
+    for drawn, handle in zip(legend.legend_handles, handles, strict=False):
+        if drawn is not None:
+            drawn.set_gid(handle.get_gid())
+    return legend
+
+
+SHADE_ALPHA = 0.35
+
+
+@functools.cache
+def _score_colors() -> Any:
+    """RdBu reversed without its darkest tenth at either end: a class's points (CLASS_COLORS) stand out on
+    the shading of their own class as on the other's."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap(colormaps["RdBu_r"](np.linspace(0.12, 0.88, 256)), name="scores")
+
+
+def _decided(b: Boundary) -> bool:
+    """Whether the network decided anything: a diverged run's score is not finite."""
+    return bool(np.isfinite(b.score).any())
+
+
+def _boundary_axes(ax: Axes, b: Boundary) -> Any:
     from matplotlib.colors import BoundaryNorm
 
     colors = class_colors(len(b.classes))
-    if b.binary:
+    shade = None
+    if not _decided(b):
+        pass  # nothing decided: the data alone, on white
+    elif b.binary:
         # The score as one image in bands of 0.1 (what filled contours drew, at a fraction of the cost)
         shade = ax.imshow(
             np.clip(b.score[0], 0.0, 1.0),
             origin="lower",
             extent=_extent(b),
-            cmap="RdBu_r",
+            cmap=_score_colors(),
             norm=BoundaryNorm(np.linspace(0.0, 1.0, SCORE_LEVELS), 256),
-            alpha=0.45,
+            alpha=SHADE_ALPHA,
             interpolation="bilinear",
             interpolation_stage="data",  # smooth band edges: the score is interpolated, then put in its band
             aspect="auto",
+            gid="shade",
         )
     else:
         shade = ax.imshow(
@@ -522,71 +669,90 @@ def _boundary_axes(ax: Axes, b: Boundary, score_label: str, *, colorbar: bool) -
             extent=_extent(b),
             interpolation="nearest",
             aspect="auto",
+            gid="shade",
         )
-    _region_edges(ax, b, b.score, RAW_STYLE)
+    _region_edges(ax, b, b.score, RAW_STYLE, gid="boundary")
     if b.ema_score is not None:
-        _region_edges(ax, b, b.ema_score, EMA_STYLE)
+        _region_edges(ax, b, b.ema_score, EMA_STYLE, gid="ema-boundary")
     for k, color in enumerate(colors):
         on = b.train_labels == k
-        ax.scatter(b.train_x[on, 0], b.train_x[on, 1], s=14, c=[color], edgecolors="white", linewidths=0.4)
+        # a dark rim: a point stands out on the pale shading of its own class as on the other's
+        ax.scatter(
+            b.train_x[on, 0], b.train_x[on, 1], s=15, c=[color], edgecolors="black", linewidths=0.5,
+            gid=f"class-{k}",
+        )  # fmt: skip
         if b.test_x is not None and b.test_labels is not None:
             held = b.test_labels == k
+            # white inside a ring of the class's colour: seen on any shading, told apart from training points
             ax.scatter(
-                b.test_x[held, 0],
-                b.test_x[held, 1],
-                s=22,
-                facecolors="none",
-                edgecolors=[color],
-                linewidths=1.2,
-            )
+                b.test_x[held, 0], b.test_x[held, 1], s=30, facecolors="white", edgecolors=[color],
+                linewidths=1.8, gid=f"test-{k}", zorder=3,
+            )  # fmt: skip
     ax.set_xlim(b.xs[0], b.xs[-1])
     ax.set_ylim(b.ys[0], b.ys[-1])
-    width, height = b.xs[-1] - b.xs[0], b.ys[-1] - b.ys[0]
-    if 1 / 3 < width / height < 3:  # same units drawn at the same scale, unless that squashes a panel flat
+    if _equal_aspect(b):
         ax.set_aspect("equal")
     ax.set_xlabel(b.axes[0])
     ax.set_ylabel(b.axes[1])
     ax.set_title(b.label, fontsize=9)
-    if colorbar and b.binary:
-        cbar = ax.figure.colorbar(shade, ax=ax, fraction=0.046, pad=0.04)
-        cbar.set_label(score_label)
     return shade
 
 
-def _boundary_handles(b: Boundary, score_label: str, *, with_ema: bool) -> list[Any]:
-    """The legend: each class (filled: training points; hollow: test points), the boundary, the EMA's."""
-    from matplotlib.lines import Line2D
+def _equal_aspect(b: Boundary) -> bool:
+    """Same units drawn at the same scale, unless that squashes a panel flat."""
+    width, height = b.xs[-1] - b.xs[0], b.ys[-1] - b.ys[0]
+    return bool(1 / 3 < width / height < 3)
 
+
+def _boundary_handles(bs: Sequence[Boundary], score_label: str) -> list[Any]:
+    """The legend: each class (filled: training points; ringed: test points), then what is drawn of the
+    boundaries and the shading (nothing of them when no network decided anything)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    b = bs[0]
     colors = class_colors(len(b.classes))
-    handles = [
-        Line2D([], [], marker="o", linestyle="", color=c, label=name)
-        for c, name in reversed(list(zip(colors, b.classes, strict=True)))
+    handles: list[Any] = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            color=c,
+            markeredgecolor="black",
+            label=name,
+            gid=f"for:class-{k}",
+        )
+        for k, (c, name) in enumerate(zip(colors, b.classes, strict=True))
     ]
-    if b.test_x is not None:
+    if any(x.test_x is not None for x in bs):
         handles.append(
             Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                markerfacecolor="none",
-                color="gray",
-                label="hollow: test point",
+                [], [], marker="o", linestyle="", markerfacecolor="white", markeredgecolor="gray",
+                markeredgewidth=1.8, label="ringed, white inside: test point", gid="for:test",
             )
-        )
-    what = f"{score_label.split(' = ')[0]} = 0.5" if b.binary else "where the predicted class changes"
-    handles.append(Line2D([], [], color="black", linewidth=2, label=f"decision boundary ({what})"))
-    if with_ema:
+        )  # fmt: skip
+    decided = [x for x in bs if _decided(x)]
+    if not decided:
+        return handles
+    if decided[0].binary:
+        shading = "shading: the score (colour bar); paler = less sure"
+    else:
+        shading = "shading: the predicted class; paler = less sure"
+    handles.append(Patch(facecolor="#c8c8c8", edgecolor="none", label=shading, gid="for:shade"))
+    what = (
+        f"{score_label.split(' = ')[0]} = 0.5" if decided[0].binary else "where the predicted class changes"
+    )
+    handles.append(
+        Line2D([], [], color="black", linewidth=2, label=f"decision boundary ({what})", gid="for:boundary")
+    )
+    if any(x.ema_score is not None for x in decided):
         handles.append(
             Line2D(
-                [],
-                [],
-                color=EMA_STYLE["colors"],
-                linestyle="--",
-                linewidth=2.2,
-                label="boundary of the EMA (shadow) weights",
+                [], [], color=EMA_STYLE["colors"], linestyle="--", linewidth=2.2,
+                label="boundary of the EMA (shadow) weights", gid="for:ema-boundary",
             )
-        )
+        )  # fmt: skip
     return handles
 
 
@@ -595,17 +761,34 @@ def boundary(path: Path, b: Boundary, *, title: str, score_label: str) -> None:
 
     Two classes: the shading is the score, the line its 0.5 contour. More: the shading is the predicted
     class, paler where the network is less sure. The legend sits below the axes, where it hides no point.
+    The figure is laid out in inches around the axes' own shape, so it has no blank band, and the colour bar
+    is as tall as the axes.
     """
-    handles = _boundary_handles(b, score_label, with_ema=b.ema_score is not None)
+    handles = _boundary_handles([b], score_label)
+    bar = b.binary and _decided(b)
     legend_rows = -(-len(handles) // 2)
-    strip = 0.25 + 0.2 * legend_rows  # inches below the axes for the legend
-    fig = _figure(6.8, 6.2 + strip)
-    ax = fig.subplots()
-    _boundary_axes(ax, b, score_label, colorbar=True)
+    left, right = 0.85, (1.1 if bar else 0.3)
+    width = 6.8
+    axes_w = width - left - right
+    axes_h = axes_w * 0.8
+    if _equal_aspect(b):
+        axes_h = axes_w * (b.ys[-1] - b.ys[0]) / (b.xs[-1] - b.xs[0])
+        if axes_h > 6.0:  # a tall plane: a narrower panel keeps the figure on a screen
+            axes_w, axes_h = axes_w * 6.0 / axes_h, 6.0
+    top = 0.2 + 0.17 * (title.count("\n") + 2)  # the title's lines and the panel's label
+    bottom = 0.6 + 0.08 + 0.2 * legend_rows  # tick labels and the axis label, then the legend
+    height = top + axes_h + bottom
+    fig = _figure(width, height)
+    ax = fig.add_axes((left / width, bottom / height, axes_w / width, axes_h / height))
+    shade = _boundary_axes(ax, b)
     ax.set_title(f"{title}\n{b.label}", fontsize=9)
-    height = fig.get_figheight()
-    fig.subplots_adjust(left=0.12, right=0.88, bottom=(0.55 + strip) / height, top=1 - 0.75 / height)
-    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    if bar and shade is not None:
+        cax = fig.add_axes(((left + axes_w + 0.15) / width, bottom / height, 0.15 / width, axes_h / height))
+        fig.colorbar(shade, cax=cax).set_label(score_label)
+    legend = fig.legend(
+        handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0)
+    )
+    keep_gids(legend, handles)
     save(fig, path)
 
 
@@ -614,36 +797,47 @@ def boundary_grid(path: Path, boundaries: Sequence[Boundary], *, title: str, sco
     n = len(boundaries)
     cols = min(n, 3)
     rows = -(-n // cols)
-    strip = 0.0 if rows * cols > n else 0.6  # inches below the grid for the legend, when no cell is free
-    # one panel alone gets room for a two-column legend below it and the colour bar beside it
-    fig = _figure(max(4.4 * cols + 0.8, 7.0), 4.4 * rows + 0.7 + strip)
-    axes = fig.subplots(rows, cols, squeeze=False)
+    first = boundaries[0]
+    handles = _boundary_handles(boundaries, score_label)
+    bar = first.binary and any(_decided(b) for b in boundaries)
+    # laid out in inches around the panels' own shape: no blank band between rows, the title clear of them
+    panel_w = 3.6
+    panel_h = panel_w * 0.8
+    if _equal_aspect(first):
+        panel_h = min(panel_w * (first.ys[-1] - first.ys[0]) / (first.xs[-1] - first.xs[0]), 4.5)
+    left, gap_w, right = 0.75, 0.8, (1.15 if bar else 0.25)
+    above, below = 0.35, 0.6  # each panel's title; its tick labels and axis label
+    top = 0.25 + 0.22 * (title.count("\n") + 1)
+    spare = rows * cols - n
+    legend_cols = 2 if cols == 1 else 3
+    strip = 0.0 if spare else 0.15 + 0.2 * -(-len(handles) // legend_cols)
+    width = max(left + cols * panel_w + (cols - 1) * gap_w + right, 7.0)
+    height = top + rows * (above + panel_h + below) + strip
+    fig = _figure(width, height)
     shade = None
-    for ax, b in zip(axes.flat, boundaries, strict=False):
-        shade = _boundary_axes(ax, b, score_label, colorbar=False)
-    spare = list(axes.flat)[n:]
-    for ax in spare:
+    cells = []
+    for r in range(rows):
+        for c in range(cols):
+            x0 = left + c * (panel_w + gap_w)
+            y0 = height - top - r * (above + panel_h + below) - above - panel_h
+            cells.append(fig.add_axes((x0 / width, y0 / height, panel_w / width, panel_h / height)))
+    for ax, b in zip(cells, boundaries, strict=False):
+        shade = _boundary_axes(ax, b) or shade
+    for ax in cells[n:]:
         ax.set_axis_off()
-    handles = _boundary_handles(
-        boundaries[0], score_label, with_ema=any(b.ema_score is not None for b in boundaries)
-    )
     if spare:  # the legend gets an empty cell of the grid, where it hides no point
-        spare[0].legend(handles=handles, fontsize=9, loc="center", framealpha=0.85)
+        legend = cells[n].legend(handles=handles, fontsize=8, loc="center", framealpha=0.85)
     else:
-        fig.legend(handles=handles, loc="lower center", ncol=2 if cols == 1 else 3, fontsize=9, frameon=False)
-    fig.suptitle(title, fontsize=11)
-    binary = boundaries[0].binary
-    width = fig.get_figwidth()
-    fig.subplots_adjust(
-        left=0.6 / width,
-        right=1 - (1.4 if binary else 0.2) / width,  # inches kept for the colour bar and its labels
-        bottom=(0.65 + strip) / fig.get_figheight(),
-        top=1 - 0.55 / fig.get_figheight(),
-        wspace=0.3,
-        hspace=0.35,
-    )
-    if shade is not None and binary:
-        cax = fig.add_axes((1 - 1.05 / width, 0.15, 0.15 / width, 0.7))
+        legend = fig.legend(handles=handles, loc="lower center", ncol=legend_cols, fontsize=8, frameon=False)
+    keep_gids(legend, handles)
+    fig.suptitle(title, fontsize=11, y=1 - 0.12 / height, va="top")
+    if shade is not None and bar:
+        grid_top = height - top - above
+        grid_bottom = height - top - rows * (above + panel_h + below) + below
+        x0 = left + cols * panel_w + (cols - 1) * gap_w + 0.2
+        cax = fig.add_axes(
+            (x0 / width, grid_bottom / height, 0.15 / width, (grid_top - grid_bottom) / height)
+        )
         fig.colorbar(shade, cax=cax).set_label(score_label)
     save(fig, path)
 
@@ -655,10 +849,21 @@ def confusion(
     in it and its share of the true class's points as the shade."""
     n = len(matrices)
     k = len(classes)
-    size = 1.2 + 0.55 * k
-    fig = _figure(size * n + 0.6, size + 1.3)
-    axes = fig.subplots(1, n, squeeze=False)[0]
-    for ax, (name, counts) in zip(axes, matrices, strict=True):
+    # laid out in inches around the matrices: no blank band above or below them
+    longest = max(map(len, classes))
+    rotate = longest > 12  # longer names stand upright under their column; shorter ones fit across it
+    cell = 0.55 if rotate else max(0.55, 0.075 * longest + 0.1)
+    size = cell * k
+    names_w = 0.35 + 0.075 * longest  # the class names left of a matrix, and its axis label
+    below = 0.55 + (0.075 * longest if rotate else 0.2)  # the class names under it, and its axis label
+    panel_w = max(size, 2.6)  # room for the panel's title
+    left, gap, right, top = names_w + 0.15, names_w + 0.3, 0.2, 0.75
+    width = left + n * panel_w + (n - 1) * gap + right
+    height = top + size + below
+    fig = _figure(width, height)
+    for p, (name, counts) in enumerate(matrices):
+        x0 = left + p * (panel_w + gap) + (panel_w - size) / 2
+        ax = fig.add_axes((x0 / width, below / height, size / width, size / height))
         totals = counts.sum(axis=1, keepdims=True)
         share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
         ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
@@ -668,7 +873,7 @@ def confusion(
                     j, i, str(int(counts[i, j])), ha="center", va="center", fontsize=9,
                     color="white" if share[i, j] > 0.6 else "black",
                 )  # fmt: skip
-        ax.set_xticks(range(k), classes, rotation=30 if max(map(len, classes)) > 4 else 0, ha="right")
+        ax.set_xticks(range(k), classes, rotation=90 if rotate else 0)
         ax.set_yticks(range(k), classes)
         ax.set_xlabel("predicted class")
         ax.set_ylabel("true class")
@@ -676,8 +881,7 @@ def confusion(
         total = int(counts.sum())
         accuracy = f"{correct / total:.1%}" if total else "no points"
         ax.set_title(f"{name}: {correct} of {total} right ({accuracy})", fontsize=9)
-    fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(left=0.2 / n + 0.08, right=0.97, bottom=0.25, top=0.8, wspace=0.6)
+    fig.suptitle(title, fontsize=10, y=1 - 0.12 / height, va="top")
     save(fig, path)
 
 
@@ -736,6 +940,46 @@ def quadratic(
     save(fig, path)
 
 
+def _constant(c: Curve) -> float | None:
+    """The rate of a curve that never changes, else None."""
+    y = _finite(np.asarray(c.y, dtype=float))
+    return float(y[0]) if y.size and np.all(y == y[0]) else None
+
+
+MIN_ZOOM = 0.08  # the least span of a zoomed accuracy axis: 8 points
+
+
+def _zoom_accuracy(ax: Axes, curves: Sequence[Curve]) -> bool:
+    """Zoom the accuracy axis to where the entries differ once the first 30% of the run is over, when the
+    early climb would otherwise squeeze them into a third of the height; the early values leave the axis
+    at the bottom, and the axis's title says so. Returns whether it zoomed."""
+    late = []
+    for c in curves:
+        x, y = np.asarray(c.x, dtype=float), np.asarray(c.y, dtype=float)
+        if x.size < 10:
+            return False
+        after = x >= x.min() + 0.3 * (x.max() - x.min())
+        late.append(y[after])
+        if c.band is not None:  # the band is drawn too: it stays in view
+            late += [np.asarray(c.band[0], dtype=float)[after], np.asarray(c.band[1], dtype=float)[after]]
+    values = _finite(np.concatenate(late + [np.zeros(0)]))
+    every = np.concatenate([_finite(np.asarray(c.y, dtype=float)) for c in curves] + [np.zeros(0)])
+    if not values.size or every.min() >= values.min():
+        return False
+    spread = values.max() - values.min()
+    if spread > 0.33 * (every.max() - every.min()):
+        return False
+    margin = max(0.08 * spread, 0.005)
+    high = min(values.max() + margin, 1.005)
+    low = max(
+        min(values.min() - margin, high - MIN_ZOOM), -0.005
+    )  # a point or two is not blown up to a cliff
+    ax.set_ylim(low, high)
+    for line in ax.lines:
+        line.set_gid("leaves-axis")
+    return True
+
+
 def comparison(
     path: Path,
     *,
@@ -746,31 +990,46 @@ def comparison(
     measured_on: str = "the full data set",
 ) -> None:
     """Loss (log scale), accuracy and learning rate of several runs; one colour per run, one legend below
-    (made from the loss panel's labels; a curve labelled "_..." stays out of it)."""
+    (made from the loss panel's labels; a curve labelled "_..." stays out of it). When every rate is
+    constant, a line of text says so and the curves get the room of the rates' panel; when the first epochs'
+    climb would squeeze the accuracies together, their axis zooms to where they differ."""
+    constant = [_constant(c) for c in rates]
+    flat = bool(rates) and all(r is not None for r in constant)
     fig = _figure(15, 5.4)
-    ax_loss, ax_acc, ax_lr = fig.subplots(1, 3)
+    if flat:
+        ax_loss, ax_acc = fig.subplots(1, 2)
+        row = [ax_loss, ax_acc]
+    else:
+        ax_loss, ax_acc, ax_lr = fig.subplots(1, 3)
+        row = [ax_loss, ax_acc, ax_lr]
     _draw(ax_loss, loss, log=True)
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel(f"loss on {measured_on} (log scale)")
     ax_loss.set_title("Loss")
     _draw(ax_acc, accuracy)
     _percent_axis(ax_acc, accuracy)
+    zoomed = _zoom_accuracy(ax_acc, accuracy)
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel(f"accuracy on {measured_on}")
-    ax_acc.set_title("Accuracy (%)")
-    _draw(ax_lr, rates)
-    _rate_limits(ax_lr, rates)
-    ax_lr.set_xlabel("step (update number k, from 0)")
-    ax_lr.set_ylabel("learning rate")
-    ax_lr.set_title("Learning rate of each update")
+    ax_acc.set_title("Accuracy (%), zoomed to where the entries differ" if zoomed else "Accuracy (%)")
+    if not flat:
+        _draw(ax_lr, rates)
+        _rate_limits(ax_lr, rates)
+        ax_lr.set_xlabel("step (update number k, from 0)")
+        ax_lr.set_ylabel("learning rate")
+        ax_lr.set_title("Learning rate of each update")
     handles, labels = ax_loss.get_legend_handles_labels()
     rows = -(-len(labels) // 2)
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=11)
-    for ax in (ax_loss, ax_acc, ax_lr):
+    if flat:
+        values = sorted({f"{r:g}" for r in constant if r is not None}, key=float)
+        rate = f"every entry's learning rate is constant ({', '.join(values)}) through the run"
+        fig.text(0.5, 1 - 0.4 / 5.4, rate, ha="center", va="top", fontsize=9, color="dimgray")
+    for ax in row:
         _integer_x(ax)
-    fig.subplots_adjust(right=0.99, bottom=0.12 + 0.045 * rows, top=0.88)
-    _fit_y_labels(fig, [ax_loss, ax_acc, ax_lr])
+    fig.subplots_adjust(right=0.99, bottom=0.12 + 0.045 * rows, top=0.85 if flat else 0.88)
+    _fit_y_labels(fig, row)
     save(fig, path)
 
 
@@ -807,5 +1066,12 @@ KEYS: tuple[Key, ...] = (
         attr="plot_features",
         show=lambda v: None if v is None else list(v),
     ),
+    Key(
+        "plot.log_x",
+        None,
+        lambda v: None if v is None else checks.flag(v, "plot.log_x"),
+        (only("model.type", "mlp"),),
+        attr="plot_log_x",
+    ),
 )
-"""The pictures' key."""
+"""The pictures' keys."""

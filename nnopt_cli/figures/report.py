@@ -229,8 +229,32 @@ def draw_loss(folder: Path, h: History) -> None:
     title = titled(config.name, describe_run(config))
     where = "training (solid) and test rows (dashed)" if h.with_test else "the full data set"
     plots.training_curves(
-        folder / "loss.png", title=title, loss=loss_curves, accuracy=acc_curves, note=note, measured_on=where
+        folder / "loss.png",
+        title=title,
+        loss=loss_curves,
+        accuracy=acc_curves,
+        note=note,
+        measured_on=where,
+        log_x=early_change(h) if getattr(config, "plot_log_x", None) is None else bool(config.plot_log_x),
+        resumed_at=h.resumed_at_epoch,
     )
+
+
+LONG_RUN = 1000  # epochs: a run this long may hide its first epochs in a sliver of a linear axis
+
+
+def early_change(h: History) -> bool:
+    """plot.log_x's default: a run of LONG_RUN epochs or more whose loss made most (80%) of its fall, on a
+    log scale, within its first 5% of epochs."""
+    loss = np.asarray(h.loss, dtype=float)
+    if len(loss) < LONG_RUN or not np.isfinite(loss).all() or (loss <= 0).any():
+        return False
+    logs = np.log(loss)
+    fall = logs[0] - logs.min()
+    if fall <= 0:
+        return False
+    early = logs[0] - logs[: max(1, len(logs) // 20)].min()
+    return bool(early >= 0.8 * fall)
 
 
 def draw_lr(folder: Path, h: History) -> None:
@@ -277,17 +301,24 @@ class Job(NamedTuple):
     args: tuple[Any, ...]
 
 
+def _confusion_tells(view: RunView) -> bool:
+    """Whether confusion.png shows what the boundary does not: the inputs off its plane, the held-out rows'
+    classes, or which of more than two classes are taken for which."""
+    return view.train.x.shape[1] > 2 or view.test is not None or len(view.train.classes) > 2
+
+
 def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = True) -> list[Job]:
     """A run's figures: boundary.png (with two inputs or more), loss.png, lr.png (unless `rates` is false:
-    a comparison draws every entry's rates in compare.png) and, with more than two inputs, confusion.png
-    (the boundary shows one plane of the inputs only). A diverged run's weights decide nothing: its
-    boundary picture shows the data and says so, and it gets no confusion matrix."""
+    a comparison draws every entry's rates in compare.png) and confusion.png for a classification with more
+    than two inputs (the boundary shows one plane of them only), a test split or more than two classes. A
+    diverged run's weights decide nothing: its boundary picture shows the data and says so, and it gets no
+    confusion matrix."""
     jobs: list[Job] = [Job(folder / "loss.png", draw_loss, (folder, history))]
     if rates:
         jobs.append(Job(folder / "lr.png", draw_lr, (folder, history)))
     if view.plane is not None:
         jobs.append(Job(folder / "boundary.png", draw_boundary, (folder, history, view)))
-    if view.train.x.shape[1] > 2 and history.status != "diverged":
+    if _confusion_tells(view) and history.status != "diverged":
         jobs.append(Job(folder / "confusion.png", draw_confusion, (folder, history, view)))
     return jobs
 
@@ -371,6 +402,29 @@ def _by_name(names: Sequence[str], histories: Sequence[History]) -> dict[str, li
     return by_name
 
 
+def _what_is_shared(firsts: Sequence[History], seeds: int) -> str:
+    """What the entries of a comparison share, as far as it is true: the network and its start (per seed
+    with several seeds), the batches, the length."""
+
+    def same(*attrs: str) -> bool:
+        return len({tuple(getattr(h.config, a, None) for a in attrs) for h in firsts}) == 1
+
+    data = ("data_name", "data_path", "data_seed", "permute_seed")
+    parts = []
+    if same("hidden", "activation", "output", "init", "seed", "model_type", *data):
+        parts.append("same network, same start" + (" (for each seed)" if seeds > 1 else ""))
+    elif same("hidden", "activation", "output", *data):
+        parts.append("same network, different starts")
+    else:
+        parts.append("different networks or data")
+    if same("batch_size", "shuffle", "seed", *data):
+        parts.append("same batches")
+    if not same("epochs"):
+        parts.append("different lengths")
+    text = ", ".join(parts)
+    return text[0].upper() + text[1:]
+
+
 def draw_comparison(
     folder: Path,
     names: Sequence[str],
@@ -386,7 +440,7 @@ def draw_comparison(
     visible."""
     by_name = _by_name(names, histories)
     with_test = any(h.with_test for h in histories)
-    colors = plots.entry_colors(len(by_name))
+    colors = plots.name_colors([hs[0].config.optimizer for hs in by_name.values()])
     loss_curves, acc_curves, lr_curves = [], [], []
     for i, (name, hs) in enumerate(by_name.items()):
         look = plots.entry_look(i, len(by_name), colors, solid=with_test)
@@ -423,7 +477,8 @@ def draw_comparison(
         loss=loss_curves,
         accuracy=acc_curves,
         rates=lr_curves,
-        title=title or f"Same network, same start, same batches: {len(by_name)} entries{spread}",
+        title=title
+        or f"{_what_is_shared([hs[0] for hs in by_name.values()], seeds)}: {len(by_name)} entries{spread}",
         measured_on="training (solid) and test rows (dashed)" if with_test else "the full data set",
     )
 

@@ -544,6 +544,44 @@ def scan(root: str | Path) -> list[RunRecord]:
     return records
 
 
+def _is_run(folder: Path) -> bool:
+    """A folder nnopt made for a run, a comparison or a sweep: stamped, and read as one."""
+    return _started(folder.name)[0] is not None and _read_folder(folder) is not None
+
+
+def roots_below(root: str | Path, *, levels: int = 3, most: int = 5) -> list[tuple[Path, int]]:
+    """Where runs sit deeper under `root` than `scan` looks: up to `most` folders within `levels` levels
+    whose children are run folders, each with how many, nearest first. Run folders themselves (a
+    comparison's entries) are not looked into.
+    """
+    found: list[tuple[Path, int]] = []
+    frontier = [Path(root)]
+    for _ in range(levels):
+        below: list[Path] = []
+        for folder in frontier:
+            try:
+                children = sorted(
+                    Path(e.path) for e in os.scandir(folder) if e.is_dir() and not e.name.startswith(".")
+                )
+            except OSError:
+                continue
+            for child in children:
+                if _is_run(child):
+                    continue  # a run: its own children are its entries, not a runs root
+                try:
+                    count = sum(1 for e in os.scandir(child) if e.is_dir() and _is_run(Path(e.path)))
+                except OSError:
+                    continue
+                if count:
+                    found.append((child, count))
+                    if len(found) >= most:
+                        return found
+                else:
+                    below.append(child)
+        frontier = below
+    return found
+
+
 # --- choosing and ordering -----------------------------------------------------------------------------
 
 
