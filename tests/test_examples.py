@@ -150,12 +150,13 @@ def test_compare_base_sweep_and_plot_lr_take_examples(empty: Path) -> None:
     assert len((empty / "q.csv").read_text().splitlines()) == 1 + steps
 
 
-def test_lr_find_takes_an_example(empty: Path) -> None:
-    result = invoke("lr-find", "l2", "--steps", "10")
+def test_lr_find_takes_an_example_and_the_seed_shortcut(empty: Path) -> None:
+    result = invoke("lr-find", "l2", "--steps", "10", "--seed", "3")
     assert result.exit_code == 0, result.output
-    assert "nnopt train l2 --lr " in result.output
+    assert "nnopt train l2 --set seed=3 --lr " in result.output  # the command to use a suggestion, as typed
     (folder,) = run_folders(empty / "runs")
     assert folder.name.endswith("-lrfind-l2") and (folder / "summary.json").is_file()
+    assert yaml.safe_load((folder / "config.yaml").read_text())["seed"] == 3
 
 
 def test_compare_entry_found_nowhere_suggests_optimizers_and_examples(empty: Path) -> None:

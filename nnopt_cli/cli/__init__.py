@@ -605,6 +605,7 @@ def sweep(
     "product.",
 )
 @SETS
+@SEED
 @RUNS_ROOT
 def lr_find(
     config_files: tuple[Path, ...],
@@ -613,6 +614,7 @@ def lr_find(
     steps: int,
     grids: tuple[str, ...],
     sets: tuple[str, ...],
+    seed: int | None,
     runs_root: Path,
 ) -> None:
     """Find a learning rate: the range test (Smith 2017; fastai's lr_find).
@@ -639,7 +641,7 @@ def lr_find(
         done = lrfind_mod.run(
             list(config_files),
             grids=grids,
-            sets=sets,
+            sets=(*sets, *_shortcuts(epochs=None, lr=None, seed=seed)),
             start=start,
             end=end,
             steps=steps,
