@@ -30,7 +30,17 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from nnopt_cli import checks, config, data, examples, files
     from nnopt_cli.config import grid
     from nnopt_cli.core import ema, lrrange, optimizers, schedules
-    from nnopt_cli.experiments import experiment, lrfind, lrplot, replot, resume, session, tasks, train
+    from nnopt_cli.experiments import (
+        experiment,
+        lrfind,
+        lrplot,
+        overlay,
+        replot,
+        resume,
+        session,
+        tasks,
+        train,
+    )
     from nnopt_cli.store import catalog, runs
 
     return (
@@ -53,6 +63,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         train.UsageError,
         lrrange.RangeError,
         lrfind.LrFindError,
+        overlay.OverlayError,
         examples.ExampleError,
         files.OutputError,
     )
@@ -668,6 +679,55 @@ def lrfind_lines(summary: dict[str, Any]) -> list[str]:
             else:
                 lines.append(f"  {label:<17} {value:<10.3g} {t['command']} --lr {value:.3g}")
     return lines
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, metavar="[RUN]...", shell_complete=completion.run_folders)
+@click.option(
+    "--name", "name_glob", metavar="GLOB", help="Also every run whose name or folder matches: 'l2*'."
+)
+@click.option(
+    "--status",
+    metavar="S",
+    help="Also every run with this status: completed, interrupted or diverged (with --name: both).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.png",
+    help="Draw to FILE.png and write the curves to FILE.csv beside it, instead of a new folder.",
+)
+@RUNS_ROOT
+def overlay(
+    runs: tuple[str, ...], name_glob: str | None, status: str | None, out: Path | None, runs_root: Path
+) -> None:
+    """Draw past runs in one picture: loss, accuracy (test curves dashed) and lr per epoch.
+
+    RUN is a run folder as `nnopt show` takes it (a path, or the start or end of a folder name under
+    --runs-root): a train run, a resumed run, a comparison's entry (<folder>/<entry>), a sweep's saved run.
+    --name and --status add the runs `nnopt runs` lists with them. One colour per run, labelled by the config
+    keys that differ between the runs; a resumed run continues its parent's line from the resume point,
+    marked with a ring.
+
+    \b
+      nnopt overlay l2 adam
+      nnopt overlay --name 'l2*' --status completed
+      nnopt overlay runs/20261201-033029-compare/sgd runs/20261201-033029-compare/adam --out sgd-adam.png
+
+    Writes <runs-root>/<YYYYmmdd-HHMMSS>-overlay/ with overlay.csv (run, epoch and each run's metrics.csv
+    columns: its rows unchanged), overlay.png and, last, summary.json (the runs and their labels); with --out,
+    FILE.png and FILE.csv. Exit code 0, 2 for a folder that is not a run or runs of different kinds (the
+    quadratic toy and a network): nothing is written.
+    """
+    from nnopt_cli.experiments import overlay as overlay_mod
+
+    with _one_line_errors():
+        done = overlay_mod.run(runs, runs_root=runs_root, name_glob=name_glob, status=status, out=out)
+    if done.finished is None:
+        click.echo("wrote " + ", ".join(str(p) for p in done.written))
+        return
+    click.echo(f"overlay folder: {done.finished.folder}")
+    _finish(done.finished)
 
 
 @cli.command()

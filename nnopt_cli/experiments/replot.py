@@ -6,6 +6,8 @@
     comparison    compare.csv (the entries' order) and one run folder per entry
                   ──► compare.png, boundaries.png (and each entry's own pictures when asked)
     sweep         nnopt_cli.experiments.sweep.redraw, when this version has it
+    range test    nnopt_cli.experiments.lrfind.redraw: lr_find.png from lr_find.csv and summary.json
+    overlay       nnopt_cli.experiments.overlay.redraw: overlay.png from overlay.csv and summary.json
 
 The pictures are drawn by the functions `nnopt train` and `nnopt compare` draw them with, from the same
 numbers: metrics.csv and lr.csv hold floats in round-trip form and the .npz files the float64 weights, so a
@@ -66,6 +68,11 @@ def redraw(folder: Path, *, workers: int | None = None, entry_pictures: bool = F
 
         with runs.folder_errors_as(ReplotError):
             return lrfind.redraw(folder)
+    if kind == folders.OVERLAY:
+        from nnopt_cli.experiments import overlay
+
+        with runs.folder_errors_as(ReplotError):
+            return overlay.redraw(folder)
     before = _pictures(folder)
     with runs.folder_errors_as(ReplotError):
         if kind == folders.COMPARISON:

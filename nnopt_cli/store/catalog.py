@@ -485,6 +485,30 @@ def _read_lrfind(
     )
 
 
+def _read_overlay(
+    folder: Path, started: datetime, stem: str, summary: dict[str, Any] | None, why: str
+) -> RunRecord:
+    """An overlay of past runs is one line: how many runs it draws, from summary.json alone."""
+    s = summary or {}
+    problems = [why] if why else ([] if summary is not None else ["no summary.json"])
+    status = s.get("status")
+    if summary is not None and status not in folders.SWEEP_STATUSES:
+        problems.append(f"summary.json: unknown status {checks.excerpt(status)}")
+    listed = s.get("runs")
+    drawn: list[Any] = listed if isinstance(listed, list) else []
+    optimizers = {r.get("optimizer") for r in drawn if isinstance(r, Mapping)}
+    return RunRecord(
+        started=started,
+        folder=folder,
+        kind=folders.OVERLAY,
+        name=stem or folder.name,
+        status="incomplete" if problems else str(status),
+        optimizer=_joined(sorted(o for o in optimizers if isinstance(o, str) and o)) if optimizers else None,
+        entries=len(drawn) or None,
+        note="; ".join(problems),
+    )
+
+
 def read_folder(folder: str | Path) -> RunRecord | None:
     """The record of one folder, or None when it is not a run folder (see the module's docstring)."""
     folder = Path(folder)
@@ -508,6 +532,8 @@ def _read_folder(folder: Path) -> RunRecord | None:
         return _read_sweep(folder, started, stem, summary, why)
     if kind == folders.LRFIND:
         return _read_lrfind(folder, started, stem, summary, why)
+    if kind == folders.OVERLAY:
+        return _read_overlay(folder, started, stem, summary, why)
     if kind == folders.COMPARISON:
         return _read_compare(folder, started, stem)
     return _read_run(folder, started, stem, summary, why, config)
@@ -904,7 +930,7 @@ def details(folder: str | Path) -> Details:
     summary, why = folders.read_summary(folder)
     problems = [why] if why else []
     changes: list[ConfigChange] = []
-    if record.kind not in ("compare", "sweep", "lrfind"):  # no config of one run at their top
+    if record.kind not in ("compare", "sweep", "lrfind", "overlay"):  # no config of one run at their top
         changes, problem = _changes_of(folder)
         problems += [problem] if problem else []
     return Details(folder, record, summary or {}, changes, _files(folder), problems)

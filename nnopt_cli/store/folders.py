@@ -7,6 +7,7 @@
                                          pictures, summary.json last; runs/ holds --save-runs' train folders
     lrfind     <stamp>-lrfind-<name>/    config.yaml (a document per range test), lr_find.csv, lr_find.png,
                                          summary.json last
+    overlay    <stamp>-overlay/          overlay.csv (past runs' curves), overlay.png, summary.json last
 
 Every reader (nnopt runs and show, replot, resume) asks `kind_of`. This module names the files that tell the
 kinds apart and complete them; each kind's own files are named by its module (runs, comparisons, sweeps).
@@ -22,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 TRAIN, TOY, COMPARISON, SWEEP, LRFIND = "train", "quadratic", "compare", "sweep", "lrfind"
-KINDS = (TRAIN, TOY, COMPARISON, SWEEP, LRFIND)
+OVERLAY = "overlay"
+KINDS = (TRAIN, TOY, COMPARISON, SWEEP, LRFIND, OVERLAY)
+RUNS = (TRAIN, TOY)  # the kinds that are one run: what `nnopt overlay` draws
 
 # how a run ended, as its summary.json says; a sweep is completed or interrupted (its runs may diverge)
 RUN_STATUSES = ("completed", "interrupted", "diverged")
@@ -37,6 +40,7 @@ _SEED_SUFFIX = re.compile(r"^(.*)-seed(\d+)$")
 _SWEEP_CONFIG = re.compile(r"^grid:", re.MULTILINE)  # a run's config.yaml has no top-level grid key
 LRFIND_TABLE = "lr_find.csv"  # a range test's table (store/lrfinds.py); its folder is <stamp>-lrfind-<name>
 _LRFIND_FOLDER = re.compile(r"^\d{8}-\d{6}-lrfind-")
+OVERLAY_TABLE = "overlay.csv"  # an overlay's table (store/overlays.py), in a folder without config.yaml
 
 
 def names_under(root: str | Path) -> list[str]:
@@ -88,6 +92,8 @@ def decide(
         return SWEEP
     if (folder / LRFIND_TABLE).exists() or (summary is None and _LRFIND_FOLDER.match(folder.name)):
         return LRFIND
+    if config_text is None and (folder / OVERLAY_TABLE).exists():
+        return OVERLAY
     if config_text is None and summary is None:
         if (folder / COMPARE_CSV).exists() or entry_folders(folder):
             return COMPARISON
@@ -98,7 +104,7 @@ def decide(
 
 
 def kind_of(folder: str | Path) -> str | None:
-    """train, quadratic, compare, sweep or lrfind: what made the folder; None for a folder nnopt did not write
+    """train, quadratic, compare, sweep, lrfind or overlay: what made the folder; None for a folder nnopt did not write
     (or not a folder)."""
     folder = Path(folder)
     if not folder.is_dir():
