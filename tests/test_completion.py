@@ -120,7 +120,9 @@ def test_compare_entries_are_optimizers_then_configs(tmp_path: Path) -> None:
     assert sorted(values[len(optimizers.names()) :]) == others and "iris/adam" in others
 
 
-@pytest.mark.parametrize("command", ["nnopt show ", "nnopt replot ", "nnopt train --resume "])
+@pytest.mark.parametrize(
+    "command", ["nnopt show ", "nnopt replot ", "nnopt train --resume ", "nnopt overlay "]
+)
 def test_a_run_completes_to_the_folders_under_the_runs_root(tmp_path: Path, command: str) -> None:
     for name in ("20261201-101010-l2", "20261202-090000-adam", ".hidden"):
         (tmp_path / "runs" / name).mkdir(parents=True)

@@ -55,6 +55,11 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
             root = tmp_path_factory.mktemp(kind)
             _run(*args, "--runs-root", str(root), *(["--quiet"] if kind != folders.LRFIND else []))
             out[kind] = _only(root)
+        # an overlay of a train run and a sweep's saved run
+        root = tmp_path_factory.mktemp(folders.OVERLAY)
+        saved = sorted((out[folders.SWEEP] / "runs").iterdir())[0]
+        _run("overlay", str(out[folders.TRAIN]), str(saved), "--runs-root", str(root))
+        out[folders.OVERLAY] = _only(root)
     yield out
 
 

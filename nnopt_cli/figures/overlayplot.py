@@ -34,6 +34,8 @@ class Line:
 
 # the panels, each with the columns drawn on it: solid the first, dashed the second (the held-out rows)
 PANELS = (("loss", "test_loss"), ("accuracy", "test_accuracy"), ("w", None), ("lr", None))
+TEST = "dashed: the test rows"
+RESUMED = "ring: a resumed run continues its parent's line from here"
 _OWN_LABELS = {"w": "the weight w", "lr": "learning rate (the epoch's last update)"}
 
 
@@ -83,14 +85,23 @@ def draw(path: Path, curves: Sequence[Line], title: str) -> None:
             if test is not None:
                 xt, yt = _drawn(c, x, test)
                 if len(yt):
+                    first = not with_test
                     with_test = True
-                    ax.plot(xt, yt, color=color, linewidth=1.4, linestyle="--")
+                    ax.plot(xt, yt, color=color, linewidth=1.4, linestyle="--", label=TEST if first else None)
             if c.resumed_at is not None and len(xs):
                 at = np.flatnonzero(xs == c.resumed_at)
                 i = int(at[0]) if len(at) else 0
+                ring: dict[str, Any] = {"marker": "o", "markersize": 8, "markerfacecolor": "none"}
+                ring["markeredgewidth"] = 1.6
+                ax.plot(
+                    [xs[i]],
+                    [ys[i]],
+                    color=color,
+                    linestyle="none",
+                    label=None if resumed else RESUMED,
+                    **ring,
+                )
                 resumed = True
-                ax.plot([xs[i]], [ys[i]], marker="o", markersize=8, markerfacecolor="none", color=color,
-                        markeredgewidth=1.6, linestyle="none")  # fmt: skip
         if column in ("loss", "lr"):
             plots._log_y(ax)
         if column in ("accuracy",):
@@ -100,18 +111,13 @@ def draw(path: Path, curves: Sequence[Line], title: str) -> None:
         ax.set_title(words[0].upper() + words[1:], fontsize=9.5)
         ax.set_xlabel(unit)
         ax.grid(True, which="major", alpha=0.3)
-    handles: list[Any] = []
-    labels: list[str] = []
-    if axes:
-        handles, labels = axes[0].get_legend_handles_labels()
-    from matplotlib.lines import Line2D
-
-    if with_test:
-        handles.append(Line2D([], [], color="gray", linestyle="--"))
-        labels.append("dashed: the test rows")
-    if resumed:
-        handles.append(Line2D([], [], color="gray", marker="o", markerfacecolor="none", linestyle="none"))
-        labels.append("resumed: the run continues its parent's line from here")
+    # the runs first, then what the dashes and rings mean (each labelled once, on the first line drawn)
+    found: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            found.setdefault(label, handle)
+    labels = [c.label for c in curves if c.label in found] + [t for t in (TEST, RESUMED) if t in found]
+    handles = [found[label] for label in labels]
     columns = 1 if max((len(t) for t in labels), default=0) > 60 else min(3, max(len(labels), 1))
     rows = math.ceil(len(labels) / columns)
     height = 4.2 + 0.19 * rows

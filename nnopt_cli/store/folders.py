@@ -104,8 +104,8 @@ def decide(
 
 
 def kind_of(folder: str | Path) -> str | None:
-    """train, quadratic, compare, sweep, lrfind or overlay: what made the folder; None for a folder nnopt did not write
-    (or not a folder)."""
+    """train, quadratic, compare, sweep, lrfind or overlay: what made the folder; None for a folder nnopt did
+    not write (or not a folder)."""
     folder = Path(folder)
     if not folder.is_dir():
         return None
