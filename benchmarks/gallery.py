@@ -62,10 +62,16 @@ SPIRAL = [
     *("--set", "model.activation=tanh", "--set", "train.epochs=1500", "--set", "optimizer.lr=0.003", *_SPLIT),
     *("--set", "name=spiral"),
 ]
-GROUPS = ("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic", "lr-find")
+GROUPS = (
+    *("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic", "lr-find"),
+    "overlay",
+)
 # the README's lr-find commands (tests/test_readme.py checks that it spells them)
 LR_FIND = ["lr-find", "configs/l2.yaml"]
 LR_FIND_GRID = ["lr-find", "configs/l2.yaml", "--grid", "optimizer.name=sgd,sgdm,adam"]
+# the README's overlay: configs/l2.yaml at three rates for 300 epochs, the slowest resumed to 900
+OVERLAY_RATES = ("0.005", "0.02", "0.08")
+OVERLAY_EPOCHS, OVERLAY_RESUMED = "300", "900"
 
 
 def main(only: list[str]) -> None:
@@ -162,10 +168,34 @@ def main(only: list[str]) -> None:
             for name, command in (("lr_find", LR_FIND), ("lr_find_grid", LR_FIND_GRID)):
                 nnopt(*command, "--runs-root", str(runs / name))
                 shutil.copy(newest(runs / name) / "lr_find.png", OUT / f"{name}.png")
+        if "overlay" in wanted:
+            overlay(runs / "overlay")
     if "quadratic" in wanted:
         quadratic_three()
     for path in sorted(OUT.glob("*.png")):
         print(path.relative_to(ROOT))
+
+
+def overlay(root: Path) -> None:
+    """overlay.png: the same config at three rates, and the slowest resumed for longer."""
+    made = []
+    for lr in OVERLAY_RATES:
+        nnopt(
+            "train",
+            "configs/l2.yaml",
+            "--lr",
+            lr,
+            "--epochs",
+            OVERLAY_EPOCHS,
+            "--runs-root",
+            str(root),
+            "--quiet",
+        )
+        made.append(newest(root))
+    nnopt("train", "--resume", str(made[0]), "--epochs", OVERLAY_RESUMED, "--runs-root", str(root), "--quiet")
+    made.append(newest(root))
+    nnopt("overlay", *map(str, made), "--runs-root", str(root / "out"))
+    shutil.copy(newest(root / "out") / "overlay.png", OUT / "overlay.png")
 
 
 def quadratic_three() -> None:
