@@ -157,7 +157,7 @@ def test_runs_by_name_and_status_as_nnopt_runs_takes_them(
 @pytest.mark.parametrize(
     "case, said",
     [
-        ("comparison", "a compare folder, not a run"),
+        ("comparison", "a folder of kind compare, not a run"),
         ("toy and network", "runs of different kinds"),
         ("not nnopt's", "not a folder nnopt wrote"),
         ("not a png", "give a .png file"),

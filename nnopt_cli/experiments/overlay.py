@@ -84,7 +84,7 @@ def read(folder_list: Sequence[Path]) -> list[overlays.Run]:
     for folder in folder_list:
         kind = folders.kind_of(folder)
         if kind not in folders.RUNS:
-            what = f"a {kind} folder" if kind else "not a folder nnopt wrote"
+            what = f"a folder of kind {kind}" if kind else "not a folder nnopt wrote"
             hint = " (overlay its entries: <folder>/<entry>)" if kind == folders.COMPARISON else ""
             raise OverlayError(f"{folder}: {what}, not a run{hint}")
         kinds.append(kind)
