@@ -37,6 +37,7 @@ PANELS = (("loss", "test_loss"), ("accuracy", "test_accuracy"), ("w", None), ("l
 TEST = "dashed: the test rows"
 RESUMED = "ring: a resumed run continues its parent's line from here"
 _OWN_LABELS = {"w": "the weight w", "lr": "learning rate (the epoch's last update)"}
+_PER_UPDATE = {"lr": "learning rate of each update"}  # the toy's metrics.csv has a row per update
 
 
 def axis_label(column: str) -> str:
@@ -70,7 +71,11 @@ def draw(path: Path, curves: Sequence[Line], title: str) -> None:
     n = max(len(panels), 1)
     fig = plots._figure(4.6 * n, 4.8)
     axes = [fig.add_subplot(1, n, i + 1) for i in range(n)]
-    colors = plots.name_colors([c.optimizer for c in curves])
+    # the optimizers' own colours where the runs differ in the optimizer, else matplotlib's first ten
+    # (a second sgd run in navy beside sgd's blue would be hard to tell apart)
+    optimizers = [c.optimizer for c in curves]
+    several = len(set(optimizers)) > 1
+    colors = plots.name_colors(optimizers) if several else plots.entry_colors(len(curves))
     unit = curves[0].x if curves else "epoch"
     with_test = False
     resumed = False
@@ -107,7 +112,8 @@ def draw(path: Path, curves: Sequence[Line], title: str) -> None:
         if column in ("accuracy",):
             shown = [plots.Curve(np.zeros(0), _values(c, k), "") for c in curves for k in (column, test) if k]
             plots._percent_axis(ax, shown)
-        words = axis_label(column) + (", log scale" if column in ("loss", "lr") else "")
+        words = (_PER_UPDATE.get(column) if unit == "step" else None) or axis_label(column)
+        words += ", log scale" if column in ("loss", "lr") else ""
         ax.set_title(words[0].upper() + words[1:], fontsize=9.5)
         ax.set_xlabel(unit)
         ax.grid(True, which="major", alpha=0.3)
