@@ -12,7 +12,6 @@ runs) and replot read the order from it; the entry folders are named by folders.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ def start(folder: Path, configs: Sequence[Config], *, seeds: int) -> list[Path]:
 def write_dropped(folder: Path, dropped: Mapping[str, Any]) -> None:
     """dropped.json: the keys some entries dropped because they have no effect there, with their value and
     the entries (compare.dropped_keys)."""
-    runs.write_text(folder / DROPPED, json.dumps(dropped, indent=2) + "\n")
+    folders.write_json(folder / DROPPED, dropped)
 
 
 def write_table(folder: Path, columns: Mapping[str, Sequence[Any]]) -> None:

@@ -165,6 +165,20 @@ def missing_pictures(folder: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in noted.items()}
 
 
+def write_json(path: Path, content: Mapping[str, Any], *, allow_nan: bool = True) -> None:
+    """A JSON object file (summary.json and the other notes of a folder), written whole, indented, one
+    newline at its end; `allow_nan=False` refuses a non-finite number instead of writing NaN."""
+    from nnopt_cli.files import replacing
+
+    with replacing(Path(path)) as f:
+        f.write(json.dumps(dict(content), indent=2, allow_nan=allow_nan) + "\n")
+
+
+def write_summary(folder: Path, content: Mapping[str, Any], *, allow_nan: bool = True) -> None:
+    """summary.json, the last file of every kind of folder but a comparison's (see write_json)."""
+    write_json(Path(folder) / SUMMARY, content, allow_nan=allow_nan)
+
+
 def note_pictures(folder: Path, missing: Mapping[str, str]) -> None:
     """Note which of the folder's pictures are missing and why ({}: none), in its summary.json (the note
     alone changes) or, without one, in pictures_missing.json; nothing is written when the note is unchanged.
@@ -172,8 +186,6 @@ def note_pictures(folder: Path, missing: Mapping[str, str]) -> None:
     Raises:
       OSError: the note cannot be written.
     """
-    from nnopt_cli.files import replacing
-
     folder = Path(folder)
     summary, problem = read_summary(folder)
     if summary is not None:
@@ -183,12 +195,10 @@ def note_pictures(folder: Path, missing: Mapping[str, str]) -> None:
             summary[PICTURES_MISSING] = dict(missing)
         else:
             summary.pop(PICTURES_MISSING, None)
-        with replacing(folder / SUMMARY) as f:
-            f.write(json.dumps(summary, indent=2) + "\n")
+        write_summary(folder, summary)
     elif not problem:
         path = folder / PICTURES_MISSING_FILE
         if missing:
-            with replacing(path) as f:
-                f.write(json.dumps(dict(missing), indent=2) + "\n")
+            write_json(path, missing)
         else:
             path.unlink(missing_ok=True)

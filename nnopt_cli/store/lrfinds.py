@@ -13,7 +13,6 @@ replot reads lr_find.csv and summary.json alone (`read`).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -71,7 +70,7 @@ def suggestions(curve: Curve) -> dict[str, float | None]:
 
 def write_summary(folder: Path, content: Mapping[str, Any]) -> None:
     """summary.json, the folder's last file."""
-    runs.write_text(folder / folders.SUMMARY, json.dumps(dict(content), indent=2, allow_nan=False) + "\n")
+    folders.write_summary(folder, content, allow_nan=False)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ summary.json.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -118,7 +117,7 @@ def _csv(cell: str) -> str:
 
 def write_summary(folder: Path, content: Mapping[str, Any]) -> None:
     """summary.json, the folder's last file."""
-    runs.write_text(folder / folders.SUMMARY, json.dumps(dict(content), indent=2, allow_nan=False) + "\n")
+    folders.write_summary(folder, content, allow_nan=False)
 
 
 def summary_runs(curves: Sequence[Curves]) -> list[dict[str, Any]]:

@@ -238,7 +238,7 @@ def state_arrays(history: History) -> dict[str, np.ndarray]:
 def write_summary(folder: Path, history: History, *, started: float, clock: Any) -> dict[str, Any]:
     """summary.json, the last file of a run folder. Returns its content."""
     result = summary(history, total_seconds=clock() - started)
-    write_text(folder / "summary.json", json.dumps(result, indent=2) + "\n")
+    folders.write_summary(folder, result)
     return result
 
 
@@ -266,7 +266,7 @@ def write_quadratic_results(
         "nnopt_version": __version__,
         "numpy_version": np.__version__,
     }
-    write_text(folder / "summary.json", json.dumps(result, indent=2) + "\n")
+    folders.write_summary(folder, result)
     return result
 
 
@@ -332,7 +332,7 @@ def read_history(folder: Path, config: Config | None = None) -> History:
     if summary is None:
         _infer_status(h)
     else:
-        _apply_summary(h, summary, folder / "summary.json")
+        _apply_summary(h, summary, folder / folders.SUMMARY)
     return h
 
 
@@ -363,7 +363,7 @@ def read_quadratic(folder: Path, config: Config | None = None) -> QuadraticHisto
     if summary is None:
         _infer_quadratic_status(h)
     else:
-        path = folder / "summary.json"
+        path = folder / folders.SUMMARY
         h.status, h.message, h.train_seconds = _outcome(summary, path)
         h.diverged_step = _typed(summary, "diverged_step", int, path, None)
     return h

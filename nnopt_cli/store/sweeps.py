@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,7 @@ def write_tables(
 
 def write_summary(folder: Path, content: Mapping[str, Any]) -> None:
     """summary.json, the folder's last file."""
-    runs.write_text(folder / folders.SUMMARY, json.dumps(dict(content), indent=2) + "\n")
+    folders.write_summary(folder, content)
 
 
 def read_start(folder: Path) -> dict[str, Any]:
