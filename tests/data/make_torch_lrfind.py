@@ -1,0 +1,120 @@
+"""Write torch_lrfind.json: learning-rate range tests replayed in torch, update by update, for
+tests/test_lrfind.py to compare `nnopt lr-find`'s lr_find.csv with.
+
+A range test is ordinary training whose rate grows geometrically, lr_k = start · r^k with
+r = (end / start)^(1 / (steps − 1)) (nnopt_cli/core/lrrange.py). Here torch does that training in float64:
+the network (dense layers, ReLU, linear or softmax output, MSE), the weight penalty in the loss (l2:
+scale·Σw²/2 over the weights), autograd's gradient and the torch.optim rule (foreach=False), with the
+param group's lr set to start · r^k before update k. nnopt supplies only what is not under test: the
+training rows in their order and the starting weights (the config's seed). Recorded per update k: the rate
+and the loss of the mini-batch the update was computed on, at the parameters before it (data loss plus the
+penalty), for every planned update; lr-find keeps those up to its stopping update.
+
+Run from the repository root where torch, numpy and pyyaml are installed (CPU is enough):
+
+    PYTHONPATH=. python tests/data/make_torch_lrfind.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nnopt_cli import config as config_mod
+from nnopt_cli.experiments import experiment
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_torch_runs import torch_optimizer  # noqa: E402  (the same optimizer mapping as the whole runs)
+
+ROOT = Path(__file__).resolve().parents[2]
+START, END, STEPS = 1e-7, 10.0, 100  # lr-find's defaults
+
+# (case id, config file under configs/, --set overrides)
+CASES: list[tuple[str, str, list[str]]] = [
+    ("l2-sgd", "l2.yaml", []),
+    ("l2-adam", "l2.yaml", ["optimizer.name=adam"]),
+    ("iris-sgd", "iris/sgd.yaml", []),
+    ("dot-momentum", "sgd.yaml", ["optimizer.name=momentum"]),
+]
+
+
+def run_case(path: str, sets: list[str]) -> dict:
+    c = config_mod.load(ROOT / "configs" / path, sets)
+    assert not c.shuffle and c.loss == "mse" and c.activation == "relu"
+    assert c.output in ("linear", "softmax") and c.regularizer in ("none", "l2")
+    data = experiment.load_data(c)
+    net, _ = experiment.network(c, data.train)
+    arrays = net.to_arrays(experiment.starting_params(c, net))
+    depth = len(arrays) // 2
+    ws = [torch.tensor(arrays[f"w{i + 1}"], requires_grad=True) for i in range(depth)]
+    bs = [torch.tensor(arrays[f"b{i + 1}"], requires_grad=True) for i in range(depth)]
+    params = [p for pair in zip(ws, bs, strict=True) for p in pair]
+    x = torch.tensor(data.train.x)
+    labels = np.asarray(data.train.labels)
+    if c.output == "softmax":
+        y = torch.tensor(np.eye(ws[-1].shape[1])[labels])
+    else:
+        y = torch.tensor(labels.astype(np.float64)[:, None])
+
+    def data_loss(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        a = xb
+        for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
+            a = a @ w + b
+            if i < depth - 1:
+                a = torch.relu(a)
+        out = torch.softmax(a, dim=1) if c.output == "softmax" else a
+        return torch.mean((yb - out) ** 2)
+
+    r = (END / START) ** (1.0 / (STEPS - 1))
+    opt = torch_optimizer(c.optimizer, c.optimizer_params, params, START)
+    n = x.shape[0]
+    rates, losses = [], []
+    k = 0
+    while k < STEPS:
+        for lo in range(0, n, c.batch_size):
+            if k == STEPS:
+                break
+            lr = START * r**k
+            for group in opt.param_groups:
+                group["lr"] = lr
+            opt.zero_grad()
+            loss = data_loss(x[lo : lo + c.batch_size], y[lo : lo + c.batch_size])
+            if c.regularizer == "l2":
+                loss = loss + c.reg_scale * sum(torch.sum(w * w) for w in ws) / 2.0
+            losses.append(float(loss.detach()))
+            rates.append(lr)
+            loss.backward()
+            opt.step()
+            k += 1
+    return {"config": path, "sets": sets, "torch": type(opt).__name__, "lr": rates, "loss": losses}
+
+
+def main() -> None:
+    torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
+    cases = []
+    for case_id, path, sets in CASES:
+        cases.append({"id": case_id, **run_case(path, sets)})
+        print(case_id, min(cases[-1]["loss"]))
+    out = {
+        "torch_version": torch.__version__,
+        "start": START,
+        "end": END,
+        "steps": STEPS,
+        "note": "lr[k], loss[k]: update k's rate and the loss of its mini-batch before it (data + penalty)",
+        "cases": cases,
+    }
+    path = Path(__file__).with_name("torch_lrfind.json")
+    text = json.dumps(out, indent=1)
+    text = re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + re.sub(r"\s+", " ", m[1]) + "]", text)
+    path.write_text(text + "\n")
+    print(f"wrote {path} ({len(cases)} cases, torch {torch.__version__})")
+
+
+if __name__ == "__main__":
+    main()
