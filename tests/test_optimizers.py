@@ -829,7 +829,7 @@ def dead_unit_start(path: Path, hidden: int = 3, dead: int = 1) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["adam", "adagrad", "rmsprop", "nadam", "adadelta"])
+@pytest.mark.parametrize("name", ["adam", "adagrad", "rmsprop", "nadam", "adadelta", "adamax"])
 def test_eps_zero_on_a_dead_unit_diverges_and_says_why(tmp_path, name):
     start = dead_unit_start(tmp_path / "dead.npz")
     sets = (f"optimizer.name={name}", "optimizer.lr=0.01", "model.hidden=3", f"model.init_from={start}")
@@ -837,7 +837,8 @@ def test_eps_zero_on_a_dead_unit_diverges_and_says_why(tmp_path, name):
     assert h.status == "diverged"
     assert h.diverged_epoch == 1 and h.epochs_done == 1  # 0/0 on the very first update
     assert h.message.startswith("diverged at epoch 1: the loss became NaN; with optimizer.eps 0, ")
-    assert f"{name} divides by sqrt of an accumulator that is 0" in h.message
+    size = "the running maximum of |g|" if name == "adamax" else "sqrt of an accumulator of g²"
+    assert f"{name} divides by {size}, which is 0" in h.message
     assert "(0/0 = NaN): set eps > 0, e.g. 1e-7" in h.message
     assert "\n" not in h.message
     assert np.all(np.isnan(h.params["w1"][:, 1])) and np.isnan(h.params["b1"][1])
