@@ -768,7 +768,9 @@ def divergence_message(config: Config, epoch: int, loss: float, *, lr: float, st
         )
     eps = config.optimizer_params.get("eps")
     if eps == 0:  # the rules with an eps divide by a running size of g, which eps keeps off 0
-        size = "the running maximum of |g|" if config.optimizer == "adamax" else "sqrt of an accumulator of g²"
+        size = (
+            "the running maximum of |g|" if config.optimizer == "adamax" else "sqrt of an accumulator of g²"
+        )
         message += (
             f"; with optimizer.eps 0, {config.optimizer} divides by {size}, which is 0 "
             "wherever a gradient entry has always been 0 (0/0 = NaN): set eps > 0, e.g. 1e-7"
