@@ -565,3 +565,20 @@ def test_paths_of_different_functions_are_refused() -> None:
     b = _histories("himmelblau", [{"train.steps": 3}])
     with pytest.raises(ValueError, match="share no contour"):
         surfaceplot.view_of(a + b)
+
+
+def test_a_length_that_cannot_fit_in_memory_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    result, folder = train_cli(tmp_path, "valley", "--set", "train.steps=1000000000000")
+    assert result.exit_code == 2 and folder is None
+    assert "train.steps 1000000000000: the metrics and rates of 1,000,000,000,000 updates" in result.output
+
+
+def test_show_compares_the_start_with_its_functions_own(tmp_path: Path) -> None:
+    result, folder = train_cli(tmp_path, "valley")  # model.start [-8, 1]: the quadratic's own
+    assert result.exit_code == 0 and folder is not None
+    shown = CliRunner().invoke(cli, ["show", str(folder)], terminal_width=200)
+    assert "model.condition" in shown.output and "model.start" not in shown.output
+    moved, folder = train_cli(tmp_path / "moved", "valley", "--set", "model.start=[-5,1]")
+    assert moved.exit_code == 0 and folder is not None
+    shown = CliRunner().invoke(cli, ["show", str(folder)], terminal_width=200)
+    assert "model.start" in shown.output and "[-8.0, 1.0]" in shown.output
