@@ -64,8 +64,15 @@ SPIRAL = [
 ]
 GROUPS = (
     *("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic", "lr-find"),
-    "overlay",
+    *("overlay", "surface"),
 )
+# the README's surface pictures: the command of each, as it spells them (tests/test_readme.py checks that it
+# does), and the PNG its paths.png becomes
+SURFACES = {
+    "valley_paths": ["train", "configs/valley.yaml"],
+    "valley_sgdm_paths": ["train", "configs/valley.yaml", "--set", "optimizer.name=sgdm"],
+    "rosenbrock_paths": ["train", "configs/rosenbrock.yaml"],
+}
 # the README's lr-find commands (tests/test_readme.py checks that it spells them)
 LR_FIND = ["lr-find", "configs/l2.yaml"]
 LR_FIND_GRID = ["lr-find", "configs/l2.yaml", "--grid", "optimizer.name=sgd,sgdm,adam"]
@@ -170,6 +177,9 @@ def main(only: list[str]) -> None:
                 shutil.copy(newest(runs / name) / "lr_find.png", OUT / f"{name}.png")
         if "overlay" in wanted:
             overlay(runs / "overlay")
+        for name, command in SURFACES.items() if "surface" in wanted else ():
+            nnopt(*command, "--runs-root", str(runs / name), "--quiet")
+            shutil.copy(newest(runs / name) / "paths.png", OUT / f"{name}.png")
     if "quadratic" in wanted:
         quadratic_three()
     for path in sorted(OUT.glob("*.png")):

@@ -396,3 +396,37 @@ def test_the_runs_listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
     expected = rows(text.group(3))
     assert len(expected) == 8 and rows(output) == expected
+
+
+def test_the_surface_commands_and_their_pictures() -> None:
+    from nnopt_cli import config
+    from nnopt_cli.core import surface
+
+    lines = [
+        line
+        for line in section("## Optimizer paths on a surface").splitlines()
+        if line.startswith("nnopt train configs/")
+    ]
+    assert len(lines) == 5
+    commands = [shlex.split(line, comments=True)[1:] for line in lines]
+    for name, command in gallery_commands().SURFACES.items():
+        assert command in commands, name
+        assert f"(benchmarks/figures/{name}.png)" in README, name
+    for line, args in zip(lines, commands, strict=True):
+        sets = [item for option, item in zip(args, args[1:], strict=False) if option == "--set"]
+        (h,) = surface.train([config.load(ROOT / args[1], sets)])
+        assert h.status == "completed", line
+        comment = line.partition("#")[2]
+        checked = 0
+        if found := re.search(r"x = (-?[\d.]+) after (\d+) steps", comment):
+            assert (rounded(h.x[-1], found.group(1)), str(h.steps_done)) == found.groups(), line
+            checked += 1
+        if found := re.search(r"within 0\.1 of \(1, 1\) at step (\d+)", comment):
+            near = np.hypot(h.x - 1, h.y - 1) < 0.1
+            assert str(int(np.argmax(near))) == found.group(1) and near.any(), line
+            checked += 1
+        if found := re.search(r"\(\|y\| > 1\) at step (\d+)", comment):
+            out = np.abs(h.y) > 1
+            assert str(int(np.argmax(out))) == found.group(1) and out.any(), line
+            checked += 1
+        assert checked == 1, line
