@@ -106,6 +106,11 @@ def plan(
     for given in config_files:
         file = examples.resolve(given)  # a file, or the name of a shipped example
         base = config_mod.load(file, tuple(sets))
+        if base.plot_animate:
+            raise LrFindError(
+                f"{file}: plot.animate: a range test draws no boundary, so there is nothing to animate; "
+                "nnopt train CONFIG --animate animates a run"
+            )
         if base.model_type != "mlp":
             raise LrFindError(
                 f"{file}: model.type {base.model_type}: lr-find trains a network (model.type mlp); "

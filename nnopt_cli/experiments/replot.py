@@ -226,8 +226,8 @@ def _redraw_sweep(folder: Path) -> list[Path]:
 
 
 def _pictures(folder: Path) -> dict[Path, tuple[int, int]]:
-    """The pictures (PNG, GIF) of a folder and of the folders in it, each with its inode and modification time: a
-    picture written again is a new file renamed over the old one, so both change."""
+    """The pictures (PNG, GIF) of a folder and of the folders in it, each with its inode and modification
+    time: a picture written again is a new file renamed over the old one, so both change."""
     found = {}
     for path in [
         *folder.glob("*.png"),

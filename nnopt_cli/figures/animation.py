@@ -85,7 +85,7 @@ def write_gif(
     both = Image.new("RGB", (ends[0].width, 2 * ends[0].height))
     both.paste(ends[0], (0, 0))
     both.paste(ends[1], (0, ends[0].height))
-    writer = _writer_class()(both.quantize(COLORS), durations(frames, fps=fps, hold=hold), fps=fps)
+    writer = _writer_class()(both.quantize(COLORS), durations(frames, fps=fps, hold=hold), fps=round(fps))
     writer.setup(fig, str(path), dpi=fig.dpi)
     for i in range(frames):
         writer.add(render(_animated(update(i))))
@@ -110,23 +110,24 @@ def _writer_class() -> type:
     from nnopt_cli.files import replacing
 
     class GifWriter(PillowWriter):
-        def __init__(self, palette: Any, durations: list[int], *, fps: float) -> None:
+        def __init__(self, palette: Any, durations: list[int], *, fps: int) -> None:
             super().__init__(fps=fps)
             self.palette = palette
             self.durations = durations
+            self.images: list[Any] = []
 
         def add(self, frame: Any) -> None:
             """A frame as an RGB image, mapped to the palette (no dithering: flat colours stay flat)."""
-            self._frames.append(frame.quantize(palette=self.palette, dither=Image.Dither.NONE))
+            self.images.append(frame.quantize(palette=self.palette, dither=Image.Dither.NONE))
 
         def finish(self) -> None:
             with replacing(Path(self.outfile), "wb") as f:
-                self._frames[0].save(
+                self.images[0].save(
                     f,
                     format="GIF",
                     save_all=True,
-                    append_images=self._frames[1:],
-                    duration=self.durations[: len(self._frames)],
+                    append_images=self.images[1:],
+                    duration=self.durations[: len(self.images)],
                     loop=0,
                 )
 
@@ -239,8 +240,8 @@ def _edges(b: plots.Boundary, score: np.ndarray) -> list[np.ndarray]:
             generator = contourpy.contour_generator(
                 b.xs, b.ys, z, name="mpl2014", corner_mask=True, line_type=contourpy.LineType.SeparateCode
             )
-            points, _ = generator.lines(level)  # a closed line ends on its first point
-            segments.extend(points)
+            lines: Any = generator.lines(level)  # (points, codes); a closed line ends on its first point
+            segments.extend(lines[0])
     return segments
 
 
