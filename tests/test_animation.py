@@ -270,3 +270,19 @@ def test_memory_check_counts_the_snapshots(monkeypatch: pytest.MonkeyPatch) -> N
     assert experiment.row_bytes(_config(), d.full, d.train.size) > experiment.row_bytes(
         plain, d.full, d.train.size
     )
+
+
+def test_the_readme_shows_the_gallery_command_and_the_help_names_the_option() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "benchmarks" / "gallery.py")
+    assert spec is not None and spec.loader is not None
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The boundary, animated", 1)[1].split("\n## ", 1)[0]
+    assert f"    nnopt {' '.join(gallery.ANIMATE)}\n" in section
+    assert "benchmarks/figures/l2_boundary.gif" in section
+    for command in ("train", "compare"):
+        result = CliRunner().invoke(cli, [command, "--help"])
+        assert "--animate" in result.output and "plot.animate" in result.output
