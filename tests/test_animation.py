@@ -286,3 +286,29 @@ def test_the_readme_shows_the_gallery_command_and_the_help_names_the_option() ->
     for command in ("train", "compare"):
         result = CliRunner().invoke(cli, [command, "--help"])
         assert "--animate" in result.output and "plot.animate" in result.output
+
+
+def test_a_resumed_run_animates_the_epochs_it_trained(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    first = nnopt(root, "train", str(L2), "--epochs", "4", "--animate")
+    assert first is not None
+    result = CliRunner().invoke(
+        cli, ["train", "--resume", str(first), "--epochs", "8", "--runs-root", str(root), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    (second,) = [p for p in root.iterdir() if p != first]
+    with np.load(first / "frames.npz") as before, np.load(second / "frames.npz") as after:
+        assert after["epoch"].tolist() == [4, 5, 6, 7, 8]
+        assert np.array_equal(after["theta"][0], before["theta"][-1])
+    assert gif_frames(second / "boundary.gif")[0] == 5
+
+
+def test_the_readme_tells_what_the_gallery_gif_shows() -> None:
+    """The numbers the README's section quotes from configs/l2.yaml's animation."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The boundary, animated", 1)[1].split("\n## ", 1)[0]
+    h, _ = _trained(_config())
+    assert loop.frame_epochs(800)[:4] == [0, 13, 27, 40] and 53 in loop.frame_epochs(800)
+    assert f"(`{report.frame_label(h, 107)}`;" in " ".join(section.split())
+    assert f"accuracy {h.start['accuracy']:.1%})" in section
+    assert f"({h.accuracy[199]:.1%} at epoch 200, {h.accuracy[-1]:.1%} at 800)" in " ".join(section.split())
