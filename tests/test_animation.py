@@ -312,3 +312,26 @@ def test_the_readme_tells_what_the_gallery_gif_shows() -> None:
     assert f"(`{report.frame_label(h, 107)}`;" in " ".join(section.split())
     assert f"accuracy {h.start['accuracy']:.1%})" in section
     assert f"({h.accuracy[199]:.1%} at epoch 200, {h.accuracy[-1]:.1%} at 800)" in " ".join(section.split())
+
+
+@pytest.mark.parametrize("sets", [(), ("ema.decay=0.9",)])
+def test_the_last_frame_is_readable(
+    sets: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The figure as its last frame leaves it, drawn whole: title, labels, legend, nothing overlapping."""
+    from figure_checks import assert_readable
+
+    figures = []
+    original = animation.write_gif
+
+    def keep(path: Path, fig: object, *args: object, **kwargs: object) -> None:
+        original(path, fig, *args, **kwargs)  # type: ignore[arg-type]
+        figures.append(fig)
+
+    monkeypatch.setattr(animation, "write_gif", keep)
+    h, prepared = _trained(_config("train.epochs=5", *sets))
+    report.draw_boundary_gif(tmp_path, h, experiment.run_view(h, prepared))
+    (fig,) = figures
+    for artist in fig.findobj():  # type: ignore[attr-defined]
+        artist.set_animated(False)
+    assert_readable(fig, "boundary.gif")

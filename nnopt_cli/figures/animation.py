@@ -192,16 +192,30 @@ class _PanelFrames:
             )
             ax.add_collection(lines, autolim=False)
             self.lines.append(lines)
-        # the title's fixed lines stay in the axes' title, the last line (the frame's) is a text of its own
-        # in the same place
-        ax.title.set_text(f"{title}\n " if title else "")
+        # the title's fixed lines stay in the axes' title, raised by a line; the last line (the frame's) is a
+        # text of its own where the title's last line was
+        from matplotlib import rcParams
+        from matplotlib.transforms import ScaledTranslation
+
+        pad = float(rcParams["axes.titlepad"])  # points, as boundary.png's title has it
+        size = ax.title.get_fontsize()
+        if title:
+            renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+            ax.title.set_text(f"{title}\n ")
+            two = ax.title.get_window_extent(renderer).height
+            ax.title.set_text(title)
+            line = (two - ax.title.get_window_extent(renderer).height) * 72 / ax.figure.dpi
+            ax.set_title(title, fontsize=size, pad=pad + line)
+        else:
+            ax.title.set_text("")
         self.label = ax.text(
-            *ax.title.get_position(),
+            0.5,
+            1.0,
             "",
-            transform=ax.title.get_transform(),
+            transform=ax.transAxes + ScaledTranslation(0, pad / 72, ax.figure.dpi_scale_trans),
             ha="center",
             va="baseline",
-            fontsize=ax.title.get_fontsize(),
+            fontsize=size,
             parse_math=False,  # plain words and numbers: a quarter of the time to draw
         )
         self.spines = list(ax.spines.values())
@@ -219,7 +233,6 @@ class _PanelFrames:
         ema = None if panel.ema_scores is None else panel.ema_scores[i]
         for lines, values in zip(self.lines, (score, ema), strict=True):
             lines.set_segments([] if values is None else _edges(b, values))
-        self.label.set_position(self.ax.title.get_position())
         self.label.set_text(panel.labels[i])
         # in boundary.png's order: shading, training points, boundary lines, axes frame, test points
         changing = [*drawn, *self.points, *self.lines, *self.spines]
