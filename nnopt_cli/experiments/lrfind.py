@@ -106,11 +106,6 @@ def plan(
     for given in config_files:
         file = examples.resolve(given)  # a file, or the name of a shipped example
         base = config_mod.load(file, tuple(sets))
-        if base.plot_animate:
-            raise LrFindError(
-                f"{file}: plot.animate: a range test draws no boundary, so there is nothing to animate; "
-                "nnopt train CONFIG --animate animates a run"
-            )
         if base.model_type != "mlp":
             raise LrFindError(
                 f"{file}: model.type {base.model_type}: lr-find trains a network (model.type mlp); "
@@ -129,6 +124,11 @@ def plan(
                     if message.startswith((f"--set {key}=", f"--set {key}:")):
                         message = f"--grid {option}: {message.partition(': ')[2]}"
                 raise config_mod.ConfigError(message) from None
+            if config.plot_animate:
+                raise LrFindError(
+                    f"{file}: plot.animate: a range test draws no boundary, so there is nothing to animate; "
+                    "nnopt train CONFIG --animate animates a run"
+                )
             if config.data_key() not in sizes:
                 sizes[config.data_key()] = experiment.load_data(config).train.size
             per_epoch = loop.steps_per_epoch(config.batch_size, sizes[config.data_key()])
