@@ -1,6 +1,6 @@
 """Regenerate the pictures the README shows, with the same commands a user types.
 
-    python benchmarks/gallery.py                # writes benchmarks/figures/*.png
+    python benchmarks/gallery.py                # writes benchmarks/figures/*.png (and *.gif)
     python benchmarks/gallery.py spiral circle  # only the pictures of these groups
 
 Each picture comes from a real run: `nnopt train`, `nnopt compare` and `nnopt plot-lr` into a temporary
@@ -64,7 +64,7 @@ SPIRAL = [
 ]
 GROUPS = (
     *("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic", "lr-find"),
-    *("overlay", "surface"),
+    *("overlay", "surface", "animate"),
 )
 # the README's surface pictures: the command of each, as it spells them (tests/test_readme.py checks that it
 # does), and the PNG its paths.png becomes
@@ -79,6 +79,8 @@ LR_FIND_GRID = ["lr-find", "configs/l2.yaml", "--grid", "optimizer.name=sgd,sgdm
 # the README's overlay: configs/l2.yaml at three rates for 300 epochs, the slowest resumed to 900
 OVERLAY_RATES = ("0.005", "0.02", "0.08")
 OVERLAY_EPOCHS, OVERLAY_RESUMED = "300", "900"
+# the README's animation (the test of --animate checks that it spells it)
+ANIMATE = ["train", "configs/l2.yaml", "--animate"]
 
 
 def main(only: list[str]) -> None:
@@ -180,9 +182,12 @@ def main(only: list[str]) -> None:
         for name, command in SURFACES.items() if "surface" in wanted else ():
             nnopt(*command, "--runs-root", str(runs / name), "--quiet")
             shutil.copy(newest(runs / name) / "paths.png", OUT / f"{name}.png")
+        if "animate" in wanted:
+            nnopt(*ANIMATE, "--runs-root", str(runs / "animate"), "--quiet")
+            shutil.copy(newest(runs / "animate") / "boundary.gif", OUT / "l2_boundary.gif")
     if "quadratic" in wanted:
         quadratic_three()
-    for path in sorted(OUT.glob("*.png")):
+    for path in sorted([*OUT.glob("*.png"), *OUT.glob("*.gif")]):
         print(path.relative_to(ROOT))
 
 

@@ -165,6 +165,13 @@ LR = click.option(
     "--lr", type=click.FloatRange(min=0.0, min_open=True), help="Short for --set optimizer.lr=X."
 )
 SEED = click.option("--seed", type=click.IntRange(min=0), help="Short for --set seed=S.")
+ANIMATE = click.option(
+    "--animate",
+    is_flag=True,
+    help="Short for --set plot.animate=true: also draw the decision boundary every few epochs as an animated "
+    "GIF (train: boundary.gif; compare: boundaries.gif), about 60 frames, from parameters kept while "
+    "training (frames.npz).",
+)
 
 
 RESUME = click.option(
@@ -193,6 +200,7 @@ RESUME = click.option(
 @EPOCHS
 @LR
 @SEED
+@ANIMATE
 @QUIET
 def train(
     config_file: Path | None,
@@ -202,6 +210,7 @@ def train(
     epochs: int | None,
     lr: float | None,
     seed: int | None,
+    animate: bool,
     quiet: bool,
 ) -> None:
     """Train as CONFIG (a YAML file, or a shipped example's name: adam, iris/adam) says and write a run
@@ -212,6 +221,9 @@ def train(
     --resume needs), loss.png, lr.png, boundary.png and, last, summary.json; with model.type quadratic,
     quadratic.png instead of loss.png and boundary.png; with model.type surface (a path on a 2-D function:
     model.function), trajectory.csv (step, x, y, loss, lr), paths.png, loss.png, lr.png and summary.json.
+    With --animate (plot.animate), also frames.npz (the parameters at about 60 epochs, from 0 to the last)
+    and boundary.gif: boundary.png's picture at each of those epochs, the epoch and the loss in its title,
+    the last frame held.
 
     With --resume RUN, training continues from the epochs RUN has done (for an interrupted run, its last
     whole epoch) up to train.epochs (RUN's own, or --epochs N) into a new folder, and ends bit for bit where
@@ -221,6 +233,7 @@ def train(
       nnopt train configs/l2.yaml
       nnopt train configs/sgd.yaml --set optimizer.name=adam --set optimizer.lr=0.01
       nnopt train configs/adam.yaml --epochs 200 --lr 0.003 --seed 4
+      nnopt train configs/l2.yaml --animate
       nnopt train configs/quadratic.yaml --set optimizer.lr=1.0
       nnopt train configs/valley.yaml --set optimizer.name=sgdm
       nnopt train --resume runs/20261121-173834-l2 --epochs 1600
@@ -241,7 +254,7 @@ def train(
             config_file,
             resume_from=None if resume_folder is None else str(resume_folder),
             sets=sets,
-            shortcuts=_shortcuts(epochs=epochs, lr=lr, seed=seed),
+            shortcuts=_shortcuts(epochs=epochs, lr=lr, seed=seed, animate=animate),
             epochs_given=epochs is not None,
             runs_root=runs_root,
             reporter=_epoch_reporter(quiet),
@@ -263,11 +276,19 @@ def _say(line: str) -> None:
     console.console().print(line, markup=False, highlight=False)
 
 
-def _shortcuts(*, epochs: int | None, lr: float | None, seed: int | None) -> tuple[str, ...]:
-    """--epochs, --lr and --seed as the --set options they stand for (applied after every --set)."""
+def _shortcuts(
+    *, epochs: int | None, lr: float | None, seed: int | None, animate: bool = False
+) -> tuple[str, ...]:
+    """--epochs, --lr, --seed and --animate as the --set options they stand for (applied after every
+    --set)."""
     from nnopt_cli.config import SHORTCUTS
 
-    given = {"--epochs": epochs, "--lr": None if lr is None else repr(lr), "--seed": seed}
+    given = {
+        "--epochs": epochs,
+        "--lr": None if lr is None else repr(lr),
+        "--seed": seed,
+        "--animate": "true" if animate else None,
+    }
     return tuple(f"{key}={given[option]}" for key, option in SHORTCUTS.items() if given[option] is not None)
 
 
@@ -285,6 +306,7 @@ def _shortcuts(*, epochs: int | None, lr: float | None, seed: int | None) -> tup
 @EPOCHS
 @LR
 @SEED
+@ANIMATE
 @click.option(
     "--seeds",
     type=click.IntRange(min=1),
@@ -311,6 +333,7 @@ def compare(
     epochs: int | None,
     lr: float | None,
     seed: int | None,
+    animate: bool,
     seeds: int,
     entry_pictures: bool,
     target_loss: float | None,
@@ -329,11 +352,14 @@ def compare(
       nnopt compare sgd sgdm adam
       nnopt compare sgd sgdm adagrad rmsprop adam --config configs/l2.yaml --epochs 300
       nnopt compare configs/adam.yaml configs/rmsprop.yaml --seeds 5
+      nnopt compare sgd sgdm adam --config configs/l2.yaml --animate
 
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-compare/ with a run folder per entry (its data; its pictures with
-    --entry-pictures), compare.png, boundaries.png and compare.csv. Exit code 0 (a diverged entry is a
-    result and is shown as such), 2 for bad input or a file that cannot be written, 4 when a picture could
-    not be drawn (the data are kept), 130 when interrupted by Ctrl-C, 143 by SIGTERM.
+    --entry-pictures), compare.png, boundaries.png and compare.csv; with --animate also boundaries.gif
+    (every entry's boundary over training, in step; each entry folder keeps its frames.npz). Exit code 0
+    (a diverged entry is a result and is shown as such), 2 for bad input or a file that cannot be written,
+    4 when a picture could not be drawn (the data are kept), 130 when interrupted by Ctrl-C, 143 by
+    SIGTERM.
     """
     from nnopt_cli.cli import console
     from nnopt_cli.experiments import compare as compare_mod
@@ -342,7 +368,7 @@ def compare(
         done = compare_mod.run(
             entries,
             base_file=base_file,
-            sets=(*sets, *_shortcuts(epochs=None, lr=lr, seed=seed)),
+            sets=(*sets, *_shortcuts(epochs=None, lr=lr, seed=seed, animate=animate)),
             epochs=epochs,
             seeds=seeds,
             entry_pictures=entry_pictures,

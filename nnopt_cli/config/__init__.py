@@ -167,6 +167,7 @@ class Config:
     log_every: int
     plot_features: tuple[str | int, ...] | None = None
     plot_log_x: bool | None = None
+    plot_animate: bool = False
     source: str = field(default="<defaults>", compare=False)  # where it was read, for `with_overrides`
 
     def to_dict(self) -> dict[str, Any]:
@@ -282,7 +283,12 @@ class _Origin:
         return ConfigError(f"{self.option(key) or self.where(key)}: {problem}")
 
 
-SHORTCUTS = {"train.epochs": "--epochs", "optimizer.lr": "--lr", "seed": "--seed"}
+SHORTCUTS = {
+    "train.epochs": "--epochs",
+    "optimizer.lr": "--lr",
+    "seed": "--seed",
+    "plot.animate": "--animate",
+}
 """The options that stand for a --set of one key (`nnopt train --lr X`): an error names the option typed."""
 
 
@@ -593,6 +599,8 @@ def _apply_shortcuts(raw: dict[str, Any], shortcuts: Sequence[str], origin: _Ori
             with contextlib.suppress(ValueError):
                 value = float(value)
         option = f"{SHORTCUTS.get(key, '--set ' + key)} {text}"
+        if value is True:  # a flag (--animate): the option alone
+            option = SHORTCUTS.get(key, option)
         _put(raw, key, value, option)
         origin.sets[key] = option
         origin.shown[key] = option
@@ -652,7 +660,12 @@ def _path(value: Any, key: str, origin: _Origin, base_dir: Path) -> str | None:
 
 # The command-line options that stand for a key (`--epochs 100` is `--set train.epochs=100`), on every command
 # that trains; cli builds them from this table.
-SHORTCUTS = {"train.epochs": "--epochs", "optimizer.lr": "--lr", "seed": "--seed"}
+SHORTCUTS = {
+    "train.epochs": "--epochs",
+    "optimizer.lr": "--lr",
+    "seed": "--seed",
+    "plot.animate": "--animate",
+}
 
 
 def _refuse_leaf(name: str, keys: Sequence[Key]) -> None:

@@ -135,6 +135,7 @@ class History:
     resumed_from: str | None = None  # the run folder this run continued, and after how many epochs
     resumed_at_epoch: int | None = None
     data_digest: dict[str, str] = field(default_factory=dict)  # the rows trained and tested on (Prepared's)
+    frames: Frames | None = None  # with plot.animate: the parameters at the epochs boundary.gif shows
 
     @property
     def epochs_done(self) -> int:
@@ -163,6 +164,21 @@ class History:
                 columns["ema_test_loss"] = self.ema_test_loss
                 columns["ema_test_accuracy"] = self.ema_test_accuracy
         return columns
+
+
+@dataclass
+class Frames:
+    """A run's parameters at the epochs its animation shows (plot.animate; `frame_epochs`).
+
+    Attributes:
+      epochs: (F,) int64, increasing: the epochs after which the parameters were copied (0: the start).
+      theta: (F, n) the flat parameters after each of those epochs.
+      shadow: (F, n) the moving average of the parameters then, with ema.decay; else None.
+    """
+
+    epochs: np.ndarray
+    theta: np.ndarray
+    shadow: np.ndarray | None = None
 
 
 @dataclass
@@ -318,6 +334,9 @@ def run(
     # what an interruption keeps: the parameters, optimizer states and generators of the last whole epoch
     epoch_end = pop.values.copy()
     pop.keep_state()
+    snapshots = _Snapshots(rows, pop, epochs, done) if any(c.plot_animate for c in ordered) else None
+    if snapshots is not None:
+        snapshots.keep(done, pop.values)
     rng_states = _rng_states(shuffle_rngs) if first.shuffle else None
 
     def rng_state(i: int) -> Mapping[str, Any] | None:
@@ -352,6 +371,8 @@ def run(
                 for i in _evaluate(measures, pop, head, rows, epoch, k, lr_block[k - 1 - block_start]):
                     rows[i].history.checkpoint = _checkpoint(pop, i, rows[i], rng_state(i))
                 np.copyto(epoch_end, pop.values)
+                if snapshots is not None:
+                    snapshots.keep(epoch, pop.values)
                 pop.keep_state()
                 if rng_states is not None:
                     rng_states = _rng_states(shuffle_rngs)
@@ -387,9 +408,77 @@ def run(
         if shadow is not None:
             h.params_ema = net.to_arrays(shadow)
         h.lr_trace = _rates_done(r, h.steps_done)
+        if snapshots is not None:
+            h.frames = snapshots.frames(i, h.epochs_done, theta, shadow)
         if traced is not None:
             h.batch_loss = np.concatenate([r.losses_before, traced[:, i]])[: h.steps_done]
     return [histories[j] for j in pop.position]
+
+
+# --- animation snapshots (plot.animate) -------------------------------------------------------------
+
+FRAME_STEPS = 60  # an animation shows the start and FRAME_STEPS more epochs, evenly spread
+
+
+def frame_epochs(epochs: int, *, first: int = 0) -> list[int]:
+    """The epochs an animation of a run of `epochs` epochs shows: epoch round(i·E/60) for i = 0, 1, ..., 60
+    (halves rounded up: (i·E + 30) // 60), which are 61 distinct epochs from 0 to E when E ≥ 60, and every
+    epoch 0, 1, ..., E when E < 60. A run continued from epoch `first` (resume) shows `first`, where it
+    starts, then those after it."""
+    if epochs < FRAME_STEPS:
+        chosen = list(range(epochs + 1))
+    else:
+        chosen = [(i * epochs + FRAME_STEPS // 2) // FRAME_STEPS for i in range(FRAME_STEPS + 1)]
+    return [first, *(e for e in chosen if e > first)]
+
+
+def frame_bytes(epochs: int, n_params: int, *, ema: bool) -> int:
+    """What the snapshots of one animated run take (a float64 copy of its parameters, and of their moving
+    average, per frame): what the memory checks count for plot.animate."""
+    return 8 * n_params * len(frame_epochs(epochs)) * (2 if ema else 1)
+
+
+class _Snapshots:
+    """Copies of the animated runs' rows (their parameters and, with EMA, their moving averages) after the
+    epochs `frame_epochs` chooses; made only when some run of the population has plot.animate."""
+
+    def __init__(self, rows: list[_Row], pop: Population, epochs: int, done: int) -> None:
+        p = pop.size
+        self.epochs = frame_epochs(epochs, first=done)
+        animated = [i for i, r in enumerate(rows) if r.history.config.plot_animate]
+        with_ema = [i for i in animated if rows[i].ema_decay is not None]
+        self.rows = {i: j for j, i in enumerate(animated)}  # internal row -> its place in a copy
+        self.shadow_of = {i: len(animated) + j for j, i in enumerate(with_ema)}
+        self.take = np.array([*animated, *(p + i for i in with_ema)], dtype=np.intp)
+        self.kept = np.empty((len(self.epochs), len(self.take), pop.theta.shape[1]))
+        self.filled = 0
+
+    def keep(self, epoch: int, values: np.ndarray) -> None:
+        """After `epoch` (0: before the first update): a copy of the rows, when the animation shows it."""
+        if self.filled < len(self.epochs) and self.epochs[self.filled] == epoch:
+            np.take(values, self.take, axis=0, out=self.kept[self.filled])
+            self.filled += 1
+
+    def frames(self, i: int, done: int, theta: np.ndarray, shadow: np.ndarray | None) -> Frames | None:
+        """Internal row i's frames up to the `done` epochs it kept; a run that stopped between two chosen
+        epochs (diverged, interrupted) ends on the parameters it stopped with, `theta` and `shadow`."""
+        if i not in self.rows:
+            return None
+        count = sum(1 for e in self.epochs[: self.filled] if e <= done)
+        epochs = self.epochs[:count]
+        j, s = self.rows[i], self.shadow_of.get(i)
+        kept = self.kept[:count]
+        thetas, shadows = kept[:, j], None if s is None else kept[:, s]
+        if not epochs or epochs[-1] != done:
+            epochs = [*epochs, done]
+            thetas = np.concatenate([thetas, theta[None]])
+            if shadows is not None and shadow is not None:
+                shadows = np.concatenate([shadows, shadow[None]])
+        return Frames(
+            np.array(epochs, dtype=np.int64),
+            np.array(thetas),
+            None if shadows is None else np.array(shadows),
+        )
 
 
 def _check_resume(

@@ -23,7 +23,7 @@ from nnopt_cli import data as data_mod
 from nnopt_cli.config import Config
 from nnopt_cli.core import loop, losses, mlp
 from nnopt_cli.core.loop import EpochCallback, History
-from nnopt_cli.figures.report import Plane, RunView
+from nnopt_cli.figures.report import Animation, Plane, RunView
 from nnopt_cli.store import runs
 
 # the arrays a population keeps per parameter and row: values and shadows, gradients, two optimizer moments
@@ -120,7 +120,8 @@ def _network_bytes(config: Config, widths: Sequence[int], data_rows: int, *, row
     n = mlp.MLP.count_params(widths)
     arrays = 8 * rows * (_ARRAYS_PER_PARAM * n + 3 * sum(widths) * (batch + 1024))
     layers = len(widths) - 1
-    return arrays + layers * (_BYTES_PER_LAYER + rows * _BYTES_PER_LAYER_ROW) + _EVALUATION_BYTES
+    animation = rows * animation_bytes(config, widths)
+    return arrays + layers * (_BYTES_PER_LAYER + rows * _BYTES_PER_LAYER_ROW) + _EVALUATION_BYTES + animation
 
 
 # What a run keeps while it trains, beyond its network: per epoch, one Python float in a list per metrics.csv
@@ -254,6 +255,7 @@ def prepare(configs: Sequence[Config]) -> list[Group]:
         d = datasets[members[0].data_key()]
         for c in members:
             _check_plot_features(c, d.train)
+            check_animation(c, d.train)
         net, head = network(members[0], d.full, rows=len(members))
         check_length(members, per_epoch=loop.steps_per_epoch(members[0].batch_size, d.train.size))
         starts = np.stack([starting_params(c, net) for c in members])
@@ -365,22 +367,29 @@ def scores(history: History, prepared: loop.Prepared, where: Plane) -> tuple[np.
     """What the network says over the plane, for the final and (with EMA) moving-average parameters:
     (1, G, G) the score the 0.5 threshold applies to, or the probability of class 1, for two classes;
     (K, G, G) the K class probabilities (or outputs) for more."""
+    net = prepared.net
+
+    def score(arrays: dict[str, np.ndarray]) -> np.ndarray:
+        return _plane_scores(net.from_arrays(arrays)[None], prepared, where)[0]
+
+    raw = score(history.params)
+    shadow = score(history.params_ema) if history.params_ema is not None else None
+    return raw, shadow
+
+
+def _plane_scores(theta: np.ndarray, prepared: loop.Prepared, where: Plane) -> np.ndarray:
+    """(R, K', G, G): the scores over the plane of each row of theta (R, n), in one forward pass; K' is 1
+    for two classes (the score the 0.5 threshold applies to, or the probability of class 1), else K."""
     net, head = prepared.net, prepared.head
     xx, yy = np.meshgrid(where.xs, where.ys)
     points = np.tile(where.held, (xx.size, 1))
     points[:, where.features[0]] = xx.ravel()
     points[:, where.features[1]] = yy.ravel()
-
-    def score(arrays: dict[str, np.ndarray]) -> np.ndarray:
-        s = head.score(net.logits(net.from_arrays(arrays)[None], points))[0]  # (K, G·G)
-        if s.shape[0] == 2:
-            s = s[1:]
-        return s.reshape(s.shape[0], *xx.shape)
-
     with np.errstate(all="ignore"):
-        raw = score(history.params)
-        shadow = score(history.params_ema) if history.params_ema is not None else None
-    return raw, shadow
+        s = head.score(net.logits(theta, points))  # (R, K, G·G)
+    if s.shape[1] == 2:
+        s = s[:, 1:]
+    return s.reshape(*s.shape[:2], *xx.shape)
 
 
 def confusion(history: History, prepared: loop.Prepared) -> tuple[np.ndarray, np.ndarray | None]:
@@ -404,4 +413,52 @@ def run_view(history: History, prepared: loop.Prepared) -> RunView:
     where = plane(history.config, prepared)
     score, ema_score = scores(history, prepared, where) if where is not None else (None, None)
     train_cm, test_cm = confusion(history, prepared)
-    return RunView(where, score, ema_score, prepared.train, prepared.test, train_cm, test_cm)
+    animation = animation_view(history, prepared, where)
+    return RunView(where, score, ema_score, prepared.train, prepared.test, train_cm, test_cm, animation)
+
+
+# --- the boundary, animated (plot.animate) -----------------------------------------------------------
+
+
+def animation_view(history: History, prepared: loop.Prepared, where: Plane | None) -> Animation | None:
+    """What boundary.gif shows: the scores over the plane after each of the run's frame epochs (its
+    snapshots, History.frames), all frames in one forward pass; None for a run without frames or plane.
+    A diverged run's last frame decides nothing, as boundary.png shows it."""
+    frames = history.frames
+    if frames is None or where is None:
+        return None
+    raw = _plane_scores(frames.theta, prepared, where)
+    shadow = None if frames.shadow is None else _plane_scores(frames.shadow, prepared, where)
+    if history.status == "diverged":
+        raw[-1] = np.nan
+        if shadow is not None:
+            shadow[-1] = np.nan
+    return Animation(frames.epochs, raw, shadow)
+
+
+def animation_bytes(config: Config, widths: Sequence[int]) -> int:
+    """What animating one run takes besides training (0 without plot.animate): its snapshots while it
+    trains (loop.frame_bytes) and, to draw them, the scores of every frame over the plane (with EMA twice)
+    and the forward pass's buffers."""
+    if not config.plot_animate:
+        return 0
+    ema = config.ema_decay is not None
+    frames = len(loop.frame_epochs(config.epochs))
+    grid = GRID_POINTS * GRID_POINTS * frames * 8 * (2 if ema else 1)
+    outputs = widths[-1] + (widths[-1] == 2)  # the logits and the scores made from them
+    return loop.frame_bytes(config.epochs, mlp.MLP.count_params(widths), ema=ema) + grid * outputs
+
+
+def check_animation(config: Config, train: data_mod.Dataset) -> None:
+    """plot.animate animates boundary.png: a run whose data has a single input draws none, so the key would
+    have no effect there and is refused.
+
+    Raises:
+      SetupError: naming the key (and its option) and why.
+    """
+    if config.plot_animate and train.x.shape[1] < 2:
+        (name,) = _input_names(train)
+        raise SetupError(
+            f"plot.animate (--animate): the data has a single input ({name}): no boundary.png is drawn, so "
+            "there is no boundary to animate"
+        )

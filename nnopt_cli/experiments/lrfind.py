@@ -124,6 +124,11 @@ def plan(
                     if message.startswith((f"--set {key}=", f"--set {key}:")):
                         message = f"--grid {option}: {message.partition(': ')[2]}"
                 raise config_mod.ConfigError(message) from None
+            if config.plot_animate:
+                raise LrFindError(
+                    f"{file}: plot.animate: a range test draws no boundary, so there is nothing to animate; "
+                    "nnopt train CONFIG --animate animates a run"
+                )
             if config.data_key() not in sizes:
                 sizes[config.data_key()] = experiment.load_data(config).train.size
             per_epoch = loop.steps_per_epoch(config.batch_size, sizes[config.data_key()])

@@ -230,10 +230,15 @@ def _redraw_sweep(folder: Path) -> list[Path]:
 
 
 def _pictures(folder: Path) -> dict[Path, tuple[int, int]]:
-    """The PNG files of a folder and of the folders in it, each with its inode and modification time: a
-    picture written again is a new file renamed over the old one, so both change."""
+    """The pictures (PNG, GIF) of a folder and of the folders in it, each with its inode and modification
+    time: a picture written again is a new file renamed over the old one, so both change."""
     found = {}
-    for path in [*folder.glob("*.png"), *folder.glob("*/*.png")]:
+    for path in [
+        *folder.glob("*.png"),
+        *folder.glob("*/*.png"),
+        *folder.glob("*.gif"),
+        *folder.glob("*/*.gif"),
+    ]:
         with contextlib.suppress(FileNotFoundError):
             stat = path.stat()
             found[path] = (stat.st_ino, stat.st_mtime_ns)

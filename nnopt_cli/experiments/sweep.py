@@ -807,6 +807,11 @@ def run(
         cluster.parse(scheduler)  # a malformed address is refused before any work
     file = examples.resolve(config_file)  # a file, or the name of a shipped example
     plan = grid_mod.plan(file, list(grids), sets=list(sets), seeds=seeds, max_runs=max_runs)
+    if any(p.config.plot_animate for p in plan.points):
+        raise SweepError(
+            "plot.animate: a sweep draws no run's boundary (its saved runs keep data only), so there is "
+            "nothing to animate; nnopt train CONFIG --animate animates one run"
+        )
     # config.yaml records the config as given (`l2` runs wherever nnopt is installed); its base, resolved
     plan = replace(plan, config_file=str(config_file))
     metric = check_metric(metric, plan)

@@ -582,7 +582,7 @@ def _extent(b: Boundary) -> tuple[float, float, float, float]:
     return (b.xs[0] - hx, b.xs[-1] + hx, b.ys[0] - hy, b.ys[-1] + hy)
 
 
-def _class_image(score: np.ndarray, colors: list[Any]) -> np.ndarray:
+def class_image(score: np.ndarray, colors: list[Any]) -> np.ndarray:
     """An RGB image of the predicted class (argmax), its colour fading to white where the network is unsure:
     full colour at probability 1, white at 1/K (all classes alike)."""
     from matplotlib.colors import to_rgb
@@ -598,7 +598,7 @@ def _class_image(score: np.ndarray, colors: list[Any]) -> np.ndarray:
     return 1.0 - weight * (1.0 - rgb)
 
 
-def _region_edges(ax: Axes, b: Boundary, score: np.ndarray, style: dict[str, Any], *, gid: str) -> None:
+def region_edges(ax: Axes, b: Boundary, score: np.ndarray, style: dict[str, Any], *, gid: str) -> None:
     """The decision boundary: the 0.5 contour for two classes, the borders of the argmax regions for more."""
     if not np.isfinite(score).any():
         return
@@ -664,16 +664,16 @@ def _boundary_axes(ax: Axes, b: Boundary) -> Any:
         )
     else:
         shade = ax.imshow(
-            _class_image(b.score, colors),
+            class_image(b.score, colors),
             origin="lower",
             extent=_extent(b),
             interpolation="nearest",
             aspect="auto",
             gid="shade",
         )
-    _region_edges(ax, b, b.score, RAW_STYLE, gid="boundary")
+    region_edges(ax, b, b.score, RAW_STYLE, gid="boundary")
     if b.ema_score is not None:
-        _region_edges(ax, b, b.ema_score, EMA_STYLE, gid="ema-boundary")
+        region_edges(ax, b, b.ema_score, EMA_STYLE, gid="ema-boundary")
     for k, color in enumerate(colors):
         on = b.train_labels == k
         # a dark rim: a point stands out on the pale shading of its own class as on the other's
@@ -764,6 +764,13 @@ def boundary(path: Path, b: Boundary, *, title: str, score_label: str) -> None:
     The figure is laid out in inches around the axes' own shape, so it has no blank band, and the colour bar
     is as tall as the axes.
     """
+    fig, _, _ = boundary_figure(b, title=title, score_label=score_label)
+    save(fig, path)
+
+
+def boundary_figure(b: Boundary, *, title: str, score_label: str) -> tuple[Figure, Axes, Any]:
+    """boundary.png's figure, not yet saved: the figure, its axes and the shading (None when nothing was
+    decided), so that an animation (animation.py) can change what the network decides frame by frame."""
     handles = _boundary_handles([b], score_label)
     bar = b.binary and _decided(b)
     legend_rows = -(-len(handles) // 2)
@@ -789,11 +796,20 @@ def boundary(path: Path, b: Boundary, *, title: str, score_label: str) -> None:
         handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0)
     )
     keep_gids(legend, handles)
-    save(fig, path)
+    return fig, ax, shade
 
 
 def boundary_grid(path: Path, boundaries: Sequence[Boundary], *, title: str, score_label: str) -> None:
     """Several decision boundaries in a grid, same axes and colours."""
+    fig, _ = boundary_grid_figure(boundaries, title=title, score_label=score_label)
+    save(fig, path)
+
+
+def boundary_grid_figure(
+    boundaries: Sequence[Boundary], *, title: str, score_label: str
+) -> tuple[Figure, list[tuple[Axes, Any]]]:
+    """boundaries.png's figure, not yet saved: the figure and each boundary's axes and shading (None when
+    it decided nothing), in order."""
     n = len(boundaries)
     cols = min(n, 3)
     rows = -(-n // cols)
@@ -821,8 +837,11 @@ def boundary_grid(path: Path, boundaries: Sequence[Boundary], *, title: str, sco
             x0 = left + c * (panel_w + gap_w)
             y0 = height - top - r * (above + panel_h + below) - above - panel_h
             cells.append(fig.add_axes((x0 / width, y0 / height, panel_w / width, panel_h / height)))
+    panels = []
     for ax, b in zip(cells, boundaries, strict=False):
-        shade = _boundary_axes(ax, b) or shade
+        drawn = _boundary_axes(ax, b)
+        panels.append((ax, drawn))
+        shade = drawn or shade
     for ax in cells[n:]:
         ax.set_axis_off()
     if spare:  # the legend gets an empty cell of the grid, where it hides no point
@@ -839,7 +858,7 @@ def boundary_grid(path: Path, boundaries: Sequence[Boundary], *, title: str, sco
             (x0 / width, grid_bottom / height, 0.15 / width, (grid_top - grid_bottom) / height)
         )
         fig.colorbar(shade, cax=cax).set_label(score_label)
-    save(fig, path)
+    return fig, panels
 
 
 def confusion(
@@ -1073,5 +1092,12 @@ KEYS: tuple[Key, ...] = (
         (only("model.type", "mlp"),),
         attr="plot_log_x",
     ),
+    Key(
+        "plot.animate",
+        False,
+        lambda v: checks.flag(v, "plot.animate"),
+        (only("model.type", "mlp"),),
+        attr="plot_animate",
+    ),
 )
-"""The pictures' keys."""
+"""The pictures' keys. plot.animate (the --animate option): boundary.gif, the boundary every few epochs."""

@@ -23,7 +23,7 @@ from nnopt_cli.core.loop import History
 from nnopt_cli.core.quadratic import QuadraticHistory
 from nnopt_cli.core.surface import SurfaceHistory
 from nnopt_cli.data import Dataset
-from nnopt_cli.figures import plots, surfaceplot
+from nnopt_cli.figures import animation, plots, surfaceplot
 
 COMPARE_PNG = "compare.png"  # a comparison's pictures, beside its entry folders
 BOUNDARIES_PNG = "boundaries.png"
@@ -42,6 +42,22 @@ class Plane:
 
 
 @dataclass(frozen=True)
+class Animation:
+    """What boundary.gif shows: the network's decisions over the plane after each of its frame epochs
+    (loop.frame_epochs), as RunView.score has them for the final parameters.
+
+    Attributes:
+      epochs: (F,) the epoch of each frame, from 0 (the start) to the last epoch the run did.
+      scores: (F, K', G, G) the score over the plane in each frame; ema_scores: the moving average's, or
+        None.
+    """
+
+    epochs: np.ndarray
+    scores: np.ndarray
+    ema_scores: np.ndarray | None
+
+
+@dataclass(frozen=True)
 class RunView:
     """What a run's pictures show besides its history, as arrays: its decisions over a plane of two inputs
     (None with a single input), the data, and its confusion matrices."""
@@ -53,6 +69,7 @@ class RunView:
     test: Dataset | None
     confusion_train: np.ndarray
     confusion_test: np.ndarray | None
+    animation: Animation | None = None  # with plot.animate: the decisions at each frame's epoch
 
 
 def describe_optimizer(config: Any) -> str:
@@ -321,6 +338,8 @@ def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = Tru
         jobs.append(Job(folder / "boundary.png", draw_boundary, (folder, history, view)))
     if _confusion_tells(view) and history.status != "diverged":
         jobs.append(Job(folder / "confusion.png", draw_confusion, (folder, history, view)))
+    if view.plane is not None and view.animation is not None:
+        jobs.append(Job(folder / BOUNDARY_GIF, draw_boundary_gif, (folder, history, view)))
     return jobs
 
 
@@ -377,6 +396,8 @@ def _why(exc: BaseException) -> str:
 
 # rough drawing cost of each figure, relative to lr.png
 _COST = {
+    "draw_boundaries_gif": 12.0,
+    "draw_boundary_gif": 8.0,
     "draw_boundaries": 6.0,
     "draw_comparison": 4.0,
     "draw_boundary": 2.0,
@@ -513,10 +534,79 @@ def comparison_jobs(
     seeds: int,
 ) -> list[Job]:
     """compare.png from every entry's history; boundaries.png from each entry's first seed and its view."""
-    return [
+    jobs = [
         Job(folder / "boundaries.png", draw_boundaries, (folder, list(firsts), seeds)),
         Job(folder / "compare.png", draw_comparison, (folder, list(names), list(histories), seeds)),
     ]
+    if any(v.plane is not None and v.animation is not None for _, v in firsts):
+        jobs.append(Job(folder / BOUNDARIES_GIF, draw_boundaries_gif, (folder, list(firsts), seeds)))
+    return jobs
+
+
+# --- the boundary, animated (plot.animate) ----------------------------------------------------------
+
+BOUNDARY_GIF = "boundary.gif"  # a run's
+BOUNDARIES_GIF = "boundaries.gif"  # a comparison's, beside boundaries.png
+
+
+def frame_label(h: History, epoch: int) -> str:
+    """A frame's title: the run, the epoch, and the loss and accuracy after it (before the first update at
+    epoch 0); a diverged run's last frame says so."""
+    if h.status == "diverged" and epoch == h.diverged_epoch:
+        return f"{h.config.name}: diverged at epoch {epoch}"
+    text = f"{h.config.name}: epoch {epoch} of {h.config.epochs}"
+    loss = h.start.get("loss") if epoch == 0 else h.loss[epoch - 1]
+    accuracy = h.start.get("accuracy") if epoch == 0 else h.accuracy[epoch - 1]
+    if loss is not None:
+        text += f", loss {loss:.4g}"
+    if accuracy is not None:
+        text += f", accuracy {accuracy:.1%}"
+    return text
+
+
+def _panel(h: History, view: RunView, steps: np.ndarray | None = None) -> animation.Panel:
+    """A run's frames as an animation panel; with `steps` (the epochs of a comparison's frames), the run's
+    latest frame at or before each."""
+    anim = view.animation
+    assert anim is not None
+    b = _diverged(h, view) if h.status == "diverged" else _boundary(h, view)
+    which = np.arange(len(anim.epochs))
+    if steps is not None:
+        which = np.maximum(np.searchsorted(anim.epochs, steps, side="right") - 1, 0)
+    return animation.Panel(
+        b,
+        anim.scores[which],
+        None if anim.ema_scores is None else anim.ema_scores[which],
+        [frame_label(h, int(anim.epochs[i])) for i in which],
+    )
+
+
+def draw_boundary_gif(folder: Path, h: History, view: RunView) -> None:
+    """boundary.gif: boundary.png's picture at each of the run's frame epochs, the last held."""
+    assert view.plane is not None
+    title = f"{describe_run(h.config)}\n{describe_network(h.config)}"
+    if view.plane.note:
+        title += f"\n{view.plane.note}"
+    animation.boundary_gif(
+        folder / BOUNDARY_GIF, _panel(h, view), title=title, score_label=score_label(h.config)
+    )
+
+
+def draw_boundaries_gif(folder: Path, firsts: Sequence[tuple[History, RunView]], seeds: int) -> None:
+    """boundaries.gif: every entry's boundary (its first seed) over training, in step: a frame per epoch any
+    entry has a frame at, each entry showing its latest frame by then."""
+    pairs = [(h, v) for h, v in firsts if v.plane is not None and v.animation is not None]
+    if not pairs:
+        return
+    steps = np.unique(np.concatenate([v.animation.epochs for _, v in pairs if v.animation is not None]))
+    note = pairs[0][1].plane.note if pairs[0][1].plane is not None else ""
+    title = "Decision boundaries during training" + (" (first seed)" if seeds > 1 else "")
+    animation.boundaries_gif(
+        folder / BOUNDARIES_GIF,
+        [_panel(h, v, steps) for h, v in pairs],
+        title=title + (f"; {note}" if note else ""),
+        score_label=score_label(pairs[0][0].config),
+    )
 
 
 # --- the quadratic toy ------------------------------------------------------------------------------

@@ -196,6 +196,8 @@ def write_data(folder: Path, history: History) -> None:
         write_npz(folder / "params_ema.npz", h.params_ema)
     if h.checkpoint is not None:
         write_npz(folder / "state.npz", state_arrays(h))
+    if h.frames is not None:
+        write_frames(folder, h.frames)
 
 
 def trace_columns(history: History) -> dict[str, np.ndarray]:
@@ -329,6 +331,8 @@ def read_history(folder: Path, config: Config | None = None) -> History:
     h.params = _read_weights(folder / "params.npz")
     if config.ema_decay is not None:
         h.params_ema = _read_weights(folder / "params_ema.npz")
+    if config.plot_animate:
+        h.frames = read_frames(folder, h)
     if summary is None:
         _infer_status(h)
     else:
@@ -667,3 +671,48 @@ def _infer_quadratic_status(h: QuadraticHistory) -> None:
     else:
         h.status = "interrupted"
         h.message = f"interrupted after {len(h.step)} of {config.steps} steps"
+
+
+# --- animation frames (plot.animate) ----------------------------------------------------------------
+
+FRAMES_NPZ = "frames.npz"
+"""An animated run's parameters at the epochs boundary.gif shows (loop.Frames): `epoch` (F,) int64, `theta`
+(F, n) float64, with EMA `shadow` (F, n). Written with the run's data, read back by replot."""
+
+
+def write_frames(folder: Path, frames: loop.Frames) -> None:
+    """frames.npz: the parameters boundary.gif is drawn from, at the epochs it shows."""
+    arrays = {"epoch": frames.epochs, "theta": frames.theta}
+    if frames.shadow is not None:
+        arrays["shadow"] = frames.shadow
+    write_npz(folder / FRAMES_NPZ, arrays)
+
+
+def read_frames(folder: Path, history: History) -> loop.Frames:
+    """frames.npz of a run of plot.animate, checked against the run's other files: increasing epochs from
+    0 (or the epoch it resumed from) to the epochs metrics.csv counts, one parameter row per epoch, as many
+    parameters as params.npz has, a shadow row per epoch with EMA.
+
+    Raises:
+      FolderError: no frames.npz, or one that does not fit the run.
+    """
+    path = Path(folder) / FRAMES_NPZ
+    arrays = read_npz(path, holding="a run's frames")
+    n = sum(int(np.size(a)) for a in history.params.values())
+    wanted = ["epoch", "theta"] + (["shadow"] if history.config.ema_decay is not None else [])
+    if sorted(arrays) != sorted(wanted):
+        raise FolderError(f"{path}: arrays {', '.join(sorted(arrays))}; the run writes {', '.join(wanted)}")
+    epochs, theta, shadow = arrays["epoch"], arrays["theta"], arrays.get("shadow")
+    f = len(epochs) if epochs.ndim == 1 else -1
+    problem = ""
+    if epochs.ndim != 1 or not np.issubdtype(epochs.dtype, np.integer) or f < 1:
+        problem = f"epoch of shape {epochs.shape} and type {epochs.dtype}, expected epochs (F,) as integers"
+    elif np.any(np.diff(epochs) <= 0) or epochs[0] < 0 or epochs[-1] != history.epochs_done:
+        problem = f"epochs {epochs[0]} .. {epochs[-1]}, expected increasing to {history.epochs_done}"
+    elif any(
+        a.shape != (f, n) or a.dtype != np.float64 for a in (theta, *([] if shadow is None else [shadow]))
+    ):
+        problem = f"theta of shape {theta.shape}, expected ({f}, {n}) float64 (a row of params.npz per epoch)"
+    if problem:
+        raise FolderError(f"{path}: {problem}")
+    return loop.Frames(epochs.astype(np.int64), theta, shadow)
