@@ -289,7 +289,8 @@ SHORTCUTS = {
     "seed": "--seed",
     "plot.animate": "--animate",
 }
-"""The options that stand for a --set of one key (`nnopt train --lr X`): an error names the option typed."""
+"""The options that stand for a --set of one key (`nnopt train --lr X` is `--set optimizer.lr=X`): an error
+names the option typed; cli builds the options of every command that trains from this table."""
 
 
 def load(
@@ -656,16 +657,6 @@ def _path(value: Any, key: str, origin: _Origin, base_dir: Path) -> str | None:
         # folder; one written in the file, from the file's folder
         path = (Path.cwd() if origin.option(key) else base_dir) / path
     return str(path.resolve())
-
-
-# The command-line options that stand for a key (`--epochs 100` is `--set train.epochs=100`), on every command
-# that trains; cli builds them from this table.
-SHORTCUTS = {
-    "train.epochs": "--epochs",
-    "optimizer.lr": "--lr",
-    "seed": "--seed",
-    "plot.animate": "--animate",
-}
 
 
 def _refuse_leaf(name: str, keys: Sequence[Key]) -> None:
