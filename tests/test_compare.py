@@ -161,3 +161,95 @@ def test_entry_names_collide_neither_with_each_other_nor_with_the_folders_own_fi
     assert result.exit_code == 0, result.output
     (folder,) = (tmp_path / "r").iterdir()
     assert {p.name for p in folder.iterdir()} >= {"compare.csv", "compare.csv-2", "sgd", "sgd-3", "sgd-2"}
+
+
+def test_an_entry_with_settings_trains_that_optimizer_with_them_and_is_named_by_them() -> None:
+    base = config.from_dict({"optimizer": {"lr": 0.02, "clip_norm": 1.0}})
+    specs = ["sgd:lr=0.001", "sgdm:lr=0.001,beta=0.5", "adam:lr=1e-1,beta1=0.8", "momentum:nesterov=true"]
+    entries = compare.build_entries(specs, base)
+    assert [e.name for e in entries] == [
+        "sgd-lr0.001",
+        "sgdm-lr0.001-beta0.5",
+        "adam-lr1e-1-beta10.8",
+        "momentum-nesterovtrue",
+    ]
+    assert [e.config.optimizer for e in entries] == ["sgd", "sgdm", "adam", "momentum"]
+    # a value parses as --set's does: YAML 1.1 reads 1e-1 as a string, nnopt's loader as 0.1
+    assert [e.config.lr for e in entries] == [0.001, 0.001, 0.1, 0.02]  # momentum keeps the base's rate
+    assert entries[1].config.optimizer_params == {"beta": 0.5}
+    assert entries[2].config.optimizer_params == {"beta1": 0.8, "beta2": 0.999, "eps": 1e-7}
+    assert entries[3].config.optimizer_params == {"momentum": 0.9, "nesterov": True}
+    assert all(e.config.clip_norm == 1.0 for e in entries)  # the base's clipping stays, as for a bare name
+    assert compare.dropped_keys(entries) == {}
+
+
+def test_one_optimizer_twice_with_different_settings_is_two_entries() -> None:
+    entries = compare.build_entries(["adam:lr=0.001", "adam:lr=0.01", "adam:lr=0.001"], config.from_dict({}))
+    assert [(e.name, e.config.lr) for e in entries] == [
+        ("adam-lr0.001", 0.001),
+        ("adam-lr0.01", 0.01),
+        ("adam-lr0.001-2", 0.001),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "sgd:beta=0.9",
+            "compare entry sgd:beta=0.9: sgd has no setting beta; its settings: lr, decay, clip_norm, "
+            "clip_value (beta is a setting of sgdm, rmsprop)",
+        ),
+        (
+            "sgd:lrr=0.1",
+            "compare entry sgd:lrr=0.1: sgd has no setting lrr; did you mean 'lr'? its settings: lr, decay, "
+            "clip_norm, clip_value",
+        ),
+        (
+            "sgd:optimizer.lr=0.1",
+            "compare entry sgd:optimizer.lr=0.1: sgd has no setting optimizer.lr; write lr",
+        ),
+        ("sgd:schedule.type=step", "compare entry sgd:schedule.type=step: sgd has no setting schedule.type;"),
+        ("sgd:", "compare entry sgd:: no settings after the colon; write them as sgd:lr=0.01"),
+        ("sgd:lr", "compare entry sgd:lr: lr: expected KEY=VALUE, as in sgd:lr=0.01"),
+        ("sgd:lr=0.1,", "compare entry sgd:lr=0.1,: an empty item: expected KEY=VALUE"),
+        ("sgd:lr=0.1,lr=0.2", "compare entry sgd:lr=0.1,lr=0.2: lr given twice"),
+        ("sgd:lr=-1", "compare entry sgd:lr=-1: optimizer.lr: must be > 0, got -1"),
+        ("sgdm:beta=1.5", "compare entry sgdm:beta=1.5: optimizer.beta: must be in [0, 1), got 1.5"),
+        (
+            "momentum:nesterov=2",
+            "compare entry momentum:nesterov=2: optimizer.nesterov: must be true or false",
+        ),
+        ("adamm:lr=0.1", "compare entry adamm:lr=0.1: no optimizer 'adamm'; did you mean 'adam'?"),
+    ],
+)
+def test_an_entry_with_settings_it_cannot_have_is_refused_in_one_line_naming_it(
+    spec: str, message: str
+) -> None:
+    with pytest.raises(config.ConfigError) as info:
+        compare.build_entries(["adam", spec], config.from_dict({}))
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_a_set_of_a_key_an_entry_sets_itself_is_dropped_from_it_and_refused_when_every_entry_does() -> None:
+    base = config.from_dict({})
+    entries = compare.build_entries(["adam:lr=0.01", "sgd"], base, sets=["optimizer.lr=0.5"])
+    assert [e.config.lr for e in entries] == [0.01, 0.5]
+    assert compare.dropped_keys(entries) == {"optimizer.lr": {"value": 0.5, "entries": ["adam-lr0.01"]}}
+    with pytest.raises(config.ConfigError) as info:
+        compare.build_entries(["adam:lr=0.01", "sgd:lr=0.1"], base, sets=["optimizer.lr=0.5"])
+    assert str(info.value) == (
+        "--set optimizer.lr=0.5: every entry sets optimizer.lr itself (adam:lr=0.01, sgd:lr=0.1), so it "
+        "would change none of them; leave it out, or give the value in the entries"
+    )
+    # sgdm sets beta itself, adam has none: the reason is adam's
+    with pytest.raises(config.ConfigError, match=r"while optimizer.name is adam; .* no entry uses it"):
+        compare.build_entries(["sgdm:beta=0.5", "adam"], base, sets=["optimizer.beta=0.8"])
+
+
+def test_a_base_setting_an_entry_gives_itself_is_not_listed_as_dropped(tmp_path: Path) -> None:
+    base = tmp_path / "base.yaml"
+    base.write_text("optimizer:\n  name: adam\n  beta1: 0.8\n")
+    entries = compare.build_entries(["adam:beta1=0.7", "adam"], config.load(base))
+    assert [e.config.optimizer_params["beta1"] for e in entries] == [0.7, 0.9]
+    assert compare.dropped_keys(entries) == {"optimizer.beta1": {"value": 0.8, "entries": ["adam"]}}

@@ -318,14 +318,19 @@ def compare(
     """Train optimizers side by side: same network, same initial weights, same batches.
 
     Each ENTRY is an optimizer name (any optimizer.name: sgd, adam, adamw, ...; its default
-    hyperparameters on top of the base config, at the base learning rate), a YAML config file or a shipped
-    example's name (iris/adam; `nnopt examples` lists them). --config takes a file or an example too. Every
-    entry runs with the base config's seed. A --set key some entries have no use for (optimizer.beta1
-    with sgd) is dropped from them and listed (dropped.json); one no entry uses is refused.
+    hyperparameters on top of the base config, at the base learning rate), an optimizer with settings of
+    its own, NAME:KEY=VALUE,KEY=VALUE (KEY: lr, decay, clip_norm, clip_value or one of that optimizer's
+    settings, beta, beta1, eps, ...; VALUE as in --set; the entry is named sgdm-lr0.001-beta0.9), a YAML
+    config file or a shipped example's name (iris/adam; `nnopt examples` lists them). --config takes a
+    file or an example too. Every entry runs with the base config's seed. A --set key some entries have no
+    use for (optimizer.beta1 with sgd, optimizer.lr with adam:lr=0.01) is dropped from them and listed
+    (dropped.json); one no entry uses is refused.
 
     \b
       nnopt compare sgd sgdm adam
       nnopt compare sgd sgdm adagrad rmsprop adam --config configs/l2.yaml --epochs 300
+      nnopt compare sgd:lr=0.1 adam:lr=0.01 --config configs/l2.yaml
+      nnopt compare adam:lr=0.001 adam:lr=0.01,beta1=0.8
       nnopt compare configs/adam.yaml configs/rmsprop.yaml --seeds 5
 
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-compare/ with a run folder per entry (its data; its pictures with

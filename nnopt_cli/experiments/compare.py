@@ -9,6 +9,7 @@ for bit.
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -50,7 +51,8 @@ def build_entries(
     epochs: int | None = None,
     seeds: int = 1,
 ) -> list[Entry]:
-    """Resolve each entry: an optimizer name (its defaults on top of `base`) or a YAML config file.
+    """Resolve each entry: an optimizer name (its defaults on top of `base`), an optimizer with settings of
+    its own (`sgdm:lr=0.001,beta=0.9`, see `parse_entry`) or a YAML config file.
 
     Every entry runs with the base seed (plus 0..seeds-1 with --seeds), so all start from the same weights.
     Raises:
@@ -105,11 +107,16 @@ def dropped_keys(entries: Sequence[Entry]) -> dict[str, dict[str, Any]]:
 def _refuse_unused(
     specs: Sequence[str], base: config_mod.Config, extra: list[str], dropped: list[dict[str, Any]]
 ) -> None:
-    """A --set that has no effect on any entry is refused, with the first entry's reason."""
+    """A --set that has no effect on any entry is refused, with the reason of the first entry that does not
+    set the key itself; when every entry sets it itself (`sgd:lr=0.1 adam:lr=0.01` with --lr), with that."""
     for item in extra:
         key = item.partition("=")[0].strip()
-        if dropped and all(key in d for d in dropped):
-            spec = specs[0]
+        if not dropped or not all(key in d for d in dropped):
+            continue
+        for spec in specs:
+            own = parse_entry(spec)
+            if own is not None and key in own.settings:
+                continue
             raw = _entry_raw(spec, base)
             try:  # resolved again without dropping: the error says why
                 if raw is None:
@@ -118,21 +125,110 @@ def _refuse_unused(
                     config_mod.from_dict(raw, extra, name=spec)
             except config_mod.ConfigError as exc:
                 raise config_mod.ConfigError(f"{exc}; no entry uses it ({', '.join(specs)})") from None
+        raise config_mod.ConfigError(
+            f"--set {item}: every entry sets {key} itself ({', '.join(specs)}), so it would "
+            "change none of them; leave it out, or give the value in the entries"
+        )
+
+
+# the optimizer keys every optimizer has; an entry may also set its own optimizer's settings (beta, eps, ...)
+ENTRY_COMMON = ("lr", "decay", "clip_norm", "clip_value")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")  # what a run name may not hold (config's rule for `name`)
+
+
+@dataclass(frozen=True)
+class OwnSettings:
+    """An entry `NAME:k=v,k2=v2`: the optimizer, its settings as config key paths with their parsed values
+    (`{"optimizer.lr": 0.001}`), and the entry's name (`sgd-lr0.001`: the optimizer, then each key and the
+    value as typed, joined by '-', a folder name on every file system)."""
+
+    optimizer: str
+    settings: dict[str, Any]
+    name: str
+
+
+def entry_settings(optimizer: str) -> tuple[str, ...]:
+    """The keys an entry of `optimizer` may set (without the `optimizer.` prefix): lr, decay, clip_norm,
+    clip_value and the optimizer's own settings (optimizers.REGISTRY)."""
+    return (*ENTRY_COMMON, *optimizers.spec(optimizer).settings)
+
+
+def parse_entry(spec: str) -> OwnSettings | None:
+    """An entry `NAME:k=v,k2=v2` read: NAME an optimizer, each k one of its `entry_settings` (a short name:
+    `lr`, not `optimizer.lr`; keys of other sections go in --set or in a config file as the entry), each v
+    parsed as a --set value (a YAML scalar) and checked as the key checks it. None for a spec without ':' or
+    whose part before it is not a word (a path such as C:\\runs\\a.yaml).
+
+    Raises:
+      ConfigError: one line naming the entry: an unknown optimizer or key (with a did-you-mean), no
+        settings after the colon, an item without `=`, a key given twice, a value out of range.
+    """
+    head, colon, rest = spec.partition(":")
+    if not colon or not re.fullmatch(r"[A-Za-z_][\w]*", head) or Path(spec).is_file():
+        return None
+    where = f"compare entry {spec if len(spec) <= 80 else spec[:79] + '…'}"
+    if head not in optimizers.names():
+        raise config_mod.ConfigError(
+            f"{where}: no optimizer {head!r}; {checks.did_you_mean(head, optimizers.names())}"
+        )
+    allowed = entry_settings(head)
+    example = f"{head}:lr=0.01"
+    if not rest.strip():
+        raise config_mod.ConfigError(
+            f"{where}: no settings after the colon; write them as {example} "
+            f"(or {head} alone for its defaults)"
+        )
+    settings: dict[str, Any] = {}
+    texts = []
+    for item in rest.split(","):
+        key, equals, text = (part.strip() for part in item.partition("="))
+        if not equals or not key:
+            raise config_mod.ConfigError(
+                f"{where}: {item.strip() or 'an empty item'}: expected KEY=VALUE, as in {example}"
+            )
+        if key not in allowed:
+            short = key.removeprefix("optimizer.")
+            if short in allowed:
+                hint = f"write {short}, not {key}"
+            else:
+                having = [n for n in optimizers.names() if short in optimizers.spec(n).settings]
+                hint = checks.did_you_mean(short, allowed).replace("known: ", "its settings: ")
+                if having:
+                    hint += f" ({short} is a setting of {', '.join(having)})"
+                elif "." in key:
+                    hint += "; keys of other sections go in --set, or in a config file given as the entry"
+            raise config_mod.ConfigError(f"{where}: {head} has no setting {key}; {hint}")
+        path = f"optimizer.{key}"
+        if path in settings:
+            raise config_mod.ConfigError(f"{where}: {key} given twice")
+        try:
+            _, value = config_mod.parse_set(f"{path}={text}")
+            own = optimizers.spec(head).settings.get(key)
+            settings[path] = own.check(value, path) if own else config_mod.by_path()[path].check(value)
+        except (config_mod.ConfigError, checks.CheckError) as exc:
+            raise config_mod.ConfigError(f"{where}: {str(exc).removeprefix('--set ')}") from None
+        texts.append(f"{key}{_UNSAFE.sub('_', text)}")
+    return OwnSettings(head, settings, "-".join([head, *texts]))
 
 
 def _entry_raw(spec: str, base: config_mod.Config) -> dict[str, Any] | None:
-    """An optimizer entry's raw config (the base with that optimizer at its defaults), or None for a file."""
-    if spec not in optimizers.names():
+    """An optimizer entry's raw config (the base with that optimizer at its defaults, and the entry's own
+    settings), or None for a file."""
+    own = parse_entry(spec)
+    if own is None and spec not in optimizers.names():
         return None
+    name = own.optimizer if own is not None else spec
     raw = base.to_dict()
-    raw["name"] = spec
+    raw["name"] = own.name if own is not None else spec
     raw["optimizer"] = {
-        "name": spec,
+        "name": name,
         "lr": base.lr,
         "decay": base.lr_decay,
         "clip_norm": base.clip_norm,  # clipping applies to every optimizer: the base's stays
         "clip_value": base.clip_value,
     }
+    for path, value in own.settings.items() if own is not None else ():
+        raw["optimizer"][path.removeprefix("optimizer.")] = value
     return raw
 
 
@@ -145,13 +241,22 @@ def _resolve(
     try:
         raw = _entry_raw(spec, base)
         if raw is not None:
-            cfg = config_mod.from_dict(raw, extra, name=spec, dropped=dropped)
-            own = optimizers.defaults(base.optimizer)
-            given = {s.partition("=")[0].strip() for s in extra}
+            own = parse_entry(spec)
+            settings = own.settings if own is not None else {}
+            kept = []
+            for item in extra:  # the entry's own settings win over a --set of the same key
+                key, value = config_mod.parse_set(item)
+                if key in settings:
+                    dropped.setdefault(key, value)
+                else:
+                    kept.append(item)
+            cfg = config_mod.from_dict(raw, kept, name=spec, dropped=dropped)
+            defaults = optimizers.defaults(base.optimizer)
+            given = {s.partition("=")[0].strip() for s in extra} | set(settings)
             for k, v in base.optimizer_params.items():  # the base's settings: the entry takes its defaults
-                if v != own.get(k) and f"optimizer.{k}" not in given:
+                if v != defaults.get(k) and f"optimizer.{k}" not in given:
                     dropped.setdefault(f"optimizer.{k}", v)
-            return spec, cfg, dropped
+            return cfg.name, cfg, dropped
         file = _config_file(spec)
         if file is not None:
             loaded = config_mod.load(file, extra, dropped=dropped)

@@ -71,11 +71,7 @@ def draw(path: Path, curves: Sequence[Line], title: str) -> None:
     n = max(len(panels), 1)
     fig = plots._figure(4.6 * n, 4.8)
     axes = [fig.add_subplot(1, n, i + 1) for i in range(n)]
-    # the optimizers' own colours where the runs differ in the optimizer, else matplotlib's first ten
-    # (a second sgd run in navy beside sgd's blue would be hard to tell apart)
-    optimizers = [c.optimizer for c in curves]
-    several = len(set(optimizers)) > 1
-    colors = plots.name_colors(optimizers) if several else plots.entry_colors(len(curves))
+    colors = plots.run_colors([c.optimizer for c in curves])
     unit = curves[0].x if curves else "epoch"
     with_test = False
     resumed = False
