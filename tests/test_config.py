@@ -430,7 +430,7 @@ def test_keys_of_no_effect_at_their_default_are_accepted() -> None:
         ),
         (
             {"train": {"steps": 5}},
-            "train.steps has no effect while model.type is mlp; set model.type to quadratic",
+            "train.steps has no effect while model.type is mlp; set model.type to quadratic or surface",
         ),
         (
             {"model": {"type": "quadratic", "hidden": 4}},

@@ -1,6 +1,6 @@
 """YAML config -> a validated, fully resolved `Config`, composed from the keys the components declare.
 
-Each component declares its keys beside its code (`KEYS` in data, mlp, quadratic, losses, optimizers,
+Each component declares its keys beside its code (`KEYS` in data, mlp, quadratic, surface, losses, optimizers,
 schedules, regularizers, ema, loop and plots; nnopt_cli.keys): name, default, check and when the key has an
 effect. This module reads them all: the defaults, `Config.to_dict()`, `data_key()` and `population_key()`.
 One rule holds for every key a user sets (file, --set, --grid, a compare entry): where it has no effect, a
@@ -51,7 +51,7 @@ def declared() -> tuple[Key, ...]:
 
 @functools.cache
 def _declared(registered: tuple[str, ...]) -> tuple[Key, ...]:
-    from nnopt_cli.core import loop, quadratic
+    from nnopt_cli.core import loop, quadratic, surface
     from nnopt_cli.figures import plots
 
     return (
@@ -59,6 +59,7 @@ def _declared(registered: tuple[str, ...]) -> tuple[Key, ...]:
         *data_mod.KEYS,
         *mlp.KEYS,
         *quadratic.KEYS,
+        *surface.KEYS,
         *losses.KEYS,
         *optimizers.keys(),
         *schedules.KEYS,
@@ -144,6 +145,9 @@ class Config:
     init_std: float
     init_from: str | None
     w0: float
+    function: str  # model.function of a surface (model.type surface)
+    condition: float  # model.condition of the quadratic surface
+    start: tuple[float, float]  # model.start of a surface
     loss: str
     optimizer: str
     lr: float

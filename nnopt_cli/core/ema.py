@@ -58,5 +58,7 @@ def factors(decay: float, first: int, last: int) -> list[float]:
 
 # --- config keys ---------------------------------------------------------------------------------
 
-KEYS: tuple[Key, ...] = (Key("ema.decay", None, check_decay, (only("model.type", "mlp"),), attr="ema_decay"),)
+KEYS: tuple[Key, ...] = (
+    Key("ema.decay", None, check_decay, (only("model.type", "mlp", "surface"),), attr="ema_decay"),
+)
 """The moving average's key: null is off."""

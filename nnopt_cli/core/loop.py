@@ -811,7 +811,7 @@ KEYS: tuple[Key, ...] = (
         "train.steps",
         40,
         lambda v: checks.integer(v, "train.steps", low=1),
-        (only("model.type", "quadratic"),),
+        (only("model.type", "quadratic", "surface"),),
     ),
     Key(
         "train.log_every",
@@ -820,4 +820,4 @@ KEYS: tuple[Key, ...] = (
         (only("model.type", "mlp"),),
     ),
 )
-"""The length of training: epochs for a network, steps for the one-parameter toy."""
+"""The length of training: epochs for a network, steps for the one-parameter toy and a surface."""

@@ -384,7 +384,7 @@ class _Plan:
 
 # --- config keys ---------------------------------------------------------------------------------
 
-MODEL_TYPES = ("mlp", "quadratic")
+MODEL_TYPES = ("mlp", "quadratic", "surface")
 MAX_WIDTH = 10**9  # a wider layer is a typo; the memory bound on the whole network is checked in training
 # deeper is a typo or a generated list: each layer costs Python objects and plans per update (about 20 KB
 # each, whatever its width), and 100,000 layers train at a crawl before they fill the memory
