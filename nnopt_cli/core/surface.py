@@ -276,6 +276,14 @@ def nearest(config: Config, x: float, y: float) -> tuple[tuple[float, float], fl
 # --- training --------------------------------------------------------------------------------------
 
 
+def rates(config: Config) -> np.ndarray:
+    """The planned rate of every update 1..train.steps (the schedule evaluated at k = 0..steps − 1, as
+    for a network with one update per epoch: schedule.unit epoch and step agree)."""
+    from nnopt_cli.core import loop
+
+    return loop.rate_function(config, 1)(0, config.steps)
+
+
 @dataclass
 class SurfaceHistory:
     """What one run did, row k = 0..n: step k (0: the start, before any update), the point (x, y) after
@@ -381,7 +389,7 @@ def train(
     lr = np.zeros((steps, p, 1))
     traces = []
     for i, c in enumerate(ordered):
-        traces.append(loop.rate_function(c, 1)(0, c.steps))
+        traces.append(rates(c))
         lr[: c.steps, i, 0] = traces[-1]
     factors = None
     if pop.with_ema:
@@ -462,16 +470,16 @@ def train(
     histories: list[SurfaceHistory] = []
     for i, c in enumerate(ordered):
         n = int(ends[i]) + 1
-        rates = np.empty(n)
-        rates[0] = np.nan
-        rates[1:] = traces[i][: n - 1]
+        used = np.empty(n)
+        used[0] = np.nan
+        used[1:] = traces[i][: n - 1]
         h = SurfaceHistory(
             config=c,
             step=np.arange(n),
             x=rec.x[:n, i].copy(),
             y=rec.y[:n, i].copy(),
             loss=rec.loss[:n, i].copy(),
-            lr=rates,
+            lr=used,
             lr_trace=traces[i],
             status="completed" if statuses[i] == "running" else statuses[i],
             message=messages[i],

@@ -134,7 +134,7 @@ _BYTES_PER_UPDATE = 40
 def check_length(configs: Sequence[Config], *, per_epoch: int) -> None:
     """Refuse a planned length whose history would not fit in memory, before anything is written: the
     per-epoch metrics and the rate of every update grow with train.epochs (or train.steps of the quadratic
-    toy), and a run that cannot keep them would fail hours in, or at once (epochs: 1e12).
+    toy and of a surface), and a run that cannot keep them would fail hours in, or at once (epochs: 1e12).
 
     Raises:
       SetupError: naming the key, the planned epochs and updates, the memory they need and what there is.
@@ -143,6 +143,11 @@ def check_length(configs: Sequence[Config], *, per_epoch: int) -> None:
     columns: float
     if first.model_type == "quadratic":
         key, length, updates, columns = "train.steps", first.steps, first.steps, 4
+    elif first.model_type == "surface":
+        # per step and run: x, y, loss (and the moving average's three) kept as float64 rows, the rate
+        # tabled and kept; counted as columns of _BYTES_PER_EPOCH_COLUMN, more than they take
+        length = max(c.steps for c in configs)
+        key, updates, columns = "train.steps", length, 4 + 3 * any(c.ema_decay is not None for c in configs)
     else:
         key, length, updates = "train.epochs", first.epochs, first.epochs * per_epoch
         columns = 6 + 2 * (first.test_size != 0)

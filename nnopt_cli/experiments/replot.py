@@ -3,6 +3,8 @@
     run folder    runs.read_history ──► History; data and network rebuilt ──► experiment.run_view
                   ──► report.run_jobs ──► loss.png, lr.png, boundary.png (confusion.png)
     quadratic     runs.read_quadratic ──► QuadraticHistory ──► quadratic.png, lr.png
+    surface       surfaces.read (trajectory.csv, summary.json) ──► SurfaceHistory ──► paths.png, loss.png,
+                  lr.png
     comparison    compare.csv (the entries' order) and one run folder per entry
                   ──► compare.png, boundaries.png (and each entry's own pictures when asked)
     sweep         nnopt_cli.experiments.sweep.redraw, when this version has it
@@ -36,7 +38,7 @@ from nnopt_cli.core.loop import History
 from nnopt_cli.core.quadratic import QuadraticHistory
 from nnopt_cli.experiments import experiment, session
 from nnopt_cli.figures import report
-from nnopt_cli.store import comparisons, folders, runs
+from nnopt_cli.store import comparisons, folders, runs, surfaces
 from nnopt_cli.store import runs as runs_mod  # `runs` is also _prepare's argument
 
 
@@ -85,6 +87,8 @@ def redraw(folder: Path, *, workers: int | None = None, entry_pictures: bool = F
             config = runs.read_config(folder)
             if config.model_type == "quadratic":
                 _draw(folder, report.quadratic_jobs(folder, runs.read_quadratic(folder, config)), workers)
+            elif config.model_type == "surface":
+                _draw(folder, report.surface_jobs(folder, surfaces.read(folder, config)), workers)
             else:
                 _redraw_run(folder, _history(folder, config), workers)
     after = _pictures(folder)

@@ -103,6 +103,11 @@ def _check_run_folder(folder: Path) -> None:
         )
     if kind == folders.LRFIND:
         raise ResumeError(f"--resume {folder}: a learning-rate range test, not a run; nothing to continue")
+    if kind == folders.SURFACE:
+        raise ResumeError(
+            f"--resume {folder}: a path on a surface is not resumed (it keeps no optimizer state); run it "
+            "again with more train.steps"
+        )
     if kind in (folders.TRAIN, folders.TOY) and (folder / folders.CONFIG).is_file():
         return
     inside = sorted(p.parent.name for p in folder.glob("*/config.yaml"))

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from nnopt_cli import config as config_mod
 from nnopt_cli import examples
-from nnopt_cli.core import loop, quadratic
+from nnopt_cli.core import loop, quadratic, surface
 from nnopt_cli.experiments import experiment, session
 from nnopt_cli.figures import report
-from nnopt_cli.store import runs
+from nnopt_cli.store import runs, surfaces
 
 # (label, epochs, print every) -> a context manager that takes each epoch's report (loop.EpochCallback)
 Reporter = Callable[[str, int, int], AbstractContextManager[loop.EpochCallback]]
@@ -68,13 +68,17 @@ def run(
                 "or --resume RUN to continue a run"
             )
         config_file = examples.resolve(config_file)  # a file, or the name of a shipped example
-        if epochs_given and config_mod.load(config_file, tuple(sets)).model_type == "quadratic":
-            raise UsageError(
-                "--epochs: model.type quadratic counts updates, not epochs; use --set train.steps=N"
-            )
+        if epochs_given:
+            model_type = config_mod.load(config_file, tuple(sets)).model_type
+            if model_type in ("quadratic", "surface"):
+                raise UsageError(
+                    f"--epochs: model.type {model_type} counts updates, not epochs; use --set train.steps=N"
+                )
         config = config_mod.load(config_file, tuple(sets), shortcuts=shortcuts)
         if config.model_type == "quadratic":
             return _toy(config, runs_root, started)
+        if config.model_type == "surface":
+            return _surface(config, runs_root, started)
         (group,) = experiment.prepare([config])
     with session.filling(runs_root, config.name) as s:
         runs.write_start(s.folder, config)
@@ -102,3 +106,14 @@ def _toy(config: config_mod.Config, runs_root: Path, started: float) -> session.
         summary = runs.write_quadratic_results(s.folder, toy, started=started, clock=time.perf_counter)
         s.draw(report.quadratic_jobs(s.folder, toy))
     return session.Finished(s.folder, toy.status, toy.message, s.signum, summary, s.failure())
+
+
+def _surface(config: config_mod.Config, runs_root: Path, started: float) -> session.Finished:
+    """A path on a 2-D surface (model.type surface): a population of one, its trajectory and pictures."""
+    experiment.check_length([config], per_epoch=1)
+    with session.filling(runs_root, config.name) as s:
+        runs.write_start(s.folder, config)
+        (history,) = surface.train([config], should_stop=s.stop_requested)
+        summary = surfaces.write_results(s.folder, history, started=started, clock=time.perf_counter)
+        s.draw(report.surface_jobs(s.folder, history))
+    return session.Finished(s.folder, history.status, history.message, s.signum, summary, s.failure())

@@ -21,8 +21,9 @@ from nnopt_cli import workers as worker_processes
 from nnopt_cli.core import schedules
 from nnopt_cli.core.loop import History
 from nnopt_cli.core.quadratic import QuadraticHistory
+from nnopt_cli.core.surface import SurfaceHistory
 from nnopt_cli.data import Dataset
-from nnopt_cli.figures import plots
+from nnopt_cli.figures import plots, surfaceplot
 
 COMPARE_PNG = "compare.png"  # a comparison's pictures, beside its entry folders
 BOUNDARIES_PNG = "boundaries.png"
@@ -561,4 +562,53 @@ def draw_quadratic_rates(folder: Path, h: QuadraticHistory) -> None:
         folder / "lr.png",
         [plots.Curve(np.asarray(h.step), np.asarray(h.lr), label)],
         title=f"{config.name}: learning rate of each update",
+    )
+
+
+# --- a path on a surface ----------------------------------------------------------------------------
+
+
+def surface_title(config: Any) -> str:
+    """What a surface run minimised, from where, and how: "rosenbrock: (1 − x)² + 100(y − x²)² from
+    (−1.5, 2), 40 steps of adam lr=0.02 ..."."""
+    from nnopt_cli.core import surface
+
+    fn = surface.FUNCTIONS[config.function]
+    formula = (
+        fn.formula.replace("c·", f"{config.condition:g}·") if config.function == "quadratic" else fn.formula
+    )
+    x, y = config.start
+    return f"{config.name}: {formula} from ({x:g}, {y:g}), {config.steps} steps of {describe_run(config)}"
+
+
+def surface_jobs(folder: Path, h: SurfaceHistory) -> list[Job]:
+    """A surface run's figures: paths.png, loss.png and lr.png."""
+    return [
+        Job(folder / "paths.png", draw_surface_paths, (folder, h)),
+        Job(folder / "loss.png", draw_surface_losses, (folder, h)),
+        Job(folder / "lr.png", draw_surface_rates, (folder, h)),
+    ]
+
+
+def _surface_label(config: Any) -> str:
+    """One run's legend entry: its optimizer and rate (the title gives every setting)."""
+    return f"{config.optimizer} lr={_short(config.lr)}"
+
+
+def draw_surface_paths(folder: Path, h: SurfaceHistory) -> None:
+    surfaceplot.paths(folder / "paths.png", [h], [_surface_label(h.config)], title=surface_title(h.config))
+
+
+def draw_surface_losses(folder: Path, h: SurfaceHistory) -> None:
+    surfaceplot.losses(
+        folder / "loss.png", [h], [_surface_label(h.config)], title=f"{surface_title(h.config)}: the loss"
+    )
+
+
+def draw_surface_rates(folder: Path, h: SurfaceHistory) -> None:
+    surfaceplot.rates(
+        folder / "lr.png",
+        [h],
+        [_surface_label(h.config)],
+        title=f"{h.config.name}: learning rate of each update",
     )

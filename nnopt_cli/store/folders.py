@@ -2,6 +2,8 @@
 
     train      <stamp>-<name>/           config.yaml first, the data, the pictures, summary.json last
     quadratic  <stamp>-<name>/           the toy (model.type quadratic): the same files, its own columns
+    surface    <stamp>-<name>/           a path on a 2-D surface (model.type surface): config.yaml,
+                                         trajectory.csv, the pictures, summary.json last (store/surfaces.py)
     compare    <stamp>-compare/          an entry folder per entry and seed (a train folder), compare.csv last
     sweep      <stamp>-sweep-<name>/     config.yaml (the command's inputs, with a `grid:`), the CSVs, the
                                          pictures, summary.json last; runs/ holds --save-runs' train folders
@@ -23,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 TRAIN, TOY, COMPARISON, SWEEP, LRFIND = "train", "quadratic", "compare", "sweep", "lrfind"
-OVERLAY = "overlay"
-KINDS = (TRAIN, TOY, COMPARISON, SWEEP, LRFIND, OVERLAY)
-RUNS = (TRAIN, TOY)  # the kinds that are one run: what `nnopt overlay` draws
+OVERLAY, SURFACE = "overlay", "surface"
+KINDS = (TRAIN, TOY, SURFACE, COMPARISON, SWEEP, LRFIND, OVERLAY)
+RUNS = (TRAIN, TOY, SURFACE)  # the kinds that are one run: what `nnopt overlay` draws
 
 # how a run ended, as its summary.json says; a sweep is completed or interrupted (its runs may diverge)
 RUN_STATUSES = ("completed", "interrupted", "diverged")
@@ -100,12 +102,14 @@ def decide(
         return None
     if model_type == TOY or (model_type is None and summary is not None and "final_w" in summary):
         return TOY
+    if model_type == SURFACE or (model_type is None and summary is not None and "final_x" in summary):
+        return SURFACE
     return TRAIN
 
 
 def kind_of(folder: str | Path) -> str | None:
-    """train, quadratic, compare, sweep, lrfind or overlay: what made the folder; None for a folder nnopt did
-    not write (or not a folder)."""
+    """train, quadratic, surface, compare, sweep, lrfind or overlay: what made the folder; None for a folder
+    nnopt did not write (or not a folder)."""
     folder = Path(folder)
     if not folder.is_dir():
         return None
