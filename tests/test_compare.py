@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -253,3 +255,88 @@ def test_a_base_setting_an_entry_gives_itself_is_not_listed_as_dropped(tmp_path:
     entries = compare.build_entries(["adam:beta1=0.7", "adam"], config.load(base))
     assert [e.config.optimizer_params["beta1"] for e in entries] == [0.7, 0.9]
     assert compare.dropped_keys(entries) == {"optimizer.beta1": {"value": 0.8, "entries": ["adam"]}}
+
+
+# --- paths on a surface -------------------------------------------------------------------------------
+
+ROSENBROCK = Path(__file__).resolve().parent.parent / "configs" / "rosenbrock.yaml"
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from nnopt_cli.cli import cli
+
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_surface_entries_train_as_one_population_each_like_train(tmp_path: Path, saved: list[Any]) -> None:
+    import csv
+
+    from figure_checks import problems
+
+    specs = ["sgd:lr=0.001", "sgdm:lr=0.001,beta=0.9", "adam:lr=0.1"]
+    code, output = _cli("compare", *specs, "--config", str(ROSENBROCK), "--runs-root", str(tmp_path / "c"))
+    assert code == 0, output
+    (folder,) = (tmp_path / "c").iterdir()
+    names = ["sgd-lr0.001", "sgdm-lr0.001-beta0.9", "adam-lr0.1"]
+    assert {p.name for p in folder.iterdir()} == {*names, "compare.csv", "compare.png"}
+    with (folder / "compare.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == [
+        "name",
+        "final_loss",
+        "best_loss",
+        "final_distance",
+        "target_step",
+        "train_seconds",
+        "status",
+    ]
+    assert [r["name"] for r in rows] == names
+    assert "target step: the first step whose loss is at most 0.001" in output
+    for name, row in zip(names, rows, strict=True):
+        entry = folder / name
+        assert {p.name for p in entry.iterdir()} == {"config.yaml", "trajectory.csv", "summary.json"}
+        summary = json.loads((entry / "summary.json").read_text())
+        assert summary["kind"] == "surface" and summary["population_size"] == 3
+        # the table's numbers are the entry's own: its last row, its distance to (1, 1)
+        assert float(row["final_loss"]) == summary["final_loss"]
+        assert float(row["final_distance"]) == summary["distance_to_minimum"]
+    # an entry ends bit for bit where `nnopt train` of the config with its settings ends, alone
+    sets = ["--set", "optimizer.name=sgdm", "--set", "optimizer.lr=0.001", "--set", "optimizer.beta=0.9"]
+    code, output = _cli("train", str(ROSENBROCK), *sets, "--runs-root", str(tmp_path / "t"), "-q")
+    assert code == 0, output
+    (alone,) = (tmp_path / "t").iterdir()
+    mine = (folder / names[1] / "trajectory.csv").read_bytes()
+    assert mine == (alone / "trajectory.csv").read_bytes()
+    # compare.png: every path on one contour, the loss per step beside it, one colour per entry
+    fig = saved[-1]
+    assert not problems(fig)
+    paths, _, losses = fig.axes
+    assert paths.get_title() == "Paths on the loss surface" and losses.get_yscale() == "log"
+    drawn = {str(line.get_label()).split(":")[0]: line.get_color() for line in losses.lines}
+    assert list(drawn) == names and len(set(drawn.values())) == 3
+    # replot draws it again byte for byte
+    before = (folder / "compare.png").read_bytes()
+    (folder / "compare.png").unlink()
+    code, output = _cli("replot", str(folder))
+    assert code == 0, output
+    assert (folder / "compare.png").read_bytes() == before
+
+
+def test_a_surface_entry_and_a_network_entry_are_refused_in_one_line(tmp_path: Path) -> None:
+    l2 = str(ROSENBROCK.parent / "l2.yaml")
+    code, output = _cli("compare", "sgd", l2, "--config", str(ROSENBROCK), "--runs-root", str(tmp_path))
+    assert code == 2 and output.count("\n") == 1
+    assert output.startswith(
+        f"Error: compare: sgd is a surface (model.type surface) and {l2} a network; compare surfaces with "
+        "surfaces and networks with networks"
+    )
+    code, output = _cli("compare", "sgd", "adam", "--config", str(ROSENBROCK), "--seeds", "3")
+    assert (
+        code == 2
+        and output.count("\n") == 1
+        and "--seeds 3: a surface's path starts at model.start" in output
+    )
+    assert not tmp_path.joinpath("x").exists() and list(tmp_path.iterdir()) == []

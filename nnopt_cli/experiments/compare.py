@@ -19,7 +19,7 @@ from typing import Any
 
 from nnopt_cli import checks, examples, metrics
 from nnopt_cli import config as config_mod
-from nnopt_cli.core import loop, optimizers
+from nnopt_cli.core import loop, optimizers, surface
 from nnopt_cli.experiments import experiment, session
 from nnopt_cli.figures import report
 from nnopt_cli.store import comparisons, folders, runs
@@ -81,15 +81,40 @@ def build_entries(
     first_seed = resolved[0][1].seed if seeded else base.seed
     _refuse_unused(specs, base, extra, [dropped for _, _, dropped in resolved])
     names = _unique([name for name, _, _ in resolved])
+    _check_kinds(specs, [cfg for _, cfg, _ in resolved], seeds=seeds)
     entries = []
     for (_, cfg, dropped), name in zip(resolved, names, strict=True):
-        if cfg.model_type != "mlp":
-            raise config_mod.ConfigError(f"compare: {name}: model.type must be mlp to compare")
         for s in range(seeds):
             entries.append(
                 Entry(name, cfg.replace(name=name, seed=first_seed + s), s, tuple(dropped.items()))
             )
     return entries
+
+
+KINDS = {"mlp": "a network", "surface": "a surface"}  # the model.type values a comparison takes
+
+
+def _check_kinds(specs: Sequence[str], configs: Sequence[config_mod.Config], *, seeds: int) -> None:
+    """Entries are all networks or all surfaces; a surface's path starts at model.start whatever the seed,
+    so --seeds has no meaning there."""
+    for spec, cfg in zip(specs, configs, strict=True):
+        if cfg.model_type not in KINDS:
+            raise config_mod.ConfigError(
+                f"compare: {spec}: model.type {cfg.model_type} cannot be compared; "
+                f"compare networks (mlp) or surfaces (surface)"
+            )
+    kinds = {cfg.model_type for cfg in configs}
+    if len(kinds) > 1:
+        first = {cfg.model_type: spec for spec, cfg in reversed(list(zip(specs, configs, strict=True)))}
+        raise config_mod.ConfigError(
+            f"compare: {first['surface']} is a surface (model.type surface) and {first['mlp']} a network; "
+            "compare surfaces with surfaces and networks with networks"
+        )
+    if kinds == {"surface"} and seeds > 1:
+        raise config_mod.ConfigError(
+            f"--seeds {seeds}: a surface's path starts at model.start whatever the seed, so every seed would "
+            "draw the same path; leave --seeds out"
+        )
 
 
 def dropped_keys(entries: Sequence[Entry]) -> dict[str, dict[str, Any]]:
@@ -463,9 +488,21 @@ def run(
         base = config_mod.load(examples.resolve(base_file))  # a file, or the name of a shipped example
     else:
         base = config_mod.from_dict({}, name="compare")
-    if base.model_type != "mlp":
-        raise config_mod.ConfigError(f"{base_file}: model.type must be mlp to compare optimizers")
+    if base.model_type not in KINDS:
+        raise config_mod.ConfigError(
+            f"{base_file}: model.type {base.model_type} cannot be compared; give a network (mlp) or a "
+            "surface (surface) config"
+        )
     items = build_entries(specs, base, sets=sets, epochs=epochs, seeds=seeds)
+    if items[0].config.model_type == "surface":
+        return _run_surfaces(
+            items,
+            target=target,
+            entry_pictures=entry_pictures,
+            runs_root=runs_root,
+            note=note,
+            started=started,
+        )
     groups = experiment.prepare([e.config for e in items])
     dropped = dropped_keys(items)
     if dropped:
@@ -499,3 +536,76 @@ def run(
         failure=s.failure(),
     )
     return Comparison(finished, rows, seeds, caption(target, with_test=with_test))
+
+
+# --- surfaces ----------------------------------------------------------------------------------------
+
+
+def summarize_surfaces(
+    entries: Sequence[Entry], histories: Sequence[surface.SurfaceHistory], *, target: float | None = None
+) -> list[Row]:
+    """The table's rows of surface entries: each path's metrics (metrics.compute_surface)."""
+    rows = []
+    for entry, h in zip(entries, histories, strict=True):
+        _, distance = surface.nearest(h.config, float(h.x[-1]), float(h.y[-1]))
+        measured = metrics.compute_surface(h, distance=distance, target=target)
+        rows.append(
+            Row(
+                name=entry.name,
+                rule=optimizers.rule(entry.config.optimizer, entry.config.optimizer_params),
+                values={k: [v] for k, v in measured.items()},
+                statuses=[h.status],
+            )
+        )
+    return rows
+
+
+def surface_caption(target: float | None) -> str:
+    """What the surface table's target step, distance and train time mean."""
+    return (
+        f"{metrics.target_step_definition(target)}. Train time: every entry trains in one population, one "
+        "update of all of them per step, and shares it. Best of each column in green."
+    )
+
+
+def _run_surfaces(
+    items: Sequence[Entry],
+    *,
+    target: float | None,
+    entry_pictures: bool,
+    runs_root: Path,
+    note: Callable[[str], None],
+    started: float,
+) -> Comparison:
+    """Surface entries: one population (surface.train), a surface run folder per entry (its paths.png,
+    loss.png and lr.png with `entry_pictures`), compare.csv and compare.png (every path on one contour, the
+    loss per step beside it)."""
+    from nnopt_cli.figures import surfacecompare
+    from nnopt_cli.store import surfaces
+
+    dropped = dropped_keys(items)
+    if dropped:
+        note(config_mod.dropped_line(dropped, total=len(items)))
+    with session.filling(runs_root, "compare") as s:
+        subfolders = start_folders(s.folder, items, seeds=1)
+        if dropped:
+            comparisons.write_dropped(s.folder, dropped)
+        histories = surface.train([e.config for e in items], should_stop=s.stop_requested)
+        for sub, h in zip(subfolders, histories, strict=True):
+            surfaces.write_results(sub, h, started=started, clock=time.perf_counter)
+        rows = summarize_surfaces(items, histories, target=target)
+        comparisons.write_table(s.folder, csv_columns(rows, 1))
+        jobs = surfacecompare.jobs(s.folder, [e.name for e in items], histories)
+        if entry_pictures:
+            for sub, h in zip(subfolders, histories, strict=True):
+                jobs += report.surface_jobs(sub, h)
+        s.draw(jobs)
+    interrupted = any(h.status == "interrupted" for h in histories)
+    finished = session.Finished(
+        s.folder,
+        "interrupted" if interrupted else "completed",
+        "interrupted; every entry keeps what it did" if interrupted else "",
+        s.signum,
+        failure=s.failure(),
+    )
+    return Comparison(finished, rows, 1, surface_caption(target))
