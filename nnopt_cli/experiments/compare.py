@@ -493,6 +493,10 @@ def run(
             f"{base_file}: model.type {base.model_type} cannot be compared; give a network (mlp) or a "
             "surface (surface) config"
         )
+    if base.model_type == "surface" and epochs is not None:
+        raise config_mod.ConfigError(
+            "--epochs: a path on a surface counts steps, not epochs; use --set train.steps=N"
+        )
     items = build_entries(specs, base, sets=sets, epochs=epochs, seeds=seeds)
     if items[0].config.model_type == "surface":
         return _run_surfaces(
