@@ -64,13 +64,20 @@ SPIRAL = [
 ]
 GROUPS = (
     *("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic", "lr-find"),
-    *("overlay", "compare-surface"),
+    *("overlay", "surface", "compare-surface"),
 )
 # the README's comparison of paths on Rosenbrock's surface, entries with settings of their own
 COMPARE_SURFACE = [
     *("compare", "sgd:lr=0.001", "sgdm:lr=0.004,beta=0.9", "momentum:lr=0.0005", "adam:lr=0.1"),
     *("--config", "configs/rosenbrock.yaml"),
 ]
+# the README's surface pictures: the command of each, as it spells them (tests/test_readme.py checks that it
+# does), and the PNG its paths.png becomes
+SURFACES = {
+    "valley_paths": ["train", "configs/valley.yaml"],
+    "valley_sgdm_paths": ["train", "configs/valley.yaml", "--set", "optimizer.name=sgdm"],
+    "rosenbrock_paths": ["train", "configs/rosenbrock.yaml"],
+}
 # the README's lr-find commands (tests/test_readme.py checks that it spells them)
 LR_FIND = ["lr-find", "configs/l2.yaml"]
 LR_FIND_GRID = ["lr-find", "configs/l2.yaml", "--grid", "optimizer.name=sgd,sgdm,adam"]
@@ -178,6 +185,9 @@ def main(only: list[str]) -> None:
         if "compare-surface" in wanted:
             nnopt(*COMPARE_SURFACE, "--runs-root", str(runs / "cs"), "--quiet")
             shutil.copy(newest(runs / "cs") / "compare.png", OUT / "compare_rosenbrock.png")
+        for name, command in SURFACES.items() if "surface" in wanted else ():
+            nnopt(*command, "--runs-root", str(runs / name), "--quiet")
+            shutil.copy(newest(runs / name) / "paths.png", OUT / f"{name}.png")
     if "quadratic" in wanted:
         quadratic_three()
     for path in sorted(OUT.glob("*.png")):

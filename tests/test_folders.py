@@ -38,6 +38,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
         for kind, args in {
             folders.TRAIN: ["train", str(CONFIGS / "sgd.yaml"), "--epochs", "2"],
             folders.TOY: ["train", str(CONFIGS / "quadratic.yaml")],
+            folders.SURFACE: ["train", str(CONFIGS / "valley.yaml")],
             folders.COMPARISON: ["compare", "sgd", "adam", "--epochs", "2", "--seeds", "2"],
             folders.SWEEP: [
                 "sweep",
@@ -78,14 +79,14 @@ def test_the_entries_of_a_comparison_and_the_runs_of_a_sweep_are_runs(made: dict
 
 
 def test_a_summary_says_its_kind(made: dict[str, Path]) -> None:
-    for kind in (folders.TRAIN, folders.TOY, folders.SWEEP, folders.LRFIND):
+    for kind in (folders.TRAIN, folders.TOY, folders.SURFACE, folders.SWEEP, folders.LRFIND):
         assert json.loads((made[kind] / folders.SUMMARY).read_text())["kind"] == kind
 
 
 def test_folders_of_older_versions_without_a_kind_are_still_told_apart(
     made: dict[str, Path], tmp_path: Path
 ) -> None:
-    for kind in (folders.TRAIN, folders.TOY):
+    for kind in (folders.TRAIN, folders.TOY, folders.SURFACE):
         old = shutil.copytree(made[kind], tmp_path / kind)
         summary = json.loads((old / folders.SUMMARY).read_text())
         del summary["kind"]
@@ -160,3 +161,14 @@ def test_a_save_runs_sweep_cut_off_before_runs_exists_is_a_sweep_to_runs_and_res
         f"Error: --resume {cut}: a sweep, not a run; its saved runs in runs/ can be resumed (a sweep run "
         "with --save-runs keeps them)\n"
     )
+
+
+def test_a_surface_cut_off_before_its_summary_is_a_surface_listed_incomplete(
+    made: dict[str, Path], tmp_path: Path
+) -> None:
+    cut = tmp_path / made[folders.SURFACE].name
+    cut.mkdir()
+    shutil.copy(made[folders.SURFACE] / folders.CONFIG, cut / folders.CONFIG)
+    assert folders.kind_of(cut) == folders.SURFACE
+    record = catalog.read_folder(cut)
+    assert (record.kind, record.status) == (folders.SURFACE, folders.INCOMPLETE)

@@ -402,3 +402,37 @@ def test_the_gallery_draws_the_surface_comparison_the_readme_shows() -> None:
     command = indented_command("nnopt compare sgd:lr=0.001 sgdm:lr=0.004")
     assert shlex.split(command)[1:] == gallery_commands().COMPARE_SURFACE
     assert "benchmarks/figures/compare_rosenbrock.png" in section("### Paths on a surface")
+
+
+def test_the_surface_commands_and_their_pictures() -> None:
+    from nnopt_cli import config
+    from nnopt_cli.core import surface
+
+    lines = [
+        line
+        for line in section("## Optimizer paths on a surface").splitlines()
+        if line.startswith("nnopt train configs/")
+    ]
+    assert len(lines) == 5
+    commands = [shlex.split(line, comments=True)[1:] for line in lines]
+    for name, command in gallery_commands().SURFACES.items():
+        assert command in commands, name
+        assert f"(benchmarks/figures/{name}.png)" in README, name
+    for line, args in zip(lines, commands, strict=True):
+        sets = [item for option, item in zip(args, args[1:], strict=False) if option == "--set"]
+        (h,) = surface.train([config.load(ROOT / args[1], sets)])
+        assert h.status == "completed", line
+        comment = line.partition("#")[2]
+        checked = 0
+        if found := re.search(r"x = (-?[\d.]+) after (\d+) steps", comment):
+            assert (rounded(h.x[-1], found.group(1)), str(h.steps_done)) == found.groups(), line
+            checked += 1
+        if found := re.search(r"within 0\.1 of \(1, 1\) at step (\d+)", comment):
+            near = np.hypot(h.x - 1, h.y - 1) < 0.1
+            assert str(int(np.argmax(near))) == found.group(1) and near.any(), line
+            checked += 1
+        if found := re.search(r"\(\|y\| > 1\) at step (\d+)", comment):
+            out = np.abs(h.y) > 1
+            assert str(int(np.argmax(out))) == found.group(1) and out.any(), line
+            checked += 1
+        assert checked == 1, line

@@ -9,15 +9,21 @@ Hand derivations used below:
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner, Result
+from figure_checks import problems
 
 from nnopt_cli import config
+from nnopt_cli.cli import cli
 from nnopt_cli.core import ema, optimizers, surface
+from nnopt_cli.figures import report, surfaceplot
+from nnopt_cli.store import folders, surfaces
 
 EPS = np.finfo(np.float64).eps
 
@@ -325,3 +331,254 @@ def test_every_step_equals_torch_optim_on_the_same_function(case: dict) -> None:
         # in different orders, a few ulps a step; the paths here do not amplify them past ~1e-13)
         bad = np.flatnonzero(~(np.abs(ours - theirs) <= 1e-12 * np.abs(theirs)))
         assert bad.size == 0, f"{name}: step {bad[:1]}: {ours[bad[:1]]} vs {theirs[bad[:1]]}"
+
+
+# --- nnopt train of a surface: the folder ----------------------------------------------------------
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def train_cli(tmp_path: Path, name: str, *args: str) -> tuple[Result, Path | None]:
+    root = tmp_path / "runs"
+    result = CliRunner().invoke(
+        cli, ["train", str(CONFIGS / f"{name}.yaml"), "--runs-root", str(root), "--quiet", *args]
+    )
+    made = sorted(root.iterdir()) if root.is_dir() else []
+    return result, made[-1] if made else None
+
+
+def read_trajectory(folder: Path) -> tuple[list[str], list[list[str]]]:
+    with (folder / "trajectory.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def test_train_writes_the_surface_folder(tmp_path: Path) -> None:
+    result, folder = train_cli(tmp_path, "valley")
+    assert result.exit_code == 0, result.output
+    assert folder is not None
+    names = {p.name for p in folder.iterdir()}
+    assert names == {"config.yaml", "trajectory.csv", "summary.json", "paths.png", "loss.png", "lr.png"}
+    header, rows = read_trajectory(folder)
+    assert header == ["step", "x", "y", "loss", "lr"]
+    assert [r[0] for r in rows] == [str(k) for k in range(61)]
+    assert rows[0] == ["0", "-8.0", "1.0", "57.0", ""]  # the start: ½(64 + 50), no rate
+    # sgd at 0.038 on ½(x² + 50y²): x × 0.962, y × (1 − 1.9) per step
+    assert [float(r[1]) for r in rows] == pytest.approx([-8 * 0.962**k for k in range(61)], rel=1e-13)
+    assert [float(r[2]) for r in rows] == pytest.approx([(-0.9) ** k for k in range(61)], rel=1e-12)
+    assert {r[4] for r in rows[1:]} == {"0.038"}
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["kind"] == "surface" and summary["status"] == "completed"
+    assert summary["steps"] == summary["planned_steps"] == 60 and summary["function"] == "quadratic"
+    assert summary["final_x"] == pytest.approx(-8 * 0.962**60, rel=1e-13)
+    assert summary["nearest_minimum"] == [0.0, 0.0]
+    assert summary["distance_to_minimum"] == pytest.approx(math.hypot(-8 * 0.962**60, 0.9**60), rel=1e-12)
+    assert summary["formula"] == "½(x² + 50·y²)" and "pictures_missing" not in summary
+    assert folders.kind_of(folder) == folders.SURFACE
+    assert "final x" in result.output or result.output == ""
+
+
+def test_the_moving_average_adds_its_columns(tmp_path: Path) -> None:
+    result, folder = train_cli(tmp_path, "saddle", "--set", "ema.decay=0.9")
+    assert result.exit_code == 0, result.output
+    assert folder is not None
+    header, rows = read_trajectory(folder)
+    assert header == ["step", "x", "y", "loss", "lr", "ema_x", "ema_y", "ema_loss"]
+    assert rows[0][5:] == ["1.0", "0.001", "0.999999"]
+    assert "final_ema_loss" in json.loads((folder / "summary.json").read_text())
+
+
+def test_replot_draws_the_surface_pictures_again_byte_for_byte(tmp_path: Path) -> None:
+    for name, args in (
+        ("rosenbrock", ("--set", "train.steps=200", "--set", "ema.decay=0.95")),
+        ("saddle", ()),
+    ):
+        result, folder = train_cli(tmp_path / name, name, *args)
+        assert result.exit_code == 0 and folder is not None
+        drawn = {p.name: p.read_bytes() for p in folder.glob("*.png")}
+        for p in folder.glob("*.png"):
+            p.unlink()
+        again = CliRunner().invoke(cli, ["replot", str(folder)])
+        assert again.exit_code == 0, again.output
+        assert {p.name: p.read_bytes() for p in folder.glob("*.png")} == drawn
+        h = surfaces.read(folder)
+        (fresh,) = surface.train([h.config])
+        for key, column in fresh.columns().items():
+            assert np.array_equal(column, h.columns()[key], equal_nan=True), key
+
+
+def test_a_folder_cut_off_before_its_summary_reads_back_with_its_status(tmp_path: Path) -> None:
+    result, folder = train_cli(tmp_path, "saddle", "--set", "train.steps=300")
+    assert result.exit_code == 3 and folder is not None
+    said = json.loads((folder / "summary.json").read_text())
+    (folder / "summary.json").unlink()
+    h = surfaces.read(folder)
+    assert (
+        h.status == "diverged" and h.diverged_step == said["diverged_step"] and h.message == said["message"]
+    )
+
+
+def test_a_diverged_surface_exits_3_and_keeps_its_rows(tmp_path: Path) -> None:
+    result, folder = train_cli(tmp_path, "saddle", "--set", "train.steps=300")
+    assert result.exit_code == 3 and folder is not None
+    # sgd at 0.05: y = 0.001·1.1^k, and −y² passes −1e6 once 1.1^k > 1e6, k = 145
+    assert "diverged at step 145" in result.output and "has no minimum" in result.output
+    _, rows = read_trajectory(folder)
+    assert len(rows) == 146 and (folder / "paths.png").is_file()
+
+
+def test_runs_and_show_list_a_surface(tmp_path: Path) -> None:
+    result, folder = train_cli(tmp_path, "rosenbrock", "--set", "train.steps=50")
+    assert result.exit_code == 0 and folder is not None
+    listed = CliRunner().invoke(cli, ["runs", str(tmp_path / "runs")], terminal_width=200)
+    assert listed.exit_code == 0 and "surface" in listed.output and "adam" in listed.output
+    shown = CliRunner().invoke(cli, ["show", str(folder)], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    for text in (
+        "surface",
+        "final x",
+        "distance to minimum",
+        "trajectory.csv",
+        "paths.png",
+        "model.type",
+    ):
+        assert text in shown.output, text
+
+
+def test_what_a_surface_refuses_is_one_line(tmp_path: Path) -> None:
+    result, folder = train_cli(tmp_path, "rosenbrock", "--set", "train.steps=5")
+    assert result.exit_code == 0 and folder is not None
+    resumed = CliRunner().invoke(
+        cli, ["train", "--resume", str(folder), "--runs-root", str(tmp_path / "runs")]
+    )
+    assert resumed.exit_code == 2
+    assert "a path on a surface is not resumed" in resumed.output and len(resumed.output.splitlines()) == 1
+    for args, words in (
+        (
+            ("--epochs", "3"),
+            "--epochs: model.type surface counts updates, not epochs; use --set train.steps=N",
+        ),
+        (("--set", "model.function=rosenbrok"), "did you mean 'rosenbrock'?"),
+        (("--set", "model.hidden=3"), "model.hidden has no effect while model.type is surface"),
+    ):
+        refused, _ = train_cli(tmp_path / "refused", "rosenbrock", *args)
+        assert refused.exit_code == 2 and words in refused.output, refused.output
+        assert len(refused.output.strip().splitlines()) == 1
+        assert not (tmp_path / "refused" / "runs").exists()
+
+
+# --- the pictures ---------------------------------------------------------------------------------
+
+
+def _histories(function: str, rows: list[dict], **model: object) -> list[surface.SurfaceHistory]:
+    return surface.train([surf(function, sets=s, **model) for s in rows])
+
+
+PICTURES = {
+    "valley sgd": ("quadratic", [{"optimizer.lr": 0.038, "train.steps": 60}], {"condition": 50.0}),
+    "rosenbrock adam with EMA": (
+        "rosenbrock",
+        [{"optimizer.name": "adam", "optimizer.lr": 0.05, "train.steps": 400, "ema.decay": 0.95}],
+        {},
+    ),
+    "saddle leaving the view": ("saddle", [{"optimizer.lr": 0.05, "train.steps": 100}], {}),
+    "himmelblau, four entries, one diverged": (
+        "himmelblau",
+        [
+            {"optimizer.name": "sgd", "optimizer.lr": 0.01, "train.steps": 200},
+            {"optimizer.name": "adam", "optimizer.lr": 0.1, "train.steps": 200},
+            {"optimizer.name": "sgd", "optimizer.lr": 0.3, "train.steps": 200},  # diverges
+            {"optimizer.name": "rmsprop", "optimizer.lr": 0.05, "train.steps": 200},
+        ],
+        {},
+    ),
+    "rosenbrock overflow to NaN": ("rosenbrock", [{"optimizer.lr": 0.1, "train.steps": 50}], {}),
+    "rastrigin, loss exactly 0 reached": (
+        "rastrigin",
+        [{"optimizer.name": "adam", "optimizer.lr": 0.1, "train.steps": 300}],
+        {"start": [0.3, -0.2]},
+    ),
+    "beale with a schedule": (
+        "beale",
+        [
+            {
+                "optimizer.name": "adam",
+                "optimizer.lr": 0.05,
+                "train.steps": 300,
+                "schedule.type": "cosine",
+                "schedule.decay_steps": 300,
+            }
+        ],
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PICTURES))
+def test_every_surface_picture_is_readable(case: str, saved: list, tmp_path: Path) -> None:
+    function, rows, model = PICTURES[case]
+    histories = _histories(function, rows, **model)
+    labels = [report.describe_optimizer(h.config) for h in histories]
+    surfaceplot.paths(tmp_path / "paths.png", histories, labels, title=f"{case}: the paths")
+    surfaceplot.losses(tmp_path / "loss.png", histories, labels, title=f"{case}: the loss")
+    surfaceplot.rates(tmp_path / "lr.png", histories, labels, title=f"{case}: the rates")
+    assert len(saved) == 3
+    for fig in saved:
+        assert problems(fig) == [], case
+    paths_fig = saved[0]
+    ax = paths_fig.axes[0]
+    assert ax.get_aspect() == 1.0  # equal axes
+    legend = "\n".join(t.get_text() for t in paths_fig.legends[0].get_texts())
+    fn = surface.FUNCTIONS[function]
+    assert ("minimum" in legend or "minima" in legend) if fn.minima else "saddle point (0, 0)" in legend
+    assert "start" in legend
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    for h in histories:
+        assert x0 <= h.x[0] <= x1 and y0 <= h.y[0] <= y1  # the start is in view
+        if h.status == "diverged":
+            assert f"diverged at step {h.diverged_step}" in legend
+    for px, py in fn.points:
+        assert x0 <= px <= x1 and y0 <= py <= y1
+    bar = paths_fig.axes[1].get_ylabel()
+    assert bar == (
+        "loss (log scale)"
+        if fn.bounded
+        else "loss = x² − y² (symmetric log scale; 0 on the dotted lines: no minimum)"
+    )
+
+
+def test_the_path_leaving_the_view_says_so() -> None:
+    (h,) = _histories("saddle", [{"optimizer.lr": 0.05, "train.steps": 100}])
+    view = surfaceplot.view_of([h])
+    assert view.leaves == (True,)
+    x0, x1, y0, y1 = surface.FUNCTIONS["saddle"].box
+    # the box (3 high) grows up to the highest point of the path at most one box height above it (y1 + 3),
+    # then a margin of the span around it
+    top = h.y[h.y <= y1 + (y1 - y0)].max()
+    assert 4.0 < top < 4.5 and h.y.max() > 10
+    assert view.y1 == pytest.approx(top + surfaceplot.MARGIN * (top - y0), rel=1e-12)
+
+
+def test_paths_of_different_functions_are_refused() -> None:
+    a = _histories("beale", [{"train.steps": 3}])
+    b = _histories("himmelblau", [{"train.steps": 3}])
+    with pytest.raises(ValueError, match="share no contour"):
+        surfaceplot.view_of(a + b)
+
+
+def test_a_length_that_cannot_fit_in_memory_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    result, folder = train_cli(tmp_path, "valley", "--set", "train.steps=1000000000000")
+    assert result.exit_code == 2 and folder is None
+    assert "train.steps 1000000000000: the metrics and rates of 1,000,000,000,000 updates" in result.output
+
+
+def test_show_compares_the_start_with_its_functions_own(tmp_path: Path) -> None:
+    result, folder = train_cli(tmp_path, "valley")  # model.start [-8, 1]: the quadratic's own
+    assert result.exit_code == 0 and folder is not None
+    shown = CliRunner().invoke(cli, ["show", str(folder)], terminal_width=200)
+    assert "model.condition" in shown.output and "model.start" not in shown.output
+    moved, folder = train_cli(tmp_path / "moved", "valley", "--set", "model.start=[-5,1]")
+    assert moved.exit_code == 0 and folder is not None
+    shown = CliRunner().invoke(cli, ["show", str(folder)], terminal_width=200)
+    assert "model.start" in shown.output and "[-8.0, 1.0]" in shown.output

@@ -210,7 +210,8 @@ def train(
     The folder <runs-root>/<YYYYmmdd-HHMMSS>-<name>/ receives config.yaml, metrics.csv, lr.csv, trace.csv
     (the loss of every mini-batch), params.npz (and params_ema.npz with ema.decay), state.npz (what
     --resume needs), loss.png, lr.png, boundary.png and, last, summary.json; with model.type quadratic,
-    quadratic.png instead of loss.png and boundary.png.
+    quadratic.png instead of loss.png and boundary.png; with model.type surface (a path on a 2-D function:
+    model.function), trajectory.csv (step, x, y, loss, lr), paths.png, loss.png, lr.png and summary.json.
 
     With --resume RUN, training continues from the epochs RUN has done (for an interrupted run, its last
     whole epoch) up to train.epochs (RUN's own, or --epochs N) into a new folder, and ends bit for bit where
@@ -221,6 +222,7 @@ def train(
       nnopt train configs/sgd.yaml --set optimizer.name=adam --set optimizer.lr=0.01
       nnopt train configs/adam.yaml --epochs 200 --lr 0.003 --seed 4
       nnopt train configs/quadratic.yaml --set optimizer.lr=1.0
+      nnopt train configs/valley.yaml --set optimizer.name=sgdm
       nnopt train --resume runs/20261121-173834-l2 --epochs 1600
 
     Every config key, with its default, is described in the README's section "The config file"; `nnopt
@@ -412,10 +414,10 @@ def list_runs(
 ) -> None:
     """List the run folders under ROOT (default runs), newest first.
 
-    One line per folder: nnopt train runs (kind train or quadratic), comparisons and sweeps (one line each,
-    with their number of runs and the best value of each column), range tests (kind lrfind); a folder
-    without its last file (summary.json, or compare.csv) is incomplete. Only summary.json and config.yaml
-    are read, so a thousand runs list in well under a second.
+    One line per folder: nnopt train runs (kind train, quadratic or surface), comparisons and sweeps (one
+    line each, with their number of runs and the best value of each column), range tests (kind lrfind); a
+    folder without its last file (summary.json, or compare.csv) is incomplete. Only summary.json and
+    config.yaml are read, so a thousand runs list in well under a second.
 
     \b
       nnopt runs
@@ -766,8 +768,8 @@ def overlay(
 def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
     """Draw a run's pictures again from its folder, without training.
 
-    RUN is a run folder, a comparison's, a sweep's or a range test's (lr_find.png from lr_find.csv), or the
-    start or end of a folder name under
+    RUN is a run folder, a comparison's, a sweep's or a range test's (lr_find.png from lr_find.csv), a
+    surface's (paths.png, loss.png, lr.png from trajectory.csv), or the start or end of a folder name under
     --runs-root. The pictures are drawn from the files the folder holds (config.yaml, metrics.csv, lr.csv,
     trace.csv, params.npz, summary.json; a sweep's sweep.csv and curves.csv) by the code `nnopt train`,
     `nnopt compare` and `nnopt sweep` draw them with, so they are the files those commands wrote, byte for

@@ -231,6 +231,10 @@ def result_table(summary: dict[str, object], folder: object) -> Table:
         ("steps", "steps"),
         *((m, metrics.METRICS[m].label) for m in _RESULT_METRICS),
         ("final_w", "final w"),
+        ("final_x", "final x"),
+        ("final_y", "final y"),
+        ("distance_to_minimum", "distance to the nearest minimum"),
+        ("distance_to_saddle", "distance to the saddle point"),
         ("train_seconds", "training time"),
     ):
         if key not in summary:

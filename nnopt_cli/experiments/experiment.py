@@ -144,10 +144,11 @@ def check_length(configs: Sequence[Config], *, per_epoch: int) -> None:
     if first.model_type == "quadratic":
         key, length, updates, columns = "train.steps", first.steps, first.steps, 4
     elif first.model_type == "surface":
-        # per step and run: x, y, loss (and the moving average's three) kept as float64 rows, the rate
-        # tabled and kept; counted as columns of _BYTES_PER_EPOCH_COLUMN, more than they take
+        # per step and run: x, y, loss and the rate (and the moving average's three) as float64 rows while
+        # training, their copies in the history, and trajectory.csv's columns as Python floats while it is
+        # written: about one _BYTES_PER_EPOCH_COLUMN per column and step, and two more columns' worth
         length = max(c.steps for c in configs)
-        key, updates, columns = "train.steps", length, 4 + 3 * any(c.ema_decay is not None for c in configs)
+        key, updates, columns = "train.steps", length, 6 + 3 * any(c.ema_decay is not None for c in configs)
     else:
         key, length, updates = "train.epochs", first.epochs, first.epochs * per_epoch
         columns = 6 + 2 * (first.test_size != 0)

@@ -362,6 +362,7 @@ def draw_losses(
     colors = _colors(labels, histories, colors)
     for i, (h, label, color) in enumerate(zip(histories, labels, colors, strict=True)):
         every = max(1, -(-len(h.step) // MAX_MARKERS))
+        shown = label + (f" (diverged at step {h.diverged_step})" if h.status == "diverged" else "")
         ax.plot(
             h.step,
             h.loss,
@@ -371,7 +372,7 @@ def draw_losses(
             marker="o",
             markersize=2.4,
             markevery=every,
-            label=label,
+            label=shown,
             zorder=4 + i,
         )
         if h.ema_loss is not None:

@@ -851,11 +851,11 @@ def config_changes(raw: Mapping[str, Any]) -> list[ConfigChange]:
 
     The defaults are `config.from_dict({}, name=<the run's name>)`, so the name never differs; a setting
     of the run's own optimizer or schedule that the defaults (sgd, constant) lack is compared with that
-    optimizer's or schedule's default (`optimizer.beta1: 0.9` with adam is not listed). Keys the file
-    leaves out are not listed.
+    optimizer's or schedule's default (`optimizer.beta1: 0.9` with adam is not listed), and a surface's
+    model.start with its function's own start. Keys the file leaves out are not listed.
     """
     from nnopt_cli import config as config_mod
-    from nnopt_cli.core import optimizers, schedules
+    from nnopt_cli.core import optimizers, schedules, surface
 
     name = raw.get("name")
     try:
@@ -877,6 +877,9 @@ def config_changes(raw: Mapping[str, Any]) -> list[ConfigChange]:
         picked = chosen.get(section)
         if key == "optimizer.lr" and isinstance(picked, str) and picked in optimizers.REGISTRY:
             default = optimizers.default_lr(picked)  # adadelta's 1.0 is its default, not a change
+        function = flat.get("model.function")
+        if key == "model.start" and isinstance(function, str) and function in surface.FUNCTIONS:
+            default = list(surface.FUNCTIONS[function].start)  # each function's own start
         if not has_default and section in sections and isinstance(picked, str):
             own = sections[section].get(picked, {})
             if param in own and own[param] is not schedules.REQUIRED:

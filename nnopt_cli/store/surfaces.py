@@ -59,12 +59,12 @@ def summary(h: SurfaceHistory, *, total_seconds: float) -> dict[str, Any]:
         "formula": fn.formula.replace("c·", f"{c.condition:g}·") if c.function == "quadratic" else fn.formula,
         "start": [float(h.x[0]), float(h.y[0])],
         "start_loss": _number(float(h.loss[0])),
-        "steps": c.steps,
-        "steps_done": h.steps_done,
+        "steps": h.steps_done,  # the updates made, as a network's summary counts them
+        "planned_steps": c.steps,
         "final_x": _number(x),
         "final_y": _number(y),
         "final_loss": _number(value),
-        "best_loss": _number(float(np.min(h.loss[finite]))) if finite.any() else None,
+        "lowest_loss": _number(float(np.min(h.loss[finite]))) if finite.any() else None,
     }
     if math.isfinite(x) and math.isfinite(y):
         point, distance = surface.nearest(c, x, y)

@@ -7,7 +7,8 @@ number of steps. Recorded: x, y and the loss at the start and after every step. 
     schedule's formula (exponential: lr0·decay_rate^(k/decay_steps), TF's ExponentialDecay);
   - gradient clipping: torch.nn.utils.clip_grad_norm_ / clip_grad_value_ between backward and step;
   - a moving average of p, computed by hand as REFERENCE.md gives TF's ExponentialMovingAverage:
-    d = min(decay, (1 + n)/(10 + n)) at global step n (1 after the first update), shadow −= (shadow − p)·(1 − d).
+    d = min(decay, (1 + n)/(10 + n)) at global step n (1 after the first update),
+    shadow −= (shadow − p)·(1 − d).
 
 Every nnopt optimizer is mapped to its torch.optim equivalent as in make_torch_optimizers.py; nnopt's sgdm
 (m = β·m + (1 − β)·g from m = 0; w −= lr·m) is torch SGD(momentum=β, dampening=β) with its momentum buffer
