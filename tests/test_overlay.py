@@ -225,6 +225,25 @@ def test_paths_on_a_surface_overlay_per_step_and_refuse_a_network(
         "Learning rate of each update, log scale",
     ]
     assert [str(line.get_label()) for line in fig.axes[0].lines] == ["optimizer.lr=0.05", "optimizer.lr=0.02"]
+    # runs of different optimizers differ in many keys: the title naming them wraps inside the figure
+    args = [
+        "train",
+        rosenbrock,
+        "--set",
+        "optimizer.name=momentum",
+        "--lr",
+        "0.0005",
+        "--set",
+        "train.steps=60",
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report, "draw", _no_pictures)
+        code, output = _invoke(*args, "--runs-root", str(tmp_path / "other"), "-q")
+    assert code == 0, output
+    (other,) = (tmp_path / "other").iterdir()
+    code, output = _invoke("overlay", str(paths[0]), str(other), "--out", str(tmp_path / "two.png"))
+    assert code == 0, output
+    assert "optimizer.momentum" in saved[-1].texts[0].get_text() and not problems(saved[-1])
     code, output = _invoke("overlay", str(paths[0]), str(made["l2"]), "--out", str(tmp_path / "mixed.png"))
     assert code == 2 and output.count("\n") == 1, output
     assert output.startswith(

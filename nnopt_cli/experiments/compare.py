@@ -1,9 +1,12 @@
 """`nnopt compare`: several optimizers (or configs) trained side by side from the same start.
 
-Entries that share the data, the network, the loss and the number of epochs are trained as one population
-(experiment.prepare, loop.run), so one forward and backward pass per batch serves all of them; each entry
-still gets a complete run folder, and its parameters equal those of `nnopt train` on its resolved config, bit
-for bit.
+An entry is an optimizer name, an optimizer with settings of its own (`sgdm:lr=0.001,beta=0.9`,
+`parse_entry`) or a config file. Entries that share the data, the network, the loss and the number of epochs
+are trained as one population (experiment.prepare, loop.run), so one forward and backward pass per batch
+serves all of them; each entry still gets a complete run folder, and its parameters equal those of `nnopt
+train` on its resolved config, bit for bit. Paths on a surface (model.type surface) train as one population
+of surface.train, each entry in a surface run folder (store/surfaces.py), compare.png drawn by
+figures/surfacecompare.py.
 """
 
 from __future__ import annotations
@@ -189,7 +192,9 @@ def parse_entry(spec: str) -> OwnSettings | None:
         settings after the colon, an item without `=`, a key given twice, a value out of range.
     """
     head, colon, rest = spec.partition(":")
-    if not colon or not re.fullmatch(r"[A-Za-z_][\w]*", head) or Path(spec).is_file():
+    if not colon or not re.fullmatch(r"[A-Za-z_][\w]*", head) or spec.endswith((".yaml", ".yml")):
+        return None
+    if Path(spec).is_file():
         return None
     where = f"compare entry {spec if len(spec) <= 80 else spec[:79] + '…'}"
     if head not in optimizers.names():

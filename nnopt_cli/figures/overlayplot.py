@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,11 +123,14 @@ def draw(path: Path, curves: Sequence[Line], title: str) -> None:
     handles = [found[label] for label in labels]
     columns = 1 if max((len(t) for t in labels), default=0) > 60 else min(3, max(len(labels), 1))
     rows = math.ceil(len(labels) / columns)
-    height = 4.2 + 0.19 * rows
+    # a title naming many differing keys (runs of different optimizers) wraps to the figure's width
+    lines = textwrap.wrap(title, max(40, int(4.6 * n / 0.1))) or [""]
+    height = 4.2 + 0.19 * rows + 0.2 * (len(lines) - 1)
     fig.set_size_inches(4.6 * n, height)
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.02), ncols=columns, fontsize=8.5,
                frameon=False)  # fmt: skip
-    fig.suptitle(title, fontsize=11.5, y=1 - 0.12 / height)
-    fig.subplots_adjust(top=1 - 0.75 / height, bottom=(0.75 + 0.19 * rows) / height, right=0.98, wspace=0.3)
+    fig.suptitle("\n".join(lines), fontsize=11.5, y=1 - 0.12 / height, va="top")
+    top = 1 - (0.75 + 0.2 * (len(lines) - 1)) / height
+    fig.subplots_adjust(top=top, bottom=(0.75 + 0.19 * rows) / height, right=0.98, wspace=0.3)
     plots._fit_y_labels(fig, axes)
     plots.save(fig, path)
