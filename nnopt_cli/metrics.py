@@ -13,7 +13,7 @@ Rules every metric follows:
   Test losses are data losses.
 - `converged_epoch`: see `converged_epoch` below, the only definition.
 - Surfaces (model.type surface, a path of steps 0..n): `final_loss` and `best_loss` over the steps,
-  `final_distance` from the last point to the nearest minimum (the saddle point of the saddle), and
+  `final_distance` from the last point to the nearest minimum (none for the saddle, which has none), and
   `target_step`, the first step whose loss is at most the target (`--target-loss`, else SURFACE_TARGET:
   every minimum of the surfaces has the value 0). `compute_surface` computes them.
 - Over seeds (a sweep's cell, a compare entry with --seeds): mean, std, min and max over the runs that did
@@ -43,8 +43,8 @@ AGGREGATION = "mean, std, min and max over the runs that did not diverge"
 SURFACE_TARGET = 1e-3  # a surface path's target loss when --target-loss gives none (every minimum is 0)
 TARGET_STEP_DEFINITION = (
     "target step: the first step whose loss is at most {target:g} (step 0 is the start); empty for a path "
-    "that never gets there or diverged first. Distance: from the last point to the nearest minimum (for the "
-    "saddle, to the saddle point)"
+    "that never gets there or diverged first. Distance: from the last point to the nearest minimum (none "
+    "for the saddle, which has no minimum)"
 )
 
 
@@ -318,8 +318,9 @@ def target_step(loss: Sequence[float], target: float) -> int | None:
 
 def compute_surface(h: Any, *, distance: float, target: float | None = None) -> dict[str, float | None]:
     """A surface path's metrics, in table order: `h` a SurfaceHistory (loss of steps 0..n, status,
-    train_seconds), `distance` from its last point to the nearest minimum (core.surface.nearest), `target`
-    the loss of target_step (None: SURFACE_TARGET). A diverged path has no final loss and no distance."""
+    train_seconds), `distance` from its last point to the nearest minimum (core.surface.nearest; NaN for a
+    function without one), `target` the loss of target_step (None: SURFACE_TARGET). A diverged path has no
+    final loss and no distance."""
     diverged = h.status == "diverged"
     loss = [float(v) for v in h.loss]
     finite = [v for v in loss if math.isfinite(v)]

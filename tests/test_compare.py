@@ -340,3 +340,24 @@ def test_a_surface_entry_and_a_network_entry_are_refused_in_one_line(tmp_path: P
         and "--seeds 3: a surface's path starts at model.start" in output
     )
     assert not tmp_path.joinpath("x").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_surface_entries_of_different_functions_are_refused_and_the_saddle_has_no_distance(
+    tmp_path: Path,
+) -> None:
+    valley = str(ROSENBROCK.parent / "valley.yaml")
+    code, output = _cli("compare", str(ROSENBROCK), valley, "--runs-root", str(tmp_path / "r"))
+    assert code == 2 and output.count("\n") == 1
+    assert "is a path on rosenbrock and" in output and "on quadratic (condition 50)" in output
+    grid = ["--grid", "optimizer.lr=0.01,0.1", "--seeds", "2", "--runs-root", str(tmp_path / "r")]
+    code, output = _cli("sweep", str(ROSENBROCK), *grid)
+    assert code == 2 and "2 seeds: a surface's path starts at model.start" in output
+    assert not (tmp_path / "r").exists()
+    saddle = config.load(ROSENBROCK.parent / "saddle.yaml")
+    entries = compare.build_entries(["sgd", "adam"], saddle)
+    from nnopt_cli.core import surface
+
+    histories = surface.train([e.config for e in entries])
+    rows = compare.summarize_surfaces(entries, histories)
+    # x² − y² has no minimum: no distance to one, whatever the path did
+    assert [r.values["final_distance"] for r in rows] == [[None], [None]]

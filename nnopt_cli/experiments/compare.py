@@ -12,6 +12,7 @@ figures/surfacecompare.py.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -98,8 +99,9 @@ KINDS = {"mlp": "a network", "surface": "a surface"}  # the model.type values a 
 
 
 def _check_kinds(specs: Sequence[str], configs: Sequence[config_mod.Config], *, seeds: int) -> None:
-    """Entries are all networks or all surfaces; a surface's path starts at model.start whatever the seed,
-    so --seeds has no meaning there."""
+    """Entries are all networks or all surfaces, and surfaces all of one function (compare.png draws their
+    paths on one contour); a surface's path starts at model.start whatever the seed, so --seeds has no
+    meaning there."""
     for spec, cfg in zip(specs, configs, strict=True):
         if cfg.model_type not in KINDS:
             raise config_mod.ConfigError(
@@ -113,6 +115,19 @@ def _check_kinds(specs: Sequence[str], configs: Sequence[config_mod.Config], *, 
             f"compare: {first['surface']} is a surface (model.type surface) and {first['mlp']} a network; "
             "compare surfaces with surfaces and networks with networks"
         )
+    if kinds == {"surface"}:
+        functions: dict[tuple[str, float], str] = {}
+        for spec, cfg in zip(specs, configs, strict=True):
+            key = (cfg.function, cfg.condition if cfg.function == "quadratic" else 0.0)
+            functions.setdefault(key, spec)
+        if len(functions) > 1:
+            (f1, c1), (f2, c2) = list(functions)[:2]
+            what = [f"{f} (condition {c:g})" if f == "quadratic" else f for f, c in ((f1, c1), (f2, c2))]
+            one, other = list(functions.values())[:2]
+            raise config_mod.ConfigError(
+                f"compare: {one} is a path on {what[0]} and {other} on {what[1]}: paths on different "
+                "surfaces share no contour; compare one function at a time"
+            )
     if kinds == {"surface"} and seeds > 1:
         raise config_mod.ConfigError(
             f"--seeds {seeds}: a surface's path starts at model.start whatever the seed, so every seed would "
@@ -556,8 +571,7 @@ def summarize_surfaces(
     """The table's rows of surface entries: each path's metrics (metrics.compute_surface)."""
     rows = []
     for entry, h in zip(entries, histories, strict=True):
-        _, distance = surface.nearest(h.config, float(h.x[-1]), float(h.y[-1]))
-        measured = metrics.compute_surface(h, distance=distance, target=target)
+        measured = metrics.compute_surface(h, distance=surface_distance(h), target=target)
         rows.append(
             Row(
                 name=entry.name,
@@ -567,6 +581,13 @@ def summarize_surfaces(
             )
         )
     return rows
+
+
+def surface_distance(h: surface.SurfaceHistory) -> float:
+    """From a path's last point to the nearest minimum of its function; NaN for the saddle (no minimum)."""
+    if not surface.FUNCTIONS[h.config.function].minima:
+        return math.nan
+    return surface.nearest(h.config, float(h.x[-1]), float(h.y[-1]))[1]
 
 
 def surface_caption(target: float | None) -> str:

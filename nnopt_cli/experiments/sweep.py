@@ -145,13 +145,19 @@ def outcome(point: Point, h: History | surface.SurfaceHistory | None) -> Outcome
     if h is None:
         return Outcome(point, NOT_TRAINED, dict.fromkeys(metrics.RANKABLE))
     if isinstance(h, surface.SurfaceHistory):
-        _, distance = surface.nearest(h.config, float(h.x[-1]), float(h.y[-1]))
-        found = metrics.compute_surface(h, distance=distance)
+        found = metrics.compute_surface(h, distance=_surface_distance(h))
         found.pop("train_seconds", None)
         return Outcome(point, h.status, found, h.steps_done, h.diverged_step)
     measured = metrics.compute(h)
     measured.pop("train_seconds", None)
     return Outcome(point, h.status, measured, h.epochs_done, h.diverged_epoch)
+
+
+def _surface_distance(h: surface.SurfaceHistory) -> float:
+    """From a path's last point to the nearest minimum; NaN for the saddle (no minimum)."""
+    if not surface.FUNCTIONS[h.config.function].minima:
+        return math.nan
+    return surface.nearest(h.config, float(h.x[-1]), float(h.y[-1]))[1]
 
 
 @dataclass
@@ -846,6 +852,11 @@ def run(
     # config.yaml records the config as given (`l2` runs wherever nnopt is installed); its base, resolved
     plan = replace(plan, config_file=str(config_file))
     metric = check_metric(metric, plan)
+    if kind(plan) == "surface" and len(plan.seeds) > 1:
+        raise SweepError(
+            f"{len(plan.seeds)} seeds: a surface's path starts at model.start whatever the seed, so every "
+            "seed would draw the same path; leave --seeds (and --grid seed) out"
+        )
     check_setup(plan)
     jobs = jobs or tasks.cpu_count()
     work = tasks.chunks(plan, jobs=jobs)

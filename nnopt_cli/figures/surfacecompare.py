@@ -61,6 +61,12 @@ def draw(path: Path, names: Sequence[str], histories: Sequence[SurfaceHistory]) 
     cax = fig.add_axes((0.465, bottom, 0.011, top - bottom))
     loss_ax = fig.add_axes((0.63, bottom, 0.35, top - bottom))
     surfaceplot.draw_paths(fig, ax, cax, histories, words, colors)
+    # equal axes shrink the contour inside its box: the colour bar follows it, beside it and as tall
+    ax.apply_aspect()
+    where = ax.get_position()
+    cax.set_position((where.x1 + 0.012, where.y0, 0.011, where.height))
+    left = where.x1 + 0.16  # the colour bar, its ticks and its label, then the loss panel in the rest
+    loss_ax.set_position((left, bottom, 0.98 - left, top - bottom))
     surfaceplot.draw_losses(loss_ax, histories, words, colors)
     ax.set_title("Paths on the loss surface", fontsize=10)
     loss_ax.set_title("Loss per step", fontsize=10)
