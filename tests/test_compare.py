@@ -172,7 +172,7 @@ def test_an_entry_with_settings_trains_that_optimizer_with_them_and_is_named_by_
     assert [e.name for e in entries] == [
         "sgd-lr0.001",
         "sgdm-lr0.001-beta0.5",
-        "adam-lr1e-1-beta10.8",
+        "adam-lr1e-1-beta1_0.8",
         "momentum-nesterovtrue",
     ]
     assert [e.config.optimizer for e in entries] == ["sgd", "sgdm", "adam", "momentum"]

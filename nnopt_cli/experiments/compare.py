@@ -183,7 +183,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")  # what a run name may not hold (confi
 class OwnSettings:
     """An entry `NAME:k=v,k2=v2`: the optimizer, its settings as config key paths with their parsed values
     (`{"optimizer.lr": 0.001}`), and the entry's name (`sgd-lr0.001`: the optimizer, then each key and the
-    value as typed, joined by '-', a folder name on every file system)."""
+    value as typed, joined by '-', with '_' between a key ending in a digit and its value, `beta1_0.8`: a
+    folder name on every file system)."""
 
     optimizer: str
     settings: dict[str, Any]
@@ -252,7 +253,8 @@ def parse_entry(spec: str) -> OwnSettings | None:
             settings[path] = own.check(value, path) if own else config_mod.by_path()[path].check(value)
         except (config_mod.ConfigError, checks.CheckError) as exc:
             raise config_mod.ConfigError(f"{where}: {str(exc).removeprefix('--set ')}") from None
-        texts.append(f"{key}{_UNSAFE.sub('_', text)}")
+        glue = "_" if key[-1].isdigit() else ""  # beta1_0.8, not beta10.8
+        texts.append(f"{key}{glue}{_UNSAFE.sub('_', text)}")
     return OwnSettings(head, settings, "-".join([head, *texts]))
 
 
