@@ -287,6 +287,14 @@ def test_config_of_the_quadratic_decay_run(tmp_path: Path) -> None:
     assert column(rows, 1) == pytest.approx([0.1 * 0.99**k for k in range(40)], rel=1e-12)
 
 
+def test_config_of_a_surface_counts_its_steps(tmp_path: Path) -> None:
+    config = ROOT / "configs" / "rosenbrock.yaml"  # 1000 steps at adam's 0.05, one update each, no data
+    result = run(tmp_path, "--config", str(config), "--out", "s.png", "--csv", "s.csv")
+    assert result.exit_code == 0, result.output
+    _, rows = read_csv(tmp_path / "s.csv")
+    assert column(rows, 0) == list(range(1000)) and set(column(rows, 1)) == {0.05}
+
+
 def test_unit_and_log_reach_the_figure(tmp_path: Path, drawn: list[dict[str, Any]]) -> None:
     args = ("--type", "exponential", "--warmup-steps", "3")  # a 0 at k = 0 must not break --log
     assert run(tmp_path, *args, "--unit", "epoch", "--log", "--out", "u.png").exit_code == 0

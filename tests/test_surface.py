@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 from figure_checks import problems
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnopt_cli import config
 from nnopt_cli.cli import cli
@@ -93,6 +95,28 @@ def test_gradients_equal_central_differences(name: str) -> None:
         # rounding eps·|f|/h
         scale = np.abs(g[:, j]) + 1e-3 * h * h * 1e4 + EPS * np.abs(fn.value(xy, 7.0)) / h
         assert np.all(np.abs(fd - g[:, j]) <= 1e-5 * scale + 1e-4), (name, j)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(list(surface.FUNCTIONS)),
+    points=st.lists(
+        st.tuples(st.floats(-50, 50, allow_nan=False), st.floats(-50, 50, allow_nan=False)),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_a_rows_value_and_gradient_do_not_depend_on_the_rows_beside_it(
+    name: str, points: list[tuple[float, float]]
+) -> None:
+    # what makes a run alone equal its row in a population: vectorised cos and sin must round as on one row
+    fn = surface.FUNCTIONS[name]
+    xy = np.array(points)
+    values, grads = fn.value(xy, 7.0), fn.gradient(xy, np.empty_like(xy), 7.0)
+    for i in range(len(points)):
+        row = xy[i : i + 1]
+        assert np.array_equal(fn.value(row, 7.0), values[i : i + 1], equal_nan=True)
+        assert np.array_equal(fn.gradient(row, np.empty((1, 2)), 7.0), grads[i : i + 1], equal_nan=True)
 
 
 @pytest.mark.parametrize("name", list(surface.FUNCTIONS))

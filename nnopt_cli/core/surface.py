@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -332,7 +332,6 @@ class _Rows:
     y: np.ndarray
     loss: np.ndarray
     ema: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    ends: list[int] = field(default_factory=list)  # per row, the last step recorded
 
 
 def train(

@@ -79,14 +79,14 @@ def from_config(config: Config, source: str) -> LrCurve:
     from nnopt_cli.core import loop
     from nnopt_cli.experiments import experiment
 
-    if config.model_type == "quadratic":
+    if config.model_type in ("quadratic", "surface"):  # one update per step, no data
         total, per_epoch = config.steps, 1
     else:
         dataset = experiment.load_data(config)
         per_epoch = loop.steps_per_epoch(config.batch_size, dataset.train.size)
         total = per_epoch * config.epochs
     if total > MAX_STEPS:
-        key = "train.steps" if config.model_type == "quadratic" else "train.epochs"
+        key = "train.epochs" if config.model_type == "mlp" else "train.steps"
         raise PlotError(
             f"{source}: {key} {config.steps if key == 'train.steps' else config.epochs} makes {total:,} "
             f"updates; at most {MAX_STEPS:,} can be drawn (and kept in memory)"
