@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nnopt_cli import checks
-from nnopt_cli.core import ema, losses, mlp, optimizers, schedules
+from nnopt_cli.core import ema, layerstats, losses, mlp, optimizers, schedules
 from nnopt_cli.core.population import Population, RowSpec
 from nnopt_cli.keys import Key, only
 
@@ -135,6 +135,9 @@ class History:
     resumed_from: str | None = None  # the run folder this run continued, and after how many epochs
     resumed_at_epoch: int | None = None
     data_digest: dict[str, str] = field(default_factory=dict)  # the rows trained and tested on (Prepared's)
+    # per epoch trained, a (L, 5) array: each layer's statistics, columns as layerstats.COLUMNS (NaN where a
+    # fraction does not apply); layers.csv
+    layer_stats: list[np.ndarray] = field(default_factory=list)
 
     @property
     def epochs_done(self) -> int:
@@ -251,6 +254,7 @@ def run(
     should_stop: Callable[[], bool] | None = None,
     resume: Sequence[Start] | None = None,
     trace: bool = True,
+    layers: bool = True,
 ) -> list[History]:
     """Train the runs of `configs` (equal `population_key`) together.
 
@@ -262,6 +266,8 @@ def run(
         an uninterrupted run of that length ends. None: every run starts at epoch 0.
       trace: False leaves History.batch_loss empty; only for measuring what recording it costs
         (benchmarks/bench_trace.py).
+      layers: False leaves History.layer_stats empty; only for measuring what the per-layer statistics cost
+        (benchmarks/bench_layers.py).
     Returns:
       One History per config, in order. A run whose loss or parameters become NaN or infinite stops with
       status "diverged" and keeps the weights it stopped with; Ctrl-C stops every run with status
@@ -302,7 +308,9 @@ def run(
     fixed_batches = None if first.shuffle else _batches(x_t, y_t, None, first.batch_size)
     shuffle_rngs = [np.random.default_rng([c.seed, 1]) for c in ordered]
     from_mlp = mlp.Backprop(net, head, pop.theta, pop.grads)
-    measures = [_Measure(mlp.Forward(net, pop.values, train.x), y_t, train.labels)]
+    stats = _layer_recorder(net, pop, per_epoch, train.size) if layers else None
+    watch = None if stats is None else stats.watch
+    measures = [_Measure(mlp.Forward(net, pop.values, train.x, watch=watch), y_t, train.labels)]
     if test is not None:
         measures.append(
             _Measure(mlp.Forward(net, pop.values, test.x), head.targets(test.labels), test.labels)
@@ -349,8 +357,11 @@ def run(
                     k += 1
                     if should_stop is not None and should_stop():
                         raise KeyboardInterrupt
+                measured = [r.active for r in rows]
                 for i in _evaluate(measures, pop, head, rows, epoch, k, lr_block[k - 1 - block_start]):
                     rows[i].history.checkpoint = _checkpoint(pop, i, rows[i], rng_state(i))
+                if stats is not None:
+                    _record_layers(stats, rows, measured)
                 np.copyto(epoch_end, pop.values)
                 pop.keep_state()
                 if rng_states is not None:
@@ -390,6 +401,23 @@ def run(
         if traced is not None:
             h.batch_loss = np.concatenate([r.losses_before, traced[:, i]])[: h.steps_done]
     return [histories[j] for j in pop.position]
+
+
+def _layer_recorder(net: mlp.MLP, pop: Population, per_epoch: int, points: int) -> layerstats.Recorder:
+    """The per-layer statistics of the population's rows (History.layer_stats): shown every update's gradient
+    by Population.step and the hidden layers' z by the end-of-epoch forward pass on the training rows."""
+    stats = layerstats.Recorder(net, pop.theta, per_epoch, points)
+    pop.tap = stats.keep
+    return stats
+
+
+def _record_layers(stats: layerstats.Recorder, rows: list[_Row], measured: list[bool]) -> None:
+    """An epoch's per-layer statistics into the history of every run measured at its end (those active when
+    it began: a run that diverged in it gets its last row, as in metrics.csv)."""
+    found = stats.end_epoch()
+    for i, r in enumerate(rows):
+        if measured[i]:
+            r.history.layer_stats.append(found[i])
 
 
 def _check_resume(
@@ -446,6 +474,10 @@ def _restore(pop: Population, rows: list[_Row], rngs: list[np.random.Generator],
         h.resumed_from, h.resumed_at_epoch = s.source or None, point.epochs
         r.lr_blocks.append(np.asarray(old.lr_trace[: point.steps], dtype=np.float64))
         r.losses_before = np.asarray(old.batch_loss[: point.steps], dtype=np.float64)
+        if len(old.layer_stats) == point.epochs:
+            # without them (a folder written before layers.csv) the run's statistics stay incomplete, and
+            # its folder gets no layers.csv
+            h.layer_stats.extend(old.layer_stats)
 
 
 def _rng_states(rngs: list[np.random.Generator]) -> list[Mapping[str, Any]]:
