@@ -25,6 +25,7 @@ RUN_FILES = {
     "metrics.csv",
     "lr.csv",
     "trace.csv",
+    "layers.csv",
     "state.npz",
     "params.npz",
     "loss.png",
@@ -329,6 +330,7 @@ def test_compare_trains_entries_like_train(tmp_path: Path) -> None:
             "loss.png",
             "lr.png",
             "boundary.png",
+            "layers.png",
         }
     rows = read_csv(folder / "compare.csv")
     assert [r["name"] for r in rows] == ["sgd", "adam"]

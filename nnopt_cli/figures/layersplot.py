@@ -31,7 +31,7 @@ PANELS = {
     ),
     "grad_norm": (
         "Gradient norm ‖∂loss/∂W‖, mean over the epoch's updates",
-        "input-side layers far below the others: vanishing; growing without end: exploding",
+        "far smaller near the input: vanishing gradients; soaring: exploding",
         "Frobenius norm (log scale)",
         True,
     ),
@@ -137,13 +137,26 @@ def draw(
         if drawn:
             ax.legend(fontsize=7.5, framealpha=0.9, loc="best").set_zorder(20)
     for ax in axes.flat[len(shown) :]:
-        ax.set_visible(False)
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, _no_fractions(depth, activation), ha="center", va="center", fontsize=9.5,
+                transform=ax.transAxes, wrap=True)  # fmt: skip
     fig.suptitle("\n".join(textwrap.wrap(title, 130)), fontsize=11)
-    height = fig.get_figheight()
-    fig.subplots_adjust(right=0.98, bottom=0.55 / height, top=1 - 0.95 / height, hspace=0.55)
+    height, gap = fig.get_figheight(), 1.0  # inches between rows: the x label and the next row's titles
+    axes_height = (height - 1.5 - (rows - 1) * gap) / rows
+    fig.subplots_adjust(right=0.98, bottom=0.55 / height, top=1 - 0.95 / height, hspace=gap / axes_height)
     for row in axes:
         _fit_columns(fig, row)
     plots.save(fig, path)
+
+
+def _no_fractions(depth: int, activation: str) -> str:
+    """Why a network's picture has no panel of dead or saturated units."""
+    if depth == 1:
+        return "no hidden layer:\nno dead or saturated units to count"
+    return (
+        f"{activation}: no dead or saturated units to count\n(a leaky unit outputs αz, never 0 for z < 0,\n"
+        "and its gradient α keeps it learning)"
+    )
 
 
 def _fit_columns(fig: Any, row: Sequence[Axes]) -> None:

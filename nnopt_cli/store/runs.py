@@ -235,7 +235,8 @@ def layer_columns(history: History) -> dict[str, list[Any]]:
 
 def read_layers(folder: Path, h: History) -> list[np.ndarray]:
     """layers.csv's statistics as History.layer_stats has them, checked against the epochs of metrics.csv
-    and the layers of config.yaml's network; [] when the folder has no layers.csv.
+    and the layers of config.yaml's network (rows past metrics.csv's last epoch left out); [] when the folder
+    has no layers.csv.
 
     Raises:
       FolderError: a file that is not layers.csv as write_layers writes it for this run.
@@ -249,11 +250,13 @@ def read_layers(folder: Path, h: History) -> list[np.ndarray]:
         shown = ",".join(found) if found else "no header"
         raise FolderError(f"{path}: columns {shown}; layers.csv has {','.join(header)}")
     depth = len(h.config.hidden) + 1
-    if len(rows) != depth * h.epochs_done:
+    if len(rows) < depth * h.epochs_done:
         raise FolderError(
             f"{path}: {len(rows)} rows; metrics.csv's {h.epochs_done} epochs of a network of {depth} layers "
             f"make {depth * h.epochs_done}"
         )
+    # rows past metrics.csv's last epoch (a folder cut off while it was written) are left out, as trace.csv's
+    rows = rows[: depth * h.epochs_done]
     stats = np.empty((len(rows), len(layerstats.COLUMNS)))
     for line, row in enumerate(rows, start=2):
         epoch, layer = (line - 2) // depth + 1, (line - 2) % depth + 1
