@@ -31,6 +31,7 @@ RUN_FILES = {
     "loss.png",
     "lr.png",
     "boundary.png",
+    "layers.png",
     "summary.json",
 }
 
