@@ -126,6 +126,14 @@ def recorder(activation: str, points: int) -> tuple[layerstats.Recorder, np.ndar
     return layerstats.Recorder(net, theta, per_epoch=3, points=points), theta
 
 
+def ended(stats: layerstats.Recorder) -> np.ndarray:
+    """The statistics (P, L, 5) of the epoch that ends now."""
+    ready = stats.end_epoch([True, True]) + stats.finish()
+    ((out, measured),) = ready
+    assert measured == [True, True]
+    return out
+
+
 def test_the_mean_gradient_norm_is_the_mean_of_the_updates_norms() -> None:
     stats, theta = recorder("relu", points=4)
     g = np.zeros_like(theta)
@@ -138,7 +146,7 @@ def test_the_mean_gradient_norm_is_the_mean_of_the_updates_norms() -> None:
     z = np.array([[[-1.0, -2.0, -0.0, -3.0], [1.0, -1.0, -1.0, -1.0], [0.0, 0.0, 0.0, 0.0]]] * 2)
     stats.watch(0, z, True)
     theta[:, 0] = 2.0  # w1 = [2, 1, 1]: Δ = [1, 0, 0] against ‖w1(start)‖ = √3
-    out = stats.end_epoch()
+    out = ended(stats)
     np.testing.assert_allclose(out[:, 0, layerstats.GRAD_NORM], 3.0, rtol=1e-16)
     np.testing.assert_allclose(out[:, 1, layerstats.GRAD_NORM], math.sqrt(12.0), rtol=2e-16)
     np.testing.assert_allclose(out[:, 0, layerstats.WEIGHT_NORM], math.sqrt(6.0), rtol=2e-16)
@@ -149,7 +157,7 @@ def test_the_mean_gradient_norm_is_the_mean_of_the_updates_norms() -> None:
     # the next epoch starts from the parameters this one ended with, and counts again
     stats.keep(np.zeros_like(theta))
     stats.watch(0, np.ones((2, 3, 4)), True)
-    again = stats.end_epoch()
+    again = ended(stats)
     assert again[0, 0, layerstats.UPDATE_RATIO] == 0.0 and again[0, 0, layerstats.DEAD] == 0.0
 
 
@@ -165,7 +173,7 @@ def test_saturation_counts_rows_beyond_4_on_95_percent() -> None:
     stats.keep(np.zeros((2, 10)))
     stats.watch(0, z[..., :12], True)
     stats.watch(0, z[..., 12:], False)
-    out = stats.end_epoch()
+    out = ended(stats)
     assert out[0, 0, layerstats.SATURATED] == 1 / 3 and out[1, 0, layerstats.SATURATED] == 1 / 3
     assert np.isnan(out[:, :, layerstats.DEAD]).all() and np.isnan(out[:, 1, layerstats.SATURATED]).all()
 
@@ -182,6 +190,28 @@ def test_rows_of_a_population_equal_each_run_alone() -> None:
     for c, h in zip(configs, together, strict=True):
         (alone,) = loop.run([c], experiment.prepare([c])[0].prepared)
         assert np.array_equal(np.stack(h.layer_stats), np.stack(alone.layer_stats), equal_nan=True)
+
+
+@pytest.mark.parametrize("kept_bytes", [8 * 45 * 11 * 3, 8 * 45 * 4, 8 * 45 * 2])
+def test_how_the_gradients_are_buffered_changes_no_bit(
+    monkeypatch: pytest.MonkeyPatch, kept_bytes: int
+) -> None:
+    """Buffers of three whole epochs, and of less than one (4 rows, 2 rows: epochs cut across buffers)."""
+    sets = ("train.epochs=7", "optimizer.name=adam", "optimizer.lr=0.05", "data.batch_size=30")
+    whole = trained("l2.yaml", *sets)
+    monkeypatch.setattr(layerstats, "KEPT_BYTES", kept_bytes)
+    cut = trained("l2.yaml", *sets)
+    assert len(cut.layer_stats) == 7
+    assert np.array_equal(np.stack(whole.layer_stats), np.stack(cut.layer_stats), equal_nan=True)
+
+
+def test_an_interrupted_run_keeps_the_statistics_of_its_whole_epochs() -> None:
+    c = config_mod.load(ROOT / "configs" / "l2.yaml", ["train.epochs=9"])
+    calls = iter(range(10**6))
+    (h,) = loop.run([c], experiment.prepare([c])[0].prepared, should_stop=lambda: next(calls) == 45)
+    assert h.status == "interrupted" and h.epochs_done == 4
+    (whole,) = loop.run([c.replace(epochs=4)], experiment.prepare([c.replace(epochs=4)])[0].prepared)
+    assert np.array_equal(np.stack(h.layer_stats), np.stack(whole.layer_stats), equal_nan=True)
 
 
 def test_a_diverged_run_keeps_a_row_per_epoch_of_metrics_csv() -> None:

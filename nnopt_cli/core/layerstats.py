@@ -55,58 +55,61 @@ def weight_norms(rows: np.ndarray, segments: np.ndarray) -> np.ndarray:
 class Recorder:
     """Collects the statistics of P rows of one network while the loop trains them.
 
-    The loop hands it every update's gradient (`keep`, from Population.step: one copy into a buffer; the
-    norms of a buffer's updates are taken together) and the hidden layers' z of the end-of-epoch forward pass
-    on the training rows (`watch`, from mlp.Forward), and asks for an epoch's statistics (`end_epoch`).
+    The loop hands it every update's gradient (`keep`, from Population.step), the hidden layers' z of the
+    end-of-epoch forward pass on the training rows (`watch`, from mlp.Forward), and the end of every epoch
+    (`end_epoch`). Per update it makes one copy, per epoch one more (the parameters) and a reduction or two
+    of each hidden layer's z; the norms are taken for a block of updates and epochs at once, when the buffer
+    is full and at the end (`finish`), so their cost per epoch is a fraction of a NumPy call's.
 
     Args:
       net: the network.
-      theta: (P, n) the parameters, a view the loop updates in place (read at the end of every epoch).
+      theta: (P, n) the parameters, a view the loop updates in place.
       per_epoch: the updates of an epoch.
       points: the training rows.
     """
 
     def __init__(self, net: mlp.MLP, theta: np.ndarray, per_epoch: int, points: int) -> None:
         p, n = theta.shape
-        self.theta, self.depth, self.points = theta, net.depth, points
+        self.theta, self.depth, self.points, self.per_epoch = theta, net.depth, points, per_epoch
         self.segments = weight_segments(net)
-        self.slots = max(1, min(per_epoch, KEPT_BYTES // (8 * p * n)))
+        # the buffer: each update's gradient and, after an epoch's, the parameters it ended with; whole
+        # epochs of them when one fits in KEPT_BYTES (the usual case: one reduction then serves them all)
+        row_bytes, epoch_rows = 8 * p * n, per_epoch + 1
+        self.aligned = row_bytes * epoch_rows <= KEPT_BYTES
+        if self.aligned:
+            self.slots = KEPT_BYTES // (row_bytes * epoch_rows) * epoch_rows
+        else:
+            self.slots = max(2, KEPT_BYTES // row_bytes)
         self.kept = np.empty((self.slots, p, n))
+        self.rows = list(self.kept)
         self.filled = 0
-        self.sums = np.zeros((1, p, net.depth))  # Σ ‖g_l‖ over the epoch's updates so far
+        self.ends: list[int] = []  # the buffer rows holding an epoch's end, in order
+        self.measured: list[list[bool]] = []  # per epoch in the buffer: the rows to record (loop's choice)
+        self.found: list[list[np.ndarray | None]] = []  # per epoch in the buffer: `watch`'s per hidden layer
+        self.sums = np.zeros((1, p, net.depth))  # Σ ‖g_l‖ of the epoch under way, buffers before this one
         self.updates = 0
-        self.start = theta.copy()  # the parameters at the start of the epoch
+        self.start = theta.copy()  # the parameters at the start of the buffer's first epoch
         self.start_norms = weight_norms(theta, self.segments)
         self.activation = net.activation
-        # per hidden layer: the largest z of every unit (relu) or how many rows have |z| > SATURATED_Z
         self.hidden: list[np.ndarray | None] = [None] * (net.depth - 1)
+        self.ready: list[tuple[np.ndarray, list[bool]]] = []  # epochs done in a buffer `keep` reduced
 
     def keep(self, grads: np.ndarray) -> None:
         """Record an update's gradient (P, n), the penalty's part added, before it is clipped or used."""
-        self.kept[self.filled] = grads
-        self.filled += 1
-        if self.filled == self.slots:
-            self._reduce()
-
-    def _reduce(self) -> None:
-        """Add the kept updates' norms to the epoch's sums, one after the other in update order (an
-        accumulation, never a pairwise sum: the same additions however the updates were buffered)."""
-        m = self.filled
-        if not m:
-            return
-        norms = weight_norms(self.kept[:m], self.segments)  # (m, P, L)
-        self.sums = np.add.accumulate(np.concatenate([self.sums, norms]), axis=0)[-1:]
-        self.updates += m
-        self.filled = 0
+        j = self.filled
+        np.copyto(self.rows[j], grads)
+        self.filled = j + 1
+        if j + 1 == self.slots:
+            self.ready += self._reduce()
 
     def watch(self, layer: int, z: np.ndarray, first: bool) -> None:
         """The z (R, units, points) of hidden layer `layer` (0-based) over a chunk of the training rows, the
         rows of the parameters first (R ≥ P: the moving averages follow, which are not looked at); `first`:
         the first chunk of a pass, which starts the counts again."""
         p = self.theta.shape[0]
-        z = z[:p]
+        z = z[:p] if z.shape[0] > p else z
         if self.activation in DEAD_ACTIVATIONS:
-            found = np.max(z, axis=-1) if z.shape[-1] else np.full(z.shape[:-1], -np.inf)
+            found = z.max(axis=-1) if z.shape[-1] else np.full(z.shape[:-1], -np.inf)
             previous = self.hidden[layer]
             self.hidden[layer] = found if first or previous is None else np.maximum(previous, found)
         elif self.activation in SATURATING_ACTIVATIONS:
@@ -114,28 +117,95 @@ class Recorder:
             previous = self.hidden[layer]
             self.hidden[layer] = count if first or previous is None else previous + count
 
-    def end_epoch(self) -> np.ndarray:
-        """(P, L, 5) the epoch's statistics of every row, columns as COLUMNS (NaN: does not apply); then a
-        new epoch begins at the current parameters."""
-        self._reduce()
-        p = self.theta.shape[0]
-        out = np.full((p, self.depth, len(COLUMNS)), np.nan)
-        norms = weight_norms(self.theta, self.segments)
-        out[..., WEIGHT_NORM] = norms
-        out[..., GRAD_NORM] = self.sums[0] / self.updates if self.updates else np.nan
-        out[..., UPDATE_RATIO] = weight_norms(self.theta - self.start, self.segments) / self.start_norms
-        for layer, found in enumerate(self.hidden):
-            if found is None:
-                continue
-            units = found.shape[-1]
-            if self.activation in DEAD_ACTIVATIONS:
-                out[:, layer, DEAD] = np.count_nonzero(found <= 0.0, axis=-1) / units
-            else:
-                saturated = 100 * found >= SATURATED_PERCENT * self.points
-                out[:, layer, SATURATED] = np.count_nonzero(saturated, axis=-1) / units
-        np.copyto(self.start, self.theta)
-        self.start_norms = norms
-        self.sums = np.zeros_like(self.sums)
-        self.updates = 0
+    def end_epoch(self, measured: list[bool]) -> list[tuple[np.ndarray, list[bool]]]:
+        """An epoch ended, at the current parameters, after the forward pass `watch` saw; `measured`: the
+        rows whose statistics are wanted. Returns the epochs whose statistics are ready (see `finish`)."""
+        j = self.filled
+        np.copyto(self.rows[j], self.theta)
+        self.ends.append(j)
+        self.measured.append(measured)
+        self.found.append(self.hidden)
         self.hidden = [None] * (self.depth - 1)
+        self.filled = j + 1
+        if j + 1 == self.slots:
+            self.ready += self._reduce()
+        ready, self.ready = self.ready, []
+        return ready
+
+    def finish(self) -> list[tuple[np.ndarray, list[bool]]]:
+        """The statistics of the epochs ended and not yet returned, in order: for each, (P, L, 5) columns as
+        COLUMNS (NaN: does not apply) and its `measured`. An epoch cut off leaves no statistics."""
+        ready, self.ready = self.ready + self._reduce(), []
+        return ready
+
+    def _reduce(self) -> list[tuple[np.ndarray, list[bool]]]:
+        """The norms of the buffer's rows in one reduction, and the statistics of its whole epochs; the
+        gradients of an epoch under way carried to the next buffer."""
+        m, ends = self.filled, self.ends
+        if not m:
+            return []
+        norms = weight_norms(self.kept[:m], self.segments)  # (m, P, L)
+        k = len(ends)
+        grad_means = np.empty((k, *self.sums.shape[1:]))
+        if self.aligned and not self.updates and ends == list(range(self.per_epoch, m, self.per_epoch + 1)):
+            # whole epochs: their gradients' norms summed one after the other, all epochs in one call
+            by_epoch = norms[: k * (self.per_epoch + 1)].reshape(k, self.per_epoch + 1, *norms.shape[1:])
+            grads = by_epoch[:, : self.per_epoch]
+            if self.per_epoch:
+                np.divide(np.add.accumulate(grads, axis=1)[:, -1], self.per_epoch, out=grad_means)
+            else:
+                grad_means[...] = np.nan
+            tail = norms[k * (self.per_epoch + 1) :]
+        else:
+            first = 0
+            for e, end in enumerate(ends):
+                self._add(norms[first:end])
+                grad_means[e] = self.sums[0] / self.updates if self.updates else np.nan
+                self.updates = 0
+                first = end + 1
+            tail = norms[first:]
+        if len(tail):
+            self._add(tail)  # an epoch under way: its first gradients
+        out: list[tuple[np.ndarray, list[bool]]] = []
+        if k:
+            out = self._epochs(norms[ends], grad_means)
+        self.filled = 0
+        self.ends, self.measured, self.found = [], [], []
         return out
+
+    def _add(self, norms: np.ndarray) -> None:
+        """Add gradients' norms (m, P, L) to the sums of the epoch under way, one after the other in update
+        order (an accumulation, never a pairwise sum: the same additions however the updates were buffered;
+        an epoch's first block starts from 0, and 0 + a is a)."""
+        if not len(norms):
+            return
+        if self.updates:
+            norms = np.concatenate([self.sums, norms])
+        self.sums = np.add.accumulate(norms, axis=0)[-1:]
+        self.updates += len(norms) - (1 if self.updates else 0)
+
+    def _epochs(self, weight: np.ndarray, grad_means: np.ndarray) -> list[tuple[np.ndarray, list[bool]]]:
+        """The statistics of the buffer's k epochs from their end's weight norms (k, P, L) and mean gradient
+        norms; the update ratios from the parameters at each epoch's end (the buffer's `ends`)."""
+        ends = self.kept[self.ends]  # (k, P, n)
+        before = np.concatenate([self.start[None], ends[:-1]])
+        moved = weight_norms(ends - before, self.segments)
+        before_norms = np.concatenate([self.start_norms[None], weight[:-1]])
+        out = np.full((len(ends), *self.sums.shape[1:], len(COLUMNS)), np.nan)
+        out[..., WEIGHT_NORM] = weight
+        out[..., GRAD_NORM] = grad_means
+        out[..., UPDATE_RATIO] = moved / before_norms
+        for layer in range(self.depth - 1):
+            found = [f[layer] for f in self.found]
+            if any(f is None for f in found):  # no forward pass saw it: not measured
+                continue
+            stacked = np.stack(found)  # type: ignore[arg-type]  # (k, P, units)
+            units = stacked.shape[-1]
+            if self.activation in DEAD_ACTIVATIONS:
+                out[:, :, layer, DEAD] = np.count_nonzero(stacked <= 0.0, axis=-1) / units
+            else:
+                saturated = 100 * stacked >= SATURATED_PERCENT * self.points
+                out[:, :, layer, SATURATED] = np.count_nonzero(saturated, axis=-1) / units
+        np.copyto(self.start, ends[-1])
+        self.start_norms = weight[-1].copy()
+        return list(zip(out, self.measured, strict=True))

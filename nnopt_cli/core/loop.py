@@ -361,7 +361,7 @@ def run(
                 for i in _evaluate(measures, pop, head, rows, epoch, k, lr_block[k - 1 - block_start]):
                     rows[i].history.checkpoint = _checkpoint(pop, i, rows[i], rng_state(i))
                 if stats is not None:
-                    _record_layers(stats, rows, measured)
+                    _record_layers(stats.end_epoch(measured), rows)
                 np.copyto(epoch_end, pop.values)
                 pop.keep_state()
                 if rng_states is not None:
@@ -381,6 +381,9 @@ def run(
                 state = None if rng_states is None else rng_states[i]
                 r.history.checkpoint = _checkpoint(pop, i, r, state, kept=True)
     elapsed = time.perf_counter() - started
+    if stats is not None:
+        with np.errstate(all="ignore"):
+            _record_layers(stats.finish(), rows)
     with np.errstate(all="ignore"):
         traced = batch_losses.all() if batch_losses is not None else None
 
@@ -411,13 +414,14 @@ def _layer_recorder(net: mlp.MLP, pop: Population, per_epoch: int, points: int) 
     return stats
 
 
-def _record_layers(stats: layerstats.Recorder, rows: list[_Row], measured: list[bool]) -> None:
-    """An epoch's per-layer statistics into the history of every run measured at its end (those active when
-    it began: a run that diverged in it gets its last row, as in metrics.csv)."""
-    found = stats.end_epoch()
-    for i, r in enumerate(rows):
-        if measured[i]:
-            r.history.layer_stats.append(found[i])
+def _record_layers(ready: list[tuple[np.ndarray, list[bool]]], rows: list[_Row]) -> None:
+    """Epochs' per-layer statistics (Recorder.end_epoch's, .finish's) into the history of every run measured
+    at each epoch's end (those active when it began: a run that diverged in it gets its last row, as in
+    metrics.csv)."""
+    for found, measured in ready:
+        for i, r in enumerate(rows):
+            if measured[i]:
+                r.history.layer_stats.append(found[i])
 
 
 def _check_resume(
