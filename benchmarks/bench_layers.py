@@ -101,7 +101,9 @@ def main() -> None:
         }
 
     width = max(len(k) for k in rows) + 2
-    print(f"loop.run, {args.epochs} epochs, {args.pairs} pairs: CPU time with / without the per-layer statistics")
+    print(
+        f"loop.run, {args.epochs} epochs, {args.pairs} pairs: CPU time with / without the per-layer statistics"
+    )
     print(f"{'run':<{width}}{'ratio':>7}{'quartiles':>14}{'fastest':>9}{'µs/update':>11}{'+µs':>7}")
     for name, r in rows.items():
         quartiles = f"{r['ratio_q1']:.2f}–{r['ratio_q3']:.2f}"

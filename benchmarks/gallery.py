@@ -65,7 +65,13 @@ SPIRAL = [
 GROUPS = (
     *("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic", "lr-find"),
     "overlay",
+    "layers",
 )
+# the README's per-layer statistics: sigmoid units at a rate that pushes them into their flat parts
+LAYERS = [
+    *("train", "configs/sgd.yaml", "--set", "model.activation=sigmoid", "--lr", "0.5", "--epochs", "40"),
+    *("--set", "name=sigmoid"),
+]
 # the README's lr-find commands (tests/test_readme.py checks that it spells them)
 LR_FIND = ["lr-find", "configs/l2.yaml"]
 LR_FIND_GRID = ["lr-find", "configs/l2.yaml", "--grid", "optimizer.name=sgd,sgdm,adam"]
@@ -170,6 +176,9 @@ def main(only: list[str]) -> None:
                 shutil.copy(newest(runs / name) / "lr_find.png", OUT / f"{name}.png")
         if "overlay" in wanted:
             overlay(runs / "overlay")
+        if "layers" in wanted:
+            nnopt(*LAYERS, "--runs-root", str(runs / "layers"), "--quiet")
+            shutil.copy(newest(runs / "layers") / "layers.png", OUT / "layers.png")
     if "quadratic" in wanted:
         quadratic_three()
     for path in sorted(OUT.glob("*.png")):

@@ -179,8 +179,8 @@ def write_start(folder: Path, history_config: Any) -> None:
 
 
 def write_data(folder: Path, history: History) -> None:
-    """metrics.csv, lr.csv and trace.csv (the updates done), params.npz, with EMA params_ema.npz, and
-    state.npz (what continuing the run needs, `state_arrays`).
+    """metrics.csv, lr.csv and trace.csv (the updates done), params.npz, with EMA params_ema.npz,
+    state.npz (what continuing the run needs, `state_arrays`) and layers.csv (`write_layers`).
 
     trace.csv has a row per update: step k (from 0), the 1-based epoch it belongs to, its rate and the loss
     of the mini-batch it was computed on (History.batch_loss). A history without batch losses (a loop run
