@@ -5,9 +5,9 @@
 Each run is trained by the loop in pairs, once with the statistics (what every command does) and once with
 loop.run(layers=False), back to back and in alternating order, so that both halves of a pair meet the same
 load of a shared machine. Per update the statistics cost one copy of the gradient (Population.tap); per
-epoch a few reductions of the kept gradients and the parameters, and one or two of each hidden layer's z in
-the forward pass the loop makes anyway. The figure is the median over the pairs of the ratio of their CPU times
-(with its quartiles; the ratio of the fastest of each is shown too): the target is at most 1.15. CPU time
+epoch one copy of the parameters and a reduction or two of each hidden layer's z in the forward pass the
+loop makes anyway; the norms are taken a buffer of updates and epochs at a time. The figure is the median
+over the pairs of the ratio of their CPU times (with its quartiles; the ratio of the fastest of each is shown too): the target is at most 1.15. CPU time
 does not count the time this process waits for a core. The runs are shortened to --epochs so that many
 pairs fit in a minute (the cost is per update, the same at any length).
 """
@@ -102,7 +102,8 @@ def main() -> None:
 
     width = max(len(k) for k in rows) + 2
     print(
-        f"loop.run, {args.epochs} epochs, {args.pairs} pairs: CPU time with / without the per-layer statistics"
+        f"loop.run, {args.epochs} epochs, {args.pairs} pairs: "
+        "CPU time with / without the per-layer statistics"
     )
     print(f"{'run':<{width}}{'ratio':>7}{'quartiles':>14}{'fastest':>9}{'µs/update':>11}{'+µs':>7}")
     for name, r in rows.items():

@@ -241,7 +241,7 @@ def test_layers_csv_has_a_row_per_epoch_and_layer_and_reads_back(tmp_path: Path)
     lines = (folder / "layers.csv").read_text().splitlines()
     assert lines[0] == "epoch,layer,weight_norm,grad_norm,update_ratio,dead_fraction,saturated_fraction"
     assert [line.split(",")[:2] for line in lines[1:]] == [
-        [str(e), str(l)] for e in (1, 2, 3) for l in (1, 2)
+        [str(epoch), str(layer)] for epoch in (1, 2, 3) for layer in (1, 2)
     ]
     for line in lines[1:]:
         cells = line.split(",")
