@@ -7,9 +7,10 @@ loop.run(layers=False), back to back and in alternating order, so that both halv
 load of a shared machine. Per update the statistics cost one copy of the gradient (Population.tap); per
 epoch one copy of the parameters and a reduction or two of each hidden layer's z in the forward pass the
 loop makes anyway; the norms are taken a buffer of updates and epochs at a time. The figure is the median
-over the pairs of the ratio of their CPU times (with its quartiles; the ratio of the fastest of each is shown too): the target is at most 1.15. CPU time
-does not count the time this process waits for a core. The runs are shortened to --epochs so that many
-pairs fit in a minute (the cost is per update, the same at any length).
+over the pairs of the ratio of their CPU times (with its quartiles; the ratio of the fastest of each is
+shown too): the target is at most 1.15. CPU time does not count the time this process waits for a core.
+The runs are shortened to --epochs so that many pairs fit in a minute (the cost is per update and per
+epoch, the same at any length).
 """
 
 from __future__ import annotations

@@ -753,8 +753,8 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
     --runs-root. The pictures are drawn from the files the folder holds (config.yaml, metrics.csv, lr.csv,
     trace.csv, layers.csv, params.npz, summary.json; a sweep's sweep.csv and curves.csv) by the code
     `nnopt train`, `nnopt compare` and `nnopt sweep` draw them with, so they are the files those commands
-    wrote, byte for byte: for a folder whose drawing was cut off or failed, or after a change of how pictures are drawn.
-    Prints each file written; nothing else in the folder changes but summary.json's note of the pictures
+    wrote, byte for byte: for a folder whose drawing was cut off or failed, or after a change of how
+    pictures are drawn. Prints each file written; nothing else in the folder changes but summary.json's note of the pictures
     missing (pictures_missing), which loses those drawn.
 
     \b
