@@ -754,8 +754,8 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
     trace.csv, layers.csv, params.npz, summary.json; a sweep's sweep.csv and curves.csv) by the code
     `nnopt train`, `nnopt compare` and `nnopt sweep` draw them with, so they are the files those commands
     wrote, byte for byte: for a folder whose drawing was cut off or failed, or after a change of how
-    pictures are drawn. Prints each file written; nothing else in the folder changes but summary.json's note of the pictures
-    missing (pictures_missing), which loses those drawn.
+    pictures are drawn. Prints each file written; nothing else in the folder changes but summary.json's
+    note of the pictures missing (pictures_missing), which loses those drawn.
 
     \b
       nnopt replot runs/20261121-173834-l2
