@@ -301,7 +301,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch, h: loop.History, tmp_path: Path) -> A
         original(fig, path)
 
     monkeypatch.setattr(plots, "save", spy)
-    layersplot.draw_layers(tmp_path, h)
+    layersplot.draw_layers(tmp_path, h, "a network, a run")
     (fig,) = figures
     return fig
 

@@ -176,15 +176,13 @@ def _colors(n: int) -> list[Any]:
     return [cmap(0.9 * i / (n - 1)) for i in range(n)]
 
 
-def draw_layers(folder: Path, h: History) -> None:
-    """layers.png of a run from its History (layer_stats, one per epoch trained)."""
-    from nnopt_cli.figures import report
-
+def draw_layers(folder: Path, h: History, described: str) -> None:
+    """layers.png of a run from its History (layer_stats, one per epoch trained); `described`: the network
+    and the run in words, for the title."""
     stats = np.stack(h.layer_stats[: h.epochs_done])
     widths = [h.params[f"w{i + 1}"].shape[0] for i in range(stats.shape[1])]
     widths.append(h.params[f"w{stats.shape[1]}"].shape[1])
-    title = f"{h.config.name}: each layer during training — {report.describe_network(h.config)}; "
-    title += report.describe_run(h.config)
+    title = f"{h.config.name}: each layer during training — {described}"
     draw(
         folder / "layers.png",
         stats,

@@ -322,7 +322,8 @@ def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = Tru
     if _confusion_tells(view) and history.status != "diverged":
         jobs.append(Job(folder / "confusion.png", draw_confusion, (folder, history, view)))
     if layersplot.drawable(history):  # per-layer statistics (layers.csv)
-        jobs.append(Job(folder / "layers.png", layersplot.draw_layers, (folder, history)))
+        described = f"{describe_network(history.config)}; {describe_run(history.config)}"
+        jobs.append(Job(folder / "layers.png", layersplot.draw_layers, (folder, history, described)))
     return jobs
 
 
