@@ -192,14 +192,19 @@ def test_rows_of_a_population_equal_each_run_alone() -> None:
         assert np.array_equal(np.stack(h.layer_stats), np.stack(alone.layer_stats), equal_nan=True)
 
 
-@pytest.mark.parametrize("kept_bytes", [8 * 45 * 11 * 3, 8 * 45 * 4, 8 * 45 * 2])
+@pytest.mark.parametrize(
+    ("kept_bytes", "kept_most"),
+    [(8 * 45 * 11 * 3, 0), (8 * 45 * 4, 8 * 45 * 11), (8 * 45 * 4, 0), (8 * 45 * 2, 0)],
+)
 def test_how_the_gradients_are_buffered_changes_no_bit(
-    monkeypatch: pytest.MonkeyPatch, kept_bytes: int
+    monkeypatch: pytest.MonkeyPatch, kept_bytes: int, kept_most: int
 ) -> None:
-    """Buffers of three whole epochs, and of less than one (4 rows, 2 rows: epochs cut across buffers)."""
+    """Buffers of three whole epochs, of one, and of less than one (4 rows, 2 rows: epochs cut across
+    buffers)."""
     sets = ("train.epochs=7", "optimizer.name=adam", "optimizer.lr=0.05", "data.batch_size=30")
     whole = trained("l2.yaml", *sets)
     monkeypatch.setattr(layerstats, "KEPT_BYTES", kept_bytes)
+    monkeypatch.setattr(layerstats, "KEPT_MOST", kept_most)
     cut = trained("l2.yaml", *sets)
     assert len(cut.layer_stats) == 7
     assert np.array_equal(np.stack(whole.layer_stats), np.stack(cut.layer_stats), equal_nan=True)

@@ -31,7 +31,10 @@ COLUMNS = ("weight_norm", "grad_norm", "update_ratio", "dead_fraction", "saturat
 WEIGHT_NORM, GRAD_NORM, UPDATE_RATIO, DEAD, SATURATED = range(len(COLUMNS))
 SATURATED_Z = 4.0  # |z| beyond it: sigmoid'(z) < 0.018, tanh'(z) < 0.0014
 SATURATED_PERCENT = 95  # of the training rows
-KEPT_BYTES = 1 << 21  # the gradients kept between two reductions (at least one update's)
+# the gradients and parameters kept between two reductions: small enough to stay in the cache (and to be
+# reused memory, not fresh pages, run after run), or one whole epoch's up to KEPT_MOST
+KEPT_BYTES = 1 << 16
+KEPT_MOST = 1 << 22
 DEAD_ACTIVATIONS = ("relu",)
 SATURATING_ACTIVATIONS = ("sigmoid", "tanh")
 
@@ -75,9 +78,9 @@ class Recorder:
         # the buffer: each update's gradient and, after an epoch's, the parameters it ended with; whole
         # epochs of them when one fits in KEPT_BYTES (the usual case: one reduction then serves them all)
         row_bytes, epoch_rows = 8 * p * n, per_epoch + 1
-        self.aligned = row_bytes * epoch_rows <= KEPT_BYTES
+        self.aligned = row_bytes * epoch_rows <= max(KEPT_BYTES, KEPT_MOST)
         if self.aligned:
-            self.slots = KEPT_BYTES // (row_bytes * epoch_rows) * epoch_rows
+            self.slots = max(1, KEPT_BYTES // (row_bytes * epoch_rows)) * epoch_rows
         else:
             self.slots = max(2, KEPT_BYTES // row_bytes)
         self.kept = np.empty((self.slots, p, n))
