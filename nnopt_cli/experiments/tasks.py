@@ -101,7 +101,8 @@ def train_task(
     on_epoch: loop.EpochCallback | None = None,
 ) -> list[History]:
     """Train one task's rows as one population and return their histories, light: per-epoch metrics kept,
-    the per-update arrays and the weights dropped (with --save-runs, after its run folders are written)."""
+    the per-update arrays, the per-layer statistics and the weights dropped (with --save-runs, after its
+    run folders are written)."""
     started = time.perf_counter()
     (group,) = experiment.prepare(list(task.configs))
     histories = loop.run(list(task.configs), group.prepared, on_epoch=on_epoch, should_stop=should_stop)
@@ -120,6 +121,7 @@ def _light(h: History) -> History:
         h.batch_loss = np.zeros(0)
     h.params = {}
     h.params_ema = None
+    h.layer_stats = []
     return h
 
 
