@@ -43,7 +43,7 @@ PANELS = {
     ),
     "dead_fraction": (
         "Dead ReLU units: output 0 on every training row",
-        "a dead unit passes no gradient back and stops learning",
+        "it passes no gradient back: its incoming weights stop learning",
         "share of the layer's units",
         False,
     ),
@@ -129,7 +129,7 @@ def draw(
             ax.set_ylim(-0.03, 1.03)
         ax.set_title(f"{heading}\n{hint}", fontsize=9.5)
         ax.set_xlabel("epoch")
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(ylabel if drawn else ylabel.replace(" (log scale)", ""))
         ax.grid(True, alpha=0.3)
         plots._integer_x(ax)
         if len(x) == 1:
