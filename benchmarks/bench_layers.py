@@ -95,8 +95,7 @@ def _forms(p: int, updates: int) -> dict[str, float]:
     for layer in range(net.depth):
         ones[segments[2 * layer] : segments[2 * layer + 1], layer] = 1.0
     g = np.random.default_rng(0).normal(size=(p, net.n_params))
-    kept = np.empty((max(1, layerstats.KEPT_BYTES // g.nbytes), p, net.n_params))
-    rows = list(kept)
+    recorder = layerstats.Recorder(net, g.copy(), per_epoch=10, points=300)  # as configs/l2.yaml trains
     sums = np.zeros((p, net.depth))
 
     def reduceat() -> None:
@@ -109,9 +108,7 @@ def _forms(p: int, updates: int) -> dict[str, float]:
         np.add(sums, np.sqrt(np.square(g) @ ones), out=sums)
 
     def buffered() -> None:
-        for row in rows:
-            np.copyto(row, g)
-        layerstats.weight_norms(kept, segments)
+        recorder.keep(g)
 
     out = {}
     for name, fn, calls, per_call in (
@@ -121,8 +118,8 @@ def _forms(p: int, updates: int) -> dict[str, float]:
         (
             "copy per update, one reduceat per buffer (the loop's)",
             buffered,
-            max(1, updates // len(kept)),
-            len(kept),
+            updates,
+            1,
         ),
     ):
         best = math.inf
