@@ -12,9 +12,10 @@ For layer l (1..L, the layer of w_l) and epoch e:
     saturated_fraction  hidden sigmoid and tanh layers: the share of units with |z| > SATURATED_Z on at least
                         SATURATED_PERCENT % of the training rows, at the end of the epoch
 
-A fraction that does not apply is NaN here and an empty cell in layers.csv: the output layer's (it has no
-activation of its own), dead_fraction under sigmoid, tanh and leaky_relu (a leaky unit outputs αz, not 0,
-and keeps the gradient α: it cannot die in this sense), saturated_fraction under relu and leaky_relu.
+A fraction that does not apply is NaN here and an empty cell in layers.csv: the output layer's (its z are
+the logits, which the head turns into outputs), dead_fraction under sigmoid, tanh and leaky_relu (a leaky
+unit outputs αz, not 0, and keeps the gradient α: it cannot die in this sense), saturated_fraction under relu
+and leaky_relu.
 
 Every value of a row is computed from that row's numbers alone, in an order that depends neither on the
 other rows of the population nor on how updates are buffered, so a run's statistics are bit for bit those it
