@@ -48,7 +48,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ),
     # sigmoid units at a large rate: most of them saturate within a few epochs
     ("dot-sigmoid-saturating", "sgd.yaml", ["model.activation=sigmoid", "optimizer.lr=0.5"]),
-    # two relu layers at a large rate: most units of both die
+    # two relu layers at a large rate: most units of the second die, some of the first
     ("dot-relu-dying", "sgd.yaml", ["model.hidden=[8, 8]", "optimizer.lr=0.1"]),
     # tanh with the penalty and clipping: grad_norm is the norm before clipping
     (
