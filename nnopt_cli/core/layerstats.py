@@ -32,9 +32,10 @@ COLUMNS = ("weight_norm", "grad_norm", "update_ratio", "dead_fraction", "saturat
 WEIGHT_NORM, GRAD_NORM, UPDATE_RATIO, DEAD, SATURATED = range(len(COLUMNS))
 SATURATED_Z = 4.0  # |z| beyond it: sigmoid'(z) < 0.018, tanh'(z) < 0.0014
 SATURATED_PERCENT = 95  # of the training rows
-# the gradients and parameters kept between two reductions: small enough to stay in the cache (and to be
-# reused memory, not fresh pages, run after run), or one whole epoch's up to KEPT_MOST
-KEPT_BYTES = 1 << 16
+# the gradients and parameters kept between two reductions, or one whole epoch's up to KEPT_MOST: a reduction
+# costs about 40 NumPy calls whatever its size, so the buffer holds many epochs of a small network (about
+# 2,900 updates of the course's), and a single reduction serves them
+KEPT_BYTES = 1 << 20
 KEPT_MOST = 1 << 22
 DEAD_ACTIVATIONS = ("relu",)
 SATURATING_ACTIVATIONS = ("sigmoid", "tanh")
