@@ -64,7 +64,7 @@ SPIRAL = [
 ]
 GROUPS = (
     *("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic", "lr-find"),
-    *("overlay", "surface", "compare-surface", "animate"),
+    *("overlay", "surface", "compare-surface", "animate", "layers"),
 )
 # the README's comparison of paths on Rosenbrock's surface, entries with settings of their own
 COMPARE_SURFACE = [
@@ -78,6 +78,11 @@ SURFACES = {
     "valley_sgdm_paths": ["train", "configs/valley.yaml", "--set", "optimizer.name=sgdm"],
     "rosenbrock_paths": ["train", "configs/rosenbrock.yaml"],
 }
+# the README's per-layer statistics: sigmoid units at a rate that pushes them into their flat parts
+LAYERS = [
+    *("train", "configs/sgd.yaml", "--set", "model.activation=sigmoid", "--lr", "0.5", "--epochs", "40"),
+    *("--set", "name=sigmoid"),
+]
 # the README's lr-find commands (tests/test_readme.py checks that it spells them)
 LR_FIND = ["lr-find", "configs/l2.yaml"]
 LR_FIND_GRID = ["lr-find", "configs/l2.yaml", "--grid", "optimizer.name=sgd,sgdm,adam"]
@@ -193,6 +198,9 @@ def main(only: list[str]) -> None:
         if "animate" in wanted:
             nnopt(*ANIMATE, "--runs-root", str(runs / "animate"), "--quiet")
             shutil.copy(newest(runs / "animate") / "boundary.gif", OUT / "l2_boundary.gif")
+        if "layers" in wanted:
+            nnopt(*LAYERS, "--runs-root", str(runs / "layers"), "--quiet")
+            shutil.copy(newest(runs / "layers") / "layers.png", OUT / "layers.png")
     if "quadratic" in wanted:
         quadratic_three()
     for path in sorted([*OUT.glob("*.png"), *OUT.glob("*.gif")]):

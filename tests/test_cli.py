@@ -25,11 +25,13 @@ RUN_FILES = {
     "metrics.csv",
     "lr.csv",
     "trace.csv",
+    "layers.csv",
     "state.npz",
     "params.npz",
     "loss.png",
     "lr.png",
     "boundary.png",
+    "layers.png",
     "summary.json",
 }
 
@@ -329,6 +331,7 @@ def test_compare_trains_entries_like_train(tmp_path: Path) -> None:
             "loss.png",
             "lr.png",
             "boundary.png",
+            "layers.png",
         }
     rows = read_csv(folder / "compare.csv")
     assert [r["name"] for r in rows] == ["sgd", "adam"]
@@ -351,6 +354,9 @@ def test_compare_trains_entries_like_train(tmp_path: Path) -> None:
     ):
         for key in a.files:
             assert np.array_equal(a[key], b[key])
+    assert (folder / "adam" / "layers.csv").read_bytes() == (
+        only_folder(tmp_path / "t") / "layers.csv"
+    ).read_bytes()
     assert "Optimizers side by side" in result.output
     assert "converged epoch:" in result.output
 
@@ -371,6 +377,7 @@ def test_compare_entries_of_the_new_rules_with_clipping_train_like_train(tmp_pat
             for key in a.files:
                 assert np.array_equal(a[key], b[key]), (name, key)
         assert (folder / name / "metrics.csv").read_bytes() == (trained / "metrics.csv").read_bytes()
+        assert (folder / name / "layers.csv").read_bytes() == (trained / "layers.csv").read_bytes()
     rules = {row["name"]: row for row in read_csv(folder / "compare.csv")}
     assert list(rules) == names
 

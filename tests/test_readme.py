@@ -436,3 +436,21 @@ def test_the_surface_commands_and_their_pictures() -> None:
             assert str(int(np.argmax(out))) == found.group(1) and out.any(), line
             checked += 1
         assert checked == 1, line
+
+
+def test_the_layers_picture_and_what_the_readme_says_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command = indented_command("nnopt train configs/sgd.yaml --set model.activation=sigmoid ")
+    assert shlex.split(command)[1:] == gallery_commands().LAYERS  # the picture beside it comes from it
+    assert "saturated after the first epoch and all of them by the last" in README
+    assert "fall more than a hundredfold from the first epoch to the last" in README
+    cli_run(command, tmp_path / "runs", monkeypatch, "--quiet")
+    (folder,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    rows = list(csv.DictReader((folder / "layers.csv").open()))
+    saturated = [float(r["saturated_fraction"]) for r in rows if r["layer"] == "1"]
+    assert saturated[0] > 0.5 and saturated[-1] == 1.0
+    for layer in ("1", "2"):
+        grads = [float(r["grad_norm"]) for r in rows if r["layer"] == layer]
+        ratios = [float(r["update_ratio"]) for r in rows if r["layer"] == layer]
+        assert grads[-1] < grads[0] / 100 and ratios[-1] < ratios[0] / 100

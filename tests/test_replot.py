@@ -103,13 +103,13 @@ def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_run_is_drawn_again_byte_for_byte(runs: Path, tmp_path: Path) -> None:
     drawn, again = redrawn(copy(runs, tmp_path))
-    assert set(drawn) == {"loss.png", "lr.png", "boundary.png"}
+    assert set(drawn) == {"loss.png", "lr.png", "boundary.png", "layers.png"}
     assert_same(drawn, again)  # no penalty, no EMA, no test split: start_loss, start_accuracy suffice
 
 
 def test_a_run_with_a_test_split_ema_l2_and_four_inputs(iris: Path, tmp_path: Path) -> None:
     drawn, again = redrawn(copy(iris, tmp_path))
-    assert set(drawn) == {"loss.png", "lr.png", "boundary.png", "confusion.png"}
+    assert set(drawn) == {"loss.png", "lr.png", "boundary.png", "confusion.png", "layers.png"}
     assert_same(drawn, again, need_start=() if has_start(iris) else ("loss.png",))
 
 
@@ -136,7 +136,7 @@ def test_a_diverged_run(diverged: Path, tmp_path: Path) -> None:
     h = replot.read_history(diverged)
     assert h.status == "diverged" and h.diverged_epoch == h.epochs_done and not math.isfinite(h.loss[-1])
     drawn, again = redrawn(copy(diverged, tmp_path))
-    assert set(drawn) == {"loss.png", "lr.png", "boundary.png"}
+    assert set(drawn) == {"loss.png", "lr.png", "boundary.png", "layers.png"}
     assert_same(drawn, again)
 
 
@@ -166,7 +166,7 @@ def test_a_comparison_with_seeds(comparison: Path, tmp_path: Path) -> None:
 def test_a_comparison_with_entry_pictures(tmp_path: Path) -> None:
     folder = nnopt(tmp_path, "compare", "adam", "--epochs", "5", "--entry-pictures")
     drawn, again = redrawn(folder, entry_pictures=True)
-    entry = {f"adam/{name}" for name in ("loss.png", "lr.png", "boundary.png")}
+    entry = {f"adam/{name}" for name in ("loss.png", "lr.png", "boundary.png", "layers.png")}
     assert set(drawn) == {"compare.png", "boundaries.png"} | entry
     assert_same(drawn, again)
     # without entry_pictures, the comparison's own two; an entry's folder is a run folder of its own

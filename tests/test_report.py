@@ -79,7 +79,7 @@ def test_confusion_counts_true_against_predicted() -> None:
 @pytest.mark.parametrize(
     ("sets", "files"),
     [
-        (("train.epochs=2", "ema.decay=0.9"), {"loss.png", "lr.png", "boundary.png"}),
+        (("train.epochs=2", "ema.decay=0.9"), {"loss.png", "lr.png", "boundary.png", "layers.png"}),
         (
             (
                 "data.name=iris",
@@ -89,9 +89,12 @@ def test_confusion_counts_true_against_predicted() -> None:
                 "model.output=softmax",
                 "train.epochs=2",
             ),
-            {"loss.png", "lr.png", "boundary.png", "confusion.png"},
+            {"loss.png", "lr.png", "boundary.png", "confusion.png", "layers.png"},
         ),
-        (("optimizer.lr=80", "train.epochs=5"), {"loss.png", "lr.png", "boundary.png"}),  # diverges
+        (
+            ("optimizer.lr=80", "train.epochs=5"),
+            {"loss.png", "lr.png", "boundary.png", "layers.png"},
+        ),  # diverges
     ],
 )
 def test_a_runs_figures_come_from_its_history_and_arrays(tmp_path: Path, sets, files) -> None:

@@ -83,6 +83,8 @@ def assert_same_run(a: loop.History, b: loop.History) -> None:
     assert np.array_equal(a.batch_loss, b.batch_loss)
     assert len(a.batch_loss) == a.steps_done
     assert a.start == b.start and a.status == b.status
+    assert len(a.layer_stats) == a.epochs_done  # per-layer statistics: every epoch's, bit for bit
+    assert np.array_equal(np.stack(a.layer_stats), np.stack(b.layer_stats), equal_nan=True)
 
 
 def write_folder(root: Path, h: loop.History) -> Path:
@@ -122,7 +124,7 @@ def test_a_run_resumed_from_its_folder_writes_the_same_files(tmp_path: Path, nam
     h = resumed_from_folder(folder, ("train.epochs=6",))
     assert_same_run(whole, h)
     a, b = write_folder(tmp_path / "whole", whole), write_folder(tmp_path / "resumed", h)
-    for file in ("metrics.csv", "lr.csv", "trace.csv", "config.yaml"):
+    for file in ("metrics.csv", "lr.csv", "trace.csv", "layers.csv", "config.yaml"):
         assert (a / file).read_text() == (b / file).read_text(), file
     for file in ("params.npz", "params_ema.npz", "state.npz"):
         with np.load(a / file) as x, np.load(b / file) as y:

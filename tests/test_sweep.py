@@ -74,6 +74,7 @@ def test_every_run_equals_train_of_its_config_bit_for_bit(tmp_path):
             for key in a.files:
                 assert np.array_equal(a[key], b[key])
         assert (alone / "metrics.csv").read_bytes() == (saved / "metrics.csv").read_bytes()
+        assert (alone / "layers.csv").read_bytes() == (saved / "layers.csv").read_bytes()
         metrics = _rows(alone / "metrics.csv")
         assert float(row["final_loss"]) == float(metrics[-1]["loss"])
         assert float(row["final_accuracy"]) == float(metrics[-1]["accuracy"])
@@ -97,6 +98,7 @@ def test_rows_of_the_new_rules_with_clipping_equal_train_bit_for_bit(tmp_path):
             for key in a.files:
                 assert np.array_equal(a[key], b[key])
         assert (alone / "metrics.csv").read_bytes() == (saved / "metrics.csv").read_bytes()
+        assert (alone / "layers.csv").read_bytes() == (saved / "layers.csv").read_bytes()
 
 
 def test_processes_and_chunks_do_not_change_a_result(tmp_path):

@@ -217,13 +217,14 @@ def train(
     folder, or continue the run of a folder.
 
     The folder <runs-root>/<YYYYmmdd-HHMMSS>-<name>/ receives config.yaml, metrics.csv, lr.csv, trace.csv
-    (the loss of every mini-batch), params.npz (and params_ema.npz with ema.decay), state.npz (what
-    --resume needs), loss.png, lr.png, boundary.png and, last, summary.json; with model.type quadratic,
-    quadratic.png instead of loss.png and boundary.png; with model.type surface (a path on a 2-D function:
-    model.function), trajectory.csv (step, x, y, loss, lr), paths.png, loss.png, lr.png and summary.json.
-    With --animate (plot.animate), also frames.npz (the parameters at about 60 epochs, from 0 to the last)
-    and boundary.gif: boundary.png's picture at each of those epochs, the epoch and the loss in its title,
-    the last frame held.
+    (the loss of every mini-batch), layers.csv (per epoch and layer: weight and gradient norms, update
+    ratio, dead and saturated units), params.npz (and params_ema.npz with ema.decay), state.npz (what
+    --resume needs), loss.png, lr.png, boundary.png, layers.png and, last, summary.json; with model.type
+    quadratic, quadratic.png instead of loss.png and boundary.png, and no layers; with model.type surface (a
+    path on a 2-D function: model.function), trajectory.csv (step, x, y, loss, lr), paths.png, loss.png,
+    lr.png and summary.json. With --animate (plot.animate), also frames.npz (the parameters at about 60
+    epochs, from 0 to the last) and boundary.gif: boundary.png's picture at each of those epochs, the epoch
+    and the loss in its title, the last frame held.
 
     With --resume RUN, training continues from the epochs RUN has done (for an interrupted run, its last
     whole epoch) up to train.epochs (RUN's own, or --epochs N) into a new folder, and ends bit for bit where
@@ -797,11 +798,11 @@ def replot(run: str, runs_root: Path, entry_pictures: bool) -> None:
     RUN is a run folder, a comparison's, a sweep's or a range test's (lr_find.png from lr_find.csv), a
     surface's (paths.png, loss.png, lr.png from trajectory.csv), or the start or end of a folder name under
     --runs-root. The pictures are drawn from the files the folder holds (config.yaml, metrics.csv, lr.csv,
-    trace.csv, params.npz, summary.json; a sweep's sweep.csv and curves.csv) by the code `nnopt train`,
-    `nnopt compare` and `nnopt sweep` draw them with, so they are the files those commands wrote, byte for
-    byte: for a folder whose drawing was cut off or failed, or after a change of how pictures are drawn.
-    Prints each file written; nothing else in the folder changes but summary.json's note of the pictures
-    missing (pictures_missing), which loses those drawn.
+    trace.csv, layers.csv, params.npz, summary.json; a sweep's sweep.csv and curves.csv) by the code
+    `nnopt train`, `nnopt compare` and `nnopt sweep` draw them with, so they are the files those commands
+    wrote, byte for byte: for a folder whose drawing was cut off or failed, or after a change of how
+    pictures are drawn. Prints each file written; nothing else in the folder changes but summary.json's
+    note of the pictures missing (pictures_missing), which loses those drawn.
 
     \b
       nnopt replot runs/20261121-173834-l2

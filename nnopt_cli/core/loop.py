@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nnopt_cli import checks
-from nnopt_cli.core import ema, losses, mlp, optimizers, schedules
+from nnopt_cli.core import ema, layerstats, losses, mlp, optimizers, schedules
 from nnopt_cli.core.population import Population, RowSpec
 from nnopt_cli.keys import Key, only
 
@@ -136,6 +136,9 @@ class History:
     resumed_at_epoch: int | None = None
     data_digest: dict[str, str] = field(default_factory=dict)  # the rows trained and tested on (Prepared's)
     frames: Frames | None = None  # with plot.animate: the parameters at the epochs boundary.gif shows
+    # per epoch trained, a (L, 5) array: each layer's statistics, columns as layerstats.COLUMNS (NaN where a
+    # fraction does not apply); layers.csv
+    layer_stats: list[np.ndarray] = field(default_factory=list)
 
     @property
     def epochs_done(self) -> int:
@@ -267,6 +270,7 @@ def run(
     should_stop: Callable[[], bool] | None = None,
     resume: Sequence[Start] | None = None,
     trace: bool = True,
+    layers: bool = True,
 ) -> list[History]:
     """Train the runs of `configs` (equal `population_key`) together.
 
@@ -278,6 +282,8 @@ def run(
         an uninterrupted run of that length ends. None: every run starts at epoch 0.
       trace: False leaves History.batch_loss empty; only for measuring what recording it costs
         (benchmarks/bench_trace.py).
+      layers: False leaves History.layer_stats empty; only for measuring what the per-layer statistics cost
+        (benchmarks/bench_layers.py).
     Returns:
       One History per config, in order. A run whose loss or parameters become NaN or infinite stops with
       status "diverged" and keeps the weights it stopped with; Ctrl-C stops every run with status
@@ -318,7 +324,9 @@ def run(
     fixed_batches = None if first.shuffle else _batches(x_t, y_t, None, first.batch_size)
     shuffle_rngs = [np.random.default_rng([c.seed, 1]) for c in ordered]
     from_mlp = mlp.Backprop(net, head, pop.theta, pop.grads)
-    measures = [_Measure(mlp.Forward(net, pop.values, train.x), y_t, train.labels)]
+    stats = _layer_recorder(net, pop, per_epoch, train.size) if layers else None
+    watch = None if stats is None else stats.watch
+    measures = [_Measure(mlp.Forward(net, pop.values, train.x, watch=watch), y_t, train.labels)]
     if test is not None:
         measures.append(
             _Measure(mlp.Forward(net, pop.values, test.x), head.targets(test.labels), test.labels)
@@ -368,8 +376,11 @@ def run(
                     k += 1
                     if should_stop is not None and should_stop():
                         raise KeyboardInterrupt
+                measured = [r.active for r in rows]
                 for i in _evaluate(measures, pop, head, rows, epoch, k, lr_block[k - 1 - block_start]):
                     rows[i].history.checkpoint = _checkpoint(pop, i, rows[i], rng_state(i))
+                if stats is not None:
+                    _record_layers(stats.end_epoch(measured), rows)
                 np.copyto(epoch_end, pop.values)
                 if snapshots is not None:
                     snapshots.keep(epoch, pop.values)
@@ -391,6 +402,9 @@ def run(
                 state = None if rng_states is None else rng_states[i]
                 r.history.checkpoint = _checkpoint(pop, i, r, state, kept=True)
     elapsed = time.perf_counter() - started
+    if stats is not None:
+        with np.errstate(all="ignore"):
+            _record_layers(stats.finish(), rows)
     with np.errstate(all="ignore"):
         traced = batch_losses.all() if batch_losses is not None else None
 
@@ -481,6 +495,24 @@ class _Snapshots:
         )
 
 
+def _layer_recorder(net: mlp.MLP, pop: Population, per_epoch: int, points: int) -> layerstats.Recorder:
+    """The per-layer statistics of the population's rows (History.layer_stats): shown every update's gradient
+    by Population.step and the hidden layers' z by the end-of-epoch forward pass on the training rows."""
+    stats = layerstats.Recorder(net, pop.theta, per_epoch, points)
+    pop.tap = stats.keep
+    return stats
+
+
+def _record_layers(ready: list[tuple[np.ndarray, list[bool]]], rows: list[_Row]) -> None:
+    """Epochs' per-layer statistics (Recorder.end_epoch's, .finish's) into the history of every run measured
+    at each epoch's end (those active when it began: a run that diverged in it gets its last row, as in
+    metrics.csv)."""
+    for found, measured in ready:
+        for i, r in enumerate(rows):
+            if measured[i]:
+                r.history.layer_stats.append(found[i])
+
+
 def _check_resume(
     configs: Sequence[Config], resume: Sequence[Start], per_epoch: int, n: int, trace: bool
 ) -> int:
@@ -535,6 +567,10 @@ def _restore(pop: Population, rows: list[_Row], rngs: list[np.random.Generator],
         h.resumed_from, h.resumed_at_epoch = s.source or None, point.epochs
         r.lr_blocks.append(np.asarray(old.lr_trace[: point.steps], dtype=np.float64))
         r.losses_before = np.asarray(old.batch_loss[: point.steps], dtype=np.float64)
+        if len(old.layer_stats) == point.epochs:
+            # without them (a folder written before layers.csv) the run's statistics stay incomplete, and
+            # its folder gets no layers.csv
+            h.layer_stats.extend(old.layer_stats)
 
 
 def _rng_states(rngs: list[np.random.Generator]) -> list[Mapping[str, Any]]:

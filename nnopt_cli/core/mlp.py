@@ -225,13 +225,27 @@ def _activation_buffers(net: MLP, rows: int, points: int) -> list[np.ndarray]:
     return [np.ones((rows, w + 1, points)) for w in net.widths[1:-1]]
 
 
+# watch(hidden layer 0-based, its z (R, units, chunk's points), whether the chunk is a pass's first): shown
+# a hidden layer's pre-activations before they are overwritten (layerstats.Recorder.watch)
+Watch = Callable[[int, np.ndarray, bool], None]
+
+
 class Forward:
     """The logits of the rows of `theta` (R, n) on fixed inputs x (N, d), computed as often as asked (every
     epoch's metrics) into buffers made once. Large N is taken in chunks of points so that the buffers stay
-    bounded."""
+    bounded. `watch`, when given, is shown every hidden layer's z of every chunk (per-layer statistics)."""
 
-    def __init__(self, net: MLP, theta: np.ndarray, x: np.ndarray, *, chunk_bytes: int = 1 << 26) -> None:
+    def __init__(
+        self,
+        net: MLP,
+        theta: np.ndarray,
+        x: np.ndarray,
+        *,
+        chunk_bytes: int = 1 << 26,
+        watch: Watch | None = None,
+    ) -> None:
         self.act = net.activation_fn()
+        self.watch = watch
         self.blocks_t = [block.transpose(0, 2, 1) for block in net.layers(theta)]
         rows, n = theta.shape[0], x.shape[0]
         # every hidden layer has a buffer of the chunk's points: together they stay within chunk_bytes
@@ -252,6 +266,8 @@ class Forward:
                 a_next = self.a[i][..., :width]
                 hidden = a_next[:, :-1]
                 np.matmul(block_t, a, out=hidden)  # z_l, then act(z_l) in its place
+                if self.watch is not None:
+                    self.watch(i, hidden, start == 0)
                 self.act(hidden, hidden, None)
                 a = a_next
             np.matmul(self.blocks_t[-1], a, out=self.logits_buf[..., start:stop])

@@ -2,7 +2,8 @@
 
 A run trained alone is a population of one. Each update applies, to every row at once:
 
-    g ← g + d penalty/dθ         one operation per regularizer kind in use (regularizers.py)
+    g ← g + d penalty/dθ         one operation per regularizer kind in use (regularizers.py); `tap`, when
+                                 set, is shown this g (per-layer statistics, layerstats.py)
     g ← clip(g)                  per group with clipping, each row's norm its own (optimizers.clip)
     θ ← rule(θ, g, state, lr)    one call per group of rows sharing an optimizer and its settings
                                  (optimizers.py), with a column of rates, one per row
@@ -15,7 +16,7 @@ row (the gradient of one row never reads another), so a row ends bit for bit whe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +109,8 @@ class Population:
             )
             start = stop
         self._kept: list[tuple[np.ndarray, ...]] | None = None  # keep_state's copies
+        # shown every update's gradient with its penalty added, before clipping (layerstats.Recorder.keep)
+        self.tap: Callable[[np.ndarray], None] | None = None
         # one (P, n) scale matrix per penalty kind in use: the scale on a row's weights, 0 elsewhere
         self.penalty_scales: list[tuple[str, np.ndarray]] = []
         for kind in ("l2", "l1"):
@@ -134,6 +137,8 @@ class Population:
         theta, grads = self.theta, self.grads
         for kind, scale in self.penalty_scales:
             regularizers.add_grad(kind, scale, theta, grads)
+        if self.tap is not None:
+            self.tap(grads)  # the gradient the rule is handed, before clipping: per-layer grad_norm
         for g in self.groups:
             if g.clip_norm is not None or g.clip_value is not None:
                 optimizers.clip(g.grads, g.clip_norm, g.clip_value)

@@ -1,7 +1,7 @@
 """`nnopt replot`: a folder's pictures drawn again from the files it holds, without training.
 
     run folder    runs.read_history ──► History; data and network rebuilt ──► experiment.run_view
-                  ──► report.run_jobs ──► loss.png, lr.png, boundary.png (confusion.png)
+                  ──► report.run_jobs ──► loss.png, lr.png, boundary.png (confusion.png), layers.png
     quadratic     runs.read_quadratic ──► QuadraticHistory ──► quadratic.png, lr.png
     surface       surfaces.read (trajectory.csv, summary.json) ──► SurfaceHistory ──► paths.png, loss.png,
                   lr.png
@@ -12,11 +12,11 @@
     overlay       nnopt_cli.experiments.overlay.redraw: overlay.png from overlay.csv and summary.json
 
 The pictures are drawn by the functions `nnopt train` and `nnopt compare` draw them with, from the same
-numbers: metrics.csv and lr.csv hold floats in round-trip form and the .npz files the float64 weights, so a
-redrawn PNG is the one the command drew, byte for byte. The exception is epoch 0, which is not a row of
-metrics.csv: its values come from summary.json's `start` (every measure), or, in summaries written before
-it, from `start_loss` and `start_accuracy` alone, so that curves of other measures (the data loss beside a
-penalty, the moving average's, the test rows') then begin at epoch 1.
+numbers: metrics.csv, lr.csv and layers.csv hold floats in round-trip form and the .npz files the float64
+weights, so a redrawn PNG is the one the command drew, byte for byte. The exception is epoch 0, which is
+not a row of metrics.csv: its values come from summary.json's `start` (every measure), or, in summaries
+written before it, from `start_loss` and `start_accuracy` alone, so that curves of other measures (the data
+loss beside a penalty, the moving average's, the test rows') then begin at epoch 1.
 
 A folder without summary.json (its command was killed while drawing) is redrawn too, with the status the
 training loop gave it (runs.read_history reads it off the files). It has no epoch 0, so loss.png and

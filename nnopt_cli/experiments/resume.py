@@ -3,9 +3,9 @@
 Besides its history and weights (runs.read_history reads them back), a run folder keeps the state its updates
 carry from one to the next (state.npz, `runs.state_arrays`). `load` reads all of it and `prepare` rebuilds the
 data and the network, so that a run stopped after epoch e and continued to E ends bit for bit where one run
-of E epochs ends: the same weights, metrics.csv, lr.csv, trace.csv and summary.json (timing aside). Only what
-cannot change the numbers may change on the way: the length, the progress lines, the name and the pictures
-(ALLOWED).
+of E epochs ends: the same weights, metrics.csv, lr.csv, trace.csv, layers.csv and summary.json (timing
+aside). Only what cannot change the numbers may change on the way: the length, the progress lines, the name
+and the pictures (ALLOWED).
 """
 
 from __future__ import annotations

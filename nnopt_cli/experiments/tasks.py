@@ -133,7 +133,8 @@ def train_task(
     on_epoch: loop.EpochCallback | None = None,
 ) -> list[History]:
     """Train one task's rows as one population and return their histories, light: per-epoch metrics kept,
-    the per-update arrays and the weights dropped (with --save-runs, after its run folders are written)."""
+    the per-update arrays, the per-layer statistics and the weights dropped (with --save-runs, after its
+    run folders are written)."""
     if task.configs[0].model_type == "surface":
         return _train_surfaces(task, should_stop=should_stop)
     started = time.perf_counter()
@@ -154,6 +155,7 @@ def _light(h: History) -> History:
         h.batch_loss = np.zeros(0)
     h.params = {}
     h.params_ema = None
+    h.layer_stats = []
     return h
 
 

@@ -23,7 +23,7 @@ from nnopt_cli.core.loop import History
 from nnopt_cli.core.quadratic import QuadraticHistory
 from nnopt_cli.core.surface import SurfaceHistory
 from nnopt_cli.data import Dataset
-from nnopt_cli.figures import animation, plots, surfaceplot
+from nnopt_cli.figures import animation, layersplot, plots, surfaceplot
 
 COMPARE_PNG = "compare.png"  # a comparison's pictures, beside its entry folders
 BOUNDARIES_PNG = "boundaries.png"
@@ -327,8 +327,9 @@ def _confusion_tells(view: RunView) -> bool:
 
 def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = True) -> list[Job]:
     """A run's figures: boundary.png (with two inputs or more), loss.png, lr.png (unless `rates` is false:
-    a comparison draws every entry's rates in compare.png) and confusion.png for a classification with more
-    than two inputs (the boundary shows one plane of them only), a test split or more than two classes. A
+    a comparison draws every entry's rates in compare.png), layers.png (the per-layer statistics) and
+    confusion.png for a classification with more than two inputs (the boundary shows one plane of them
+    only), a test split or more than two classes. A
     diverged run's weights decide nothing: its boundary picture shows the data and says so, and it gets no
     confusion matrix."""
     jobs: list[Job] = [Job(folder / "loss.png", draw_loss, (folder, history))]
@@ -340,6 +341,9 @@ def run_jobs(folder: Path, history: History, view: RunView, *, rates: bool = Tru
         jobs.append(Job(folder / "confusion.png", draw_confusion, (folder, history, view)))
     if view.plane is not None and view.animation is not None:
         jobs.append(Job(folder / BOUNDARY_GIF, draw_boundary_gif, (folder, history, view)))
+    if layersplot.drawable(history):  # per-layer statistics (layers.csv)
+        described = f"{describe_network(history.config)}; {describe_run(history.config)}"
+        jobs.append(Job(folder / "layers.png", layersplot.draw_layers, (folder, history, described)))
     return jobs
 
 
@@ -403,6 +407,7 @@ _COST = {
     "draw_boundary": 2.0,
     "draw_loss": 2.0,
     "draw_confusion": 1.5,
+    "draw_layers": 2.5,
 }
 
 

@@ -24,13 +24,14 @@ import numpy as np
 from nnopt_cli import __version__, files, metrics
 from nnopt_cli import config as config_mod
 from nnopt_cli.config import Config
-from nnopt_cli.core import loop, quadratic
+from nnopt_cli.core import layerstats, loop, quadratic
 from nnopt_cli.core.loop import History
 from nnopt_cli.core.quadratic import QuadraticHistory
 from nnopt_cli.files import replacing
 from nnopt_cli.store import folders
 
 DATA_DIGEST = "data_sha256"  # summary.json's key for the digest of the rows a run used (data.digest)
+LAYERS_CSV = "layers.csv"  # per epoch and layer: layerstats.COLUMNS (write_layers, read_layers)
 
 
 class RunFolderError(OSError):
@@ -178,8 +179,8 @@ def write_start(folder: Path, history_config: Any) -> None:
 
 
 def write_data(folder: Path, history: History) -> None:
-    """metrics.csv, lr.csv and trace.csv (the updates done), params.npz, with EMA params_ema.npz, and
-    state.npz (what continuing the run needs, `state_arrays`).
+    """metrics.csv, lr.csv and trace.csv (the updates done), params.npz, with EMA params_ema.npz,
+    state.npz (what continuing the run needs, `state_arrays`) and layers.csv (`write_layers`).
 
     trace.csv has a row per update: step k (from 0), the 1-based epoch it belongs to, its rate and the loss
     of the mini-batch it was computed on (History.batch_loss). A history without batch losses (a loop run
@@ -198,6 +199,81 @@ def write_data(folder: Path, history: History) -> None:
         write_npz(folder / "state.npz", state_arrays(h))
     if h.frames is not None:
         write_frames(folder, h.frames)
+    write_layers(folder, h)
+
+
+# --- layers.csv: per-layer statistics -------------------------------------------------------------------
+
+_FRACTIONS = ("dead_fraction", "saturated_fraction")  # an empty cell where the fraction does not apply
+
+
+def write_layers(folder: Path, history: History) -> None:
+    """layers.csv: a row per epoch trained (1..E) and layer (1..L): epoch, layer, then layerstats.COLUMNS,
+    floats in round-trip form, a fraction that does not apply (NaN in the history) an empty cell. Not
+    written when the history holds no statistics for some epoch (a run resumed from a folder without
+    layers.csv)."""
+    h = history
+    if not h.epochs_done or len(h.layer_stats) != h.epochs_done:
+        return
+    write_csv(folder / LAYERS_CSV, layer_columns(h))
+
+
+def layer_columns(history: History) -> dict[str, list[Any]]:
+    """The columns of layers.csv (see write_layers)."""
+    stats = np.stack(history.layer_stats)  # (E, L, 5)
+    epochs, depth = stats.shape[:2]
+    columns: dict[str, list[Any]] = {
+        "epoch": np.repeat(history.epoch, depth).tolist(),
+        "layer": np.tile(np.arange(1, depth + 1), epochs).tolist(),
+    }
+    for j, name in enumerate(layerstats.COLUMNS):
+        values = stats[:, :, j].ravel().tolist()
+        if name in _FRACTIONS:
+            columns[name] = ["" if math.isnan(v) else v for v in values]
+        else:
+            columns[name] = values
+    return columns
+
+
+def read_layers(folder: Path, h: History) -> list[np.ndarray]:
+    """layers.csv's statistics as History.layer_stats has them, checked against the epochs of metrics.csv
+    and the layers of config.yaml's network (rows past metrics.csv's last epoch left out); [] when the folder
+    has no layers.csv.
+
+    Raises:
+      FolderError: a file that is not layers.csv as write_layers writes it for this run.
+    """
+    path = Path(folder) / LAYERS_CSV
+    if not path.is_file():
+        return []
+    header = ["epoch", "layer", *layerstats.COLUMNS]
+    found, rows = read_rows(path)
+    if found != header:
+        shown = ",".join(found) if found else "no header"
+        raise FolderError(f"{path}: columns {shown}; layers.csv has {','.join(header)}")
+    depth = len(h.config.hidden) + 1
+    if len(rows) < depth * h.epochs_done:
+        raise FolderError(
+            f"{path}: {len(rows)} rows; metrics.csv's {h.epochs_done} epochs of a network of {depth} layers "
+            f"make {depth * h.epochs_done}"
+        )
+    # rows past metrics.csv's last epoch (a folder cut off while it was written) are left out, as trace.csv's
+    rows = rows[: depth * h.epochs_done]
+    stats = np.empty((len(rows), len(layerstats.COLUMNS)))
+    for line, row in enumerate(rows, start=2):
+        epoch, layer = (line - 2) // depth + 1, (line - 2) % depth + 1
+        if len(row) != len(header):
+            raise FolderError(f"{path}, line {line}: {len(row)} cells, the header has {len(header)}")
+        if row[:2] != [str(epoch), str(layer)]:
+            raise FolderError(
+                f"{path}, line {line}: epoch {row[0]}, layer {row[1]}; expected epoch {epoch}, layer {layer}"
+            )
+        for j, (name, cell) in enumerate(zip(layerstats.COLUMNS, row[2:], strict=True)):
+            try:
+                stats[line - 2, j] = math.nan if cell == "" and name in _FRACTIONS else float(cell)
+            except ValueError:
+                raise FolderError(f"{path}, line {line}: {name} {cell!r} is not a number") from None
+    return list(stats.reshape(h.epochs_done, depth, len(layerstats.COLUMNS)))
 
 
 def trace_columns(history: History) -> dict[str, np.ndarray]:
@@ -329,6 +405,7 @@ def read_history(folder: Path, config: Config | None = None) -> History:
     h.lr_trace = _read_rates(folder / "lr.csv", h)
     h.batch_loss = _read_batch_losses(folder / "trace.csv", h)
     h.params = _read_weights(folder / "params.npz")
+    h.layer_stats = read_layers(folder, h)
     if config.ema_decay is not None:
         h.params_ema = _read_weights(folder / "params_ema.npz")
     if config.plot_animate:
