@@ -420,7 +420,7 @@ def frame_label(histories: Sequence[SurfaceHistory], labels: Sequence[str], step
     """A frame's line: the step and the loss there ("step 12 of 60: loss 0.1234"); with several histories,
     the step and each one's loss, a history that ended earlier at its last step."""
     planned = max(h.config.steps for h in histories)
-    head = f"step {step} of {planned}"
+    head = f"step {step} of {planned}" + (" (the start)" if step == 0 else "")
     if len(histories) == 1:
         return f"{head}: {_loss_text(histories[0], min(step, histories[0].steps_done))}"
     parts = []
