@@ -467,3 +467,18 @@ def test_the_toy_refuses_animate_in_one_line(tmp_path: Path) -> None:
     assert "plot.animate has no effect while model.type is quadratic" in result.output
     assert "model.type to mlp or surface" in result.output
     assert not any(tmp_path.iterdir())
+
+
+def test_the_readme_shows_the_paths_gif_and_its_command() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "benchmarks" / "gallery.py")
+    assert spec is not None and spec.loader is not None
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = f"    nnopt {' '.join(gallery.ANIMATE_PATH)}\n"
+    for title in ("## The boundary, animated", "## Optimizer paths on a surface"):
+        assert command in readme.split(title, 1)[1].split("\n## ", 1)[0], title
+    assert "benchmarks/figures/valley_paths.gif" in readme
+    assert "paths.gif" in CliRunner().invoke(cli, ["train", "--help"]).output
