@@ -366,6 +366,38 @@ def test_the_steps_a_paths_gif_shows() -> None:
     # several paths in step: the longest plan's frames up to the last step any made, and each one's end
     short = _surface(VALLEY, "train.steps=5")
     assert surfaceplot.frame_steps([short, diverged]) == [0, 3, 5, 6]
+    assert surfaceplot.frame_label([short, diverged], ["sgd 5", "sgd 200"], 6) == (
+        f"step 6 of 200\nsgd 5: loss {short.loss[5]:.4g} at step 5, its last\n"
+        f"sgd 200: diverged (loss {diverged.loss[6]:.4g})"
+    )
+
+
+def test_several_paths_move_in_step_and_stay_readable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a comparison's paths.gif will call: every path up to the frame's step, each ended one whole."""
+    from figure_checks import assert_readable
+
+    calls = _captured(monkeypatch)
+    short, long = surface.train(
+        [
+            config.load(ROSENBROCK, ["train.steps=30"]),
+            config.load(ROSENBROCK, ["optimizer.name=sgd", "optimizer.lr=0.001", "train.steps=90"]),
+        ]
+    )
+    surfaceplot.paths_gif(
+        tmp_path / "paths.gif", [short, long], ["adam", "sgd"], title="rosenbrock: two paths"
+    )
+    ((fig, update, frames),) = calls
+    assert frames == 61 and gif_frames(tmp_path / "paths.gif")[0] == 61  # 90 steps: (90i + 30) // 60
+    update(20)  # step 30 = (90·20 + 30) // 60: both paths up to it
+    first, second = _path_lines(fig, short)
+    assert len(first.get_xdata()) == 31 and len(second.get_xdata()) == 31
+    update(frames - 1)
+    assert np.array_equal(first.get_ydata(), short.y) and np.array_equal(second.get_ydata(), long.y)
+    for artist in fig.findobj():
+        artist.set_animated(False)
+    assert_readable(fig, "paths.gif of two runs")
 
 
 def _captured(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:

@@ -418,7 +418,8 @@ def _loss_text(h: SurfaceHistory, k: int) -> str:
 
 def frame_label(histories: Sequence[SurfaceHistory], labels: Sequence[str], step: int) -> str:
     """A frame's line: the step and the loss there ("step 12 of 60: loss 0.1234"); with several histories,
-    the step and each one's loss, a history that ended earlier at its last step."""
+    a line with the step, then a line per history with its loss (a history that ended earlier: at its last
+    step)."""
     planned = max(h.config.steps for h in histories)
     head = f"step {step} of {planned}" + (" (the start)" if step == 0 else "")
     if len(histories) == 1:
@@ -426,8 +427,8 @@ def frame_label(histories: Sequence[SurfaceHistory], labels: Sequence[str], step
     parts = []
     for h, label in zip(histories, labels, strict=True):
         k = min(step, h.steps_done)
-        parts.append(f"{label}: {_loss_text(h, k)}" + (f" at step {k}" if k < step else ""))
-    return f"{head}; " + "; ".join(parts)
+        parts.append(f"{label}: {_loss_text(h, k)}" + (f" at step {k}, its last" if k < step else ""))
+    return "\n".join([head, *parts])
 
 
 class _PathFrames:
@@ -504,7 +505,14 @@ def paths_gif(
 
     steps = frame_steps(histories)
     width = title_width(_layout(view_of(histories), 1, 1)[0])  # the figure's width: not its height's
-    texts = ["\n".join(textwrap.wrap(frame_label(histories, labels, s), width)) for s in steps]
+    texts = [
+        "\n".join(
+            part
+            for line in frame_label(histories, labels, s).split("\n")
+            for part in textwrap.wrap(line, width)
+        )
+        for s in steps
+    ]
     lines = max(t.count("\n") + 1 for t in texts)
     fig, ax, drawn = _paths_figure(histories, labels, title=title, colors=colors, frame_lines=lines)
     frames = _PathFrames(fig, ax, drawn, histories, steps, texts)
