@@ -6,6 +6,9 @@
                                                  start and end, the minima (or the saddle point), equal axes
     losses(path, histories, labels, title=...)   the loss per step (log y; the saddle: symmetric log)
     rates(path, histories, labels, title=...)    the rate of each update
+    paths_gif(path, histories, labels, title=...)  paths.png with the paths drawn as they go (plot.animate):
+                                                 a frame per step of `frame_steps`, the step and the
+                                                 loss in its title, the last frame held (animation.write_gif)
 
 Every function takes several histories of one function (one colour each, an optimizer's own colour where
 it has one: plots.name_colors), so that a comparison draws its entries in one picture; `draw_paths` and
