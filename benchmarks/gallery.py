@@ -64,8 +64,13 @@ SPIRAL = [
 ]
 GROUPS = (
     *("adamw", "runs", "compare", "iris", "sweep", "circle", "spiral", "plot-lr", "quadratic", "lr-find"),
-    *("overlay", "surface", "animate"),
+    *("overlay", "surface", "compare-surface", "animate"),
 )
+# the README's comparison of paths on Rosenbrock's surface, entries with settings of their own
+COMPARE_SURFACE = [
+    *("compare", "sgd:lr=0.001", "sgdm:lr=0.004,beta=0.9", "momentum:lr=0.0005", "adam:lr=0.1"),
+    *("--config", "configs/rosenbrock.yaml"),
+]
 # the README's surface pictures: the command of each, as it spells them (tests/test_readme.py checks that it
 # does), and the PNG its paths.png becomes
 SURFACES = {
@@ -181,6 +186,9 @@ def main(only: list[str]) -> None:
                 shutil.copy(newest(runs / name) / "lr_find.png", OUT / f"{name}.png")
         if "overlay" in wanted:
             overlay(runs / "overlay")
+        if "compare-surface" in wanted:
+            nnopt(*COMPARE_SURFACE, "--runs-root", str(runs / "cs"), "--quiet")
+            shutil.copy(newest(runs / "cs") / "compare.png", OUT / "compare_rosenbrock.png")
         for name, command in SURFACES.items() if "surface" in wanted else ():
             nnopt(*command, "--runs-root", str(runs / name), "--quiet")
             shutil.copy(newest(runs / name) / "paths.png", OUT / f"{name}.png")

@@ -12,6 +12,10 @@ Rules every metric follows:
   penalty); `data_loss` the data alone, the measure that ranks runs of different regularizers fairly.
   Test losses are data losses.
 - `converged_epoch`: see `converged_epoch` below, the only definition.
+- Surfaces (model.type surface, a path of steps 0..n): `final_loss` and `best_loss` over the steps,
+  `final_distance` from the last point to the nearest minimum (none for the saddle, which has none), and
+  `target_step`, the first step whose loss is at most the target (`--target-loss`, else SURFACE_TARGET:
+  every minimum of the surfaces has the value 0). `compute_surface` computes them.
 - Over seeds (a sweep's cell, a compare entry with --seeds): mean, std, min and max over the runs that did
   not diverge, every statistic over the same runs; a statistic is empty when one of those runs has no
   value (a converged epoch of a run still improving) or when every run diverged. How many runs and how
@@ -36,6 +40,12 @@ CONVERGED_DEFINITION = (
 )
 TARGET_DEFINITION = "converged epoch: the first epoch whose loss is at most {target:g}"
 AGGREGATION = "mean, std, min and max over the runs that did not diverge"
+SURFACE_TARGET = 1e-3  # a surface path's target loss when --target-loss gives none (every minimum is 0)
+TARGET_STEP_DEFINITION = (
+    "target step: the first step whose loss is at most {target:g} (step 0 is the start); empty for a path "
+    "that never gets there or diverged first. Distance: from the last point to the nearest minimum (none "
+    "for the saddle, which has no minimum)"
+)
 
 
 @dataclass(frozen=True)
@@ -45,10 +55,12 @@ class Metric:
     Attributes:
       name: its key in summary.json and every CSV, e.g. "final_data_loss".
       label: what pictures and tables call it, e.g. "final data loss (no penalty)".
-      unit: "" (a loss), "share" (an accuracy, 0..1, shown in percent), "epoch" or "s".
+      unit: "" (a loss or a distance), "share" (an accuracy, 0..1, shown in percent), "epoch", "step" or
+        "s".
       better: "lower" or "higher".
       needs: what a run must have for the metric to exist: "" , "test" (data.test_size), "ema" (ema.decay)
         or "test+ema".
+      kinds: the runs that have it: "network" (model.type mlp), "surface" (model.type surface) or both.
       series: the History list it is computed from (None: not a per-epoch measure).
       reduce: "final", "best", "converged" or "time".
     """
@@ -61,6 +73,7 @@ class Metric:
     series: str | None
     reduce: str
     aggregate: str = AGGREGATION
+    kinds: tuple[str, ...] = ("network",)
 
     @property
     def higher(self) -> bool:
@@ -71,9 +84,10 @@ class Metric:
         """A table's two-line header: "final\\nloss"."""
         return self.name.replace("_", "\n", 1).replace("_", " ")
 
-    def applies(self, *, test: bool, ema: bool) -> bool:
-        """Whether a run with (or without) a test split and EMA has this metric."""
-        return ("test" not in self.needs or test) and ("ema" not in self.needs or ema)
+    def applies(self, *, test: bool, ema: bool, kind: str = "network") -> bool:
+        """Whether a run of `kind` ("network" or "surface") with (or without) a test split and EMA has this
+        metric."""
+        return kind in self.kinds and ("test" not in self.needs or test) and ("ema" not in self.needs or ema)
 
     def format(self, value: float | None, std: float | None = None) -> str:
         """The value as tables show it ("–" for none), with "± std" when given."""
@@ -83,14 +97,14 @@ class Metric:
             text = f"{value:.2%}"
         elif self.unit == "s":
             text = f"{value:.3f} s"
-        elif self.unit == "epoch":
+        elif self.unit in ("epoch", "step"):
             text = f"{value:.0f}" if std is None else f"{value:.1f}"
         else:
             text = f"{value:.4g}"
         if std is not None and math.isfinite(std):
             if self.unit == "share":
                 text += f" ± {std:.1%}"
-            elif self.unit == "epoch":
+            elif self.unit in ("epoch", "step"):
                 text += f" ± {std:.0f}"
             else:
                 text += f" ± {std:.2g}"
@@ -100,18 +114,30 @@ class Metric:
         """The value as a CSV cell: empty for none, an int for an epoch."""
         if value is None or not math.isfinite(value):
             return ""
-        if self.unit == "epoch" and float(value).is_integer():
+        if self.unit in ("epoch", "step") and float(value).is_integer():
             return int(value)
         return float(value)
 
 
-def _m(name: str, label: str, unit: str, better: str, needs: str, series: str | None, reduce: str) -> Metric:
-    return Metric(name, label, unit, better, needs, series, reduce)  # type: ignore[arg-type]
+_BOTH = ("network", "surface")
+
+
+def _m(
+    name: str,
+    label: str,
+    unit: str,
+    better: str,
+    needs: str,
+    series: str | None,
+    reduce: str,
+    kinds: tuple[str, ...] = ("network",),
+) -> Metric:
+    return Metric(name, label, unit, better, needs, series, reduce, kinds=kinds)  # type: ignore[arg-type]
 
 
 _TABLE = (
-    _m("final_loss", "final loss (training objective)", "", "lower", "", "loss", "final"),
-    _m("best_loss", "best loss over the epochs (training objective)", "", "lower", "", "loss", "best"),
+    _m("final_loss", "final loss (training objective)", "", "lower", "", "loss", "final", _BOTH),
+    _m("best_loss", "best loss over the epochs (training objective)", "", "lower", "", "loss", "best", _BOTH),
     _m("final_data_loss", "final data loss (no penalty)", "", "lower", "", "data_loss", "final"),
     _m("best_data_loss", "best data loss over the epochs", "", "lower", "", "data_loss", "best"),
     _m("final_accuracy", "final training accuracy", "share", "higher", "", "accuracy", "final"),
@@ -150,7 +176,27 @@ _TABLE = (
         "final",
     ),
     _m("converged_epoch", "converged epoch", "epoch", "lower", "", None, "converged"),
-    _m("train_seconds", "training time", "s", "lower", "", None, "time"),
+    _m(
+        "final_distance",
+        "final distance to the nearest minimum",
+        "",
+        "lower",
+        "",
+        None,
+        "distance",
+        ("surface",),
+    ),
+    _m(
+        "target_step",
+        "first step with loss at most the target",
+        "step",
+        "lower",
+        "",
+        None,
+        "target",
+        ("surface",),
+    ),
+    _m("train_seconds", "training time", "s", "lower", "", None, "time", _BOTH),
 )
 METRICS: dict[str, Metric] = {m.name: m for m in _TABLE}
 
@@ -177,9 +223,10 @@ def get(name: str) -> Metric:
     return METRICS[ALIASES.get(name, name)]
 
 
-def names(*, test: bool, ema: bool, among: Sequence[str] = RANKABLE) -> list[str]:
-    """The metrics of `among` that runs with (or without) a test split and EMA have, in table order."""
-    return [n for n in among if METRICS[n].applies(test=test, ema=ema)]
+def names(*, test: bool, ema: bool, among: Sequence[str] = RANKABLE, kind: str = "network") -> list[str]:
+    """The metrics of `among` that runs of `kind` with (or without) a test split and EMA have, in table
+    order."""
+    return [n for n in among if METRICS[n].applies(test=test, ema=ema, kind=kind)]
 
 
 def _finite(value: float) -> float | None:
@@ -261,6 +308,38 @@ def compute(h: Any, *, target: float | None = None) -> dict[str, float | None]:
                 finite = [v for v in values if math.isfinite(v)]
                 out[m.name] = (max(finite) if m.higher else min(finite)) if finite else None
     return out
+
+
+def target_step(loss: Sequence[float], target: float) -> int | None:
+    """The first step k (0: the start) whose loss is at most `target`; None when none is."""
+    hits = [k for k, v in enumerate(loss) if v <= target]
+    return hits[0] if hits else None
+
+
+def compute_surface(h: Any, *, distance: float, target: float | None = None) -> dict[str, float | None]:
+    """A surface path's metrics, in table order: `h` a SurfaceHistory (loss of steps 0..n, status,
+    train_seconds), `distance` from its last point to the nearest minimum (core.surface.nearest; NaN for a
+    function without one), `target` the loss of target_step (None: SURFACE_TARGET). A diverged path has no
+    final loss and no distance."""
+    diverged = h.status == "diverged"
+    loss = [float(v) for v in h.loss]
+    finite = [v for v in loss if math.isfinite(v)]
+    step = target_step(loss, SURFACE_TARGET if target is None else target)
+    values: dict[str, float | None] = {
+        "final_loss": None if diverged or not loss else _finite(loss[-1]),
+        "best_loss": min(finite) if finite else None,
+        "final_distance": None if diverged else _finite(distance),
+        "target_step": None if step is None else float(step),
+        "train_seconds": float(h.train_seconds),
+    }
+    return {
+        m.name: values[m.name] for m in METRICS.values() if m.applies(test=False, ema=False, kind="surface")
+    }
+
+
+def target_step_definition(target: float | None) -> str:
+    """The surface table's target step and distance in words, for its caption."""
+    return TARGET_STEP_DEFINITION.format(target=SURFACE_TARGET if target is None else target)
 
 
 class Stats(NamedTuple):

@@ -735,6 +735,35 @@ def test_resume_from_the_command_line_ends_where_one_longer_run_ends(tmp_path):
     assert refused.exit_code == 2 and "optimizer.lr" in refused.output
 
 
+def test_a_compare_entry_with_settings_trains_like_train_of_them(tmp_path: Path) -> None:
+    l2 = str(ROOT / "configs" / "l2.yaml")
+    args = ["compare", "sgd:lr=0.1", "adam:lr=0.01", "--config", l2, "--epochs", "5", "-q"]
+    result = invoke(*args, "--runs-root", str(tmp_path / "c"))
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path / "c")
+    assert [r["name"] for r in read_csv(folder / "compare.csv")] == ["sgd-lr0.1", "adam-lr0.01"]
+    assert "adam-lr0.01" in result.output
+    sets = ["--set", "optimizer.name=adam", "--set", "optimizer.lr=0.01", "--set", "train.epochs=5"]
+    alone = invoke("train", l2, *sets, "--runs-root", str(tmp_path / "t"), "--quiet")
+    assert alone.exit_code == 0, alone.output
+    trained = only_folder(tmp_path / "t")
+    with np.load(folder / "adam-lr0.01" / "params.npz") as a, np.load(trained / "params.npz") as b:
+        assert a.files == b.files
+        for key in a.files:
+            assert np.array_equal(a[key], b[key]), key
+    assert (folder / "adam-lr0.01" / "metrics.csv").read_bytes() == (trained / "metrics.csv").read_bytes()
+
+
+def test_a_compare_entry_with_a_setting_its_optimizer_lacks_exits_2_naming_it(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    result = CliRunner().invoke(cli, ["compare", "sgd:beta=0.9", "adam", "--runs-root", str(root)])
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "Error: compare entry sgd:beta=0.9: sgd has no setting beta; its settings:"
+    )
+    assert len(result.output.strip().splitlines()) == 1 and not root.exists()
+
+
 def test_compare_lists_a_set_some_entries_drop(tmp_path: Path) -> None:
     root = tmp_path / "c"
     args = ["compare", "sgd", "adam", "--epochs", "2", "--set", "optimizer.beta1=0.95"]

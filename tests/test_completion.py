@@ -31,9 +31,9 @@ PROGRAM = (
 
 def complete(line: str, cwd: Path, shell: str = "bash") -> tuple[list[str], set[str]]:
     """The values the shell would be offered for the last word of `line` (a trailing space: a new word), as
-    bash splits the line (at spaces and around `=`) or, for zsh, as whole words; and the heavy modules
+    bash splits the line (at spaces and around `=` and `:`) or, for zsh, as whole words; and the heavy modules
     imported."""
-    words = line.replace("=", " = ").split() if shell == "bash" else line.split()
+    words = line.replace("=", " = ").replace(":", " : ").split() if shell == "bash" else line.split()
     cword = len(words) if line.endswith(" ") else len(words) - 1
     env = {
         **os.environ,
@@ -118,6 +118,20 @@ def test_compare_entries_are_optimizers_then_configs(tmp_path: Path) -> None:
     assert values[: len(optimizers.names())] == list(optimizers.names())
     others = [e for e in EXAMPLES if e not in optimizers.names()]
     assert sorted(values[len(optimizers.names()) :]) == others and "iris/adam" in others
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_an_entry_with_settings_completes_its_optimizers_settings(tmp_path: Path, shell: str) -> None:
+    own = list(optimizers.REGISTRY["sgdm"].settings)  # beta
+    values, _ = complete("nnopt compare sgdm:", tmp_path, shell)
+    # bash keeps what it typed up to the last `:` or `=`, zsh replaces the whole word
+    typed = "" if shell == "bash" else "sgdm:"
+    assert values == [f"{typed}{k}=" for k in ("lr", "decay", "clip_norm", "clip_value", *own)]
+    values, _ = complete("nnopt compare sgdm:lr=0.1,", tmp_path, shell)
+    typed = "0.1," if shell == "bash" else "sgdm:lr=0.1,"  # bash does not break at `,`
+    assert values == [f"{typed}{k}=" for k in ("decay", "clip_norm", "clip_value", *own)]
+    values, _ = complete("nnopt compare momentum:nesterov=t", tmp_path, shell)
+    assert values == (["true"] if shell == "bash" else ["momentum:nesterov=true"])
 
 
 @pytest.mark.parametrize(

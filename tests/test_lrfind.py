@@ -323,3 +323,44 @@ def test_a_csv_data_set_with_a_test_split(tmp_path: Path) -> None:
     rows = _rows(_one(tmp_path / "f") / "lr_find.csv")
     trace = _trace(tmp_path / "t", config, (10.0 / 1e-7) ** (1 / 29), 1e-7)
     assert [(r["lr"], r["loss"]) for r in rows] == [(r["lr"], r["batch_loss"]) for r in trace[: len(rows)]]
+
+
+# --- paths on a surface -------------------------------------------------------------------------------
+
+
+def test_a_surface_range_test_is_train_of_its_path_with_an_exponential_schedule(tmp_path: Path) -> None:
+    rosenbrock = str(CONFIGS / "rosenbrock.yaml")
+    grid = ["--grid", "optimizer.name=sgd,adam"]
+    code, output = _invoke("lr-find", rosenbrock, *grid, "--runs-root", str(tmp_path / "f"))
+    assert code == 0, output
+    folder = _one(tmp_path / "f")
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["model_type"] == "surface" and set(summary["suggestions"]) == {"sgd", "adam"}
+    rows = [r for r in _rows(folder / "lr_find.csv") if r["name"] == "sgd"]
+    r = (10.0 / 1e-7) ** (1 / 99)
+    code, output = _invoke(
+        "train", rosenbrock, "--runs-root", str(tmp_path / "t"), "--quiet",
+        "--set", "optimizer.name=sgd", "--set", "schedule.type=exponential",
+        "--set", "schedule.decay_steps=1", "--set", f"schedule.decay_rate={r!r}",
+        "--set", f"optimizer.lr={1e-7!r}", "--set", "train.steps=100",
+    )  # fmt: skip
+    assert code in (0, 3), output
+    path = _rows(_one(tmp_path / "t") / "trajectory.csv")
+    # sgd blows up on Rosenbrock's walls well before lr 10: the test stops, cut where it stopped
+    assert 2 <= len(rows) < 100 and summary["tests"][0]["stopped_at"] is not None
+    for k, mine in enumerate(rows):
+        # update k (lr_find.csv counts from 0) starts from row k of the path and leads to row k + 1
+        assert int(mine["step"]) == k
+        assert mine["loss"] == path[k]["loss"]  # the same text: the same float64, bit for bit
+        assert float(mine["lr"]) == float(path[k + 1]["lr"])
+
+
+def test_a_surface_and_a_network_in_one_range_test_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    both = [str(CONFIGS / "rosenbrock.yaml"), str(CONFIGS / "l2.yaml")]
+    code, output = _invoke("lr-find", *both, "--runs-root", str(root))
+    assert code == 2 and len(output.strip().splitlines()) == 1, output
+    assert f"{both[0]} is a surface and {both[1]} a network" in output
+    code, output = _invoke("lr-find", both[0], "--set", "train.steps=50", "--runs-root", str(root))
+    assert code == 2 and "--set train.steps: lr-find sets the rate" in output, output
+    assert not root.exists() or not any(root.iterdir())

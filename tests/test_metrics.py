@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from nnopt_cli import config, metrics
@@ -141,3 +142,33 @@ def test_statistics_over_seeds_are_over_the_same_runs() -> None:
 )
 def test_each_metric_formats_itself(name: str, value: float | None, text: str) -> None:
     assert metrics.get(name).format(value) == text
+
+
+def _path(loss: list[float], status: str = "completed") -> object:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(loss=np.array(loss), status=status, train_seconds=0.25)
+
+
+def test_a_surface_path_has_its_own_metrics_worked_out_by_hand() -> None:
+    # steps 0..3: the loss falls below 1e-3 (SURFACE_TARGET) first at step 2
+    done = metrics.compute_surface(_path([4.0, 1.0, 5e-4, 1e-4]), distance=0.1)
+    assert done == {
+        "final_loss": 1e-4,
+        "best_loss": 1e-4,
+        "final_distance": 0.1,
+        "target_step": 2.0,
+        "train_seconds": 0.25,
+    }
+    assert metrics.compute_surface(_path([4.0, 1.0, 5e-4]), distance=0.1, target=2.0)["target_step"] == 1.0
+    assert metrics.compute_surface(_path([4.0, 1.0]), distance=0.1)["target_step"] is None
+    # a diverged path keeps its best loss; it has no final loss nor distance
+    wild = metrics.compute_surface(_path([4.0, 1.0, math.inf], "diverged"), distance=math.nan)
+    assert wild["final_loss"] is None and wild["final_distance"] is None and wild["best_loss"] == 1.0
+    assert metrics.names(test=False, ema=False, kind="surface") == [
+        "final_loss",
+        "best_loss",
+        "final_distance",
+        "target_step",
+    ]
+    assert metrics.get("target_step").format(12.0) == "12" and metrics.get("target_step").csv(12.0) == 12

@@ -194,3 +194,60 @@ def test_differing_keys_leave_out_what_changes_no_curve() -> None:
     b = {"name": "b", "optimizer": {"name": "sgd", "lr": 0.2}, "plot": {"log_x": False}}
     assert overlay.differing_keys([a, b]) == ["optimizer.lr"]
     assert overlay.differing_keys([a, {**a, "name": "b"}]) == ["name"]
+
+
+def test_paths_on_a_surface_overlay_per_step_and_refuse_a_network(
+    made: dict[str, Path], saved: list[Any], tmp_path: Path
+) -> None:
+    rosenbrock = str(CONFIGS / "rosenbrock.yaml")
+    root = tmp_path / "runs"
+    paths = []
+    for lr in ("0.05", "0.02"):
+        args = ["train", rosenbrock, "--lr", lr, "--set", "train.steps=60", "--runs-root", str(root), "-q"]
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(report, "draw", _no_pictures)
+            code, output = _invoke(*args)
+        assert code == 0, output
+        paths.append(max(root.iterdir(), key=lambda p: p.stat().st_mtime_ns))
+    out = tmp_path / "paths.png"
+    code, output = _invoke("overlay", *map(str, paths), "--out", str(out))
+    assert code == 0, output
+    # overlay.csv: each run's trajectory.csv rows, cell for cell
+    rows = _rows(tmp_path / "paths.csv")
+    assert list(rows[0]) == ["run", "step", "x", "y", "loss", "lr"]
+    for run in paths:
+        own = _rows(run / "trajectory.csv")
+        assert [{k: r[k] for k in own[0]} for r in rows if r["run"] == str(run)] == own
+    (fig,) = saved
+    assert not problems(fig)
+    assert [ax.get_title() for ax in fig.axes] == [
+        "Loss (training objective), log scale",
+        "Learning rate of each update, log scale",
+    ]
+    assert [str(line.get_label()) for line in fig.axes[0].lines] == ["optimizer.lr=0.05", "optimizer.lr=0.02"]
+    # runs of different optimizers differ in many keys: the title naming them wraps inside the figure
+    args = [
+        "train",
+        rosenbrock,
+        "--set",
+        "optimizer.name=momentum",
+        "--lr",
+        "0.0005",
+        "--set",
+        "train.steps=60",
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report, "draw", _no_pictures)
+        code, output = _invoke(*args, "--runs-root", str(tmp_path / "other"), "-q")
+    assert code == 0, output
+    (other,) = (tmp_path / "other").iterdir()
+    code, output = _invoke("overlay", str(paths[0]), str(other), "--out", str(tmp_path / "two.png"))
+    assert code == 0, output
+    assert "optimizer.momentum" in saved[-1].texts[0].get_text() and not problems(saved[-1])
+    code, output = _invoke("overlay", str(paths[0]), str(made["l2"]), "--out", str(tmp_path / "mixed.png"))
+    assert code == 2 and output.count("\n") == 1, output
+    assert output.startswith(
+        f"Error: {paths[0]} is a path on a surface (one row per step) and {made['l2']} a network (one row "
+        "per epoch): runs of different kinds share no axes"
+    )
+    assert not (tmp_path / "mixed.png").exists() and not (tmp_path / "mixed.csv").exists()

@@ -242,3 +242,13 @@ def test_plot_log_x_and_a_resume_show_on_loss_png(
         assert "resumed after epoch 3" in [t.get_text() for t in ax.texts]
         assert ax.get_xscale() == "symlog"  # the resumed run keeps its config's plot.log_x
     assert not problems(fig)
+
+
+def test_runs_of_one_optimizer_take_distinct_colours_and_mixed_runs_their_optimizers() -> None:
+    # adam:lr=0.001 beside adam:lr=0.01: matplotlib's first two, not adam's brown and a spare
+    assert plots.run_colors(["adam", "adam"]) == plots.entry_colors(2)
+    assert plots.run_colors(["adam"]) == [plots.OPTIMIZER_COLORS["adam"]]
+    assert plots.run_colors(["sgd", "adam", "sgd"])[:2] == [
+        plots.OPTIMIZER_COLORS["sgd"],
+        plots.OPTIMIZER_COLORS["adam"],
+    ]

@@ -398,6 +398,12 @@ def test_the_runs_listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert len(expected) == 8 and rows(output) == expected
 
 
+def test_the_gallery_draws_the_surface_comparison_the_readme_shows() -> None:
+    command = indented_command("nnopt compare sgd:lr=0.001 sgdm:lr=0.004")
+    assert shlex.split(command)[1:] == gallery_commands().COMPARE_SURFACE
+    assert "benchmarks/figures/compare_rosenbrock.png" in section("### Paths on a surface")
+
+
 def test_the_surface_commands_and_their_pictures() -> None:
     from nnopt_cli import config
     from nnopt_cli.core import surface

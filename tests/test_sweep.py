@@ -688,3 +688,50 @@ def test_a_scheduler_that_goes_away_keeps_the_tasks_finished():
     with pytest.raises(tasks.Lost, match="the Dask scheduler went away") as lost:
         cluster.execute(work, client, "tcp://127.0.0.1:8786", progress=lose_the_scheduler)
     assert lost.value.results == [[done], None]
+
+
+ROSENBROCK = str(CONFIGS / "rosenbrock.yaml")
+
+
+def test_a_surface_sweep_is_one_population_whose_rows_equal_train_bit_for_bit(tmp_path):
+    grid = ["--grid", "optimizer.lr=0.0003,0.001,0.003", "--grid", "optimizer.beta=0.5,0.9"]
+    args = [ROSENBROCK, "--set", "optimizer.name=sgdm", "--set", "train.steps=300", *grid, "--save-runs"]
+    folder = _sweep(tmp_path, *args)
+    rows = _rows(folder / "sweep.csv")
+    assert len(rows) == 6 and {r["status"] for r in rows} == {"completed"}
+    assert list(rows[0])[5:] == [
+        "final_loss",
+        "best_loss",
+        "final_distance",
+        "target_step",
+        "steps_done",
+        "diverged_step",
+        "folder",
+    ]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["populations"] == 1 and summary["metric"] == "final_loss"
+    for row in (rows[0], rows[5]):
+        sets = ["optimizer.name=sgdm", "train.steps=300"]
+        sets += [f"optimizer.lr={row['optimizer.lr']}", f"optimizer.beta={row['optimizer.beta']}"]
+        alone = _train(tmp_path, ROSENBROCK, sets)
+        trajectory = (alone / "trajectory.csv").read_bytes()
+        assert (folder / row["folder"] / "trajectory.csv").read_bytes() == trajectory
+        last = _rows(alone / "trajectory.csv")[-1]
+        assert float(row["final_loss"]) == float(last["loss"]) and row["steps_done"] == last["step"]
+        assert float(row["final_distance"]) == math.hypot(float(last["x"]) - 1, float(last["y"]) - 1)
+    assert {p.name for p in folder.glob("*.png")} == {"heatmap.png", "sensitivity.png"}
+    before = (folder / "heatmap.png").read_bytes()
+    result = CliRunner().invoke(cli, ["replot", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (folder / "heatmap.png").read_bytes() == before
+
+
+def test_a_surface_sweep_refuses_a_networks_metric_in_one_line(tmp_path):
+    args = ["sweep", ROSENBROCK, "--grid", "optimizer.lr=0.01,0.1", "--metric", "final_accuracy"]
+    result = CliRunner().invoke(cli, [*args, "--runs-root", str(tmp_path)])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert result.output.startswith(
+        "Error: --metric final_accuracy: a path on a surface has no final_accuracy; its metrics: final_loss, "
+        "best_loss, final_distance, target_step"
+    )
+    assert not list(tmp_path.iterdir())

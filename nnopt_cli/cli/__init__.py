@@ -302,7 +302,8 @@ def _shortcuts(
     type=click.Path(path_type=Path),
     metavar="CONFIG",
     shell_complete=completion.config_files,
-    help="Base config the optimizer entries build on (default: the course's 2-11-1 SGD run).",
+    help="Base config the optimizer entries build on (default: the course's 2-11-1 SGD run); a network's or "
+    "a surface's (model.type surface).",
 )
 @SETS
 @EPOCHS
@@ -324,7 +325,8 @@ def _shortcuts(
 @click.option(
     "--target-loss",
     type=click.FloatRange(min=0.0, min_open=True),
-    help="Define the converged epoch as the first epoch with loss <= this value.",
+    help="Define the converged epoch as the first epoch with loss <= this value (a surface's target step: "
+    "the first step with loss <= it; default 0.001).",
 )
 @RUNS_ROOT
 @QUIET
@@ -345,22 +347,32 @@ def compare(
     """Train optimizers side by side: same network, same initial weights, same batches.
 
     Each ENTRY is an optimizer name (any optimizer.name: sgd, adam, adamw, ...; its default
-    hyperparameters on top of the base config, at the base learning rate), a YAML config file or a shipped
-    example's name (iris/adam; `nnopt examples` lists them). --config takes a file or an example too. Every
-    entry runs with the base config's seed. A --set key some entries have no use for (optimizer.beta1
-    with sgd) is dropped from them and listed (dropped.json); one no entry uses is refused.
+    hyperparameters on top of the base config, at the base learning rate), an optimizer with settings of
+    its own, NAME:KEY=VALUE,KEY=VALUE (KEY: lr, decay, clip_norm, clip_value or one of that optimizer's
+    settings, beta, beta1, eps, ...; VALUE as in --set; the entry is named sgdm-lr0.001-beta0.9), a YAML
+    config file or a shipped example's name (iris/adam; `nnopt examples` lists them). --config takes a
+    file or an example too. Every entry runs with the base config's seed. A --set key some entries have no
+    use for (optimizer.beta1 with sgd, optimizer.lr with adam:lr=0.01) is dropped from them and listed
+    (dropped.json); one no entry uses is refused.
 
     \b
       nnopt compare sgd sgdm adam
       nnopt compare sgd sgdm adagrad rmsprop adam --config configs/l2.yaml --epochs 300
+      nnopt compare sgd:lr=0.1 adam:lr=0.01 --config configs/l2.yaml
+      nnopt compare adam:lr=0.001 adam:lr=0.01,beta1=0.8
       nnopt compare configs/adam.yaml configs/rmsprop.yaml --seeds 5
       nnopt compare sgd sgdm adam --config configs/l2.yaml --animate
 
+    With a surface's config (--config configs/rosenbrock.yaml) every entry is a path from the same start,
+    all trained as one population; compare.png draws the paths on one contour and the loss per step, and
+    compare.csv holds final_loss, best_loss, final_distance (to the nearest minimum) and target_step.
+    Surfaces and networks do not mix, and --seeds has no meaning on a surface.
+
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-compare/ with a run folder per entry (its data; its pictures with
-    --entry-pictures), compare.png, boundaries.png and compare.csv; with --animate also boundaries.gif
-    (every entry's boundary over training, in step; each entry folder keeps its frames.npz). Exit code 0
-    (a diverged entry is a result and is shown as such), 2 for bad input or a file that cannot be written,
-    4 when a picture could not be drawn (the data are kept), 130 when interrupted by Ctrl-C, 143 by
+    --entry-pictures), compare.png, boundaries.png (networks) and compare.csv; with --animate also
+    boundaries.gif (every entry's boundary over training, in step; each entry folder keeps its frames.npz).
+    Exit code 0 (a diverged entry is a result and is shown as such), 2 for bad input or a file that cannot be
+    written, 4 when a picture could not be drawn (the data are kept), 130 when interrupted by Ctrl-C, 143 by
     SIGTERM.
     """
     from nnopt_cli.cli import console
@@ -574,13 +586,17 @@ def sweep(
     population, in chunks spread over --jobs processes; every run ends bit for bit where
     `nnopt train CONFIG --set KEY=VALUE ... --set seed=S` ends. A key of CONFIG or a --set that a grid
     value switches off (beta1 where optimizer.name is sgd) is dropped from those runs and listed
-    (summary.json's dropped); a --grid or --set key with no effect on any run is refused.
+    (summary.json's dropped); a --grid or --set key with no effect on any run is refused. A surface's config
+    (model.type surface) sweeps its paths as one population, ranked by a path's metrics (final_loss,
+    best_loss, final_distance, target_step).
 
     \b
       nnopt sweep configs/l2.yaml --grid optimizer.name=sgd,sgdm,adam \\
           --grid optimizer.lr=0.001,0.003,0.01,0.03,0.1 --seeds 5
       nnopt sweep configs/iris/sgd.yaml --set regularizer.type=l2 \\
           --grid optimizer.lr=1e-3:1:13log --grid regularizer.scale=0,0.01,0.03
+      nnopt sweep configs/rosenbrock.yaml --set optimizer.name=sgdm \\
+          --grid optimizer.lr=0.0003,0.001,0.003 --grid optimizer.beta=0.5,0.9,0.99
 
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-sweep-<name>/ with sweep.csv (one row per run), cells.csv (mean,
     std, min and max over seeds per grid cell), heatmap.png, sensitivity.png, curves.png, config.yaml,
@@ -664,10 +680,12 @@ def lr_find(
     --end over --steps updates: the ordinary training loop with an exponential schedule. The loss of each
     mini-batch is smoothed (β 0.98, bias-corrected) and the test stops once the smoothed loss passes 4× its
     minimum or is not finite. Two rates are suggested: where the smoothed loss falls fastest (steepest), and
-    a tenth of the rate at its minimum (minimum_div_10).
+    a tenth of the rate at its minimum (minimum_div_10). On a surface (configs/rosenbrock.yaml) the test is a
+    path of --steps steps, and the loss of an update is the loss at the point it starts from.
 
     \b
       nnopt lr-find configs/l2.yaml
+      nnopt lr-find configs/rosenbrock.yaml --grid optimizer.name=sgd,adam
       nnopt lr-find configs/l2.yaml --grid optimizer.name=sgd,sgdm,adam
       nnopt lr-find configs/sgd.yaml configs/adam.yaml --steps 200
 
@@ -734,7 +752,8 @@ def overlay(
     """Draw past runs in one picture: loss, accuracy (test curves dashed) and lr per epoch.
 
     RUN is a run folder as `nnopt show` takes it (a path, or the start or end of a folder name under
-    --runs-root): a train run, a resumed run, a comparison's entry (<folder>/<entry>), a sweep's saved run.
+    --runs-root): a train run, a resumed run, a comparison's entry (<folder>/<entry>), a sweep's saved run,
+    a path on a surface (its loss and lr per step).
     --name and --status add the runs `nnopt runs` lists with them. One colour per run, labelled by the config
     keys that differ between the runs; a resumed run continues its parent's line from the resume point,
     marked with a ring.
@@ -747,7 +766,7 @@ def overlay(
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-overlay/ with overlay.csv (run, epoch and each run's metrics.csv
     columns: its rows unchanged), overlay.png and, last, summary.json (the runs and their labels); with --out,
     FILE.png and FILE.csv. Exit code 0, 2 for a folder that is not a run or runs of different kinds (the
-    quadratic toy and a network): nothing is written.
+    quadratic toy, a surface and a network): nothing is written.
     """
     from nnopt_cli.experiments import overlay as overlay_mod
 

@@ -7,9 +7,9 @@
 - a run: the folders under the runs root (`--runs-root`, default runs), as `nnopt show` resolves them.
 
 bash and zsh add no space after an answer that ends in `=` or `/`, so the value or the rest of the path
-follows (bash also breaks words at `=`: `_Bash` joins them again). Completing a run or a config file never
-imports numpy; completing a key does (the components declare their keys beside their numbers); nothing
-imports matplotlib.
+follows (bash also breaks words at `=` and `:`: `_Bash` joins them again). Completing a run or a config
+file never imports numpy; completing a key does (the components declare their keys beside their numbers);
+nothing imports matplotlib.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from click.shell_completion import (
 )
 
 _CONFIG_SUFFIXES = (".yaml", ".yml")
+_BREAKS = ("=", ":")  # where bash breaks words (COMP_WORDBREAKS): `--set a.b=c`, `compare sgdm:beta=0.9`
 
 
 def key_values(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
@@ -70,12 +71,33 @@ def config_files(ctx: click.Context, param: click.Parameter, incomplete: str) ->
 
 def compare_entries(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """A compare entry: an optimizer name, then what a config argument completes to (an example named as an
-    optimizer is that optimizer here)."""
+    optimizer is that optimizer here); after `NAME:` (or a `,` there) one of that optimizer's settings,
+    `sgdm:beta=`, and after its `=` the setting's values where they are a finite set."""
     from nnopt_cli import config
 
     names = [str(n) for n in config.by_path()["optimizer.name"].choices()]
+    head, colon, rest = incomplete.partition(":")
+    if colon and head in names:
+        return _entry_settings(head, rest)
     own = [CompletionItem(n) for n in names if n.startswith(incomplete)]
     return own + [c for c in config_files(ctx, param, incomplete) if c.value not in names]
+
+
+def _entry_settings(optimizer: str, typed: str) -> list[CompletionItem]:
+    """`sgdm:lr=0.01,b` -> `sgdm:lr=0.01,beta=`; `momentum:nesterov=t` -> `momentum:nesterov=true`."""
+    from nnopt_cli import config
+    from nnopt_cli.experiments import compare
+
+    done, comma, last = typed.rpartition(",")
+    before = f"{optimizer}:{done}{comma}"
+    key, equals, value = last.partition("=")
+    if not equals:
+        given = {item.partition("=")[0] for item in done.split(",")}
+        keys = [k for k in compare.entry_settings(optimizer) if k.startswith(key) and k not in given]
+        return [CompletionItem(f"{before}{k}=") for k in keys]
+    found = config.by_path().get(f"optimizer.{key}")
+    texts = [_yaml_text(v) for v in found.choices()] if found is not None else []
+    return [CompletionItem(f"{before}{key}={t}") for t in texts if t.startswith(value)]
 
 
 def example_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
@@ -132,17 +154,17 @@ class _Bash(BashComplete):
         "COMPREPLY+=($value)\n            [[ $value == *[=/] ]] && compopt -o nospace",
     )
 
-    typed = ""  # the part of the word being completed that bash keeps (up to its last `=`)
+    typed = ""  # the part of the word being completed that bash keeps (up to its last `=` or `:`)
 
     def get_completion_args(self) -> tuple[list[str], str]:
         words = split_arg_string(os.environ["COMP_WORDS"])
         cword = int(os.environ["COMP_CWORD"])
         words = words[1 : cword + 1] + ([""] if cword >= len(words) else [])
         joined: list[str] = []
-        glue = False  # the word after an `=` continues the word before it
+        glue = False  # the word after an `=` (or a `:`) continues the word before it
         for word in words:
-            if word == "=" and joined:
-                joined[-1] += "="
+            if word in _BREAKS and joined:
+                joined[-1] += word
                 glue = True
             elif glue:
                 joined[-1] += word
@@ -150,7 +172,8 @@ class _Bash(BashComplete):
             else:
                 joined.append(word)
         incomplete = joined.pop() if joined else ""
-        self.typed = incomplete.rpartition("=")[0] + "=" if "=" in incomplete else ""
+        cut = max(incomplete.rfind(b) for b in _BREAKS) + 1
+        self.typed = incomplete[:cut]
         return joined, incomplete
 
     def format_completion(self, item: CompletionItem) -> str:

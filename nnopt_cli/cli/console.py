@@ -274,19 +274,24 @@ def _format(key: str, value: object) -> str:
 
 def compare_table(rows: Sequence[Any], *, seeds: int) -> Table:
     """The course's comparison table: entry (and its status, when it did not complete), update rule, time,
-    converged epoch, final loss (and data loss, with a regularized entry) and accuracy; the best value of
-    each column in bold green. With --seeds, mean ± std over the seeds that did not diverge."""
+    converged epoch, final loss (and data loss, with a regularized entry) and accuracy (surfaces: target
+    step, final and best loss, final distance to the nearest minimum); the best value of each column in bold
+    green. With --seeds, mean ± std over the seeds that did not diverge."""
     table = Table(title="Optimizers side by side", box=box.SIMPLE_HEAD)
     table.add_column("entry", no_wrap=True)
     table.add_column("update rule", min_width=16)
     present = rows[0].values if rows else {}
     columns: tuple[str, ...] = ("train_seconds", "converged_epoch", "final_loss")
     headers = ["train\ntime", "converged\nepoch", "final\nloss"]
-    if "final_data_loss" in present:
+    if "final_distance" in present:  # surfaces: the path's loss and how far it ends from a minimum
+        columns = ("train_seconds", "target_step", "final_loss", "best_loss", "final_distance")
+        headers = ["train\ntime", "target\nstep", "final\nloss", "best\nloss", "final\ndistance"]
+    elif "final_data_loss" in present:
         columns += ("final_data_loss",)
         headers.append("final\ndata loss")
-    columns += ("final_accuracy",)
-    headers.append("final\naccuracy")
+    if "final_accuracy" in present:
+        columns += ("final_accuracy",)
+        headers.append("final\naccuracy")
     if "final_test_accuracy" in present:
         columns += ("final_test_accuracy",)
         headers[-1] = "train\naccuracy"

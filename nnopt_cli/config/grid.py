@@ -278,8 +278,8 @@ def plan(
             raise GridError(f"--grid {key}: also fixed by --set {key}; use one of them")
     template = config_mod.Template(config_file, tuple(sets))
     base = template.base
-    if base.model_type != "mlp":
-        raise GridError(f"{config_file}: model.type must be mlp to sweep")
+    if base.model_type not in ("mlp", "surface"):
+        raise GridError(f"{config_file}: model.type must be mlp or surface to sweep")
     seed_grid = [g for g in grids if g.key == "seed"]
     grids = [g for g in grids if g.key != "seed"]
     if seed_grid and seeds is not None:
@@ -318,9 +318,10 @@ def plan(
                     message = f"grid point {where}: {message}"
                 raise GridError(message) from None
             if config.model_type != base.model_type:
+                what = "networks" if base.model_type == "mlp" else "paths on a surface"
                 raise GridError(
-                    f"{shown.get('model.type', 'model.type')}: a sweep's runs are all networks (model.type "
-                    f"{base.model_type}); the quadratic toy is a run of its own kind (nnopt train)"
+                    f"{shown.get('model.type', 'model.type')}: a sweep's runs are all {what} (model.type "
+                    f"{base.model_type}), as its config's are"
                 )
             never = dict(inert) if never is None else {k: r for k, r in never.items() if k in inert}
             for key, value in gone.items():

@@ -1,14 +1,19 @@
 """`nnopt compare`: several optimizers (or configs) trained side by side from the same start.
 
-Entries that share the data, the network, the loss and the number of epochs are trained as one population
-(experiment.prepare, loop.run), so one forward and backward pass per batch serves all of them; each entry
-still gets a complete run folder, and its parameters equal those of `nnopt train` on its resolved config, bit
-for bit.
+An entry is an optimizer name, an optimizer with settings of its own (`sgdm:lr=0.001,beta=0.9`,
+`parse_entry`) or a config file. Entries that share the data, the network, the loss and the number of epochs
+are trained as one population (experiment.prepare, loop.run), so one forward and backward pass per batch
+serves all of them; each entry still gets a complete run folder, and its parameters equal those of `nnopt
+train` on its resolved config, bit for bit. Paths on a surface (model.type surface) train as one population
+of surface.train, each entry in a surface run folder (store/surfaces.py), compare.png drawn by
+figures/surfacecompare.py.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -18,7 +23,7 @@ from typing import Any
 
 from nnopt_cli import checks, examples, metrics
 from nnopt_cli import config as config_mod
-from nnopt_cli.core import loop, optimizers
+from nnopt_cli.core import loop, optimizers, surface
 from nnopt_cli.experiments import experiment, session
 from nnopt_cli.figures import report
 from nnopt_cli.store import comparisons, folders, runs
@@ -50,7 +55,8 @@ def build_entries(
     epochs: int | None = None,
     seeds: int = 1,
 ) -> list[Entry]:
-    """Resolve each entry: an optimizer name (its defaults on top of `base`) or a YAML config file.
+    """Resolve each entry: an optimizer name (its defaults on top of `base`), an optimizer with settings of
+    its own (`sgdm:lr=0.001,beta=0.9`, see `parse_entry`) or a YAML config file.
 
     Every entry runs with the base seed (plus 0..seeds-1 with --seeds), so all start from the same weights.
     Raises:
@@ -79,15 +85,54 @@ def build_entries(
     first_seed = resolved[0][1].seed if seeded else base.seed
     _refuse_unused(specs, base, extra, [dropped for _, _, dropped in resolved])
     names = _unique([name for name, _, _ in resolved])
+    _check_kinds(specs, [cfg for _, cfg, _ in resolved], seeds=seeds)
     entries = []
     for (_, cfg, dropped), name in zip(resolved, names, strict=True):
-        if cfg.model_type != "mlp":
-            raise config_mod.ConfigError(f"compare: {name}: model.type must be mlp to compare")
         for s in range(seeds):
             entries.append(
                 Entry(name, cfg.replace(name=name, seed=first_seed + s), s, tuple(dropped.items()))
             )
     return entries
+
+
+KINDS = {"mlp": "a network", "surface": "a surface"}  # the model.type values a comparison takes
+
+
+def _check_kinds(specs: Sequence[str], configs: Sequence[config_mod.Config], *, seeds: int) -> None:
+    """Entries are all networks or all surfaces, and surfaces all of one function (compare.png draws their
+    paths on one contour); a surface's path starts at model.start whatever the seed, so --seeds has no
+    meaning there."""
+    for spec, cfg in zip(specs, configs, strict=True):
+        if cfg.model_type not in KINDS:
+            raise config_mod.ConfigError(
+                f"compare: {spec}: model.type {cfg.model_type} cannot be compared; "
+                f"compare networks (mlp) or surfaces (surface)"
+            )
+    kinds = {cfg.model_type for cfg in configs}
+    if len(kinds) > 1:
+        first = {cfg.model_type: spec for spec, cfg in reversed(list(zip(specs, configs, strict=True)))}
+        raise config_mod.ConfigError(
+            f"compare: {first['surface']} is a surface (model.type surface) and {first['mlp']} a network; "
+            "compare surfaces with surfaces and networks with networks"
+        )
+    if kinds == {"surface"}:
+        functions: dict[tuple[str, float], str] = {}
+        for spec, cfg in zip(specs, configs, strict=True):
+            key = (cfg.function, cfg.condition if cfg.function == "quadratic" else 0.0)
+            functions.setdefault(key, spec)
+        if len(functions) > 1:
+            (f1, c1), (f2, c2) = list(functions)[:2]
+            what = [f"{f} (condition {c:g})" if f == "quadratic" else f for f, c in ((f1, c1), (f2, c2))]
+            one, other = list(functions.values())[:2]
+            raise config_mod.ConfigError(
+                f"compare: {one} is a path on {what[0]} and {other} on {what[1]}: paths on different "
+                "surfaces share no contour; compare one function at a time"
+            )
+    if kinds == {"surface"} and seeds > 1:
+        raise config_mod.ConfigError(
+            f"--seeds {seeds}: a surface's path starts at model.start whatever the seed, so every seed would "
+            "draw the same path; leave --seeds out"
+        )
 
 
 def dropped_keys(entries: Sequence[Entry]) -> dict[str, dict[str, Any]]:
@@ -105,11 +150,16 @@ def dropped_keys(entries: Sequence[Entry]) -> dict[str, dict[str, Any]]:
 def _refuse_unused(
     specs: Sequence[str], base: config_mod.Config, extra: list[str], dropped: list[dict[str, Any]]
 ) -> None:
-    """A --set that has no effect on any entry is refused, with the first entry's reason."""
+    """A --set that has no effect on any entry is refused, with the reason of the first entry that does not
+    set the key itself; when every entry sets it itself (`sgd:lr=0.1 adam:lr=0.01` with --lr), with that."""
     for item in extra:
         key = item.partition("=")[0].strip()
-        if dropped and all(key in d for d in dropped):
-            spec = specs[0]
+        if not dropped or not all(key in d for d in dropped):
+            continue
+        for spec in specs:
+            own = parse_entry(spec)
+            if own is not None and key in own.settings:
+                continue
             raw = _entry_raw(spec, base)
             try:  # resolved again without dropping: the error says why
                 if raw is None:
@@ -118,21 +168,114 @@ def _refuse_unused(
                     config_mod.from_dict(raw, extra, name=spec)
             except config_mod.ConfigError as exc:
                 raise config_mod.ConfigError(f"{exc}; no entry uses it ({', '.join(specs)})") from None
+        raise config_mod.ConfigError(
+            f"--set {item}: every entry sets {key} itself ({', '.join(specs)}), so it would "
+            "change none of them; leave it out, or give the value in the entries"
+        )
+
+
+# the optimizer keys every optimizer has; an entry may also set its own optimizer's settings (beta, eps, ...)
+ENTRY_COMMON = ("lr", "decay", "clip_norm", "clip_value")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")  # what a run name may not hold (config's rule for `name`)
+
+
+@dataclass(frozen=True)
+class OwnSettings:
+    """An entry `NAME:k=v,k2=v2`: the optimizer, its settings as config key paths with their parsed values
+    (`{"optimizer.lr": 0.001}`), and the entry's name (`sgd-lr0.001`: the optimizer, then each key and the
+    value as typed, joined by '-', with '_' between a key ending in a digit and its value, `beta1_0.8`: a
+    folder name on every file system)."""
+
+    optimizer: str
+    settings: dict[str, Any]
+    name: str
+
+
+def entry_settings(optimizer: str) -> tuple[str, ...]:
+    """The keys an entry of `optimizer` may set (without the `optimizer.` prefix): lr, decay, clip_norm,
+    clip_value and the optimizer's own settings (optimizers.REGISTRY)."""
+    return (*ENTRY_COMMON, *optimizers.spec(optimizer).settings)
+
+
+def parse_entry(spec: str) -> OwnSettings | None:
+    """An entry `NAME:k=v,k2=v2` read: NAME an optimizer, each k one of its `entry_settings` (a short name:
+    `lr`, not `optimizer.lr`; keys of other sections go in --set or in a config file as the entry), each v
+    parsed as a --set value (a YAML scalar) and checked as the key checks it. None for a spec without ':' or
+    whose part before it is not a word (a path such as C:\\runs\\a.yaml).
+
+    Raises:
+      ConfigError: one line naming the entry: an unknown optimizer or key (with a did-you-mean), no
+        settings after the colon, an item without `=`, a key given twice, a value out of range.
+    """
+    head, colon, rest = spec.partition(":")
+    if not colon or not re.fullmatch(r"[A-Za-z_][\w]*", head) or spec.endswith((".yaml", ".yml")):
+        return None
+    if Path(spec).is_file():
+        return None
+    where = f"compare entry {spec if len(spec) <= 80 else spec[:79] + '…'}"
+    if head not in optimizers.names():
+        raise config_mod.ConfigError(
+            f"{where}: no optimizer {head!r}; {checks.did_you_mean(head, optimizers.names())}"
+        )
+    allowed = entry_settings(head)
+    example = f"{head}:lr=0.01"
+    if not rest.strip():
+        raise config_mod.ConfigError(
+            f"{where}: no settings after the colon; write them as {example} "
+            f"(or {head} alone for its defaults)"
+        )
+    settings: dict[str, Any] = {}
+    texts = []
+    for item in rest.split(","):
+        key, equals, text = (part.strip() for part in item.partition("="))
+        if not equals or not key:
+            raise config_mod.ConfigError(
+                f"{where}: {item.strip() or 'an empty item'}: expected KEY=VALUE, as in {example}"
+            )
+        if key not in allowed:
+            short = key.removeprefix("optimizer.")
+            if short in allowed:
+                hint = f"write {short}, not {key}"
+            else:
+                having = [n for n in optimizers.names() if short in optimizers.spec(n).settings]
+                hint = checks.did_you_mean(short, allowed).replace("known: ", "its settings: ")
+                if having:
+                    hint += f" ({short} is a setting of {', '.join(having)})"
+                elif "." in key:
+                    hint += "; keys of other sections go in --set, or in a config file given as the entry"
+            raise config_mod.ConfigError(f"{where}: {head} has no setting {key}; {hint}")
+        path = f"optimizer.{key}"
+        if path in settings:
+            raise config_mod.ConfigError(f"{where}: {key} given twice")
+        try:
+            _, value = config_mod.parse_set(f"{path}={text}")
+            own = optimizers.spec(head).settings.get(key)
+            settings[path] = own.check(value, path) if own else config_mod.by_path()[path].check(value)
+        except (config_mod.ConfigError, checks.CheckError) as exc:
+            raise config_mod.ConfigError(f"{where}: {str(exc).removeprefix('--set ')}") from None
+        glue = "_" if key[-1].isdigit() else ""  # beta1_0.8, not beta10.8
+        texts.append(f"{key}{glue}{_UNSAFE.sub('_', text)}")
+    return OwnSettings(head, settings, "-".join([head, *texts]))
 
 
 def _entry_raw(spec: str, base: config_mod.Config) -> dict[str, Any] | None:
-    """An optimizer entry's raw config (the base with that optimizer at its defaults), or None for a file."""
-    if spec not in optimizers.names():
+    """An optimizer entry's raw config (the base with that optimizer at its defaults, and the entry's own
+    settings), or None for a file."""
+    own = parse_entry(spec)
+    if own is None and spec not in optimizers.names():
         return None
+    name = own.optimizer if own is not None else spec
     raw = base.to_dict()
-    raw["name"] = spec
+    raw["name"] = own.name if own is not None else spec
     raw["optimizer"] = {
-        "name": spec,
+        "name": name,
         "lr": base.lr,
         "decay": base.lr_decay,
         "clip_norm": base.clip_norm,  # clipping applies to every optimizer: the base's stays
         "clip_value": base.clip_value,
     }
+    for path, value in own.settings.items() if own is not None else ():
+        raw["optimizer"][path.removeprefix("optimizer.")] = value
     return raw
 
 
@@ -145,13 +288,22 @@ def _resolve(
     try:
         raw = _entry_raw(spec, base)
         if raw is not None:
-            cfg = config_mod.from_dict(raw, extra, name=spec, dropped=dropped)
-            own = optimizers.defaults(base.optimizer)
-            given = {s.partition("=")[0].strip() for s in extra}
+            own = parse_entry(spec)
+            settings = own.settings if own is not None else {}
+            kept = []
+            for item in extra:  # the entry's own settings win over a --set of the same key
+                key, value = config_mod.parse_set(item)
+                if key in settings:
+                    dropped.setdefault(key, value)
+                else:
+                    kept.append(item)
+            cfg = config_mod.from_dict(raw, kept, name=spec, dropped=dropped)
+            defaults = optimizers.defaults(base.optimizer)
+            given = {s.partition("=")[0].strip() for s in extra} | set(settings)
             for k, v in base.optimizer_params.items():  # the base's settings: the entry takes its defaults
-                if v != own.get(k) and f"optimizer.{k}" not in given:
+                if v != defaults.get(k) and f"optimizer.{k}" not in given:
                     dropped.setdefault(f"optimizer.{k}", v)
-            return spec, cfg, dropped
+            return cfg.name, cfg, dropped
         file = _config_file(spec)
         if file is not None:
             loaded = config_mod.load(file, extra, dropped=dropped)
@@ -358,9 +510,25 @@ def run(
         base = config_mod.load(examples.resolve(base_file))  # a file, or the name of a shipped example
     else:
         base = config_mod.from_dict({}, name="compare")
-    if base.model_type != "mlp":
-        raise config_mod.ConfigError(f"{base_file}: model.type must be mlp to compare optimizers")
+    if base.model_type not in KINDS:
+        raise config_mod.ConfigError(
+            f"{base_file}: model.type {base.model_type} cannot be compared; give a network (mlp) or a "
+            "surface (surface) config"
+        )
+    if base.model_type == "surface" and epochs is not None:
+        raise config_mod.ConfigError(
+            "--epochs: a path on a surface counts steps, not epochs; use --set train.steps=N"
+        )
     items = build_entries(specs, base, sets=sets, epochs=epochs, seeds=seeds)
+    if items[0].config.model_type == "surface":
+        return _run_surfaces(
+            items,
+            target=target,
+            entry_pictures=entry_pictures,
+            runs_root=runs_root,
+            note=note,
+            started=started,
+        )
     groups = experiment.prepare([e.config for e in items])
     dropped = dropped_keys(items)
     if dropped:
@@ -394,3 +562,82 @@ def run(
         failure=s.failure(),
     )
     return Comparison(finished, rows, seeds, caption(target, with_test=with_test))
+
+
+# --- surfaces ----------------------------------------------------------------------------------------
+
+
+def summarize_surfaces(
+    entries: Sequence[Entry], histories: Sequence[surface.SurfaceHistory], *, target: float | None = None
+) -> list[Row]:
+    """The table's rows of surface entries: each path's metrics (metrics.compute_surface)."""
+    rows = []
+    for entry, h in zip(entries, histories, strict=True):
+        measured = metrics.compute_surface(h, distance=surface_distance(h), target=target)
+        rows.append(
+            Row(
+                name=entry.name,
+                rule=optimizers.rule(entry.config.optimizer, entry.config.optimizer_params),
+                values={k: [v] for k, v in measured.items()},
+                statuses=[h.status],
+            )
+        )
+    return rows
+
+
+def surface_distance(h: surface.SurfaceHistory) -> float:
+    """From a path's last point to the nearest minimum of its function; NaN for the saddle (no minimum)."""
+    if not surface.FUNCTIONS[h.config.function].minima:
+        return math.nan
+    return surface.nearest(h.config, float(h.x[-1]), float(h.y[-1]))[1]
+
+
+def surface_caption(target: float | None) -> str:
+    """What the surface table's target step, distance and train time mean."""
+    return (
+        f"{metrics.target_step_definition(target)}. Train time: every entry trains in one population, one "
+        "update of all of them per step, and shares it. Best of each column in green."
+    )
+
+
+def _run_surfaces(
+    items: Sequence[Entry],
+    *,
+    target: float | None,
+    entry_pictures: bool,
+    runs_root: Path,
+    note: Callable[[str], None],
+    started: float,
+) -> Comparison:
+    """Surface entries: one population (surface.train), a surface run folder per entry (its paths.png,
+    loss.png and lr.png with `entry_pictures`), compare.csv and compare.png (every path on one contour, the
+    loss per step beside it)."""
+    from nnopt_cli.figures import surfacecompare
+    from nnopt_cli.store import surfaces
+
+    dropped = dropped_keys(items)
+    if dropped:
+        note(config_mod.dropped_line(dropped, total=len(items)))
+    with session.filling(runs_root, "compare") as s:
+        subfolders = start_folders(s.folder, items, seeds=1)
+        if dropped:
+            comparisons.write_dropped(s.folder, dropped)
+        histories = surface.train([e.config for e in items], should_stop=s.stop_requested)
+        for sub, h in zip(subfolders, histories, strict=True):
+            surfaces.write_results(sub, h, started=started, clock=time.perf_counter)
+        rows = summarize_surfaces(items, histories, target=target)
+        comparisons.write_table(s.folder, csv_columns(rows, 1))
+        jobs = surfacecompare.jobs(s.folder, [e.name for e in items], histories)
+        if entry_pictures:
+            for sub, h in zip(subfolders, histories, strict=True):
+                jobs += report.surface_jobs(sub, h)
+        s.draw(jobs)
+    interrupted = any(h.status == "interrupted" for h in histories)
+    finished = session.Finished(
+        s.folder,
+        "interrupted" if interrupted else "completed",
+        "interrupted; every entry keeps what it did" if interrupted else "",
+        s.signum,
+        failure=s.failure(),
+    )
+    return Comparison(finished, rows, 1, surface_caption(target))

@@ -24,15 +24,15 @@ from typing import Any
 from nnopt_cli import config as config_mod
 from nnopt_cli import examples
 from nnopt_cli.config import Config, grid
-from nnopt_cli.core import loop, lrrange
+from nnopt_cli.core import loop, lrrange, surface
 from nnopt_cli.core.lrrange import Curve
 from nnopt_cli.experiments import experiment, session
 from nnopt_cli.figures import lrfindplot, report
 from nnopt_cli.store import lrfinds
 
 START, END, STEPS = 1e-7, 10.0, 100
-# keys the range test sets itself: the rate and its schedule, and the length
-_OWN = ("optimizer.lr", "optimizer.decay", "schedule.", "train.epochs")
+# keys the range test sets itself: the rate and its schedule, and the length (a surface's: train.steps)
+_OWN = ("optimizer.lr", "optimizer.decay", "schedule.", "train.epochs", "train.steps")
 
 
 class LrFindError(ValueError):
@@ -49,9 +49,10 @@ class Test:
     command: tuple[str, ...]
 
 
-def range_sets(start: float, r: float, epochs: int) -> list[str]:
+def range_sets(start: float, r: float, epochs: int, *, length: str = "train.epochs") -> list[str]:
     """The --set options that make a config a range test: the rate start · r^k at update k, nothing else
-    changing it (no warmup, no legacy decay, counted in updates), for `epochs` epochs."""
+    changing it (no warmup, no legacy decay, counted in updates), for `epochs` epochs (`length`
+    train.steps: a surface's path of that many updates)."""
     return [
         "schedule.type=exponential",
         "schedule.decay_steps=1",
@@ -61,7 +62,7 @@ def range_sets(start: float, r: float, epochs: int) -> list[str]:
         "schedule.warmup_steps=0",
         f"optimizer.lr={start!r}",
         "optimizer.decay=0",
-        f"train.epochs={epochs}",
+        f"{length}={epochs}",
     ]
 
 
@@ -85,7 +86,7 @@ def plan(
         written.
     """
     if not config_files:
-        raise LrFindError("missing CONFIG (a YAML file of a network); give one or more")
+        raise LrFindError("missing CONFIG (a YAML file of a network or a surface); give one or more")
     r = lrrange.rate_factor(start, end, steps)
     parsed = [grid.parse(g) for g in grids]
     for option, key in [
@@ -103,13 +104,19 @@ def plan(
             raise grid.GridError(f"--grid {key}: given twice; put all its values in one --grid")
     tests: list[Test] = []
     sizes: dict[tuple[object, ...], int] = {}
+    kinds: dict[str, Path] = {}
     for given in config_files:
         file = examples.resolve(given)  # a file, or the name of a shipped example
         base = config_mod.load(file, tuple(sets))
-        if base.model_type != "mlp":
+        if base.model_type not in ("mlp", "surface"):
             raise LrFindError(
-                f"{file}: model.type {base.model_type}: lr-find trains a network (model.type mlp); "
-                "the toy has no mini-batches to test rates on"
+                f"{file}: model.type {base.model_type}: lr-find trains a network (model.type mlp) or a "
+                "path on a surface (model.type surface); the toy has no mini-batches to test rates on"
+            )
+        kinds.setdefault(base.model_type, Path(given))
+        if len(kinds) > 1:
+            raise LrFindError(
+                f"{kinds['surface']} is a surface and {kinds['mlp']} a network: give range tests of one kind"
             )
         for point in itertools.product(*(range(len(g.values)) for g in parsed)):
             chosen = [f"{g.key}={g.texts[i]}" for g, i in zip(parsed, point, strict=True)]
@@ -129,11 +136,14 @@ def plan(
                     f"{file}: plot.animate: a range test draws no boundary, so there is nothing to animate; "
                     "nnopt train CONFIG --animate animates a run"
                 )
-            if config.data_key() not in sizes:
-                sizes[config.data_key()] = experiment.load_data(config).train.size
-            per_epoch = loop.steps_per_epoch(config.batch_size, sizes[config.data_key()])
-            epochs = -(-steps // per_epoch)
-            config = config_mod.load(file, (*point_sets, *range_sets(start, r, epochs)), drop_all=True)
+            if config.model_type == "surface":  # one update per step: the path is the test's length
+                test_sets = range_sets(start, r, steps, length="train.steps")
+            else:
+                if config.data_key() not in sizes:
+                    sizes[config.data_key()] = experiment.load_data(config).train.size
+                per_epoch = loop.steps_per_epoch(config.batch_size, sizes[config.data_key()])
+                test_sets = range_sets(start, r, -(-steps // per_epoch))
+            config = config_mod.load(file, (*point_sets, *test_sets), drop_all=True)
             name = " ".join(p for p in (base.name if len(config_files) > 1 or not label else "", label) if p)
             # the config as given: an example's name runs wherever nnopt is installed
             command = ("nnopt", "train", str(given), *(x for s in point_sets for x in ("--set", s)))
@@ -175,12 +185,17 @@ def run(
     """
     started = time.perf_counter()
     tests = plan(config_files, grids=grids, sets=sets, start=start, end=end, steps=steps)
-    groups = experiment.prepare([t.config for t in tests])
+    on_surface = tests[0].config.model_type == "surface"
+    groups = [] if on_surface else experiment.prepare([t.config for t in tests])
     r = lrrange.rate_factor(start, end, steps)
     name = tests[0].config.name
     with session.filling(runs_root, lrfinds.folder_name(name)) as s:
         lrfinds.write_start(s.folder, [t.config for t in tests])
-        histories = experiment.train_groups(groups, on_epoch=on_epoch, should_stop=s.stop_requested)
+        histories: Sequence[loop.History | surface.SurfaceHistory | None]
+        if on_surface:  # every test one row of one population
+            histories = surface.train([t.config for t in tests], should_stop=s.stop_requested)
+        else:
+            histories = experiment.train_groups(groups, on_epoch=on_epoch, should_stop=s.stop_requested)
         curves = [None if h is None else curve_of(h, steps) for h in histories]
         kept = [(t, c) for t, c in zip(tests, curves, strict=True) if c is not None]
         names, done = [t.name or name for t, _ in kept], [c for _, c in kept]
@@ -192,7 +207,8 @@ def run(
                 f"interrupted: {len(done)} of {len(tests)} range tests kept, up to their last whole epoch"
             )
         summary = _summary(name, status, message, tests, histories, curves, start, end, steps, r)
-        trained = [histories[g.indices[0]] for g in groups]  # a population's runs share its loop time
+        # a population's runs share its loop time
+        trained = histories[:1] if on_surface else [histories[g.indices[0]] for g in groups]
         summary["train_seconds"] = round(sum(h.train_seconds for h in trained if h is not None), 6)
         if done:
             lrfinds.write_table(s.folder, names, done)
@@ -204,16 +220,23 @@ def run(
     return Done(finished, tests, curves)
 
 
-def curve_of(history: loop.History, steps: int) -> Curve:
-    """A trained run's range test: its first `steps` updates, smoothed and cut at the stop."""
+def curve_of(history: loop.History | surface.SurfaceHistory, steps: int) -> Curve:
+    """A trained run's range test: its first `steps` updates, smoothed and cut at the stop. A network's
+    loss of update k is its mini-batch's (before the update); a surface's, the loss at the point the update
+    starts from (row k − 1 of its path: row 0 the start)."""
+    if isinstance(history, surface.SurfaceHistory):
+        n = min(steps, len(history.loss))
+        return lrrange.analyse(history.lr_trace[:n], history.loss[:n], planned=steps)
     n = min(steps, len(history.batch_loss))
     return lrrange.analyse(history.lr_trace[:n], history.batch_loss[:n], planned=steps)
 
 
-def _reason(curve: Curve, history: loop.History, steps: int) -> str:
+def _reason(curve: Curve, history: loop.History | surface.SurfaceHistory, steps: int) -> str:
     if curve.stopped_at is not None:
         return curve.reason
     if len(curve.lr) < steps:
+        if history.status == "diverged" and isinstance(history, surface.SurfaceHistory):
+            return history.message
         if history.status == "diverged":
             return f"the weights became NaN or infinite after update {len(curve.lr) - 1}"
         return f"interrupted after {len(curve.lr)} of {steps} updates"
@@ -225,7 +248,7 @@ def _summary(
     status: str,
     message: str,
     tests: Sequence[Test],
-    histories: Sequence[loop.History | None],
+    histories: Sequence[loop.History | surface.SurfaceHistory | None],
     curves: Sequence[Curve | None],
     start: float,
     end: float,
@@ -255,6 +278,7 @@ def _summary(
     return {
         "kind": "lrfind",
         "name": name,
+        "model_type": tests[0].config.model_type,  # surface: the loss of an update is at its start point
         "status": status,
         "message": message,
         "start": start,
@@ -279,14 +303,17 @@ def jobs(
         title = f"Learning-rate range test: {names[0]}" + (f" ({optimizer})" if optimizer else "")
     else:
         title = "Learning-rate range test: which rates each run tolerates"
+    surface_test = summary.get("model_type") == "surface"
+    raw = "the loss where each update starts" if surface_test else "each mini-batch's loss"
     note = (
         f"the rate grows ×{summary['rate_factor']:.4g} every update, "
         f"{summary['start']:g} → {summary['end']:g} over {summary['steps']} updates\n"
-        "faint: each mini-batch's loss; bold: smoothed "
+        f"faint: {raw}; bold: smoothed "
         f"(β {summary['beta']:g}, bias-corrected). Train at a suggested rate: ▼ or ●"
     )
     path = folder / lrfinds.PICTURE
-    return [report.Job(path, lrfindplot.draw, (path, list(names), list(curves), title, note))]
+    words = ("loss before each update", "loss at the point each update starts from") if surface_test else ()
+    return [report.Job(path, lrfindplot.draw, (path, list(names), list(curves), title, note, *words))]
 
 
 def redraw(folder: Path) -> list[Path]:

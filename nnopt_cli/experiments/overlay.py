@@ -1,12 +1,14 @@
 """`nnopt overlay`: past runs' curves in one picture, labelled by what differs between their configs.
 
-    RUN... and --name/--status ──► catalog.resolve / catalog.scan ──► run folders (train or quadratic)
-    each: overlays.read_run (config.yaml, metrics.csv, summary.json) ──► labels (the keys that differ)
+    RUN... and --name/--status ──► catalog.resolve / catalog.scan ──► run folders (train, quadratic, surface)
+    each: overlays.read_run (config.yaml, metrics.csv or a surface's trajectory.csv, summary.json) ──► labels
+    (the keys that differ)
     ──► overlay.csv (each run's metrics.csv rows) and summary.json ──► overlay.png (overlayplot.draw)
 
 Everything is read and checked before anything is written: a folder that is not a run (a comparison, a
-sweep, a range test) or runs of different kinds (the toy and a network) are an OverlayError, and nothing is
-made. replot draws overlay.png again from overlay.csv and summary.json alone (`redraw`), byte for byte.
+sweep, a range test) or runs of different kinds (the toy, a surface, a network) are an OverlayError, and
+nothing is made. replot draws overlay.png again from overlay.csv and summary.json alone (`redraw`), byte
+for byte.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ from nnopt_cli.store.overlays import Curves
 # keys that change no curve: a label of them would say nothing
 _QUIET = ("name", "train.log_every")
 _QUIET_PREFIX = "plot."
+
+
+# each kind of run in words, for the error that refuses to overlay two kinds
+_KIND_WORDS = {
+    folders.TRAIN: "a network (one row per epoch)",
+    folders.TOY: "the quadratic toy (one row per update)",
+    folders.SURFACE: "a path on a surface (one row per step)",
+}
 
 
 class OverlayError(ValueError):
@@ -89,11 +99,12 @@ def read(folder_list: Sequence[Path]) -> list[overlays.Run]:
             raise OverlayError(f"{folder}: {what}, not a run{hint}")
         kinds.append(kind)
     if len(set(kinds)) > 1:
-        toy = kinds.index(folders.TOY)
-        net = kinds.index(folders.TRAIN)
+        first = 0 if kinds[0] != folders.TRAIN else next(i for i, k in enumerate(kinds) if k != folders.TRAIN)
+        other = next(i for i, k in enumerate(kinds) if k != kinds[first])
         raise OverlayError(
-            f"{folder_list[toy]} is the quadratic toy (one row per update) and {folder_list[net]} a network "
-            "(one row per epoch): runs of different kinds share no axes; overlay each kind on its own"
+            f"{folder_list[first]} is {_KIND_WORDS[kinds[first]]} and {folder_list[other]} "
+            f"{_KIND_WORDS[kinds[other]]}: runs of different kinds share no axes; overlay each kind on its "
+            "own"
         )
     with runs.folder_errors_as(OverlayError):
         return [overlays.read_run(f) for f in folder_list]

@@ -197,6 +197,9 @@ def _prepare(runs: Sequence[tuple[Path, History]], folder: Path) -> list[loop.Pr
 def _redraw_comparison(folder: Path, workers: int | None, entry_pictures: bool) -> None:
     """compare.png and boundaries.png (and the entries' pictures) as compare.write_results draws them."""
     entries, seeds = comparisons.read_entries(folder)
+    if entries and entries[0][1].model_type == "surface":
+        _redraw_surface_comparison(folder, entries, workers, entry_pictures)
+        return
     histories = [_history(sub, config) for sub, config in entries]
     prepared = _prepare([(sub, h) for (sub, _), h in zip(entries, histories, strict=True)], folder)
     names = [h.config.name for h in histories]
@@ -210,6 +213,22 @@ def _redraw_comparison(folder: Path, workers: int | None, entry_pictures: bool) 
     if entry_pictures:
         for j, (sub, _) in enumerate(entries):
             jobs += report.run_jobs(sub, histories[j], views[j])
+    _draw(folder, jobs, workers)
+
+
+def _redraw_surface_comparison(
+    folder: Path, entries: list[tuple[Path, Config]], workers: int | None, entry_pictures: bool
+) -> None:
+    """compare.png of paths on a surface (and each entry's paths.png, loss.png, lr.png when asked), from
+    each entry's trajectory.csv and summary.json, as compare draws them."""
+    from nnopt_cli.figures import surfacecompare
+    from nnopt_cli.store import surfaces
+
+    histories = [surfaces.read(sub, config) for sub, config in entries]
+    jobs = surfacecompare.jobs(folder, [h.config.name for h in histories], histories)
+    if entry_pictures:
+        for (sub, _), h in zip(entries, histories, strict=True):
+            jobs += report.surface_jobs(sub, h)
     _draw(folder, jobs, workers)
 
 

@@ -27,7 +27,7 @@ from nnopt_cli import config as config_mod
 from nnopt_cli.config import Config
 from nnopt_cli.config import grid as grid_mod
 from nnopt_cli.config.grid import Grid, Plan, Point, yaml_text
-from nnopt_cli.core import loop
+from nnopt_cli.core import loop, surface
 from nnopt_cli.core.loop import History
 from nnopt_cli.experiments import experiment, session, tasks
 from nnopt_cli.experiments.tasks import SweepError, Task
@@ -66,6 +66,13 @@ def check_metric(metric: str | None, plan: Plan) -> str:
         raise SweepError(f"--metric {metric}: {checks.did_you_mean(name, list(metrics.RANKABLE))}")
     if name not in csv_metrics(plan):
         m = metrics.METRICS[name]
+        if kind(plan) == "surface":
+            raise SweepError(
+                f"--metric {metric}: a path on a surface has no {name}; its metrics: "
+                + ", ".join(csv_metrics(plan))
+            )
+        if m.kinds == ("surface",):
+            raise SweepError(f"--metric {metric}: only a path on a surface (model.type surface) has it")
         if "test" in m.needs and not with_test(plan):
             raise SweepError(f"--metric {metric}: no run has a test split; set data.test_size (e.g. 0.2)")
         raise SweepError(f"--metric {metric}: no run has EMA weights; set ema.decay (e.g. 0.99)")
@@ -79,6 +86,8 @@ def check_setup(plan: Plan) -> None:
     Raises:
       data.DataError, experiment.SetupError.
     """
+    if kind(plan) == "surface":
+        return  # no data, no network: the config's checks are all
     seen: dict[tuple[object, ...], Config] = {}
     for p in plan.points:
         seen.setdefault((loop.population_key(p.config), p.config.init_from, p.config.plot_features), p.config)
@@ -130,13 +139,25 @@ class Outcome:
     diverged_epoch: int | None = None
 
 
-def outcome(point: Point, h: History | None) -> Outcome:
-    """A run's metrics (metrics.compute, without the shared training time): none for a run not trained."""
+def outcome(point: Point, h: History | surface.SurfaceHistory | None) -> Outcome:
+    """A run's metrics (metrics.compute, or compute_surface for a path on a surface, without the shared
+    training time): none for a run not trained. A surface's epochs are its steps."""
     if h is None:
         return Outcome(point, NOT_TRAINED, dict.fromkeys(metrics.RANKABLE))
+    if isinstance(h, surface.SurfaceHistory):
+        found = metrics.compute_surface(h, distance=_surface_distance(h))
+        found.pop("train_seconds", None)
+        return Outcome(point, h.status, found, h.steps_done, h.diverged_step)
     measured = metrics.compute(h)
     measured.pop("train_seconds", None)
     return Outcome(point, h.status, measured, h.epochs_done, h.diverged_epoch)
+
+
+def _surface_distance(h: surface.SurfaceHistory) -> float:
+    """From a path's last point to the nearest minimum; NaN for the saddle (no minimum)."""
+    if not surface.FUNCTIONS[h.config.function].minima:
+        return math.nan
+    return surface.nearest(h.config, float(h.x[-1]), float(h.y[-1]))[1]
 
 
 @dataclass
@@ -199,9 +220,25 @@ def with_ema(plan: Plan) -> bool:
     return any(p.config.ema_decay is not None for p in plan.points)
 
 
+def kind(plan: Plan) -> str:
+    """ "surface" for a sweep of paths on a surface (model.type surface), else "network".
+
+    Raises:
+      SweepError: a grid that mixes surfaces and networks.
+    """
+    types = {p.config.model_type == "surface" for p in plan.points}
+    if len(types) > 1:
+        raise SweepError(
+            "sweep: the grid mixes surfaces (model.type surface) and networks; sweep one or the other"
+        )
+    return "surface" if types == {True} else "network"
+
+
 def csv_metrics(plan: Plan) -> list[str]:
     """The metrics of sweep.csv and cells.csv (metrics.py's, but the shared training time): the test ones
-    when any run has a test split, the EMA ones when any has EMA."""
+    when any run has a test split, the EMA ones when any has EMA; for surfaces, theirs (compute_surface)."""
+    if kind(plan) == "surface":
+        return metrics.names(test=False, ema=False, kind="surface")
     return metrics.names(test=with_test(plan), ema=with_ema(plan))
 
 
@@ -217,7 +254,8 @@ def table_metrics(plan: Plan) -> list[str]:
 
 def sweep_columns(plan: Plan, outcomes: Sequence[Outcome], *, saved: bool) -> dict[str, list[Any]]:
     """sweep.csv: one row per run: its index, each grid key's value (as YAML text: what --set takes), the
-    seed, the status, every metric and the epochs done; the run folder with --save-runs."""
+    seed, the status, every metric and the epochs done (a surface's: steps_done, diverged_step); the run
+    folder with --save-runs."""
     columns: dict[str, list[Any]] = {"run": [o.point.index for o in outcomes]}
     for i, g in enumerate(plan.grids):
         columns[g.key] = [yaml_text(o.point.values[i]) for o in outcomes]
@@ -225,8 +263,9 @@ def sweep_columns(plan: Plan, outcomes: Sequence[Outcome], *, saved: bool) -> di
     columns["status"] = [o.status for o in outcomes]
     for m in csv_metrics(plan):
         columns[m] = [metrics.METRICS[m].csv(o.metrics.get(m)) for o in outcomes]
-    columns["epochs_done"] = [o.epochs_done for o in outcomes]
-    columns["diverged_epoch"] = ["" if o.diverged_epoch is None else o.diverged_epoch for o in outcomes]
+    unit = "step" if kind(plan) == "surface" else "epoch"  # a surface's path counts steps
+    columns[f"{unit}s_done"] = [o.epochs_done for o in outcomes]
+    columns[f"diverged_{unit}"] = ["" if o.diverged_epoch is None else o.diverged_epoch for o in outcomes]
     if saved:
         columns["folder"] = [f"{sweeps.SAVED_RUNS}/{run_folder_name(o.point)}" for o in outcomes]
     return columns
@@ -556,7 +595,9 @@ def curve_runs(
     """The runs curves.png draws: every trained seed of each cell of curve_cells, as (label, run index,
     history), their rates recomputed from their configs. A cell where some seeds diverged shows the others,
     and says how many it leaves out."""
-    out = []
+    out: list[tuple[str, int, History]] = []
+    if kind(plan) == "surface":
+        return out  # curves.png draws a network's curves per epoch
     for label, cell in curve_cells(plan, found, metric):
         trained = [o for o in cell.outcomes if o.point.index in histories]
         kept = [o for o in trained if o.status != "diverged"] or trained
@@ -701,9 +742,10 @@ def redraw(folder: Path) -> list[Path]:
             point = Point(int(row["run"]), values, int(row["seed"]), base)
             # an old sweep.csv names its test metrics test_loss and test_accuracy: read as their metric
             measured = {metrics.get(k).name: (float(v) if v else None) for k, v in row.items() if k in known}
-            diverged = int(row["diverged_epoch"]) if row["diverged_epoch"] else None
+            unit = "step" if "diverged_step" in row else "epoch"  # a surface's sweep counts steps
+            diverged = int(row[f"diverged_{unit}"]) if row[f"diverged_{unit}"] else None
             points.append(point)
-            outcomes.append(Outcome(point, row["status"], measured, int(row["epochs_done"]), diverged))
+            outcomes.append(Outcome(point, row["status"], measured, int(row[f"{unit}s_done"]), diverged))
     except (KeyError, ValueError) as exc:
         raise SweepError(
             f"{folder / sweeps.RUNS_CSV}: a row does not fit the grid of config.yaml ({_why(exc)})"
@@ -815,6 +857,11 @@ def run(
     # config.yaml records the config as given (`l2` runs wherever nnopt is installed); its base, resolved
     plan = replace(plan, config_file=str(config_file))
     metric = check_metric(metric, plan)
+    if kind(plan) == "surface" and len(plan.seeds) > 1:
+        raise SweepError(
+            f"{len(plan.seeds)} seeds: a surface's path starts at model.start whatever the seed, so every "
+            "seed would draw the same path; leave --seeds (and --grid seed) out"
+        )
     check_setup(plan)
     jobs = jobs or tasks.cpu_count()
     work = tasks.chunks(plan, jobs=jobs)

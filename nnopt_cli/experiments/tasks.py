@@ -63,7 +63,10 @@ class Task:
 
 def chunks(plan: Plan, *, jobs: int) -> list[Task]:
     """The populations of the plan (runs of equal population key, in grid order), cut into chunks that fit
-    in memory, train fastest (CACHE_BYTES) and leave no worker idle; the largest first."""
+    in memory, train fastest (CACHE_BYTES) and leave no worker idle; the largest first. Surfaces: one
+    population of every run (surface.train), cut only where its recorded paths would not fit in memory."""
+    if plan.points and plan.points[0].config.model_type == "surface":
+        return _surface_chunks(plan, jobs=jobs)
     by_key: dict[tuple[object, ...], list[Point]] = {}
     for p in plan.points:
         by_key.setdefault(loop.population_key(p.config), []).append(p)
@@ -94,6 +97,35 @@ def chunks(plan: Plan, *, jobs: int) -> list[Task]:
     return sorted(out, key=lambda t: -len(t.indices) * t.epochs)
 
 
+def _surface_chunks(plan: Plan, *, jobs: int) -> list[Task]:
+    """Surface runs in as few populations as memory allows: a row records x, y and loss (and their moving
+    averages) at every step, in float64."""
+    steps = max(p.config.steps for p in plan.points)
+    per_row = 8 * 6 * (steps + 1)
+    fit = max(1, experiment.memory_bytes() // 2 // max(1, jobs) // per_row)
+    points = list(plan.points)
+    return [
+        Task(tuple(p.index for p in points[i : i + fit]), tuple(p.config for p in points[i : i + fit]))
+        for i in range(0, len(points), fit)
+    ]
+
+
+def _train_surfaces(task: Task, *, should_stop: Callable[[], bool] | None) -> list[Any]:
+    """A task of surface runs: one population (surface.train); with --save-runs, a surface run folder each."""
+    from nnopt_cli.core import surface
+
+    started = time.perf_counter()
+    histories = surface.train(list(task.configs), should_stop=should_stop)
+    if task.folders is not None:
+        from nnopt_cli.store import surfaces
+
+        for folder, h in zip(task.folders, histories, strict=True):
+            folder.mkdir(parents=True)
+            runs.write_start(folder, h.config)
+            surfaces.write_results(folder, h, started=started, clock=time.perf_counter)
+    return histories
+
+
 def train_task(
     task: Task,
     *,
@@ -102,6 +134,8 @@ def train_task(
 ) -> list[History]:
     """Train one task's rows as one population and return their histories, light: per-epoch metrics kept,
     the per-update arrays and the weights dropped (with --save-runs, after its run folders are written)."""
+    if task.configs[0].model_type == "surface":
+        return _train_surfaces(task, should_stop=should_stop)
     started = time.perf_counter()
     (group,) = experiment.prepare(list(task.configs))
     histories = loop.run(list(task.configs), group.prepared, on_epoch=on_epoch, should_stop=should_stop)
@@ -171,9 +205,14 @@ def runs_done(histories: Sequence[History] | None) -> float:
     interrupted one counts as the fraction of its epochs it trained."""
     if histories is None:
         return 0.0
-    return sum(
-        1.0 if h.status in ("completed", "diverged") else h.epochs_done / h.config.epochs for h in histories
-    )
+    return sum(1.0 if h.status in ("completed", "diverged") else _share_done(h) for h in histories)
+
+
+def _share_done(h: Any) -> float:
+    """The fraction of its length an interrupted run trained: epochs, or a surface path's steps."""
+    if h.config.model_type == "surface":
+        return float(h.steps_done / h.config.steps)
+    return float(h.epochs_done / h.config.epochs)
 
 
 # What a worker process shares with the main process: a stop flag it reads after every update, and the

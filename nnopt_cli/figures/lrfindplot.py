@@ -41,12 +41,22 @@ def _limits(curves: Sequence[Curve]) -> tuple[float, float]:
     return low / 1.3, high * 2.5
 
 
-def draw(path: Path, names: Sequence[str], curves: Sequence[Curve], title: str, note: str) -> None:
+def draw(
+    path: Path,
+    names: Sequence[str],
+    curves: Sequence[Curve],
+    title: str,
+    note: str,
+    measured: str = "mini-batch loss",
+    raw_label: str = "loss of each mini-batch",
+) -> None:
     """Smoothed loss (log) against the rate (log), the raw mini-batch loss faint behind it, the two
     suggested rates marked and where each test stopped crossed.
 
     Args:
       note: a line under the title: how the rate grew and how the loss is smoothed.
+      measured, raw_label: the y axis's words and the faint line's label (a surface's range test measures
+        the loss at the point each update starts from).
     """
     fig = plots._figure(8.0, 5.0)
     ax = fig.add_subplot(1, 1, 1)
@@ -55,7 +65,7 @@ def draw(path: Path, names: Sequence[str], curves: Sequence[Curve], title: str, 
     colors = plots.LR_COLORS
     for i, (name, c) in enumerate(zip(names, curves, strict=True)):
         color = colors[i % len(colors)] if several else SINGLE_COLOR
-        raw = None if several else "loss of each mini-batch"
+        raw = None if several else raw_label
         ax.plot(c.lr, c.loss, color=color, alpha=0.25, linewidth=0.9, zorder=1, label=raw)
         label = name if several else "smoothed loss (β 0.98)"
         if several:
@@ -93,7 +103,7 @@ def draw(path: Path, names: Sequence[str], curves: Sequence[Curve], title: str, 
     ax.xaxis.set_major_formatter(labels())
     ax.set_ylim(low, top)
     ax.set_xlabel("learning rate (log scale; it grows every update, left to right)")
-    ax.set_ylabel("mini-batch loss (log scale)")
+    ax.set_ylabel(f"{measured} (log scale)")
     ax.grid(True, which="major", alpha=0.3)
     if several:
         ax.plot([], [], marker="v", color="gray", markeredgecolor="black", linestyle="none", label="steepest")

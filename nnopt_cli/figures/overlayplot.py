@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +72,7 @@ def draw(path: Path, curves: Sequence[Line], title: str) -> None:
     n = max(len(panels), 1)
     fig = plots._figure(4.6 * n, 4.8)
     axes = [fig.add_subplot(1, n, i + 1) for i in range(n)]
-    # the optimizers' own colours where the runs differ in the optimizer, else matplotlib's first ten
-    # (a second sgd run in navy beside sgd's blue would be hard to tell apart)
-    optimizers = [c.optimizer for c in curves]
-    several = len(set(optimizers)) > 1
-    colors = plots.name_colors(optimizers) if several else plots.entry_colors(len(curves))
+    colors = plots.run_colors([c.optimizer for c in curves])
     unit = curves[0].x if curves else "epoch"
     with_test = False
     resumed = False
@@ -126,11 +123,14 @@ def draw(path: Path, curves: Sequence[Line], title: str) -> None:
     handles = [found[label] for label in labels]
     columns = 1 if max((len(t) for t in labels), default=0) > 60 else min(3, max(len(labels), 1))
     rows = math.ceil(len(labels) / columns)
-    height = 4.2 + 0.19 * rows
+    # a title naming many differing keys (runs of different optimizers) wraps to the figure's width
+    lines = textwrap.wrap(title, max(40, int(4.6 * n / 0.1))) or [""]
+    height = 4.2 + 0.19 * rows + 0.2 * (len(lines) - 1)
     fig.set_size_inches(4.6 * n, height)
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.02), ncols=columns, fontsize=8.5,
                frameon=False)  # fmt: skip
-    fig.suptitle(title, fontsize=11.5, y=1 - 0.12 / height)
-    fig.subplots_adjust(top=1 - 0.75 / height, bottom=(0.75 + 0.19 * rows) / height, right=0.98, wspace=0.3)
+    fig.suptitle("\n".join(lines), fontsize=11.5, y=1 - 0.12 / height, va="top")
+    top = 1 - (0.75 + 0.2 * (len(lines) - 1)) / height
+    fig.subplots_adjust(top=top, bottom=(0.75 + 0.19 * rows) / height, right=0.98, wspace=0.3)
     plots._fit_y_labels(fig, axes)
     plots.save(fig, path)

@@ -214,6 +214,16 @@ def name_colors(names: Sequence[str]) -> list[Any]:
     return out
 
 
+def run_colors(optimizers: Sequence[str]) -> list[Any]:
+    """A colour per run or entry, none repeated, from the optimizer each trained: the optimizers' own colours
+    (name_colors), except for several runs all of one optimizer (adam:lr=0.001 and adam:lr=0.01), which take
+    matplotlib's first ten (entry_colors): a second adam in a spare colour beside adam's brown would be hard
+    to tell apart."""
+    if len(optimizers) > 1 and len(set(optimizers)) == 1:
+        return entry_colors(len(optimizers))
+    return name_colors(optimizers)
+
+
 def entry_look(i: int, n: int, colors: Sequence[Any], *, solid: bool = False) -> dict[str, Any]:
     """How entry i of n is drawn: its colour, a marker of its own placed where no other entry's is (so that
     curves lying on each other still show every entry), a line style of its own unless `solid` (when dashes

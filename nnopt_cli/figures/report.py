@@ -463,7 +463,7 @@ def draw_comparison(
     visible."""
     by_name = _by_name(names, histories)
     with_test = any(h.with_test for h in histories)
-    colors = plots.name_colors([hs[0].config.optimizer for hs in by_name.values()])
+    colors = plots.run_colors([hs[0].config.optimizer for hs in by_name.values()])
     loss_curves, acc_curves, lr_curves = [], [], []
     for i, (name, hs) in enumerate(by_name.items()):
         look = plots.entry_look(i, len(by_name), colors, solid=with_test)

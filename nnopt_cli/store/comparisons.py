@@ -18,7 +18,7 @@ from typing import Any
 
 from nnopt_cli.config import Config
 from nnopt_cli.figures import report
-from nnopt_cli.store import folders, runs
+from nnopt_cli.store import folders, runs, surfaces
 from nnopt_cli.store.runs import FolderError
 
 DROPPED = "dropped.json"
@@ -98,11 +98,12 @@ def read_entries(folder: Path) -> tuple[list[tuple[Path, Config]], int]:
                     f"{sub / 'config.yaml'}: entry {name!r} seed {seed}, which nnopt compare writes to "
                     f"{expected}/, not {sub.name}/"
                 )
-            trained = (sub / "metrics.csv").exists()
+            data = surfaces.TABLE if config.model_type == "surface" else "metrics.csv"
+            trained = (sub / data).exists()
             if trained != (name in order):
                 said = "lists it" if name in order else "does not list it"
                 has = "has" if trained else "has no"
-                raise FolderError(f"{sub}: {has} metrics.csv, but compare.csv {said}")
+                raise FolderError(f"{sub}: {has} {data}, but compare.csv {said}")
     for name in order:
         if name not in by_name:
             raise FolderError(f"{table}: entry {name!r} has no folder in {folder}")

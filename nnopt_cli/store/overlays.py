@@ -1,8 +1,9 @@
 """An overlay's folder (`nnopt overlay`): past runs' curves in one picture; its files, written and read back.
 
     <stamp>-overlay/
-      overlay.csv    the curves drawn: one row per run and epoch (the toy: per update), `run, epoch, ...`:
-                     each run's metrics.csv rows as they are, behind the run's folder; a column a run
+      overlay.csv    the curves drawn: one row per run and epoch (the toy: per update, a surface: per
+                     step), `run, epoch, ...`: each run's metrics.csv rows (a surface's trajectory.csv
+                     rows) as they are, behind the run's folder; a column a run
                      does not have (test_loss without a test split) is empty in its rows
       overlay.png    loss, accuracy, test curves where there are any, and lr, one colour per run
       summary.json   last: kind overlay, the runs (folder, label, optimizer, where a resumed run joins its
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nnopt_cli.config import Config
-from nnopt_cli.store import folders, runs
+from nnopt_cli.store import folders, runs, surfaces
 from nnopt_cli.store.runs import FolderError
 
 TABLE = folders.OVERLAY_TABLE
@@ -75,16 +76,18 @@ class Run:
 
 
 def read_run(folder: Path) -> Run:
-    """A run folder's config.yaml, metrics.csv and summary.json.
+    """A run folder's config.yaml, metrics.csv (a surface's trajectory.csv) and summary.json.
 
     Raises:
       FolderError: a missing or unreadable file, or a metrics.csv without rows.
     """
     folder = Path(folder)
     config = runs.read_config(folder)
-    header, rows = runs.read_rows(folder / METRICS)
+    # a path on a surface keeps its curves in trajectory.csv, one row per step (step, x, y, loss, lr)
+    table = folder / (surfaces.TABLE if config.model_type == "surface" else METRICS)
+    header, rows = runs.read_rows(table)
     if not header or ("epoch" not in header and "step" not in header):
-        raise FolderError(f"{folder / METRICS}: no epoch or step column")
+        raise FolderError(f"{table}: no epoch or step column")
     summary = runs.read_summary(folder) or {}
     return Run(folder, config, Curves(str(folder), header, rows, optimizer=config.optimizer), summary)
 
