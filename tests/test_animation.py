@@ -514,3 +514,24 @@ def test_the_readme_shows_the_paths_gif_and_its_command() -> None:
         assert command in readme.split(title, 1)[1].split("\n## ", 1)[0], title
     assert "benchmarks/figures/valley_paths.gif" in readme
     assert "paths.gif" in CliRunner().invoke(cli, ["train", "--help"]).output
+
+
+def test_compare_of_surfaces_draws_paths_gif_and_replot_redraws_it(tmp_path: Path) -> None:
+    folder = nnopt(
+        tmp_path / "runs",
+        "compare",
+        "sgd:lr=0.001",
+        "adam:lr=0.1",
+        "--config",
+        str(ROSENBROCK),
+        "--set",
+        "train.steps=90",
+        "--animate",
+    )
+    assert folder is not None
+    count, durations = gif_frames(folder / "paths.gif")
+    assert count == 61 and durations[-1] == int(animation.HOLD * 1000)  # 90 steps: (90i + 30) // 60
+    drawn = (folder / "paths.gif").read_bytes()
+    (folder / "paths.gif").unlink()
+    replot.redraw(folder, workers=1)
+    assert (folder / "paths.gif").read_bytes() == drawn
