@@ -370,7 +370,8 @@ def compare(
 
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-compare/ with a run folder per entry (its data; its pictures with
     --entry-pictures), compare.png, boundaries.png (networks) and compare.csv; with --animate also
-    boundaries.gif (every entry's boundary over training, in step; each entry folder keeps its frames.npz).
+    boundaries.gif (every entry's boundary over training, in step; each entry folder keeps its frames.npz),
+    or for surfaces paths.gif (every path drawn as it goes, in step).
     Exit code 0 (a diverged entry is a result and is shown as such), 2 for bad input or a file that cannot be
     written, 4 when a picture could not be drawn (the data are kept), 130 when interrupted by Ctrl-C, 143 by
     SIGTERM.
