@@ -89,8 +89,10 @@ LR_FIND_GRID = ["lr-find", "configs/l2.yaml", "--grid", "optimizer.name=sgd,sgdm
 # the README's overlay: configs/l2.yaml at three rates for 300 epochs, the slowest resumed to 900
 OVERLAY_RATES = ("0.005", "0.02", "0.08")
 OVERLAY_EPOCHS, OVERLAY_RESUMED = "300", "900"
-# the README's animation (the test of --animate checks that it spells it)
+# the README's animations (the tests of --animate check that it spells them): the boundary, and a path on
+# a surface drawn as it goes (sgd's zig-zag across the valley)
 ANIMATE = ["train", "configs/l2.yaml", "--animate"]
+ANIMATE_PATH = ["train", "configs/valley.yaml", "--animate"]
 
 
 def main(only: list[str]) -> None:
@@ -198,6 +200,8 @@ def main(only: list[str]) -> None:
         if "animate" in wanted:
             nnopt(*ANIMATE, "--runs-root", str(runs / "animate"), "--quiet")
             shutil.copy(newest(runs / "animate") / "boundary.gif", OUT / "l2_boundary.gif")
+            nnopt(*ANIMATE_PATH, "--runs-root", str(runs / "animate_path"), "--quiet")
+            shutil.copy(newest(runs / "animate_path") / "paths.gif", OUT / "valley_paths.gif")
         if "layers" in wanted:
             nnopt(*LAYERS, "--runs-root", str(runs / "layers"), "--quiet")
             shutil.copy(newest(runs / "layers") / "layers.png", OUT / "layers.png")

@@ -1,9 +1,11 @@
 """The boundary, animated (plot.animate, --animate): the epochs shown, the snapshots the loop keeps, the
 frames equal to boundary.png at those epochs, the GIF's frames and durations, replot byte for byte,
-boundaries.gif of a comparison, the memory counted, and the refusals where the key would have no effect."""
+boundaries.gif of a comparison, the memory counted, and the refusals where the key would have no effect;
+and a surface run's paths.gif (the path drawn as it goes, from its trajectory)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +15,9 @@ from PIL import Image
 
 from nnopt_cli import config
 from nnopt_cli.cli import cli
-from nnopt_cli.core import loop
+from nnopt_cli.core import loop, surface
 from nnopt_cli.experiments import experiment, replot
-from nnopt_cli.figures import animation, report
+from nnopt_cli.figures import animation, report, surfaceplot
 
 ROOT = Path(__file__).resolve().parent.parent
 L2 = ROOT / "configs" / "l2.yaml"
@@ -335,3 +337,201 @@ def test_the_last_frame_is_readable(
     for artist in fig.findobj():  # type: ignore[attr-defined]
         artist.set_animated(False)
     assert_readable(fig, "boundary.gif")
+
+
+# --- a path on a surface: paths.gif ---------------------------------------------------------------------
+
+VALLEY = ROOT / "configs" / "valley.yaml"
+ROSENBROCK = ROOT / "configs" / "rosenbrock.yaml"
+
+
+def _surface(path: Path, *sets: str) -> surface.SurfaceHistory:
+    (h,) = surface.train([config.load(path, list(sets))])
+    return h
+
+
+def test_the_steps_a_paths_gif_shows() -> None:
+    """loop.frame_epochs' rule over train.steps, cut where a run stopped, its last step included."""
+    assert surfaceplot.frame_steps([_surface(VALLEY, "train.steps=5")]) == [0, 1, 2, 3, 4, 5]
+    assert surfaceplot.frame_steps([_surface(VALLEY)]) == list(range(61))  # 60 steps: every one
+    # 1000 steps: (1000·i + 30) // 60 → 0, 17 (1030/60), 33 (2030/60), 50, ..., 983 (59030/60), 1000
+    long = surfaceplot.frame_steps([_surface(VALLEY, "train.steps=1000")])
+    assert len(long) == 61 and long[:4] == [0, 17, 33, 50] and long[-2:] == [983, 1000]
+    # sgd at 0.1 on ½(x² + 50y²) multiplies y by 1 − 5 = −4: 25·16^k passes 10⁶ × 57 (the start's loss)
+    # at k = 6 (16⁵ = 1.05e6 < 2.28e6 < 16⁶); of 200 steps' frames (0, 3 (230/60), 7 (430/60), ...) the
+    # steps up to 6, then 6 itself
+    diverged = _surface(VALLEY, "optimizer.lr=0.1", "train.steps=200")
+    assert diverged.status == "diverged" and diverged.diverged_step == 6
+    assert surfaceplot.frame_steps([diverged]) == [0, 3, 6]
+    # several paths in step: the longest plan's frames up to the last step any made, and each one's end
+    short = _surface(VALLEY, "train.steps=5")
+    assert surfaceplot.frame_steps([short, diverged]) == [0, 3, 5, 6]
+    assert surfaceplot.frame_label([short, diverged], ["sgd 5", "sgd 200"], 6) == (
+        f"step 6 of 200\nsgd 5: loss {short.loss[5]:.4g} at step 5, its last\n"
+        f"sgd 200: diverged (loss {diverged.loss[6]:.4g})"
+    )
+
+
+def test_several_paths_move_in_step_and_stay_readable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a comparison's paths.gif will call: every path up to the frame's step, each ended one whole."""
+    from figure_checks import assert_readable
+
+    calls = _captured(monkeypatch)
+    short, long = surface.train(
+        [
+            config.load(ROSENBROCK, ["train.steps=30"]),
+            config.load(ROSENBROCK, ["optimizer.name=sgd", "optimizer.lr=0.001", "train.steps=90"]),
+        ]
+    )
+    surfaceplot.paths_gif(
+        tmp_path / "paths.gif", [short, long], ["adam", "sgd"], title="rosenbrock: two paths"
+    )
+    ((fig, update, frames),) = calls
+    assert frames == 61 and gif_frames(tmp_path / "paths.gif")[0] == 61  # 90 steps: (90i + 30) // 60
+    update(20)  # step 30 = (90·20 + 30) // 60: both paths up to it
+    first, second = _path_lines(fig, short)
+    assert len(first.get_xdata()) == 31 and len(second.get_xdata()) == 31
+    update(frames - 1)
+    assert np.array_equal(first.get_ydata(), short.y) and np.array_equal(second.get_ydata(), long.y)
+    for artist in fig.findobj():
+        artist.set_animated(False)
+    assert_readable(fig, "paths.gif of two runs")
+
+
+def _captured(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """The figure, update and frame count of every write_gif call (the GIF still written)."""
+    calls: list[tuple] = []
+    original = animation.write_gif
+
+    def keep(path: Path, fig: object, update: object, frames: int, **kwargs: object) -> None:
+        original(path, fig, update, frames, **kwargs)  # type: ignore[arg-type]
+        calls.append((fig, update, frames))
+
+    monkeypatch.setattr(animation, "write_gif", keep)
+    return calls
+
+
+def _path_lines(fig: object, h: surface.SurfaceHistory) -> list:
+    """The paths' lines (with a moving average: the path, then the average), not the markers."""
+    (ax, _) = fig.axes  # type: ignore[attr-defined]
+    return [line for line in ax.lines if line.get_linestyle() in ("-", "--")]
+
+
+def test_each_frame_draws_the_path_up_to_its_step_and_the_last_the_whole_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _captured(monkeypatch)
+    h = _surface(ROSENBROCK, "train.steps=120", "ema.decay=0.9")
+    report.draw_surface_paths_gif(tmp_path, h)
+    ((fig, update, frames),) = calls
+    steps = surfaceplot.frame_steps([h])
+    assert frames == len(steps) == 61 and steps[:3] == [0, 2, 4]  # 120 steps: every second one
+    drawn = update(frames - 1)
+    line, average = _path_lines(fig, h)
+    assert line in drawn and average in drawn
+    assert np.array_equal(line.get_xdata(), h.x) and np.array_equal(line.get_ydata(), h.y)
+    assert h.ema_x is not None and h.ema_y is not None and h.ema_loss is not None
+    assert np.array_equal(average.get_xdata(), h.ema_x) and np.array_equal(average.get_ydata(), h.ema_y)
+    text = drawn[-1].get_text()
+    assert text == f"step 120 of 120: loss {h.loss[-1]:.4g}, moving average {h.ema_loss[-1]:.4g}"
+    update(10)  # step 20: the rows 0..20
+    assert np.array_equal(line.get_xdata(), h.x[:21]) and np.array_equal(average.get_ydata(), h.ema_y[:21])
+    assert update(0)[-1].get_text().startswith(f"step 0 of 120 (the start): loss {h.loss[0]:.4g}")
+    update(frames - 1)
+    for artist in fig.findobj():  # the figure as its last frame leaves it, drawn whole
+        artist.set_animated(False)
+    from figure_checks import assert_readable
+
+    assert_readable(fig, "paths.gif")
+
+
+def test_a_diverged_paths_gif_ends_at_its_last_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _captured(monkeypatch)
+    h = _surface(VALLEY, "optimizer.lr=0.1", "train.steps=200")
+    report.draw_surface_paths_gif(tmp_path, h)
+    ((fig, update, frames),) = calls
+    assert frames == 3 and gif_frames(tmp_path / "paths.gif") == (3, [100, 100, 2000])
+    drawn = update(frames - 1)
+    (line,) = _path_lines(fig, h)
+    assert len(line.get_xdata()) == 7 and np.array_equal(line.get_ydata(), h.y)
+    assert drawn[-1].get_text() == f"step 6 of 200: diverged (loss {h.loss[6]:.4g})"
+
+
+def test_train_animate_on_a_surface_writes_paths_gif_and_replot_redraws_it(tmp_path: Path) -> None:
+    folder = nnopt(tmp_path / "runs", "train", str(ROSENBROCK), "--animate")
+    assert folder is not None
+    count, durations = gif_frames(folder / "paths.gif")
+    assert count == 61  # train.steps 1000: steps 0, 17, 33, ..., 983, 1000
+    assert durations == [1000 // animation.FPS] * 60 + [int(animation.HOLD * 1000)]
+    assert not (folder / "frames.npz").exists()  # trajectory.csv holds every step
+    drawn = (folder / "paths.gif").read_bytes()
+    (folder / "paths.gif").unlink()
+    written = replot.redraw(folder, workers=1)
+    assert folder / "paths.gif" in written
+    assert (folder / "paths.gif").read_bytes() == drawn
+    plain = nnopt(tmp_path / "plain", "train", str(VALLEY))
+    assert plain is not None and not (plain / "paths.gif").exists()
+
+
+def test_a_paths_gif_that_fails_is_noted_and_the_data_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no frames today")
+
+    monkeypatch.setattr(animation, "write_gif", broken)
+    result = CliRunner().invoke(cli, ["train", str(VALLEY), "--animate", "--runs-root", str(tmp_path), "-q"])
+    assert result.exit_code == 4, result.output
+    (folder,) = tmp_path.iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert list(summary["pictures_missing"]) == ["paths.gif"]
+    assert "no frames today" in summary["pictures_missing"]["paths.gif"]
+    assert (folder / "trajectory.csv").is_file() and (folder / "paths.png").is_file()
+
+
+def test_the_toy_refuses_animate_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["train", str(ROOT / "configs" / "quadratic.yaml"), "--animate", "--runs-root", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "plot.animate has no effect while model.type is quadratic" in result.output
+    assert "model.type to mlp or surface" in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_readme_shows_the_paths_gif_and_its_command() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "benchmarks" / "gallery.py")
+    assert spec is not None and spec.loader is not None
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = f"    nnopt {' '.join(gallery.ANIMATE_PATH)}\n"
+    for title in ("## The boundary, animated", "## Optimizer paths on a surface"):
+        assert command in readme.split(title, 1)[1].split("\n## ", 1)[0], title
+    assert "benchmarks/figures/valley_paths.gif" in readme
+    assert "paths.gif" in CliRunner().invoke(cli, ["train", "--help"]).output
+
+
+def test_compare_of_surfaces_draws_paths_gif_and_replot_redraws_it(tmp_path: Path) -> None:
+    folder = nnopt(
+        tmp_path / "runs",
+        "compare",
+        "sgd:lr=0.001",
+        "adam:lr=0.1",
+        "--config",
+        str(ROSENBROCK),
+        "--set",
+        "train.steps=90",
+        "--animate",
+    )
+    assert folder is not None
+    count, durations = gif_frames(folder / "paths.gif")
+    assert count == 61 and durations[-1] == int(animation.HOLD * 1000)  # 90 steps: (90i + 30) // 60
+    drawn = (folder / "paths.gif").read_bytes()
+    (folder / "paths.gif").unlink()
+    replot.redraw(folder, workers=1)
+    assert (folder / "paths.gif").read_bytes() == drawn

@@ -170,7 +170,7 @@ ANIMATE = click.option(
     is_flag=True,
     help="Short for --set plot.animate=true: also draw the decision boundary every few epochs as an animated "
     "GIF (train: boundary.gif; compare: boundaries.gif), about 60 frames, from parameters kept while "
-    "training (frames.npz).",
+    "training (frames.npz); on a surface (model.type surface), paths.gif: the path drawn as it goes.",
 )
 
 
@@ -224,7 +224,9 @@ def train(
     path on a 2-D function: model.function), trajectory.csv (step, x, y, loss, lr), paths.png, loss.png,
     lr.png and summary.json. With --animate (plot.animate), also frames.npz (the parameters at about 60
     epochs, from 0 to the last) and boundary.gif: boundary.png's picture at each of those epochs, the epoch
-    and the loss in its title, the last frame held.
+    and the loss in its title, the last frame held; on a surface, paths.gif: paths.png with the path drawn
+    as it goes (about 60 steps from trajectory.csv, the step and the loss in each frame's title, the last
+    frame held).
 
     With --resume RUN, training continues from the epochs RUN has done (for an interrupted run, its last
     whole epoch) up to train.epochs (RUN's own, or --epochs N) into a new folder, and ends bit for bit where
@@ -237,6 +239,7 @@ def train(
       nnopt train configs/l2.yaml --animate
       nnopt train configs/quadratic.yaml --set optimizer.lr=1.0
       nnopt train configs/valley.yaml --set optimizer.name=sgdm
+      nnopt train configs/valley.yaml --animate
       nnopt train --resume runs/20261121-173834-l2 --epochs 1600
 
     Every config key, with its default, is described in the README's section "The config file"; `nnopt
@@ -369,7 +372,8 @@ def compare(
 
     Writes <runs-root>/<YYYYmmdd-HHMMSS>-compare/ with a run folder per entry (its data; its pictures with
     --entry-pictures), compare.png, boundaries.png (networks) and compare.csv; with --animate also
-    boundaries.gif (every entry's boundary over training, in step; each entry folder keeps its frames.npz).
+    boundaries.gif (every entry's boundary over training, in step; each entry folder keeps its frames.npz),
+    or for surfaces paths.gif (every path drawn as it goes, in step).
     Exit code 0 (a diverged entry is a result and is shown as such), 2 for bad input or a file that cannot be
     written, 4 when a picture could not be drawn (the data are kept), 130 when interrupted by Ctrl-C, 143 by
     SIGTERM.

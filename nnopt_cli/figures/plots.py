@@ -1106,8 +1106,9 @@ KEYS: tuple[Key, ...] = (
         "plot.animate",
         False,
         lambda v: checks.flag(v, "plot.animate"),
-        (only("model.type", "mlp"),),
+        (only("model.type", "mlp", "surface"),),
         attr="plot_animate",
     ),
 )
-"""The pictures' keys. plot.animate (the --animate option): boundary.gif, the boundary every few epochs."""
+"""The pictures' keys. plot.animate (the --animate option): boundary.gif, the boundary every few epochs (a
+surface run: paths.gif, the path drawn as it goes)."""

@@ -402,6 +402,7 @@ def _why(exc: BaseException) -> str:
 _COST = {
     "draw_boundaries_gif": 12.0,
     "draw_boundary_gif": 8.0,
+    "draw_surface_paths_gif": 6.0,
     "draw_boundaries": 6.0,
     "draw_comparison": 4.0,
     "draw_boundary": 2.0,
@@ -676,13 +677,20 @@ def surface_title(config: Any) -> str:
     return f"{config.name}: {formula} from ({x:g}, {y:g}), {config.steps} steps of {describe_run(config)}"
 
 
+PATHS_GIF = "paths.gif"  # a surface run's paths.png, drawn as it goes (plot.animate)
+
+
 def surface_jobs(folder: Path, h: SurfaceHistory) -> list[Job]:
-    """A surface run's figures: paths.png, loss.png and lr.png."""
-    return [
+    """A surface run's figures: paths.png, loss.png and lr.png; with plot.animate, paths.gif (from the
+    trajectory itself: every step is in it)."""
+    jobs = [
         Job(folder / "paths.png", draw_surface_paths, (folder, h)),
         Job(folder / "loss.png", draw_surface_losses, (folder, h)),
         Job(folder / "lr.png", draw_surface_rates, (folder, h)),
     ]
+    if h.config.plot_animate:
+        jobs.append(Job(folder / PATHS_GIF, draw_surface_paths_gif, (folder, h)))
+    return jobs
 
 
 def _surface_label(config: Any) -> str:
@@ -692,6 +700,11 @@ def _surface_label(config: Any) -> str:
 
 def draw_surface_paths(folder: Path, h: SurfaceHistory) -> None:
     surfaceplot.paths(folder / "paths.png", [h], [_surface_label(h.config)], title=surface_title(h.config))
+
+
+def draw_surface_paths_gif(folder: Path, h: SurfaceHistory) -> None:
+    """paths.gif: paths.png with the path drawn as it goes, about 60 frames, the last held."""
+    surfaceplot.paths_gif(folder / PATHS_GIF, [h], [_surface_label(h.config)], title=surface_title(h.config))
 
 
 def draw_surface_losses(folder: Path, h: SurfaceHistory) -> None:

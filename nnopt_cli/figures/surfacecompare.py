@@ -41,9 +41,25 @@ def title(histories: Sequence[SurfaceHistory]) -> str:
 
 
 def jobs(folder: Path, names: Sequence[str], histories: Sequence[SurfaceHistory]) -> list[report.Job]:
-    """compare.png as a drawing job (report.draw)."""
+    """compare.png as a drawing job (report.draw); with plot.animate, paths.gif too."""
     path = folder / PICTURE
-    return [report.Job(path, draw, (path, list(names), list(histories)))]
+    out = [report.Job(path, draw, (path, list(names), list(histories)))]
+    if any(h.config.plot_animate for h in histories):
+        gif = folder / report.PATHS_GIF
+        out.append(report.Job(gif, draw_gif, (gif, list(names), list(histories))))
+    return out
+
+
+def draw_gif(path: Path, names: Sequence[str], histories: Sequence[SurfaceHistory]) -> None:
+    """paths.gif: compare.png's paths drawn as they go, every entry in step, in compare.png's colours
+    (surfaceplot.paths_gif)."""
+    surfaceplot.paths_gif(
+        path,
+        histories,
+        labels(names, histories),
+        title=title(histories),
+        colors=plots.run_colors([h.config.optimizer for h in histories]),
+    )
 
 
 def draw(path: Path, names: Sequence[str], histories: Sequence[SurfaceHistory]) -> None:

@@ -6,6 +6,9 @@
                                                  start and end, the minima (or the saddle point), equal axes
     losses(path, histories, labels, title=...)   the loss per step (log y; the saddle: symmetric log)
     rates(path, histories, labels, title=...)    the rate of each update
+    paths_gif(path, histories, labels, title=...)  paths.png with the paths drawn as they go (plot.animate):
+                                                 a frame per step of `frame_steps`, the step and the
+                                                 loss in its title, the last frame held (animation.write_gif)
 
 Every function takes several histories of one function (one colour each, an optimizer's own colour where
 it has one: plots.name_colors), so that a comparison draws its entries in one picture; `draw_paths` and
@@ -33,6 +36,7 @@ from nnopt_cli.figures import plots
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
 GRID = 240  # contour samples along each axis
 VIEW_GROWTH = 1.0  # a path may widen the view by this many box widths (heights) on each side
@@ -42,6 +46,16 @@ MARGIN = 0.04  # of the view's span, around it
 MAX_MARKERS = 60  # dots along one path: every step up to this many, then every k-th
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@dataclass(frozen=True)
+class PathArtists:
+    """What `draw_paths` drew of one history and an animation moves: its path, its moving average's (or
+    None) and the marker of its end (None when the end is out of view or not finite)."""
+
+    line: Line2D
+    ema_line: Line2D | None
+    end: Line2D | None
 
 
 @dataclass(frozen=True)
@@ -183,9 +197,12 @@ def draw_paths(
     histories: Sequence[SurfaceHistory],
     labels: Sequence[str],
     colors: Sequence[Any] | None = None,
+    *,
+    drawn: list[PathArtists] | None = None,
 ) -> View:
     """The contour, every path (its moving average dashed), the starts, the ends and the minima on `ax`,
-    equal axes; the colour bar in `cax`. Returns the view drawn."""
+    equal axes; the colour bar in `cax`. Returns the view drawn; with `drawn`, each history's path, moving
+    average and end marker are appended to it (what an animation moves: `paths_gif`)."""
     fn, _ = _function(histories)
     view = view_of(histories)
     contour(fig, ax, cax, histories, view)
@@ -202,7 +219,7 @@ def draw_paths(
         if view.leaves[i]:
             text += ", leaves the view"
         gid = "leaves-axis-path" if view.leaves[i] else None
-        ax.plot(
+        (line,) = ax.plot(
             h.x,
             h.y,
             "-",
@@ -215,8 +232,9 @@ def draw_paths(
             zorder=4 + i,
             gid=gid,
         )
+        ema_line = None
         if h.ema_x is not None and h.ema_y is not None:
-            ax.plot(
+            (ema_line,) = ax.plot(
                 h.ema_x,
                 h.ema_y,
                 "--",
@@ -227,10 +245,11 @@ def draw_paths(
                 gid=gid,
             )
         end_x, end_y = float(h.x[-1]), float(h.y[-1])
+        end = None
         if math.isfinite(end_x) and math.isfinite(end_y):
             inside = view.x0 <= end_x <= view.x1 and view.y0 <= end_y <= view.y1
             if inside:
-                ax.plot(
+                (end,) = ax.plot(
                     [end_x],
                     [end_y],
                     "X" if h.status == "diverged" else "o",
@@ -240,6 +259,8 @@ def draw_paths(
                     zorder=20,
                     label="_end",
                 )
+        if drawn is not None:
+            drawn.append(PathArtists(line, ema_line, end))
     xs = [p[0] for p in starts]
     ys = [p[1] for p in starts]
     start_label = f"start {_point(xs[0], ys[0])}" if len(starts) == 1 else "starts"
@@ -326,20 +347,35 @@ def paths(
 ) -> None:
     """paths.png: every history's path on the function's contour (see `draw_paths`), one legend below
     (two columns where they fit), the figure sized to the view's equal axes."""
+    fig, _, _ = _paths_figure(histories, labels, title=title, colors=colors)
+    plots.save(fig, path)
+
+
+def _paths_figure(
+    histories: Sequence[SurfaceHistory],
+    labels: Sequence[str],
+    *,
+    title: str,
+    colors: Sequence[Any] | None = None,
+    frame_lines: int = 0,
+) -> tuple[Figure, Axes, list[PathArtists]]:
+    """paths.png's figure, with room for `frame_lines` more lines of title between the title and the axes
+    (an animation's frame text); the axes and what was drawn of each history."""
     import textwrap
 
     view = view_of(histories)
     fig = plots._figure(MIN_WIDTH, MIN_WIDTH)
     ax = fig.add_axes((0.1, 0.1, 0.6, 0.6))
     cax = fig.add_axes((0.8, 0.1, 0.05, 0.6))
-    draw_paths(fig, ax, cax, histories, labels, colors)
+    drawn: list[PathArtists] = []
+    draw_paths(fig, ax, cax, histories, labels, colors, drawn=drawn)
     handles, names = ax.get_legend_handles_labels()
     fig_w, _, _ = _layout(view, 1, 1)
     entry = 0.6 + CHAR * max(len(n) for n in names)
     ncol = 2 if 2 * entry + 0.3 <= fig_w else 1
     rows = -(-len(names) // ncol)
-    lines = textwrap.wrap(title, max(40, int((fig_w - 0.3) / TITLE_CHAR))) or [""]
-    fig_w, fig_h, (left, bottom, width, height) = _layout(view, rows, len(lines))
+    lines = textwrap.wrap(title, title_width(fig_w)) or [""]
+    fig_w, fig_h, (left, bottom, width, height) = _layout(view, rows, len(lines) + frame_lines)
     fig.set_size_inches(fig_w, fig_h)
     ax.set_position((left / fig_w, bottom / fig_h, width / fig_w, height / fig_h))
     cax.set_position(((left + width + 0.15) / fig_w, bottom / fig_h, 0.18 / fig_w, height / fig_h))
@@ -347,7 +383,143 @@ def paths(
         handles, names, loc="lower center", ncol=ncol, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0)
     )
     fig.suptitle("\n".join(lines), fontsize=10, y=1 - 0.08 / fig_h, va="top")
-    plots.save(fig, path)
+    return fig, ax, drawn
+
+
+def title_width(fig_w: float) -> int:
+    """Characters of a 10-pt title line across a figure `fig_w` inches wide."""
+    return max(40, int((fig_w - 0.3) / TITLE_CHAR))
+
+
+# --- the paths, drawn as they go (plot.animate) ------------------------------------------------------
+
+
+def frame_steps(histories: Sequence[SurfaceHistory]) -> list[int]:
+    """The steps an animation of the paths shows: loop.frame_epochs of the longest planned run (about 60,
+    evenly spread, from 0 to train.steps; every step of a run under 60 steps), up to the last step any
+    history recorded, and the last step of each history (a diverged or interrupted run ends where it
+    stopped, between two of them)."""
+    from nnopt_cli.core import loop
+
+    planned = max(h.config.steps for h in histories)
+    done = [h.steps_done for h in histories]
+    chosen = {s for s in loop.frame_epochs(planned) if s <= max(done)}
+    return sorted(chosen | set(done))
+
+
+def _loss_text(h: SurfaceHistory, k: int) -> str:
+    """The loss at row k, and the moving average's with EMA; how the run ended at its last row."""
+    text = f"loss {float(h.loss[k]):.4g}"
+    if h.ema_loss is not None:
+        text += f", moving average {float(h.ema_loss[k]):.4g}"
+    if k == h.steps_done and h.status == "diverged":
+        text = f"diverged ({text})"
+    elif k == h.steps_done and h.status == "interrupted":
+        text += " (interrupted here)"
+    return text
+
+
+def frame_label(histories: Sequence[SurfaceHistory], labels: Sequence[str], step: int) -> str:
+    """A frame's line: the step and the loss there ("step 12 of 60: loss 0.1234"); with several histories,
+    a line with the step, then a line per history with its loss (a history that ended earlier: at its last
+    step)."""
+    planned = max(h.config.steps for h in histories)
+    head = f"step {step} of {planned}" + (" (the start)" if step == 0 else "")
+    if len(histories) == 1:
+        return f"{head}: {_loss_text(histories[0], min(step, histories[0].steps_done))}"
+    parts = []
+    for h, label in zip(histories, labels, strict=True):
+        k = min(step, h.steps_done)
+        parts.append(f"{label}: {_loss_text(h, k)}" + (f" at step {k}, its last" if k < step else ""))
+    return "\n".join([head, *parts])
+
+
+class _PathFrames:
+    """Puts the paths figure in the state of a frame: each path (and moving average) up to the frame's
+    step, a marker on its point there (a cross where it diverged), and the frame's line of title; returns
+    them, with the markers drawn over the paths (the start, the minima), in the order paths.png draws them."""
+
+    def __init__(
+        self,
+        fig: Figure,
+        ax: Axes,
+        drawn: Sequence[PathArtists],
+        histories: Sequence[SurfaceHistory],
+        steps: Sequence[int],
+        texts: Sequence[str],
+    ) -> None:
+        self.drawn, self.histories, self.steps, self.texts = drawn, histories, steps, texts
+        self.points = []
+        for d in drawn:
+            if d.end is not None:  # the end of the whole path: a frame shows where the path is instead
+                d.end.remove()
+            (point,) = ax.plot(
+                [], [], "o", color=d.line.get_color(), markeredgecolor="black", markersize=8, zorder=20
+            )
+            self.points.append(point)
+        moving = {id(a) for d in drawn for a in (d.line, d.ema_line)} | {id(p) for p in self.points}
+        self.over = [a for a in ax.lines if id(a) not in moving and a.get_zorder() > 20]  # start, minima
+        # the frame's line(s): between the title and the axes, as much below the title as paths.png's title
+        # is below the figure's top
+        left, bottom, width, height = ax.get_position().bounds
+        self.label = fig.text(
+            left + width / 2,
+            bottom + height + 0.1 / fig.get_figheight(),
+            "",
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            parse_math=False,
+        )
+
+    def __call__(self, i: int) -> list[Any]:
+        step = self.steps[i]
+        changing: list[Any] = []
+        for d, point, h in zip(self.drawn, self.points, self.histories, strict=True):
+            k = min(step, h.steps_done)
+            d.line.set_data(h.x[: k + 1], h.y[: k + 1])
+            changing.append(d.line)
+            if d.ema_line is not None and h.ema_x is not None and h.ema_y is not None:
+                d.ema_line.set_data(h.ema_x[: k + 1], h.ema_y[: k + 1])
+                changing.append(d.ema_line)
+            x, y = float(h.x[k]), float(h.y[k])
+            finite = math.isfinite(x) and math.isfinite(y)
+            point.set_data([x] if finite else [], [y] if finite else [])
+            point.set_marker("X" if k == h.steps_done and h.status == "diverged" else "o")
+            changing.append(point)
+        self.label.set_text(self.texts[i])
+        return [*sorted([*changing, *self.over], key=lambda a: a.get_zorder()), self.label]
+
+
+def paths_gif(
+    path: Path,
+    histories: Sequence[SurfaceHistory],
+    labels: Sequence[str],
+    *,
+    title: str,
+    colors: Sequence[Any] | None = None,
+) -> None:
+    """paths.gif: paths.png's picture with the paths drawn as they go, one frame per step of
+    `frame_steps` (its step and the loss in the frame's title), the last frame (the whole paths) held.
+    Several histories (of one function) move in step, a history that ended showing its last point."""
+    import textwrap
+
+    from nnopt_cli.figures import animation
+
+    steps = frame_steps(histories)
+    width = title_width(_layout(view_of(histories), 1, 1)[0])  # the figure's width: not its height's
+    texts = [
+        "\n".join(
+            part
+            for line in frame_label(histories, labels, s).split("\n")
+            for part in textwrap.wrap(line, width)
+        )
+        for s in steps
+    ]
+    lines = max(t.count("\n") + 1 for t in texts)
+    fig, ax, drawn = _paths_figure(histories, labels, title=title, colors=colors, frame_lines=lines)
+    frames = _PathFrames(fig, ax, drawn, histories, steps, texts)
+    animation.write_gif(path, fig, frames, len(steps))
 
 
 def draw_losses(

@@ -22,7 +22,10 @@ from nnopt_cli.store import folders, runs, surfaces
 from nnopt_cli.store.runs import FolderError
 
 DROPPED = "dropped.json"
-OWN_FILES = (folders.COMPARE_CSV, DROPPED, report.COMPARE_PNG, report.BOUNDARIES_PNG, report.BOUNDARIES_GIF)
+OWN_FILES = (
+    *(folders.COMPARE_CSV, DROPPED, report.COMPARE_PNG, report.BOUNDARIES_PNG, report.BOUNDARIES_GIF),
+    report.PATHS_GIF,
+)
 """The files of the comparison's own: no entry folder may take one of these names."""
 
 

@@ -6,7 +6,8 @@ back.
       trajectory.csv   one row per step: step, x, y, loss, lr, and with ema.decay ema_x, ema_y, ema_loss;
                        step 0 is the start (its lr empty: no update led there), row k the point after
                        update k, made with rate lr
-      paths.png, loss.png, lr.png   the pictures (figures/surfaceplot.py), drawn after summary.json
+      paths.png, loss.png, lr.png   the pictures (figures/surfaceplot.py), drawn after summary.json; with
+                       plot.animate also paths.gif (paths.png drawn as it goes, from the same rows)
       summary.json     last: kind surface, status, the final point and loss, the nearest minimum and the
                        distance to it, ...
 
