@@ -554,14 +554,18 @@ def run(
         s.draw(jobs)
     with_test = any(h is not None and h.with_test for h in histories)
     interrupted = any(h is None or h.status == "interrupted" for h in histories)
-    finished = session.Finished(
+    return Comparison(_finished(s, interrupted), rows, seeds, caption(target, with_test=with_test))
+
+
+def _finished(s: session.Session, interrupted: bool) -> session.Finished:
+    """How a comparison ended: completed, or interrupted with every entry keeping what it did."""
+    return session.Finished(
         s.folder,
         "interrupted" if interrupted else "completed",
         "interrupted; every entry keeps what it did" if interrupted else "",
         s.signum,
         failure=s.failure(),
     )
-    return Comparison(finished, rows, seeds, caption(target, with_test=with_test))
 
 
 # --- surfaces ----------------------------------------------------------------------------------------
@@ -633,11 +637,4 @@ def _run_surfaces(
                 jobs += report.surface_jobs(sub, h)
         s.draw(jobs)
     interrupted = any(h.status == "interrupted" for h in histories)
-    finished = session.Finished(
-        s.folder,
-        "interrupted" if interrupted else "completed",
-        "interrupted; every entry keeps what it did" if interrupted else "",
-        s.signum,
-        failure=s.failure(),
-    )
-    return Comparison(finished, rows, 1, surface_caption(target))
+    return Comparison(_finished(s, interrupted), rows, 1, surface_caption(target))

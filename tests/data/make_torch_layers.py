@@ -22,16 +22,12 @@ Run from the repository root where torch, numpy and pyyaml are installed (CPU is
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import re
 from pathlib import Path
 
-import numpy as np
 import torch
+from torch_common import network, torch_optimizer, write_reference
 
 from nnopt_cli import config as config_mod
-from nnopt_cli.experiments import experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 20
@@ -59,35 +55,15 @@ CASES: list[tuple[str, str, list[str]]] = [
 ]
 
 
-def _torch_optimizer():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(
-        "make_torch_runs", Path(__file__).with_name("make_torch_runs.py")
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.torch_optimizer
-
-
 def run_case(path: str, sets: list[str]) -> dict:
     c = config_mod.load(ROOT / "configs" / path, [*sets, f"train.epochs={EPOCHS}"])
     assert c.schedule == "constant" and c.lr_decay == 0.0 and not c.shuffle and c.loss == "mse"
     assert c.output in ("linear", "softmax") and c.regularizer in ("none", "l2") and c.ema_decay is None
     assert c.clip_value is None
     act = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}[c.activation]
-    data = experiment.load_data(c)
-    net, _ = experiment.network(c, data.train)
-    arrays = net.to_arrays(experiment.starting_params(c, net))
-    depth = len(arrays) // 2
-    ws = [torch.tensor(arrays[f"w{i + 1}"], requires_grad=True) for i in range(depth)]
-    bs = [torch.tensor(arrays[f"b{i + 1}"], requires_grad=True) for i in range(depth)]
-    params = [p for pair in zip(ws, bs, strict=True) for p in pair]
-    x = torch.tensor(data.train.x)
-    labels = np.asarray(data.train.labels)
-    if c.output == "softmax":
-        y = torch.tensor(np.eye(ws[-1].shape[1])[labels])
-    else:
-        y = torch.tensor(labels.astype(np.float64)[:, None])
+    net = network(c)
+    ws, bs, params, x, y = net.ws, net.bs, net.params, net.x, net.y
+    depth = len(ws)
 
     def forward(xb: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         a, zs = xb, []
@@ -100,7 +76,7 @@ def run_case(path: str, sets: list[str]) -> dict:
                 a = z
         return (torch.softmax(a, dim=1) if c.output == "softmax" else a), zs
 
-    opt = _torch_optimizer()(c.optimizer, c.optimizer_params, params, c.lr)
+    opt = torch_optimizer(c.optimizer, c.optimizer_params, params, c.lr)
     n = x.shape[0]
     epochs = []
     for _ in range(c.epochs):
@@ -160,11 +136,7 @@ def main() -> None:
         "layer l + 1 after epoch e + 1 (null: does not apply)",
         "cases": cases,
     }
-    path = Path(__file__).with_name("torch_layers.json")
-    text = json.dumps(out, indent=1)
-    text = re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + re.sub(r"\s+", " ", m[1]) + "]", text)
-    path.write_text(text + "\n")
-    print(f"wrote {path} ({len(cases)} cases, torch {torch.__version__})")
+    write_reference("torch_layers.json", out)
 
 
 if __name__ == "__main__":

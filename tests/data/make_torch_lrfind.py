@@ -17,19 +17,12 @@ Run from the repository root where torch, numpy and pyyaml are installed (CPU is
 
 from __future__ import annotations
 
-import json
-import re
-import sys
 from pathlib import Path
 
-import numpy as np
 import torch
+from torch_common import network, torch_optimizer, write_reference
 
 from nnopt_cli import config as config_mod
-from nnopt_cli.experiments import experiment
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_torch_runs import torch_optimizer  # noqa: E402  (the same optimizer mapping as the whole runs)
 
 ROOT = Path(__file__).resolve().parents[2]
 START, END, STEPS = 1e-7, 10.0, 100  # lr-find's defaults
@@ -47,19 +40,9 @@ def run_case(path: str, sets: list[str]) -> dict:
     c = config_mod.load(ROOT / "configs" / path, sets)
     assert not c.shuffle and c.loss == "mse" and c.activation == "relu"
     assert c.output in ("linear", "softmax") and c.regularizer in ("none", "l2")
-    data = experiment.load_data(c)
-    net, _ = experiment.network(c, data.train)
-    arrays = net.to_arrays(experiment.starting_params(c, net))
-    depth = len(arrays) // 2
-    ws = [torch.tensor(arrays[f"w{i + 1}"], requires_grad=True) for i in range(depth)]
-    bs = [torch.tensor(arrays[f"b{i + 1}"], requires_grad=True) for i in range(depth)]
-    params = [p for pair in zip(ws, bs, strict=True) for p in pair]
-    x = torch.tensor(data.train.x)
-    labels = np.asarray(data.train.labels)
-    if c.output == "softmax":
-        y = torch.tensor(np.eye(ws[-1].shape[1])[labels])
-    else:
-        y = torch.tensor(labels.astype(np.float64)[:, None])
+    net = network(c)
+    ws, bs, params, x, y = net.ws, net.bs, net.params, net.x, net.y
+    depth = len(ws)
 
     def data_loss(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         a = xb
@@ -109,11 +92,7 @@ def main() -> None:
         "note": "lr[k], loss[k]: update k's rate and the loss of its mini-batch before it (data + penalty)",
         "cases": cases,
     }
-    path = Path(__file__).with_name("torch_lrfind.json")
-    text = json.dumps(out, indent=1)
-    text = re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + re.sub(r"\s+", " ", m[1]) + "]", text)
-    path.write_text(text + "\n")
-    print(f"wrote {path} ({len(cases)} cases, torch {torch.__version__})")
+    write_reference("torch_lrfind.json", out)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,9 @@ Run from the repository root with torch installed (CPU build is enough):
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
 import numpy as np
 import torch
+from torch_common import write_reference
 
 N_PARAMS = 12  # more than one SIMD vector of float64, plus a tail
 N_STEPS = 20
@@ -174,12 +171,7 @@ def main() -> None:
         "note": "params[k] = parameters after update k (k = 0 is the first update)",
         "cases": cases,
     }
-    path = Path(__file__).with_name("torch_optimizers.json")
-    text = json.dumps(out, indent=1)
-    # one line per list of numbers: readable diffs, a third of the size
-    text = re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + re.sub(r"\s+", " ", m[1]) + "]", text)
-    path.write_text(text + "\n")
-    print(f"wrote {path} ({len(cases)} cases, torch {torch.__version__})")
+    write_reference("torch_optimizers.json", out)
 
 
 if __name__ == "__main__":

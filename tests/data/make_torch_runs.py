@@ -15,15 +15,12 @@ Run from the repository root where torch, numpy and pyyaml are installed (CPU is
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
-import numpy as np
 import torch
+from torch_common import network, torch_optimizer, write_reference
 
 from nnopt_cli import config as config_mod
-from nnopt_cli.experiments import experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,48 +56,13 @@ CASES: list[tuple[str, str, list[str]]] = [
 ]
 
 
-def torch_optimizer(name: str, hp: dict, params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
-    """torch.optim's rule for nnopt's optimizer `name` and settings `hp`."""
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, foreach=False)
-    if name == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=hp["momentum"], nesterov=hp["nesterov"], foreach=False)
-    betas = (hp.get("beta1", 0.9), hp.get("beta2", 0.999))
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=betas, eps=hp["eps"], foreach=False)
-    if name == "adamw":
-        return torch.optim.AdamW(
-            params, lr=lr, betas=betas, eps=hp["eps"], weight_decay=hp["weight_decay"], foreach=False
-        )
-    if name == "nadam":
-        return torch.optim.NAdam(
-            params, lr=lr, betas=betas, eps=hp["eps"], momentum_decay=hp["momentum_decay"], foreach=False
-        )
-    if name == "adamax":
-        return torch.optim.Adamax(params, lr=lr, betas=betas, eps=hp["eps"], foreach=False)
-    if name == "adadelta":
-        return torch.optim.Adadelta(params, lr=lr, rho=hp["rho"], eps=hp["eps"], foreach=False)
-    raise ValueError(name)
-
-
 def run_case(path: str, sets: list[str]) -> dict:
     c = config_mod.load(ROOT / "configs" / path, sets)
     assert c.schedule == "constant" and c.lr_decay == 0.0 and not c.shuffle and c.loss == "mse"
     assert c.activation == "relu" and c.output in ("linear", "softmax") and c.regularizer in ("none", "l2")
-    data = experiment.load_data(c)
-    net, _ = experiment.network(c, data.train)
-    start = experiment.starting_params(c, net)
-    arrays = net.to_arrays(start)
-    depth = len(arrays) // 2
-    ws = [torch.tensor(arrays[f"w{i + 1}"], requires_grad=True) for i in range(depth)]
-    bs = [torch.tensor(arrays[f"b{i + 1}"], requires_grad=True) for i in range(depth)]
-    params = [p for pair in zip(ws, bs, strict=True) for p in pair]
-    x = torch.tensor(data.train.x)
-    labels = np.asarray(data.train.labels)
-    if c.output == "softmax":
-        y = torch.tensor(np.eye(ws[-1].shape[1])[labels])
-    else:
-        y = torch.tensor(labels.astype(np.float64)[:, None])
+    net = network(c)
+    ws, bs, params, x, y = net.ws, net.bs, net.params, net.x, net.y
+    depth = len(ws)
 
     def data_loss(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         a = xb
@@ -148,11 +110,7 @@ def main() -> None:
         "note": "data_loss[e] = the data loss on every training row after epoch e + 1; params after the last",
         "cases": cases,
     }
-    path = Path(__file__).with_name("torch_runs.json")
-    text = json.dumps(out, indent=1)
-    text = re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + re.sub(r"\s+", " ", m[1]) + "]", text)
-    path.write_text(text + "\n")
-    print(f"wrote {path} ({len(cases)} cases, torch {torch.__version__})")
+    write_reference("torch_runs.json", out)
 
 
 if __name__ == "__main__":

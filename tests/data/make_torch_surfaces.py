@@ -22,13 +22,11 @@ here. Run from the repository root with torch installed (CPU is enough):
 
 from __future__ import annotations
 
-import json
 import math
-import re
-from pathlib import Path
 from typing import Any
 
 import torch
+from torch_common import write_reference
 
 STEPS = 200
 
@@ -243,11 +241,7 @@ def main() -> None:
         "note": "x, y, loss[k]: after update k (k = 0: the start); lr[k]: the rate of update k + 1",
         "cases": cases,
     }
-    path = Path(__file__).with_name("torch_surfaces.json")
-    text = json.dumps(out, indent=1)
-    text = re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + re.sub(r"\s+", " ", m[1]) + "]", text)
-    path.write_text(text + "\n")
-    print(f"wrote {path} ({len(cases)} cases, torch {torch.__version__})")
+    write_reference("torch_surfaces.json", out)
 
 
 if __name__ == "__main__":
