@@ -255,6 +255,24 @@ def test_several_configs(tmp_path: Path) -> None:
     assert [t["name"] for t in summary["tests"]] == ["sgd", "adam"]
 
 
+def test_a_key_some_grid_points_have_no_use_for_is_dropped_there_and_listed(tmp_path: Path) -> None:
+    args = ["lr-find", str(CONFIGS / "l2.yaml"), "--set", "optimizer.beta1=0.8", "--steps", "20"]
+    code, output = _invoke(*args, "--grid", "optimizer.name=sgd,adam", "--runs-root", str(tmp_path))
+    assert code == 0, output
+    assert "dropped where it has no effect: optimizer.beta1: 0.8 (1 of 2 range tests)" in output
+    summary = json.loads((_one(tmp_path) / "summary.json").read_text())
+    assert summary["dropped"] == {"optimizer.beta1": {"value": 0.8, "runs": 1}}
+    commands = {t["name"]: t["command"] for t in summary["tests"]}
+    assert "beta1" not in commands["sgd"]  # nnopt train would refuse it there
+    assert "--set optimizer.beta1=0.8" in commands["adam"]
+    configs = (_one(tmp_path) / "config.yaml").read_text().split("\n---")
+    assert "beta1: 0.8" not in configs[0] and "beta1: 0.8" in configs[1]
+    # no grid point uses it: refused, naming the option, and nothing is written
+    code, output = _invoke(*args, "--runs-root", str(tmp_path / "none"))
+    assert code == 2 and "--set optimizer.beta1=0.8: optimizer.beta1 has no effect" in output, output
+    assert not (tmp_path / "none").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "said"),
     [

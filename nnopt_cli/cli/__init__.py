@@ -708,6 +708,7 @@ def lr_find(
             end=end,
             steps=steps,
             runs_root=runs_root,
+            note=_say,
         )
     out = console.console()
     for line in lrfind_lines(done.finished.summary):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -329,7 +329,7 @@ def plan(
                 item["runs"] += 1
             point_values = tuple(chosen[g.key] for g in grids)
             points.append(Point(len(points), point_values, seed, config))
-    _refuse_unused(never or {}, dropped, grids, template, sets)
+    refuse_unused(never or {}, dropped, grids, template)
     grid_keys = {g.key for g in grids}
     dropped = {k: v for k, v in dropped.items() if k not in grid_keys}
     return Plan(
@@ -344,15 +344,19 @@ def plan(
     )
 
 
-def _refuse_unused(
-    never: dict[str, str],
-    dropped: dict[str, dict[str, Any]],
+def refuse_unused(
+    never: Mapping[str, str],
+    dropped: Mapping[str, Any],
     grids: Sequence[Grid],
     template: config_mod.Template,
-    sets: Sequence[str],
 ) -> None:
     """A key with no effect on any run is refused: a --grid key whatever its values (its rows would all be
-    equal), a --set or file key when some run drops a value other than its default."""
+    equal), a --set or file key when some run drops a value other than its default.
+
+    Args:
+      never: the keys given that have no effect on any point, with the reason (Template.variant_dropping's
+        third value, kept where it holds at every point).
+      dropped: the keys some point dropped (a value other than its default)."""
     grid_keys = {g.key for g in grids}
     for key, reason in never.items():
         if key in grid_keys:

@@ -47,6 +47,7 @@ class Test:
     name: str
     config: Config
     command: tuple[str, ...]
+    dropped: tuple[tuple[str, Any], ...] = ()  # keys of the file or a --set of no effect on it, with values
 
 
 def range_sets(start: float, r: float, epochs: int, *, length: str = "train.epochs") -> list[str]:
@@ -107,7 +108,11 @@ def plan(
     kinds: dict[str, Path] = {}
     for given in config_files:
         file = examples.resolve(given)  # a file, or the name of a shipped example
-        base = config_mod.load(file, tuple(sets))
+        # a key of no effect is dropped at the points it has none and listed; refused when it has none at any
+        template = config_mod.Template(file, tuple(sets))
+        base = template.base
+        never: dict[str, str] | None = None
+        gone_somewhere: dict[str, Any] = {}
         if base.model_type not in ("mlp", "surface"):
             raise LrFindError(
                 f"{file}: model.type {base.model_type}: lr-find trains a network (model.type mlp) or a "
@@ -122,15 +127,13 @@ def plan(
             chosen = [f"{g.key}={g.texts[i]}" for g, i in zip(parsed, point, strict=True)]
             label = ", ".join(g.labels[i] for g, i in zip(parsed, point, strict=True))
             point_sets = (*sets, *chosen)
-            try:
-                config = config_mod.load(file, point_sets, drop_all=True)
-            except config_mod.ConfigError as exc:
-                message = str(exc)
-                for option in chosen:  # name the --grid value, not the --set it became
-                    key = option.partition("=")[0]
-                    if message.startswith((f"--set {key}=", f"--set {key}:")):
-                        message = f"--grid {option}: {message.partition(': ')[2]}"
-                raise config_mod.ConfigError(message) from None
+            config, gone, inert = template.variant_dropping(
+                {g.key: g.values[i] for g, i in zip(parsed, point, strict=True)},
+                {g.key: f"--grid {g.key}={g.texts[i]}" for g, i in zip(parsed, point, strict=True)},
+            )
+            never = dict(inert) if never is None else {k: why for k, why in never.items() if k in inert}
+            gone = {k: v for k, v in gone.items() if k not in keys}
+            gone_somewhere.update(gone)
             if config.plot_animate:
                 raise LrFindError(
                     f"{file}: plot.animate: a range test draws no boundary, so there is nothing to animate; "
@@ -146,14 +149,28 @@ def plan(
             config = config_mod.load(file, (*point_sets, *test_sets), drop_all=True)
             name = " ".join(p for p in (base.name if len(config_files) > 1 or not label else "", label) if p)
             # the config as given: an example's name runs wherever nnopt is installed
-            command = ("nnopt", "train", str(given), *(x for s in point_sets for x in ("--set", s)))
-            tests.append(Test(name, config, command))
+            # (without a --set this test dropped: train would refuse it)
+            kept_sets = [s for s in point_sets if s.partition("=")[0].strip() not in gone]
+            command = ("nnopt", "train", str(given), *(x for s in kept_sets for x in ("--set", s)))
+            tests.append(Test(name, config, command, tuple(gone.items())))
+        grid.refuse_unused(never or {}, gone_somewhere, parsed, template)
     seen: dict[str, int] = {}
     for i, t in enumerate(tests):
         seen[t.name] = seen.get(t.name, 0) + 1
         if seen[t.name] > 1:
-            tests[i] = Test(f"{t.name} ({seen[t.name]})", t.config, t.command)
+            tests[i] = Test(f"{t.name} ({seen[t.name]})", t.config, t.command, t.dropped)
     return tests
+
+
+def dropped_keys(tests: Sequence[Test]) -> dict[str, dict[str, Any]]:
+    """The keys some tests dropped because they have no effect there: {key: {"value": ..., "runs": count}}
+    (as a sweep's summary.json has them)."""
+    out: dict[str, dict[str, Any]] = {}
+    for t in tests:
+        for key, value in t.dropped:
+            item = out.setdefault(key, {"value": value, "runs": 0})
+            item["runs"] += 1
+    return out
 
 
 @dataclass(frozen=True)
@@ -176,15 +193,22 @@ def run(
     steps: int = STEPS,
     runs_root: Path = Path("runs"),
     on_epoch: Callable[[int, Sequence[loop.History]], None] | None = None,
+    note: Callable[[str], None] = lambda line: None,
 ) -> Done:
     """Run the range tests of every config and grid point, together where they share a network shape, into
     one folder `<runs_root>/<stamp>-lrfind-<name>/`.
+
+    `note` is told, before training, which keys some tests drop because they have no effect there (those
+    are also in summary.json's `dropped`).
 
     Raises:
       as `plan`, and experiment.SetupError (nothing written); session.WriteError (the folder removed).
     """
     started = time.perf_counter()
     tests = plan(config_files, grids=grids, sets=sets, start=start, end=end, steps=steps)
+    dropped = dropped_keys(tests)
+    if dropped:
+        note(config_mod.dropped_line(dropped, total=len(tests), unit="range tests"))
     on_surface = tests[0].config.model_type == "surface"
     groups = [] if on_surface else experiment.prepare([t.config for t in tests])
     r = lrrange.rate_factor(start, end, steps)
@@ -289,6 +313,7 @@ def _summary(
         "stop_factor": lrrange.DIVERGE,
         "suggestions": suggestions,
         "tests": entries,
+        "dropped": dropped_keys(tests),  # keys of the file or a --set a grid value switches off, per test count
     }
 
 
