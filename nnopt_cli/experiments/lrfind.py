@@ -313,7 +313,7 @@ def _summary(
         "stop_factor": lrrange.DIVERGE,
         "suggestions": suggestions,
         "tests": entries,
-        "dropped": dropped_keys(tests),  # keys of the file or a --set a grid value switches off, per test count
+        "dropped": dropped_keys(tests),  # keys of the file or a --set a grid point switches off
     }
 
 
