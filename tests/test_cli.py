@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import terminal
 import yaml
 from click.testing import CliRunner
 
@@ -488,7 +489,7 @@ def _start_training(tmp_path: Path, epochs: int) -> Any:
 
     args = [sys.executable, "-m", "nnopt_cli", "train", str(ROOT / "configs" / "sgd.yaml")]
     args += ["--runs-root", str(tmp_path), "--set", f"train.epochs={epochs}", "--set", "train.log_every=1"]
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = terminal.start(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert child.stderr is not None
     assert child.stderr.readline().startswith("epoch 1/")
     return child
@@ -509,6 +510,35 @@ def test_sigterm_is_ctrl_c_keeps_the_last_whole_epoch_and_exits_143(tmp_path: Pa
     assert len(read_csv(folder / "metrics.csv")) == done
     assert len(read_csv(folder / "lr.csv")) == 10 * done  # the updates made, not the 1e8 planned
     assert {p.name for p in folder.iterdir()} == RUN_FILES
+
+
+def test_a_run_started_ignoring_ctrl_c_keeps_ignoring_it(tmp_path: Path) -> None:
+    """A background job of a shell script starts with SIGINT ignored: Ctrl-C is meant for the foreground
+    job, and nnopt leaves it ignored while it trains too. SIGINT then SIGTERM: the run stops for the second,
+    the one it was not started ignoring (exit code 143, not Ctrl-C's 130)."""
+    import signal
+
+    args = [sys.executable, "-m", "nnopt_cli", "train", str(ROOT / "configs" / "sgd.yaml")]
+    args += ["--runs-root", str(tmp_path), "--set", "train.epochs=10000000", "--set", "train.log_every=1"]
+
+    def ignore_ctrl_c() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    child = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ignore_ctrl_c
+    )
+    try:
+        assert child.stderr is not None
+        assert child.stderr.readline().startswith("epoch 1/")
+        child.send_signal(signal.SIGINT)
+        child.send_signal(signal.SIGTERM)
+        child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 143
+    summary = json.loads((only_folder(tmp_path) / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
 
 
 def test_a_second_ctrl_c_still_leaves_a_summary_that_says_interrupted(tmp_path: Path) -> None:
@@ -1027,7 +1057,7 @@ def test_ctrl_c_while_the_data_is_read_exits_130_and_writes_nothing(tmp_path: Pa
     args += ["--set", f"data.path={pipe}", "--runs-root", str(runs), "--quiet"]
     if command == "sweep":
         args += ["--grid", "optimizer.lr=0.1,0.2", "--jobs", "1"]
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = terminal.start(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         with pipe.open("w") as rows:
             rows.write("a,b,y\n" + "".join(f"{i},{-i},{i % 2}\n" for i in range(1000)))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import terminal
 from click.testing import CliRunner
 
 from nnopt_cli.cli import cli
@@ -251,7 +252,7 @@ def test_ctrl_c_keeps_what_the_runs_did_and_exits_130(tmp_path):
         "1",
     ]
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = terminal.start(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (root.exists() and any(root.iterdir())):
         time.sleep(0.1)

@@ -84,7 +84,10 @@ def filling(root: str | Path, name: str) -> Iterator[Session]:
     session = Session(folder)
     try:
         for signum in SIGNALS:
-            session._saved[signum] = signal.signal(signum, session._handle)
+            # a signal the process was started ignoring (a background job of a shell script, nohup) stays
+            # ignored, as it is while the inputs are read: the shell meant it for the jobs in the foreground
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                session._saved[signum] = signal.signal(signum, session._handle)
         try:
             yield session
         finally:
