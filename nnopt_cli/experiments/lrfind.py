@@ -337,8 +337,14 @@ def jobs(
         f"(β {summary['beta']:g}, bias-corrected). Train at a suggested rate: ▼ or ●"
     )
     path = folder / lrfinds.PICTURE
-    words = ("loss before each update", "loss at the point each update starts from") if surface_test else ()
-    return [report.Job(path, lrfindplot.draw, (path, list(names), list(curves), title, note, *words))]
+    measured, raw_label = (
+        ("loss before each update", "loss at the point each update starts from")
+        if surface_test
+        else ("mini-batch loss", "loss of each mini-batch")
+    )
+    optimizers = [str(t.get("optimizer")) for t in tests] if len(tests) == len(curves) else None
+    args = (path, list(names), list(curves), title, note, measured, raw_label, optimizers)
+    return [report.Job(path, lrfindplot.draw, args)]
 
 
 def redraw(folder: Path) -> list[Path]:

@@ -49,6 +49,7 @@ def draw(
     note: str,
     measured: str = "mini-batch loss",
     raw_label: str = "loss of each mini-batch",
+    optimizers: Sequence[str] | None = None,
 ) -> None:
     """Smoothed loss (log) against the rate (log), the raw mini-batch loss faint behind it, the two
     suggested rates marked and where each test stopped crossed.
@@ -57,12 +58,14 @@ def draw(
       note: a line under the title: how the rate grew and how the loss is smoothed.
       measured, raw_label: the y axis's words and the faint line's label (a surface's range test measures
         the loss at the point each update starts from).
+      optimizers: the optimizer of each test: several tests take their optimizers' colours, as everywhere
+        (plots.run_colors); None: a colour per test in turn.
     """
     fig = plots._figure(8.0, 5.0)
     ax = fig.add_subplot(1, 1, 1)
     several = len(curves) > 1
     low, top = _limits(curves)
-    colors = plots.LR_COLORS
+    colors = plots.run_colors(optimizers) if optimizers is not None else plots.LR_COLORS
     for i, (name, c) in enumerate(zip(names, curves, strict=True)):
         color = colors[i % len(colors)] if several else SINGLE_COLOR
         raw = None if several else raw_label
