@@ -13,7 +13,6 @@ pairs fit in a minute (the cost is per update, the same at any length).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import machine  # noqa: E402  (benchmarks/machine.py, beside this script)
+import pairs  # noqa: E402  (benchmarks/pairs.py)
 
 from nnopt_cli import config  # noqa: E402
 from nnopt_cli.core import loop  # noqa: E402
@@ -75,24 +75,9 @@ def main() -> None:
 
     rows: dict[str, dict[str, float]] = {}
     for name, (configs, group, updates) in cases(args.epochs).items():
-        seconds: dict[bool, list[float]] = {True: [], False: []}
-        cpu_seconds(configs, group, True)  # warm up: buffers, caches
-        for i in range(args.pairs):
-            for trace in (True, False) if i % 2 else (False, True):
-                seconds[trace].append(cpu_seconds(configs, group, trace))
-        ratios = [a / b for a, b in zip(seconds[True], seconds[False], strict=True)]
-        low, ratio, high = statistics.quantiles(ratios, n=4)
-        on, off = statistics.median(seconds[True]), statistics.median(seconds[False])
-        rows[name] = {
-            "ratio": ratio,
-            "ratio_q1": low,
-            "ratio_q3": high,
-            "fastest_ratio": min(seconds[True]) / min(seconds[False]),
-            "with_trace": on,
-            "without": off,
-            "us_per_update": off / updates * 1e6,
-            "extra_us_per_update": (on - off) / updates * 1e6,
-        }
+        rows[name] = pairs.ratio_of_pairs(
+            lambda trace, c=configs, g=group: cpu_seconds(c, g, trace), args.pairs, updates, "with_trace"
+        )
 
     width = max(len(k) for k in rows) + 2
     print(f"loop.run, {args.epochs} epochs, {args.pairs} pairs: CPU time with / without the batch losses")
