@@ -28,34 +28,11 @@ from nnopt_cli.core import loop  # noqa: E402
 from nnopt_cli.experiments import experiment  # noqa: E402
 
 TARGET = 1.15
-L2 = ROOT / "configs" / "l2.yaml"
 
 
-def cases(epochs: int) -> dict[str, tuple[list[config.Config], experiment.Group, int]]:
-    """name -> (configs, their prepared group, updates per run)."""
-    base = config.load(L2, [f"train.epochs={epochs}"])
-    iris = [
-        config.load(p, [f"train.epochs={epochs}"]) for p in sorted((ROOT / "configs" / "iris").glob("*.yaml"))
-    ]
-    chosen = {
-        "configs/l2.yaml: sgd + L2 (10 updates an epoch)": [base],
-        "the same, no regularizer": [base.with_overrides(["regularizer.type=none"])],
-        "the same, adam + EMA + data.shuffle": [
-            base.with_overrides(
-                ["regularizer.type=none", "optimizer.name=adam", "ema.decay=0.99", "data.shuffle=true"]
-            )
-        ],
-        "iris: the course's 5 optimizers, one population": iris,
-        "a sweep's population: configs/l2.yaml at 64 rates": [
-            base.with_overrides([f"optimizer.lr={0.1 ** (1 + 3 * i / 63)!r}"]) for i in range(64)
-        ],
-    }
-    out = {}
-    for name, configs in chosen.items():
-        (group,) = experiment.prepare(configs)
-        per_epoch = loop.steps_per_epoch(configs[0].batch_size, group.prepared.train.size)
-        out[name] = (configs, group, epochs * per_epoch)
-    return out
+def cases(epochs: int) -> dict[str, pairs.Case]:
+    """name -> (configs, their prepared group, updates per run): pairs.loop_cases."""
+    return pairs.loop_cases(epochs)
 
 
 def cpu_seconds(configs: list[config.Config], group: experiment.Group, trace: bool) -> float:
