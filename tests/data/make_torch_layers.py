@@ -60,21 +60,9 @@ def run_case(path: str, sets: list[str]) -> dict:
     assert c.schedule == "constant" and c.lr_decay == 0.0 and not c.shuffle and c.loss == "mse"
     assert c.output in ("linear", "softmax") and c.regularizer in ("none", "l2") and c.ema_decay is None
     assert c.clip_value is None
-    act = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}[c.activation]
     net = network(c)
-    ws, bs, params, x, y = net.ws, net.bs, net.params, net.x, net.y
+    ws, params, x, y = net.ws, net.params, net.x, net.y
     depth = len(ws)
-
-    def forward(xb: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        a, zs = xb, []
-        for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
-            z = a @ w + b
-            if i < depth - 1:
-                zs.append(z)
-                a = act(z)
-            else:
-                a = z
-        return (torch.softmax(a, dim=1) if c.output == "softmax" else a), zs
 
     opt = torch_optimizer(c.optimizer, c.optimizer_params, params, c.lr)
     n = x.shape[0]
@@ -85,7 +73,7 @@ def run_case(path: str, sets: list[str]) -> dict:
         updates = 0
         for lo in range(0, n, c.batch_size):
             opt.zero_grad()
-            out, _ = forward(x[lo : lo + c.batch_size])
+            out, _ = net.forward(x[lo : lo + c.batch_size])
             loss = torch.mean((y[lo : lo + c.batch_size] - out) ** 2)
             if c.regularizer == "l2":
                 loss = loss + c.reg_scale * sum(torch.sum(w * w) for w in ws) / 2.0
@@ -99,7 +87,7 @@ def run_case(path: str, sets: list[str]) -> dict:
             opt.step()
         rows = []
         with torch.no_grad():
-            _, zs = forward(x)
+            _, zs = net.forward(x)
             for i, w in enumerate(ws):
                 dead = saturated = None
                 if i < depth - 1:

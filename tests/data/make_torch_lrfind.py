@@ -41,17 +41,7 @@ def run_case(path: str, sets: list[str]) -> dict:
     assert not c.shuffle and c.loss == "mse" and c.activation == "relu"
     assert c.output in ("linear", "softmax") and c.regularizer in ("none", "l2")
     net = network(c)
-    ws, bs, params, x, y = net.ws, net.bs, net.params, net.x, net.y
-    depth = len(ws)
-
-    def data_loss(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        a = xb
-        for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
-            a = a @ w + b
-            if i < depth - 1:
-                a = torch.relu(a)
-        out = torch.softmax(a, dim=1) if c.output == "softmax" else a
-        return torch.mean((yb - out) ** 2)
+    ws, params, x, y = net.ws, net.params, net.x, net.y
 
     r = (END / START) ** (1.0 / (STEPS - 1))
     opt = torch_optimizer(c.optimizer, c.optimizer_params, params, START)
@@ -66,7 +56,7 @@ def run_case(path: str, sets: list[str]) -> dict:
             for group in opt.param_groups:
                 group["lr"] = lr
             opt.zero_grad()
-            loss = data_loss(x[lo : lo + c.batch_size], y[lo : lo + c.batch_size])
+            loss = net.data_loss(x[lo : lo + c.batch_size], y[lo : lo + c.batch_size])
             if c.regularizer == "l2":
                 loss = loss + c.reg_scale * sum(torch.sum(w * w) for w in ws) / 2.0
             losses.append(float(loss.detach()))

@@ -64,22 +64,13 @@ def run_case(path: str, sets: list[str]) -> dict:
     ws, bs, params, x, y = net.ws, net.bs, net.params, net.x, net.y
     depth = len(ws)
 
-    def data_loss(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        a = xb
-        for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
-            a = a @ w + b
-            if i < depth - 1:
-                a = torch.relu(a)
-        out = torch.softmax(a, dim=1) if c.output == "softmax" else a
-        return torch.mean((yb - out) ** 2)
-
     opt = torch_optimizer(c.optimizer, c.optimizer_params, params, c.lr)
     losses = []
     n = x.shape[0]
     for _ in range(c.epochs):
         for lo in range(0, n, c.batch_size):
             opt.zero_grad()
-            loss = data_loss(x[lo : lo + c.batch_size], y[lo : lo + c.batch_size])
+            loss = net.data_loss(x[lo : lo + c.batch_size], y[lo : lo + c.batch_size])
             if c.regularizer == "l2":
                 loss = loss + c.reg_scale * sum(torch.sum(w * w) for w in ws) / 2.0
             loss.backward()
@@ -89,7 +80,7 @@ def run_case(path: str, sets: list[str]) -> dict:
                 torch.nn.utils.clip_grad_value_(params, c.clip_value, foreach=False)
             opt.step()
         with torch.no_grad():
-            losses.append(float(data_loss(x, y)))
+            losses.append(float(net.data_loss(x, y)))
     final = {
         f"{kind}{i + 1}": p.detach().numpy().tolist()
         for i in range(depth)

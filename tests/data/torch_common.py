@@ -45,13 +45,19 @@ def torch_optimizer(name: str, hp: dict, params: list[torch.Tensor], lr: float) 
     raise ValueError(name)
 
 
+ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+
+
 @dataclass
 class Network:
     """A config's dense network in torch: its weights and biases (leaf tensors, starting as nnopt starts
-    them), the training rows and their targets (one-hot under a softmax output)."""
+    them), its hidden activation and output, the training rows and their targets (one-hot under a softmax
+    output)."""
 
     ws: list[torch.Tensor]
     bs: list[torch.Tensor]
+    activation: str
+    output: str
     x: torch.Tensor
     y: torch.Tensor
 
@@ -59,6 +65,24 @@ class Network:
     def params(self) -> list[torch.Tensor]:
         """w1, b1, w2, b2, ...: the order nnopt's params.npz has them in."""
         return [p for pair in zip(self.ws, self.bs, strict=True) for p in pair]
+
+    def forward(self, xb: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The outputs for the rows xb, and each hidden layer's z (before its activation)."""
+        act = ACTIVATIONS[self.activation]
+        a, zs = xb, []
+        for i, (w, b) in enumerate(zip(self.ws, self.bs, strict=True)):
+            z = a @ w + b
+            if i < len(self.ws) - 1:
+                zs.append(z)
+                a = act(z)
+            else:
+                a = z
+        return (torch.softmax(a, dim=1) if self.output == "softmax" else a), zs
+
+    def data_loss(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """The mean squared error of the rows xb against their targets yb."""
+        out, _ = self.forward(xb)
+        return torch.mean((yb - out) ** 2)
 
 
 def network(c: Config) -> Network:
@@ -73,7 +97,7 @@ def network(c: Config) -> Network:
         y = torch.tensor(np.eye(ws[-1].shape[1])[labels])
     else:
         y = torch.tensor(labels.astype(np.float64)[:, None])
-    return Network(ws, bs, torch.tensor(data.train.x), y)
+    return Network(ws, bs, c.activation, c.output, torch.tensor(data.train.x), y)
 
 
 def write_reference(name: str, out: dict[str, Any]) -> None:
