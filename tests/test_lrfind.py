@@ -211,6 +211,10 @@ def test_folder_summary_terminal_listing_and_replot(tmp_path: Path) -> None:
     code, output = _invoke("replot", str(folder))
     assert code == 0, output
     assert (folder / "lr_find.png").read_bytes() == before
+    # a summary.json that cannot be read: one line naming it once, exit 2
+    (folder / "summary.json").write_text("{")
+    code, output = _invoke("replot", str(folder))
+    assert code == 2 and output.strip().endswith(f"{folder / 'summary.json'}: not valid JSON"), output
 
 
 def test_a_grid_is_one_population_and_one_picture(tmp_path: Path) -> None:

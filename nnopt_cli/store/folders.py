@@ -126,6 +126,14 @@ def kind_of(folder: str | Path) -> str | None:
     return decide(folder, summary=summary, config_text=config_text, model_type=model_type)
 
 
+def summary_trouble(folder: Path, why: str, writer: str) -> str:
+    """One line on a summary.json that `read_summary` could not give: `why` (the file's name first), or, for
+    a missing file, that `writer` writes it last."""
+    if why:
+        return str(Path(folder) / why)
+    return f"{Path(folder) / SUMMARY}: no such file; {writer} writes it last"
+
+
 def read_summary(folder: Path, file: str = SUMMARY) -> tuple[dict[str, Any] | None, str]:
     """A folder's summary.json (the last file of a run or a sweep) as a mapping, or None and why not: ""
     when the file is simply missing (the folder is not complete), else what is wrong, file name first."""

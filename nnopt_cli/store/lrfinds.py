@@ -90,7 +90,7 @@ def read(folder: Path) -> Record:
     """
     summary, why = folders.read_summary(folder)
     if summary is None:
-        raise FolderError(f"{folder / folders.SUMMARY}: {why or 'no such file; lr-find writes it last'}")
+        raise FolderError(folders.summary_trouble(folder, why, "lr-find"))
     tests = summary.get("tests")
     if not isinstance(tests, list) or not tests or not all(isinstance(t, Mapping) for t in tests):
         raise FolderError(f"{folder / folders.SUMMARY}: no list of tests")

@@ -153,7 +153,7 @@ def read(folder: Path) -> Record:
     """
     summary, why = folders.read_summary(folder)
     if summary is None:
-        raise FolderError(f"{folder / folders.SUMMARY}: {why or 'no such file; overlay writes it last'}")
+        raise FolderError(folders.summary_trouble(folder, why, "overlay"))
     listed = summary.get("runs")
     if not isinstance(listed, list) or not listed or not all(isinstance(r, Mapping) for r in listed):
         raise FolderError(f"{folder / folders.SUMMARY}: no list of runs")
